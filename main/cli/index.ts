@@ -1,0 +1,73 @@
+import { appVersion } from '../paths';
+import { type Command, UsageError, err, out } from './args';
+import { appCommand } from './commands/app';
+import { check } from './commands/check';
+import { runs } from './commands/runs';
+import { serve } from './commands/serve';
+import { zoo } from './commands/zoo';
+
+/** Commands whose engine lands with later work: listed so the surface is visible, refusing clearly meanwhile. */
+function pending(name: string, summary: string, usage: string): Command {
+  return {
+    name,
+    summary,
+    usage,
+    async run() {
+      err(`metric-studio ${name}: not available in this version yet (${summary.toLowerCase()}).`);
+      return 3;
+    },
+  };
+}
+
+export const COMMANDS: Command[] = [
+  appCommand,
+  serve,
+  check,
+  pending('convert', 'Convert a folder of images or a table into an OML dataset CSV', 'metric-studio convert SRC --out DIR/df.csv'),
+  pending('train', 'Train an embedding model from a YAML config', 'metric-studio train config.yaml'),
+  pending('evaluate', 'Compute retrieval metrics (CMC, precision, mAP, FNMR@FMR, PCF)', 'metric-studio evaluate --dataset df.csv --embeddings predictions.json'),
+  pending('predict', 'Write embeddings for every image in a folder', 'metric-studio predict --checkpoint DIR --data-dir IMAGES --out predictions.json'),
+  runs,
+  zoo,
+];
+
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    `Metric Studio ${appVersion()} — train and evaluate embedding models for retrieval`,
+    '',
+    'usage: metric-studio <command> [options]     (metric-studio <command> --help for its options)',
+    '',
+    'commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'environment: METRIC_STUDIO_DATA_DIR overrides where runs and downloads are kept.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    out(helpText());
+    return 0;
+  }
+  if (name === '--version' || name === '-v') {
+    out(appVersion());
+    return 0;
+  }
+  const command = COMMANDS.find((c) => c.name === name);
+  if (!command) {
+    err(`Unknown command "${name}".\n\n${helpText()}`);
+    return 2;
+  }
+  try {
+    return await command.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      err(`metric-studio ${name}: ${e.message}`);
+      return e.exitCode;
+    }
+    err(`metric-studio ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 1;
+  }
+}

@@ -1,0 +1,52 @@
+import { stat } from 'node:fs/promises';
+import sharp from 'sharp';
+import { NO_BBOX, imagePath, type DatasetTable } from './table';
+import type { ProblemLog } from './problems';
+
+/** Runs `fn` over 0..n-1 with at most `concurrency` in flight: a 100k-row check never opens 100k files at once. */
+export async function forEachBounded(n: number, concurrency: number, fn: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < n) await fn(next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(concurrency, n) }, worker));
+}
+
+export interface FileCheckOptions {
+  /** Decode each image's header (size, format): catches corrupt files and boxes outside the image. */
+  images?: boolean;
+  concurrency?: number;
+}
+
+/** OML asserts every path exists; we also report unreadable images and boxes outside the image. */
+export async function checkFiles(t: DatasetTable, problems: ProblemLog, options: FileCheckOptions = {}): Promise<void> {
+  await forEachBounded(t.size, options.concurrency ?? 16, async (i) => {
+    if (t.path[i] === '') return;
+    const file = imagePath(t, i);
+    const row = t.rowNumber[i]!;
+    try {
+      const s = await stat(file);
+      if (!s.isFile()) {
+        problems.add('error', 'path_not_file', row, 'path', `"${t.path[i]}" is not a file (${file})`);
+        return;
+      }
+    } catch {
+      problems.add('error', 'path_missing', row, 'path', `file not found: "${t.path[i]}" (looked for ${file})`);
+      return;
+    }
+    if (!options.images) return;
+    try {
+      const meta = await sharp(file).metadata();
+      const b = t.bbox;
+      if (b && b[4 * i] !== NO_BBOX && meta.width && meta.height) {
+        const [x1, x2, y1, y2] = [b[4 * i]!, b[4 * i + 1]!, b[4 * i + 2]!, b[4 * i + 3]!];
+        if (x2 > meta.width || y2 > meta.height) {
+          problems.add('error', 'bbox_outside_image', row, x2 > meta.width ? 'x_2' : 'y_2', `box (${x1},${y1})–(${x2},${y2}) reaches outside the ${meta.width}×${meta.height} image`);
+        }
+      }
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      problems.add('error', 'image_unreadable', row, 'path', `"${t.path[i]}" is not a readable image: ${message}`);
+    }
+  });
+}

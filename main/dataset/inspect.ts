@@ -1,0 +1,34 @@
+import type { DatasetReport } from '../../shared/schemas/dataset';
+import { checkFiles } from './files';
+import { ProblemLog } from './problems';
+import { readDatasetCsv, type DatasetTable } from './table';
+import { summarize, validateTable } from './validate';
+
+export interface InspectOptions {
+  root?: string;
+  /** Check that every path exists (OML's rule). */
+  checkFiles?: boolean;
+  /** Also decode every image header (slower): corrupt images, boxes outside the image. */
+  checkImages?: boolean;
+  maxProblems?: number;
+}
+
+/** Read + validate + summarise: what `check`, the Datasets page and the trainer all start from. */
+export async function inspectDataset(csvPath: string, options: InspectOptions = {}): Promise<{ report: DatasetReport; table: DatasetTable }> {
+  const problems = new ProblemLog(options.maxProblems ?? 1000);
+  const { table } = await readDatasetCsv(csvPath, { root: options.root, problems });
+  validateTable(table, problems);
+  if (options.checkFiles !== false && table.columns.includes('path')) {
+    await checkFiles(table, problems, { images: options.checkImages ?? false });
+  }
+  const report: DatasetReport = {
+    file: table.file,
+    root: table.root,
+    ok: problems.errors === 0,
+    errors: problems.errors,
+    warnings: problems.warnings,
+    summary: summarize(table),
+    problems: problems.sorted(),
+  };
+  return { report, table };
+}

@@ -1,0 +1,242 @@
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'csv-parse';
+import { BBOX_COLUMNS, type DatasetProblem } from '../../shared/schemas/dataset';
+import { Growable } from './growable';
+import { ProblemLog } from './problems';
+
+/** Encodings used in the columnar table. */
+export const SPLIT_TRAIN = 0;
+export const SPLIT_VALIDATION = 1;
+export const INVALID = 255;
+export const FLAG_FALSE = 0;
+export const FLAG_TRUE = 1;
+export const FLAG_EMPTY = 2;
+export const NO_BBOX = -1;
+
+/**
+ * An OML dataset held column by column. Row i of every column is data row i of the file; `rowNumber[i]`
+ * is its spreadsheet row (header = 1). Unparseable cells hold NaN / INVALID and are reported as problems.
+ */
+export interface DatasetTable {
+  file: string;
+  root: string;
+  columns: string[];
+  size: number;
+  rowNumber: Int32Array;
+  label: Float64Array;
+  path: string[];
+  split: Uint8Array;
+  isQuery: Uint8Array;
+  isGallery: Uint8Array;
+  category: string[] | null;
+  sequence: string[] | null;
+  /** x_1, x_2, y_1, y_2 per row (4 × size), NO_BBOX where the row has none. Null when the columns are absent. */
+  bbox: Int32Array | null;
+}
+
+/** The CSV itself cannot be opened: no row or column to name. */
+export class DatasetFileError extends Error {}
+
+const INT_RE = /^[+-]?\d+(\.0*)?$/;
+
+export function parseInteger(cell: string): number {
+  const s = cell.trim();
+  return INT_RE.test(s) ? Number.parseInt(s, 10) : Number.NaN;
+}
+
+/** OML accepts True/False and 1/0 (pandas reads them as bool or int); empty means "not set". */
+export function parseFlag(cell: string): number {
+  const s = cell.trim().toLowerCase();
+  if (s === '') return FLAG_EMPTY;
+  if (s === 'true' || s === '1' || s === '1.0') return FLAG_TRUE;
+  if (s === 'false' || s === '0' || s === '0.0') return FLAG_FALSE;
+  return INVALID;
+}
+
+export function parseSplit(cell: string): number {
+  const s = cell.trim();
+  if (s === 'train') return SPLIT_TRAIN;
+  if (s === 'validation') return SPLIT_VALIDATION;
+  return INVALID;
+}
+
+export interface ReadOptions {
+  /** Folder that relative paths are resolved against (OML's dataset_root). Default: the CSV's folder. */
+  root?: string;
+  problems?: ProblemLog;
+}
+
+export interface ReadResult {
+  table: DatasetTable;
+  problems: ProblemLog;
+}
+
+/**
+ * Streams an OML CSV into a DatasetTable, reporting cell-level problems (row + column) as it goes.
+ * Structural problems (missing required columns) are reported once; their cells are filled as invalid.
+ */
+export async function readDatasetCsv(file: string, options: ReadOptions = {}): Promise<ReadResult> {
+  const problems = options.problems ?? new ProblemLog();
+  const absFile = path.resolve(file);
+  const root = path.resolve(options.root ?? path.dirname(absFile));
+  const info = await stat(absFile).catch(() => null);
+  if (!info?.isFile()) throw new DatasetFileError(`Dataset file not found: ${absFile}`);
+
+  const rowNumber = new Growable(Int32Array);
+  const label = new Growable(Float64Array);
+  const split = new Growable(Uint8Array);
+  const isQuery = new Growable(Uint8Array);
+  const isGallery = new Growable(Uint8Array);
+  const bbox = new Growable(Int32Array, 4096);
+  const paths: string[] = [];
+  const categories: string[] = [];
+  const sequences: string[] = [];
+
+  let header: string[] | null = null;
+  let idx: Record<string, number> = {};
+  let hasBbox = false;
+
+  const parser = createReadStream(absFile).pipe(
+    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: false }),
+  );
+  const cell = (record: string[], name: string): string => {
+    const i = idx[name];
+    return i === undefined ? '' : (record[i] ?? '');
+  };
+
+  try {
+    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      if (header === null) {
+        header = record.map((h) => h.trim());
+        idx = Object.fromEntries(header.map((h, i) => [h, i]));
+        checkHeader(header, problems);
+        const present = BBOX_COLUMNS.filter((c) => c in idx);
+        hasBbox = present.length === BBOX_COLUMNS.length;
+        continue;
+      }
+      const row = info.lines;
+      rowNumber.push(row);
+      if (record.length !== header.length) {
+        problems.add('error', 'column_count', row, null, `has ${record.length} cells, the header has ${header.length}`);
+      }
+
+      const labelCell = cell(record, 'label');
+      const l = parseInteger(labelCell);
+      if ('label' in idx && Number.isNaN(l)) {
+        problems.add('error', 'label_not_integer', row, 'label', `must be an integer, got "${labelCell}"`);
+      }
+      label.push(l);
+
+      const p = cell(record, 'path').trim();
+      if ('path' in idx && p === '') problems.add('error', 'path_empty', row, 'path', 'is empty');
+      paths.push(p);
+
+      const splitCell = cell(record, 'split');
+      const s = parseSplit(splitCell);
+      if ('split' in idx && s === INVALID) {
+        problems.add('error', 'split_invalid', row, 'split', `must be "train" or "validation", got "${splitCell}"`);
+      }
+      split.push(s);
+
+      const q = parseFlag(cell(record, 'is_query'));
+      const g = parseFlag(cell(record, 'is_gallery'));
+      isQuery.push(q);
+      isGallery.push(g);
+      checkFlags(row, s, q, g, cell(record, 'is_query'), cell(record, 'is_gallery'), problems);
+
+      if ('category' in idx) categories.push(cell(record, 'category').trim());
+      if ('sequence' in idx) sequences.push(cell(record, 'sequence').trim());
+      if (hasBbox) pushBbox(row, BBOX_COLUMNS.map((c) => cell(record, c)), bbox, problems);
+    }
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    problems.add('error', 'csv_syntax', null, null, `cannot be parsed as CSV: ${message}`);
+  }
+
+  if (header === null) {
+    problems.add('error', 'empty_file', null, null, 'is empty: expected a header row with label, path, split, is_query, is_gallery');
+  }
+
+  const table: DatasetTable = {
+    file: absFile,
+    root,
+    columns: header ?? [],
+    size: label.length,
+    rowNumber: rowNumber.finish(),
+    label: label.finish(),
+    path: paths,
+    split: split.finish(),
+    isQuery: isQuery.finish(),
+    isGallery: isGallery.finish(),
+    category: header && 'category' in idx ? categories : null,
+    sequence: header && 'sequence' in idx ? sequences : null,
+    bbox: hasBbox ? bbox.finish() : null,
+  };
+  return { table, problems };
+}
+
+function checkHeader(header: string[], problems: ProblemLog): void {
+  for (const col of ['label', 'split', 'is_query', 'is_gallery']) {
+    if (!header.includes(col)) problems.add('error', 'missing_column', 1, col, `required column "${col}" is missing`);
+  }
+  if (!header.includes('path')) {
+    problems.add('error', 'missing_column', 1, 'path', 'required column "path" is missing (Metric Studio works with images)');
+  }
+  const present = BBOX_COLUMNS.filter((c) => header.includes(c));
+  if (present.length > 0 && present.length < BBOX_COLUMNS.length) {
+    const missing = BBOX_COLUMNS.filter((c) => !header.includes(c));
+    problems.add('error', 'bbox_columns', 1, missing.join(','), `bounding boxes need all of x_1, x_2, y_1, y_2; missing ${missing.join(', ')}`);
+  }
+  const seen = new Set<string>();
+  for (const h of header) {
+    if (seen.has(h)) problems.add('error', 'duplicate_column', 1, h, `column "${h}" appears twice`);
+    seen.add(h);
+  }
+}
+
+function checkFlags(row: number, s: number, q: number, g: number, qCell: string, gCell: string, problems: ProblemLog): void {
+  if (s === SPLIT_TRAIN) {
+    // OML asserts train rows leave both flags empty (a single unique NaN).
+    if (q !== FLAG_EMPTY) problems.add('error', 'train_flag_set', row, 'is_query', `must be empty for a train row, got "${qCell}"`);
+    if (g !== FLAG_EMPTY) problems.add('error', 'train_flag_set', row, 'is_gallery', `must be empty for a train row, got "${gCell}"`);
+  } else if (s === SPLIT_VALIDATION) {
+    if (q === INVALID || q === FLAG_EMPTY) {
+      problems.add('error', 'flag_invalid', row, 'is_query', `must be True/False (or 1/0) for a validation row, got "${qCell}"`);
+    }
+    if (g === INVALID || g === FLAG_EMPTY) {
+      problems.add('error', 'flag_invalid', row, 'is_gallery', `must be True/False (or 1/0) for a validation row, got "${gCell}"`);
+    }
+    if (q === FLAG_FALSE && g === FLAG_FALSE) {
+      problems.add('error', 'neither_query_nor_gallery', row, 'is_query', 'a validation row must be a query, a gallery item, or both');
+    }
+  }
+}
+
+function pushBbox(row: number, cells: string[], out: Growable<Int32Array>, problems: ProblemLog): void {
+  const empty = cells.map((c) => c.trim() === '');
+  if (empty.every(Boolean)) {
+    // OML's docs allow a row without a box; its parser crashes on it (int(NaN)). We follow the docs.
+    for (let i = 0; i < 4; i++) out.push(NO_BBOX);
+    return;
+  }
+  const v = cells.map(parseInteger);
+  const bad = BBOX_COLUMNS.filter((_, i) => empty[i] || Number.isNaN(v[i]!) || v[i]! < 0);
+  if (bad.length > 0) {
+    problems.add('error', 'bbox_invalid', row, bad.join(','), `bounding box needs four non-negative integers or four empty cells, got ${cells.map((c) => `"${c}"`).join(', ')}`);
+    for (let i = 0; i < 4; i++) out.push(NO_BBOX);
+    return;
+  }
+  const [x1, x2, y1, y2] = v as [number, number, number, number];
+  if (x1 >= x2) problems.add('error', 'bbox_order', row, 'x_1', `x_1 (${x1}) must be less than x_2 (${x2})`);
+  if (y1 >= y2) problems.add('error', 'bbox_order', row, 'y_1', `y_1 (${y1}) must be less than y_2 (${y2})`);
+  for (const x of [x1, x2, y1, y2]) out.push(x);
+}
+
+/** Absolute path of row i's image: OML builds Path(dataset_root) / path, which keeps absolute paths as they are. */
+export function imagePath(table: Pick<DatasetTable, 'root' | 'path'>, i: number): string {
+  return path.resolve(table.root, table.path[i]!);
+}
+
+export type { DatasetProblem };

@@ -1,0 +1,56 @@
+// Electron main process: window, menu, the app:// protocol, and the IPC transport. No service logic here.
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { app, BrowserWindow, ipcMain, Menu, protocol, shell, session } from 'electron';
+import { startCore } from '../services/core';
+import { appRoot, PRODUCT_NAME, DATA_DIR_ENV } from '../paths';
+import { CONTENT_SECURITY_POLICY } from '../security';
+import { registerIpc } from './ipc';
+import { APP_ORIGIN, APP_SCHEME, windowOptions } from './window';
+import { buildMenuTemplate } from './menu';
+
+app.setName(PRODUCT_NAME);
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+
+const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+
+async function main(): Promise<void> {
+  await app.whenReady();
+  const dataDir = process.env[DATA_DIR_ENV] ?? app.getPath('userData');
+  const core = await startCore(dataDir, 'ipc');
+  const rendererDir = path.join(appRoot(), 'dist', 'renderer');
+
+  protocol.handle(APP_SCHEME, async (request) => {
+    const { pathname } = new URL(request.url);
+    const file = path.resolve(rendererDir, pathname === '/' ? 'index.html' : `.${decodeURIComponent(pathname)}`);
+    if (!file.startsWith(rendererDir + path.sep)) return new Response('Forbidden', { status: 403 });
+    try {
+      const body = await readFile(file);
+      return new Response(body, { headers: { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': CONTENT_SECURITY_POLICY } });
+    } catch {
+      return new Response('Not found', { status: 404 });
+    }
+  });
+  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+
+  const dispose = registerIpc(ipcMain, core.dispatch, core.hub, () => BrowserWindow.getAllWindows().map((w) => w.webContents));
+  Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate(process.platform, (url) => void shell.openExternal(url))));
+
+  const win = new BrowserWindow(windowOptions(path.join(__dirname, 'preload.cjs')));
+  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  win.webContents.on('will-navigate', (event, url) => {
+    if (!url.startsWith(APP_ORIGIN)) event.preventDefault();
+  });
+  win.once('ready-to-show', () => win.show());
+  await win.loadURL(`${APP_ORIGIN}/index.html`);
+
+  app.on('window-all-closed', () => {
+    dispose();
+    void core.close().finally(() => app.quit());
+  });
+}
+
+main().catch((err) => {
+  console.error(err);
+  app.exit(1);
+});

@@ -1,0 +1,82 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { BACKEND_PREFERENCE, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
+
+const require = createRequire(import.meta.url);
+
+const PACKAGES: Record<BackendName, string> = {
+  'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  tensorflow: '@tensorflow/tfjs-node',
+  wasm: '@tensorflow/tfjs-backend-wasm',
+  cpu: '@tensorflow/tfjs-backend-cpu',
+};
+
+function packageVersion(pkg: string): string | null {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return null;
+  }
+}
+
+function reason(err: unknown): string {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/Cannot find (package|module)/.test(msg)) return 'not installed (its native download needs internet at install time, or it was skipped)';
+  return msg.split('\n')[0]!;
+}
+
+/** tfjs-node(-gpu) both register tfjs's "tensorflow" backend; loading them is the only honest probe. */
+async function probeNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<BackendProbe> {
+  const pkg = PACKAGES[name];
+  try {
+    const specifier = pkg; // a variable keeps bundlers and tsc from requiring the optional package
+    await import(specifier);
+    const ok = tf.findBackendFactory('tensorflow') !== null;
+    return { name, package: pkg, available: ok, version: packageVersion(pkg), detail: ok ? 'libtensorflow loaded' : 'package loaded but registered no backend' };
+  } catch (err) {
+    return { name, package: pkg, available: false, version: packageVersion(pkg), detail: reason(err) };
+  }
+}
+
+let wasmConfigured = false;
+/** Points the wasm backend at its .wasm files on disk (Node has no fetch path for them). */
+export function configureWasm(threads?: number): void {
+  if (wasmConfigured) return;
+  const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+  setWasmPaths(dist + path.sep);
+  if (threads) setThreadsCount(threads);
+  wasmConfigured = true;
+}
+
+async function probeWasm(): Promise<BackendProbe> {
+  const pkg = PACKAGES.wasm;
+  try {
+    configureWasm();
+    const previous = tf.getBackend();
+    const ok = await tf.setBackend('wasm');
+    const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+    if (previous && previous !== 'wasm') await tf.setBackend(previous);
+    return { name: 'wasm', package: pkg, available: ok, version: packageVersion(pkg), detail: ok ? `WebAssembly${simd ? ' + SIMD' : ''}` : 'failed to initialise' };
+  } catch (err) {
+    return { name: 'wasm', package: pkg, available: false, version: packageVersion(pkg), detail: reason(err) };
+  }
+}
+
+let cached: Promise<BackendReport> | null = null;
+
+/** Tries every backend once per process, in preference order, and keeps the answer. */
+export function probeBackends(): Promise<BackendReport> {
+  cached ??= (async () => {
+    const probes: BackendProbe[] = [
+      await probeNative('tensorflow-gpu'),
+      await probeNative('tensorflow'),
+      await probeWasm(),
+      { name: 'cpu', package: PACKAGES.cpu, available: true, version: packageVersion(PACKAGES.cpu), detail: 'pure JavaScript: fine for inference, far too slow to train' },
+    ];
+    const selected = BACKEND_PREFERENCE.find((n) => probes.find((p) => p.name === n)?.available) ?? 'cpu';
+    return { selected, probes };
+  })();
+  return cached;
+}

@@ -1,0 +1,39 @@
+import { existsSync, readFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const PRODUCT_NAME = 'Metric Studio';
+export const DATA_DIR_ENV = 'METRIC_STUDIO_DATA_DIR';
+
+function here(): string {
+  // The Electron main bundle is CommonJS (no import.meta); everything else runs as ESM.
+  return typeof __dirname === 'string' ? __dirname : path.dirname(fileURLToPath(import.meta.url));
+}
+
+/** The folder holding package.json: samples, the built renderer and the zoo catalogue are found from it. */
+export function appRoot(start = here()): string {
+  let dir = start;
+  for (;;) {
+    const pkg = path.join(dir, 'package.json');
+    if (existsSync(pkg) && JSON.parse(readFileSync(pkg, 'utf8')).name === 'metric-studio') return dir;
+    const parent = path.dirname(dir);
+    if (parent === dir) throw new Error(`Cannot find Metric Studio's package.json above ${start}`);
+    dir = parent;
+  }
+}
+
+export function appVersion(): string {
+  return JSON.parse(readFileSync(path.join(appRoot(), 'package.json'), 'utf8')).version;
+}
+
+/**
+ * Where runs, checkpoints and downloads live. Same rule as Electron's app.getPath('userData') for our
+ * product name, so the app, the CLI and web mode share one database; overridable for tests and servers.
+ */
+export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = process.platform, home = os.homedir()): string {
+  if (env[DATA_DIR_ENV]) return path.resolve(env[DATA_DIR_ENV]);
+  if (platform === 'win32') return path.join(env.APPDATA ?? path.join(home, 'AppData', 'Roaming'), PRODUCT_NAME);
+  if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', PRODUCT_NAME);
+  return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), PRODUCT_NAME);
+}

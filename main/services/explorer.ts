@@ -1,0 +1,70 @@
+import sharp from 'sharp';
+import { ApiError } from '../../shared/api';
+import type { DatasetRow } from '../../shared/schemas/dataset';
+import { FLAG_TRUE, NO_BBOX, SPLIT_VALIDATION, imagePath, type DatasetTable } from '../dataset/table';
+import { forEachBounded } from '../dataset/files';
+import { indexOfRow, rowAt } from './datasets';
+
+const SIDE = 28;
+const EMBEDDING = `raw pixels (${SIDE}×${SIDE} grey, L2-normalised)`;
+
+/** Raw pixels, normalised: the baseline every trained model must beat, and a model-free explorer. */
+export async function rawPixelEmbedding(t: DatasetTable, i: number): Promise<Float32Array> {
+  let img = sharp(imagePath(t, i));
+  const b = t.bbox;
+  if (b && b[4 * i] !== NO_BBOX) {
+    img = img.extract({ left: b[4 * i]!, top: b[4 * i + 2]!, width: b[4 * i + 1]! - b[4 * i]!, height: b[4 * i + 3]! - b[4 * i + 2]! });
+  }
+  const data = await img.greyscale().resize(SIDE, SIDE, { fit: 'fill' }).raw().toBuffer();
+  const v = new Float32Array(SIDE * SIDE);
+  let norm = 0;
+  for (let j = 0; j < v.length; j++) {
+    v[j] = data[j]! / 255;
+    norm += v[j]! * v[j]!;
+  }
+  norm = Math.sqrt(norm) || 1;
+  for (let j = 0; j < v.length; j++) v[j]! /= norm;
+  return v;
+}
+
+const embeddingCache = new WeakMap<DatasetTable, Promise<Map<number, Float32Array>>>();
+
+function validationEmbeddings(t: DatasetTable): Promise<Map<number, Float32Array>> {
+  let hit = embeddingCache.get(t);
+  if (!hit) {
+    hit = (async () => {
+      const ids: number[] = [];
+      for (let i = 0; i < t.size; i++) if (t.split[i] === SPLIT_VALIDATION) ids.push(i);
+      const out = new Map<number, Float32Array>();
+      await forEachBounded(ids.length, 8, async (j) => {
+        out.set(ids[j]!, await rawPixelEmbedding(t, ids[j]!));
+      });
+      return out;
+    })();
+    embeddingCache.set(t, hit);
+  }
+  return hit;
+}
+
+export async function searchRawPixels(t: DatasetTable, queryRow: number, k: number) {
+  const q = indexOfRow(t, queryRow);
+  if (q < 0) throw new ApiError('not_found', `No data row ${queryRow} in ${t.file}`);
+  if (t.split[q] !== SPLIT_VALIDATION || t.isQuery[q] !== FLAG_TRUE) {
+    throw new ApiError('invalid_input', `Row ${queryRow} is not a validation query`);
+  }
+  const emb = await validationEmbeddings(t);
+  const qv = emb.get(q)!;
+  const candidates: { i: number; d: number }[] = [];
+  let relevantTotal = 0;
+  for (const [i, v] of emb) {
+    if (i === q || t.isGallery[i] !== FLAG_TRUE) continue;
+    if (t.sequence && t.sequence[q] !== '' && t.sequence[i] === t.sequence[q]) continue;
+    let d = 0;
+    for (let j = 0; j < v.length; j++) d += (v[j]! - qv[j]!) ** 2;
+    candidates.push({ i, d: Math.sqrt(d) });
+    if (t.label[i] === t.label[q]) relevantTotal++;
+  }
+  candidates.sort((a, b) => a.d - b.d || a.i - b.i);
+  const results = candidates.slice(0, k).map(({ i, d }) => ({ ...rowAt(t, i), distance: d, relevant: t.label[i] === t.label[q] }));
+  return { embedding: EMBEDDING, root: t.root, query: rowAt(t, q) as DatasetRow, results, relevantTotal };
+}

@@ -1,0 +1,63 @@
+import { readFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+import { ApiError } from '../../shared/api';
+import type { ZooEntry } from '../../shared/schemas/engine';
+import type { Handlers } from '../api/dispatch';
+import { DatasetFileError } from '../dataset/table';
+import { inspectDataset } from '../dataset/inspect';
+import { datasetRows, loadDataset } from './datasets';
+import { thumbnail } from './images';
+import { probeBackends } from '../engine/backends';
+import { searchRawPixels } from './explorer';
+import type { RunStore } from '../store/runs';
+import { appRoot, appVersion, PRODUCT_NAME } from '../paths';
+import { sampleDatasets } from './samples';
+
+export interface ServiceContext {
+  dataDir: string;
+  store: RunStore;
+  transport: 'ipc' | 'web';
+}
+
+function notFoundOnMissingFile<T>(promise: Promise<T>): Promise<T> {
+  return promise.catch((err) => {
+    if (err instanceof DatasetFileError) throw new ApiError('not_found', err.message);
+    throw err;
+  });
+}
+
+/** Every contract method, implemented once; both transports dispatch into this object. */
+export function createHandlers(ctx: ServiceContext): Handlers {
+  return {
+    'app.info': async () => ({
+      name: PRODUCT_NAME,
+      version: appVersion(),
+      transport: ctx.transport,
+      dataDir: ctx.dataDir,
+      platform: `${os.platform()} ${os.arch()}, Node ${process.versions.node}`,
+    }),
+    'datasets.samples': async () => sampleDatasets(),
+    'datasets.inspect': async ({ csvPath, root, checkFiles }) => {
+      const { report } = await notFoundOnMissingFile(inspectDataset(csvPath, { root, checkFiles }));
+      await ctx.store.registerDataset(path.basename(path.dirname(report.file)), report.file, report.root, report.summary);
+      return report;
+    },
+    'datasets.rows': async ({ csvPath, root, offset, limit }) => datasetRows(await notFoundOnMissingFile(loadDataset(csvPath, root)), offset, limit),
+    'datasets.thumbnail': async ({ root, path: p, size }) => thumbnail(root, p, size),
+    'runs.list': async (filter) => ctx.store.listRuns(filter),
+    'runs.get': async ({ id }) => {
+      const run = await ctx.store.getRun(id);
+      if (!run) throw new ApiError('not_found', `No run with id ${id}`);
+      return run;
+    },
+    'engine.backends': async () => probeBackends(),
+    'zoo.list': async () => zooCatalog(ctx.dataDir),
+    'explorer.search': async ({ csvPath, root, queryRow, k }) => searchRawPixels(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k),
+  };
+}
+
+function zooCatalog(dataDir: string): ZooEntry[] {
+  const entries = JSON.parse(readFileSync(path.join(appRoot(), 'main', 'zoo', 'catalog.json'), 'utf8')) as Omit<ZooEntry, 'installed'>[];
+  return entries.map((e) => ({ ...e, installed: existsSync(path.join(dataDir, 'zoo', e.key, 'model.json')) }));
+}

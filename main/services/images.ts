@@ -1,0 +1,22 @@
+import path from 'node:path';
+import sharp from 'sharp';
+import { ApiError } from '../../shared/api';
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif']);
+
+/** Resizes a dataset image for display. Only image files are read, so the API cannot be used to read other files. */
+export async function thumbnail(root: string, relPath: string, size: number): Promise<{ dataUrl: string; width: number; height: number }> {
+  const file = path.resolve(root, relPath);
+  if (!IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase())) {
+    throw new ApiError('invalid_input', `Not an image file type: ${relPath}`);
+  }
+  try {
+    const { data, info } = await sharp(file)
+      .resize(size, size, { fit: 'inside', kernel: size > 64 ? 'lanczos3' : 'nearest' })
+      .png()
+      .toBuffer({ resolveWithObject: true });
+    return { dataUrl: `data:image/png;base64,${data.toString('base64')}`, width: info.width, height: info.height };
+  } catch (err) {
+    throw new ApiError('not_found', `Cannot read image ${file}: ${err instanceof Error ? err.message : String(err)}`);
+  }
+}

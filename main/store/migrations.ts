@@ -1,0 +1,88 @@
+import type { Sqlite } from './sqlite';
+
+/**
+ * Schema versions, applied in order at start-up; `PRAGMA user_version` records the last one applied.
+ * Never edit a released migration: add the next one (tests upgrade from every earlier version).
+ */
+export const MIGRATIONS: readonly string[] = [
+  // v1: datasets, runs, long-format metrics, checkpoints, tags, embedding sets.
+  `
+  CREATE TABLE datasets (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    csv_path TEXT NOT NULL,
+    root TEXT NOT NULL,
+    fingerprint TEXT,
+    summary_json TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (csv_path, root)
+  );
+  CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued','running','finished','failed','interrupted','stopped')),
+    dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+    config_yaml TEXT NOT NULL DEFAULT '',
+    config_json TEXT NOT NULL DEFAULT '{}',
+    backend TEXT,
+    out_dir TEXT,
+    pid INTEGER,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    ended_at TEXT,
+    error TEXT,
+    notes TEXT NOT NULL DEFAULT '',
+    parent_run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL
+  );
+  CREATE INDEX runs_status ON runs(status);
+  CREATE TABLE metrics (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value REAL NOT NULL,
+    time REAL NOT NULL
+  );
+  CREATE INDEX metrics_run_key_step ON metrics(run_id, key, step);
+  CREATE TABLE checkpoints (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    path TEXT NOT NULL,
+    epoch INTEGER NOT NULL,
+    metric_key TEXT,
+    metric_value REAL,
+    kind TEXT NOT NULL CHECK (kind IN ('best','last')),
+    created_at TEXT NOT NULL
+  );
+  CREATE TABLE run_tags (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (run_id, tag)
+  );
+  CREATE TABLE embedding_sets (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES runs(id) ON DELETE CASCADE,
+    checkpoint_id INTEGER REFERENCES checkpoints(id) ON DELETE SET NULL,
+    dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+    path TEXT NOT NULL,
+    dim INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    created_at TEXT NOT NULL
+  );
+  `,
+];
+
+export async function migrate(db: Sqlite, migrations: readonly string[] = MIGRATIONS): Promise<number> {
+  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
+  const current = row?.user_version ?? 0;
+  if (current > migrations.length) {
+    throw new Error(`The run database is schema v${current}, newer than this Metric Studio (v${migrations.length}). Update the app.`);
+  }
+  for (let v = current; v < migrations.length; v++) {
+    await db.transaction(async () => {
+      await db.exec(migrations[v]!);
+      await db.exec(`PRAGMA user_version = ${v + 1}`);
+    });
+  }
+  return migrations.length;
+}

@@ -1,0 +1,157 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import type { RunDetail, RunStatus, RunSummary } from '../../shared/schemas/run';
+import { migrate } from './migrations';
+import { Sqlite } from './sqlite';
+
+interface RunRow {
+  id: number;
+  name: string;
+  status: RunStatus;
+  csv_path: string | null;
+  backend: string | null;
+  created_at: string;
+  started_at: string | null;
+  ended_at: string | null;
+  config_yaml: string;
+  error: string | null;
+  notes: string;
+  parent_run_id: number | null;
+  pid: number | null;
+}
+
+export interface NewRun {
+  name: string;
+  configYaml?: string;
+  config?: unknown;
+  datasetId?: number | null;
+  status?: RunStatus;
+  parentRunId?: number | null;
+}
+
+const RUN_SELECT = `SELECT r.*, d.csv_path FROM runs r LEFT JOIN datasets d ON d.id = r.dataset_id`;
+
+/** The run store: one SQLite file in the data folder, shared by the app, the CLI and web mode. */
+export class RunStore {
+  private constructor(readonly db: Sqlite, readonly file: string) {}
+
+  static async open(dataDir: string): Promise<RunStore> {
+    mkdirSync(dataDir, { recursive: true });
+    const file = path.join(dataDir, 'runs.sqlite');
+    const db = await Sqlite.open(file);
+    await db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+    await migrate(db);
+    const store = new RunStore(db, file);
+    await store.markOrphansInterrupted();
+    return store;
+  }
+
+  /** A run left "running" or "queued" by a process that no longer exists died with it. */
+  async markOrphansInterrupted(isAlive: (pid: number) => boolean = pidAlive): Promise<number> {
+    const rows = await this.db.all<{ id: number; pid: number | null }>(`SELECT id, pid FROM runs WHERE status IN ('running','queued')`);
+    const dead = rows.filter((r) => r.pid === null || !isAlive(r.pid));
+    for (const r of dead) {
+      await this.db.run(`UPDATE runs SET status='interrupted', ended_at=COALESCE(ended_at, ?) WHERE id=?`, [new Date().toISOString(), r.id]);
+    }
+    return dead.length;
+  }
+
+  async registerDataset(name: string, csvPath: string, root: string, summary?: unknown): Promise<number> {
+    await this.db.run(
+      `INSERT INTO datasets (name, csv_path, root, summary_json, created_at) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (csv_path, root) DO UPDATE SET name=excluded.name, summary_json=COALESCE(excluded.summary_json, summary_json)`,
+      [name, csvPath, root, summary === undefined ? null : JSON.stringify(summary), new Date().toISOString()],
+    );
+    const row = await this.db.get<{ id: number }>('SELECT id FROM datasets WHERE csv_path=? AND root=?', [csvPath, root]);
+    return row!.id;
+  }
+
+  async createRun(run: NewRun): Promise<number> {
+    const { lastID } = await this.db.run(
+      `INSERT INTO runs (name, status, dataset_id, config_yaml, config_json, created_at, parent_run_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      [run.name, run.status ?? 'queued', run.datasetId ?? null, run.configYaml ?? '', JSON.stringify(run.config ?? {}), new Date().toISOString(), run.parentRunId ?? null],
+    );
+    return lastID;
+  }
+
+  async setStatus(id: number, status: RunStatus, fields: { error?: string; backend?: string; pid?: number } = {}): Promise<void> {
+    const now = new Date().toISOString();
+    await this.db.run(
+      `UPDATE runs SET status=?, error=COALESCE(?, error), backend=COALESCE(?, backend), pid=COALESCE(?, pid),
+         started_at=CASE WHEN ?='running' THEN COALESCE(started_at, ?) ELSE started_at END,
+         ended_at=CASE WHEN ? IN ('finished','failed','interrupted','stopped') THEN ? ELSE ended_at END
+       WHERE id=?`,
+      [status, fields.error ?? null, fields.backend ?? null, fields.pid ?? null, status, now, status, now, id],
+    );
+  }
+
+  /** Metrics arrive in bursts from the trainer: one transaction per batch keeps writes cheap and atomic. */
+  async logMetrics(runId: number, rows: { step: number; epoch: number; key: string; value: number; time?: number }[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.db.transaction(async () => {
+      for (const r of rows) {
+        await this.db.run('INSERT INTO metrics (run_id, step, epoch, key, value, time) VALUES (?, ?, ?, ?, ?, ?)', [runId, r.step, r.epoch, r.key, r.value, r.time ?? Date.now() / 1000]);
+      }
+    });
+  }
+
+  async listRuns(filter: { status?: string; search?: string } = {}): Promise<RunSummary[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (filter.status) {
+      where.push('r.status = ?');
+      params.push(filter.status);
+    }
+    if (filter.search) {
+      where.push('(r.name LIKE ? OR d.csv_path LIKE ?)');
+      params.push(`%${filter.search}%`, `%${filter.search}%`);
+    }
+    const rows = await this.db.all<RunRow>(`${RUN_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC`, params);
+    return Promise.all(rows.map((r) => this.toSummary(r)));
+  }
+
+  async getRun(id: number): Promise<RunDetail | null> {
+    const row = await this.db.get<RunRow>(`${RUN_SELECT} WHERE r.id = ?`, [id]);
+    if (!row) return null;
+    return { ...(await this.toSummary(row)), configYaml: row.config_yaml, error: row.error, notes: row.notes, parentRunId: row.parent_run_id };
+  }
+
+  private async toSummary(r: RunRow): Promise<RunSummary> {
+    const tags = await this.db.all<{ tag: string }>('SELECT tag FROM run_tags WHERE run_id=? ORDER BY tag', [r.id]);
+    const last = await this.db.all<{ key: string; value: number }>(
+      `SELECT m.key, m.value FROM metrics m
+       JOIN (SELECT key, MAX(step) AS step FROM metrics WHERE run_id=? GROUP BY key) l ON l.key=m.key AND l.step=m.step
+       WHERE m.run_id=?`,
+      [r.id, r.id],
+    );
+    return {
+      id: r.id,
+      name: r.name,
+      status: r.status,
+      datasetCsv: r.csv_path,
+      backend: r.backend,
+      createdAt: r.created_at,
+      startedAt: r.started_at,
+      endedAt: r.ended_at,
+      tags: tags.map((t) => t.tag),
+      lastMetrics: Object.fromEntries(last.map((m) => [m.key, m.value])),
+    };
+  }
+
+  async addTag(runId: number, tag: string): Promise<void> {
+    await this.db.run('INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)', [runId, tag]);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}

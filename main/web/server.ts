@@ -1,0 +1,153 @@
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { WebSocketServer, type WebSocket } from 'ws';
+import type { Dispatch, EventHub } from '../api/dispatch';
+import { CONTENT_SECURITY_POLICY } from '../security';
+
+const MAX_BODY = 1 << 20;
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.json': 'application/json',
+  '.woff2': 'font/woff2',
+};
+
+export interface WebServerOptions {
+  dispatch: Dispatch;
+  hub: EventHub;
+  /** The built renderer (vite build output). */
+  staticDir: string;
+  port?: number;
+  token?: string;
+  log?: (msg: string) => void;
+}
+
+export interface WebServer {
+  url: string;
+  port: number;
+  token: string;
+  close(): Promise<void>;
+}
+
+function sameToken(given: string | null | undefined, token: string): boolean {
+  if (!given) return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Web mode: the same UI and the same API contract over HTTP + WebSocket, bound to 127.0.0.1 only. Every API
+ * request needs the session token from the printed URL; the Host header must be loopback (no DNS rebinding).
+ */
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const token = options.token ?? randomBytes(24).toString('hex');
+  const log = options.log ?? (() => {});
+  const staticDir = path.resolve(options.staticDir);
+  let port = 0;
+
+  const hostAllowed = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+
+  const server = http.createServer((req, res) => {
+    if (!hostAllowed(req.headers.host)) {
+      res.writeHead(403).end('Forbidden host');
+      return;
+    }
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (url.pathname === '/api/call') {
+      void handleCall(req, res);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      res.writeHead(405).end();
+      return;
+    }
+    serveStatic(url.pathname, res);
+  });
+
+  async function handleCall(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const reply = (status: number, body: unknown) => {
+      res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
+    };
+    if (req.method !== 'POST') return reply(405, { ok: false, error: { code: 'failed', message: 'POST only' } });
+    const auth = req.headers.authorization?.replace(/^Bearer /, '');
+    if (!sameToken(auth, token)) return reply(401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong session token' } });
+    let size = 0;
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > MAX_BODY) return reply(413, { ok: false, error: { code: 'invalid_input', message: 'Request too large' } });
+      chunks.push(chunk as Buffer);
+    }
+    let body: { method?: unknown; input?: unknown };
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+    } catch {
+      return reply(400, { ok: false, error: { code: 'invalid_input', message: 'Body is not JSON' } });
+    }
+    const result = await options.dispatch(body.method, body.input);
+    reply(result.ok ? 200 : result.error.code === 'unknown_method' ? 404 : result.error.code === 'invalid_input' ? 400 : 200, result);
+  }
+
+  function serveStatic(pathname: string, res: http.ServerResponse): void {
+    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
+    const file = path.resolve(staticDir, rel);
+    if (!file.startsWith(staticDir + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end(existsSync(staticDir) ? 'Not found' : `The UI is not built: run "npm run build" (looked in ${staticDir})`);
+      return;
+    }
+    const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' };
+    if (file.endsWith('.html')) {
+      headers['content-security-policy'] = CONTENT_SECURITY_POLICY;
+      headers['cache-control'] = 'no-store';
+    }
+    res.writeHead(200, headers);
+    createReadStream(file).pipe(res);
+  }
+
+  const wss = new WebSocketServer({ noServer: true });
+  const sockets = new Set<WebSocket>();
+  server.on('upgrade', (req, socket, head) => {
+    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    if (url.pathname !== '/api/events' || !hostAllowed(req.headers.host) || !sameToken(url.searchParams.get('token'), token)) {
+      socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      sockets.add(ws);
+      ws.on('close', () => sockets.delete(ws));
+    });
+  });
+  const unsubscribe = options.hub.subscribe((event, payload) => {
+    const message = JSON.stringify({ event, payload });
+    for (const ws of sockets) if (ws.readyState === ws.OPEN) ws.send(message);
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  port = (server.address() as AddressInfo).port;
+  const url = `http://127.0.0.1:${port}/?token=${token}`;
+  log(`web mode on ${url}`);
+
+  return {
+    url,
+    port,
+    token,
+    close: async () => {
+      unsubscribe();
+      for (const ws of sockets) ws.terminate();
+      wss.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,19 @@
+import { createRouter, createWebHashHistory } from 'vue-router';
+import DatasetsPage from './pages/DatasetsPage.vue';
+import TrainPage from './pages/TrainPage.vue';
+import RunsPage from './pages/RunsPage.vue';
+import ExplorerPage from './pages/ExplorerPage.vue';
+import ZooPage from './pages/ZooPage.vue';
+
+// Hash history: works the same from app:// in Electron and from the web-mode server.
+export const router = createRouter({
+  history: createWebHashHistory(),
+  routes: [
+    { path: '/', redirect: '/datasets' },
+    { path: '/datasets', component: DatasetsPage },
+    { path: '/train', component: TrainPage },
+    { path: '/runs', component: RunsPage },
+    { path: '/explorer', component: ExplorerPage },
+    { path: '/zoo', component: ZooPage },
+  ],
+});

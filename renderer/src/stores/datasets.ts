@@ -1,0 +1,66 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { DatasetReport, DatasetRow, SampleDataset } from '../../../shared/schemas/dataset';
+import { api } from '../api';
+
+export interface DatasetRef {
+  csvPath: string;
+  root?: string;
+}
+
+export const useDatasetsStore = defineStore('datasets', () => {
+  const samples = ref<SampleDataset[]>([]);
+  const current = ref<DatasetRef | null>(null);
+  const report = ref<DatasetReport | null>(null);
+  const rows = ref<DatasetRow[]>([]);
+  const total = ref(0);
+  const offset = ref(0);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+  const thumbs = ref<Record<string, string>>({});
+
+  async function loadSamples() {
+    samples.value = await api().call('datasets.samples', {});
+  }
+
+  async function open(ref: DatasetRef) {
+    loading.value = true;
+    error.value = null;
+    report.value = null;
+    rows.value = [];
+    current.value = ref;
+    try {
+      report.value = await api().call('datasets.inspect', { csvPath: ref.csvPath, root: ref.root || undefined });
+      await page(0);
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      loading.value = false;
+    }
+  }
+
+  async function page(newOffset: number, limit = 24) {
+    if (!current.value) return;
+    const res = await api().call('datasets.rows', { csvPath: current.value.csvPath, root: current.value.root || undefined, offset: newOffset, limit });
+    rows.value = res.rows;
+    total.value = res.total;
+    offset.value = newOffset;
+  }
+
+  /** Thumbnails are fetched once per path and kept for the session. */
+  async function thumbnail(path: string, size = 64): Promise<string | null> {
+    const root = report.value?.root;
+    if (!root) return null;
+    const key = `${root}|${path}|${size}`;
+    if (!thumbs.value[key]) {
+      try {
+        thumbs.value[key] = (await api().call('datasets.thumbnail', { root, path, size })).dataUrl;
+      } catch {
+        return null;
+      }
+    }
+    return thumbs.value[key]!;
+  }
+
+  return { samples, current, report, rows, total, offset, loading, error, loadSamples, open, page, thumbnail };
+});

@@ -1,0 +1,47 @@
+import { defineStore } from 'pinia';
+import { ref } from 'vue';
+import type { MethodOutput } from '../../../shared/api';
+import type { DatasetRow } from '../../../shared/schemas/dataset';
+import { api } from '../api';
+
+export const useExplorerStore = defineStore('explorer', () => {
+  const csvPath = ref('');
+  const root = ref('');
+  const queries = ref<DatasetRow[]>([]);
+  const result = ref<MethodOutput<'explorer.search'> | null>(null);
+  const k = ref(10);
+  const loading = ref(false);
+  const error = ref<string | null>(null);
+
+  async function openDataset(path: string, datasetRoot?: string) {
+    csvPath.value = path;
+    root.value = datasetRoot ?? '';
+    result.value = null;
+    error.value = null;
+    try {
+      // Queries are validation rows flagged is_query; take the first page of them.
+      const all: DatasetRow[] = [];
+      for (let offset = 0; all.length < 200; offset += 500) {
+        const page = await api().call('datasets.rows', { csvPath: path, root: datasetRoot || undefined, offset, limit: 500 });
+        all.push(...page.rows.filter((r) => r.split === 'validation' && r.isQuery));
+        if (offset + 500 >= page.total) break;
+      }
+      queries.value = all.slice(0, 200);
+    } catch (e) {
+      error.value = (e as Error).message;
+    }
+  }
+
+  async function search(queryRow: number) {
+    loading.value = true;
+    error.value = null;
+    try {
+      result.value = await api().call('explorer.search', { csvPath: csvPath.value, root: root.value || undefined, queryRow, k: k.value });
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      loading.value = false;
+    }
+  }
+  return { csvPath, root, queries, result, k, loading, error, openDataset, search };
+});

@@ -1,0 +1,135 @@
+/**
+ * The one API contract between the renderer and main. Each method has a zod schema for its input (validated
+ * by main before any service sees it) and for its output; each event has a schema for its payload. The
+ * Electron IPC adapter, the web-mode HTTP/WebSocket adapter and the renderer all import this file, so a method
+ * added here is type-checked on both sides: main will not compile until a service implements it.
+ */
+import { z } from 'zod';
+import { DatasetReport, DatasetRow, SampleDataset } from './schemas/dataset';
+import { RunDetail, RunSummary } from './schemas/run';
+import { BackendReport, ZooEntry } from './schemas/engine';
+import { RunsChanged, TrainEvent } from './schemas/events';
+
+const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) => ({ input, output, doc });
+
+const FilePath = z.string().min(1).max(4096);
+const DatasetRef = z.object({ csvPath: FilePath, root: FilePath.optional() });
+
+export const methods = {
+  'app.info': method(
+    z.object({}),
+    z.object({
+      name: z.string(),
+      version: z.string(),
+      transport: z.enum(['ipc', 'web']),
+      dataDir: z.string(),
+      platform: z.string(),
+    }),
+    'Application name, version, which transport serves this client, and where data is kept.',
+  ),
+  'datasets.samples': method(z.object({}), z.array(SampleDataset), 'Datasets shipped with the app.'),
+  'datasets.inspect': method(
+    DatasetRef.extend({ checkFiles: z.boolean().default(true) }),
+    DatasetReport,
+    'Parse and validate an OML dataset CSV: summary plus every problem with its row and column.',
+  ),
+  'datasets.rows': method(
+    DatasetRef.extend({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(50) }),
+    z.object({ total: z.number().int(), rows: z.array(DatasetRow) }),
+    'A page of dataset rows.',
+  ),
+  'datasets.thumbnail': method(
+    z.object({ root: FilePath, path: FilePath, size: z.number().int().min(8).max(512).default(96) }),
+    z.object({ dataUrl: z.string(), width: z.number().int(), height: z.number().int() }),
+    'An image from a dataset, resized, as a PNG data URL.',
+  ),
+  'runs.list': method(
+    z.object({ status: z.string().optional(), search: z.string().max(200).optional() }),
+    z.array(RunSummary),
+    'Runs in the store, newest first.',
+  ),
+  'runs.get': method(z.object({ id: z.number().int().positive() }), RunDetail, 'One run with its config.'),
+  'engine.backends': method(
+    z.object({}),
+    BackendReport,
+    'Which TensorFlow.js backends load on this machine and which one training would use.',
+  ),
+  'zoo.list': method(z.object({}), z.array(ZooEntry), 'Pretrained models in the zoo catalogue.'),
+  'explorer.search': method(
+    DatasetRef.extend({
+      queryRow: z.number().int().min(2),
+      k: z.number().int().min(1).max(100).default(10),
+    }),
+    z.object({
+      embedding: z.string(),
+      root: z.string(),
+      query: DatasetRow,
+      results: z.array(DatasetRow.extend({ distance: z.number(), relevant: z.boolean() })),
+      relevantTotal: z.number().int(),
+    }),
+    'Top-k gallery items for one validation query, each marked relevant or not.',
+  ),
+} as const;
+
+export const events = {
+  'train.events': TrainEvent,
+  'runs.changed': RunsChanged,
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type MethodInput<M extends MethodName> = z.input<Methods[M]['input']>;
+/** What a handler receives: the input after validation and defaults. */
+export type MethodArgs<M extends MethodName> = z.output<Methods[M]['input']>;
+export type MethodOutput<M extends MethodName> = z.output<Methods[M]['output']>;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.output<Events[E]>;
+
+export const METHOD_NAMES = Object.keys(methods) as MethodName[];
+export const EVENT_NAMES = Object.keys(events) as EventName[];
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.hasOwn(methods, name);
+}
+export function isEventName(name: unknown): name is EventName {
+  return typeof name === 'string' && Object.hasOwn(events, name);
+}
+
+/** An error that crosses the transport: a code the UI can act on and a message a person can read. */
+export const ApiErrorShape = z.object({
+  code: z.enum(['invalid_input', 'unknown_method', 'not_found', 'failed', 'unauthorized']),
+  message: z.string(),
+  issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+});
+export type ApiErrorShape = z.infer<typeof ApiErrorShape>;
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: ApiErrorShape['code'],
+    message: string,
+    readonly issues?: ApiErrorShape['issues'],
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+  toShape(): ApiErrorShape {
+    return { code: this.code, message: this.message, ...(this.issues ? { issues: this.issues } : {}) };
+  }
+}
+
+/** The client interface the renderer codes against; IPC and web mode each provide one. */
+export interface ApiClient {
+  readonly transport: 'ipc' | 'web';
+  call<M extends MethodName>(method: M, input: MethodInput<M>): Promise<MethodOutput<M>>;
+  on<E extends EventName>(event: E, handler: (payload: EventPayload<E>) => void): () => void;
+}
+
+/** The untyped surface the preload exposes to the page (`window.metricStudio`); wrapped by a typed ApiClient. */
+export interface BridgeSurface {
+  invoke(method: string, input: unknown): Promise<{ ok: true; result: unknown } | { ok: false; error: ApiErrorShape }>;
+  subscribe(listener: (event: string, payload: unknown) => void): () => void;
+}
+
+export { IPC_CHANNELS } from './ipc';

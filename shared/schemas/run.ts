@@ -1,0 +1,28 @@
+import { z } from 'zod';
+
+export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'interrupted', 'stopped'] as const;
+export const RunStatus = z.enum(RUN_STATUSES);
+export type RunStatus = z.infer<typeof RunStatus>;
+
+export const RunSummary = z.object({
+  id: z.number().int(),
+  name: z.string(),
+  status: RunStatus,
+  datasetCsv: z.string().nullable(),
+  backend: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  tags: z.array(z.string()),
+  /** Final value of every logged metric key, e.g. `{ "OVERALL/cmc/1": 0.86 }`. */
+  lastMetrics: z.record(z.string(), z.number()),
+});
+export type RunSummary = z.infer<typeof RunSummary>;
+
+export const RunDetail = RunSummary.extend({
+  configYaml: z.string(),
+  error: z.string().nullable(),
+  notes: z.string(),
+  parentRunId: z.number().int().nullable(),
+});
+export type RunDetail = z.infer<typeof RunDetail>;
