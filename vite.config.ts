@@ -3,11 +3,11 @@ import vue from '@vitejs/plugin-vue';
 import path from 'node:path';
 
 export default defineConfig({
-  root: path.resolve(__dirname, 'renderer'),
+  root: path.resolve(import.meta.dirname, 'renderer'),
   base: './',
   plugins: [vue()],
   build: {
-    outDir: path.resolve(__dirname, 'dist/renderer'),
+    outDir: path.resolve(import.meta.dirname, 'dist/renderer'),
     emptyOutDir: true,
     // No inline scripts or eval: the CSP allows only 'self'.
     modulePreload: { polyfill: false },

@@ -1,0 +1,96 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveWeb } from '../../main/cli/commands/serve';
+import { appRoot } from '../../main/paths';
+import { launchBrowser, screenshot, watchErrors } from '../helpers/browser';
+import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
+
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let web: Awaited<ReturnType<typeof serveWeb>>;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(appRoot(), 'dist', 'renderer', 'index.html'))) throw new Error('Build the UI first: npm run build');
+  const tmp = tempDir('ms-browser-');
+  cleanup = tmp.cleanup;
+  web = await serveWeb({ dataDir: tmp.dir });
+  // A real run in the store, so the Runs page has something to show.
+  const store = web.core.store;
+  const ds = await store.registerDataset('fashion-mnist-mini', SAMPLE_CSV, path.dirname(SAMPLE_CSV));
+  const id = await store.createRun({ name: 'tiny-cnn-triplet', datasetId: ds });
+  await store.setStatus(id, 'running', { backend: 'wasm', pid: process.pid });
+  await store.logMetrics(id, [{ step: 100, epoch: 3, key: 'OVERALL/cmc/1', value: 0.8125 }]);
+  await store.setStatus(id, 'finished');
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+  errors = watchErrors(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+  cleanup?.();
+});
+
+describe('web mode in Chromium', () => {
+  it('opens on Datasets with the shipped sample inspected', async () => {
+    await page.goto(web.server.url);
+    const summary = page.locator('[data-testid=dataset-summary]');
+    await summary.waitFor();
+    await expect(summary.textContent()).resolves.toMatch(/Rows\s*600/);
+    // 24 rows per page, each with a decoded thumbnail served by the API.
+    await page.waitForFunction(() => document.querySelectorAll('.grid img.thumb').length === 24);
+    expect(await page.locator('.grid figcaption').first().textContent()).toMatch(/#2 · label \d/);
+    expect(await page.locator('.status-bar').textContent()).toContain('web mode');
+    await screenshot(page, '1-datasets');
+  });
+
+  it('Train shows which backend runs', async () => {
+    await page.click('[data-nav=train]');
+    const table = page.locator('[data-testid=backends]');
+    await table.waitFor();
+    const selected = await page.locator('tr.selected td').first().textContent();
+    expect(selected).toMatch(/^(wasm|tensorflow|tensorflow-gpu|cpu)\s*selected/);
+    await screenshot(page, '2-train');
+  });
+
+  it('Runs lists the run from the store', async () => {
+    await page.click('[data-nav=runs]');
+    const table = page.locator('[data-testid=runs-table]');
+    await table.waitFor();
+    const text = await table.textContent();
+    expect(text).toContain('tiny-cnn-triplet');
+    expect(text).toContain('finished');
+    expect(text).toContain('cmc/1 0.813');
+    await screenshot(page, '3-runs');
+  });
+
+  it('Explorer retrieves gallery items for a query, marked relevant or not', async () => {
+    await page.click('[data-nav=explorer]');
+    const results = page.locator('[data-testid=explorer-results]');
+    await results.locator('figure.tile.hit, figure.tile.miss').first().waitFor();
+    const tiles = results.locator('figure.tile.hit, figure.tile.miss');
+    expect(await tiles.count()).toBe(10);
+    // Raw pixels put most neighbours of a sample query in its label: at least one hit.
+    expect(await results.locator('figure.tile.hit').count()).toBeGreaterThan(0);
+    await page.locator('.queries button').nth(5).click();
+    await page.waitForFunction(() => document.querySelector('.queries button.active')?.textContent?.includes('row 307'));
+    await screenshot(page, '4-explorer');
+  });
+
+  it('Zoo lists the catalogue', async () => {
+    await page.click('[data-nav=zoo]');
+    await page.locator('.zoo-entry').first().waitFor();
+    expect(await page.locator('.zoo-entry').count()).toBeGreaterThanOrEqual(2);
+    expect(await page.locator('.zoo-entry').first().textContent()).toContain('128-d');
+    await screenshot(page, '5-zoo');
+  });
+
+  it('produced no console errors, page errors or failed requests', () => {
+    expect(errors).toEqual([]);
+  });
+});

@@ -1,0 +1,91 @@
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { COMMANDS } from '../../main/cli/index';
+import { electronUnavailable } from '../../main/cli/commands/app';
+import { cli } from '../helpers/cli';
+import { SAMPLE_CSV, tempDir, writeCsv, writePng } from '../helpers/tmp';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => ({ dir, cleanup } = tempDir()));
+afterAll(() => cleanup());
+
+describe('metric-studio CLI', () => {
+  it('--help lists every command', () => {
+    const { code, stdout } = cli(['--help']);
+    expect(code).toBe(0);
+    for (const c of ['convert', 'check', 'train', 'evaluate', 'predict', 'runs', 'zoo', 'serve']) expect(stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
+    expect(COMMANDS.map((c) => c.name)).toContain('serve');
+  });
+
+  it('rejects an unknown command on stderr with a non-zero code', () => {
+    const { code, stderr } = cli(['frobnicate']);
+    expect(code).toBe(2);
+    expect(stderr).toContain('Unknown command "frobnicate"');
+  });
+
+  it('check prints the summary of the shipped sample and exits 0', () => {
+    const { code, stdout, stderr } = cli(['check', SAMPLE_CSV]);
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(stdout).toContain('rows: 600');
+    expect(stdout).toContain('labels: 10');
+    expect(stdout).toMatch(/train:\s+300 rows, 5 labels/);
+    expect(stdout).toMatch(/validation: 300 rows, 5 labels, 300 queries, 300 galleries/);
+  });
+
+  it('check --json prints the machine-readable report', () => {
+    const { code, stdout } = cli(['check', SAMPLE_CSV, '--json', '--no-files']);
+    expect(code).toBe(0);
+    const report = JSON.parse(stdout);
+    expect(report).toMatchObject({ ok: true, errors: 0, summary: { rows: 600 } });
+  });
+
+  it('check names the row and field of a missing column and a missing image, and exits non-zero', async () => {
+    await writePng(path.join(dir, 'a.png'));
+    const noColumn = writeCsv(path.join(dir, 'no-column.csv'), [['label', 'path', 'split', 'is_query'], [0, 'a.png', 'train', '']]);
+    const r1 = cli(['check', noColumn]);
+    expect(r1.code).toBe(1);
+    expect(r1.stderr).toContain(`${noColumn}, row 1, column is_gallery: required column "is_gallery" is missing`);
+
+    const noImage = writeCsv(path.join(dir, 'no-image.csv'), [
+      ['label', 'path', 'split', 'is_query', 'is_gallery'],
+      [0, 'a.png', 'train', '', ''],
+      [0, 'gone.png', 'train', '', ''],
+    ]);
+    const r2 = cli(['check', noImage]);
+    expect(r2.code).toBe(1);
+    expect(r2.stderr).toMatch(/row 3, column path: file not found: "gone\.png"/);
+    expect(r2.stdout).toContain('1 error(s)');
+  });
+
+  it('check on a file that does not exist says so', () => {
+    const { code, stderr } = cli(['check', path.join(dir, 'nothing.csv')]);
+    expect(code).toBe(1);
+    expect(stderr).toContain('Dataset file not found');
+  });
+
+  it('runs list works on an empty data folder', () => {
+    const { code, stdout } = cli(['runs', 'list', '--data-dir', path.join(dir, 'data')]);
+    expect(code).toBe(0);
+    expect(stdout).toContain('No runs yet.');
+  });
+
+  it('commands that are not built yet refuse clearly instead of pretending', () => {
+    const { code, stderr } = cli(['train', 'x.yaml']);
+    expect(code).toBe(3);
+    expect(stderr).toContain('not available in this version yet');
+  });
+});
+
+describe('npm start fallback', () => {
+  it('explains why Electron cannot start', () => {
+    const missing = () => {
+      throw new Error('Electron failed to install correctly, please delete node_modules/electron and try installing it again');
+    };
+    expect(electronUnavailable({}, 'linux', missing)).toMatch(/binary is not installed/);
+    expect(electronUnavailable({}, 'linux', () => process.execPath)).toMatch(/no display/);
+    expect(electronUnavailable({ DISPLAY: ':0' }, 'linux', () => process.execPath)).toBeNull();
+    expect(electronUnavailable({}, 'darwin', () => '/nonexistent/Electron')).toMatch(/missing/);
+  });
+});

@@ -1,0 +1,72 @@
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { MIGRATIONS, migrate } from '../../main/store/migrations';
+import { RunStore } from '../../main/store/runs';
+import { Sqlite } from '../../main/store/sqlite';
+import { tempDir } from '../helpers/tmp';
+
+let dir: string;
+let cleanup: () => void;
+beforeEach(() => ({ dir, cleanup } = tempDir()));
+afterEach(() => cleanup());
+
+describe('run store', () => {
+  it('creates the schema at the latest version with WAL and foreign keys', async () => {
+    const store = await RunStore.open(dir);
+    expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(MIGRATIONS.length);
+    expect((await store.db.get<{ journal_mode: string }>('PRAGMA journal_mode'))!.journal_mode).toBe('wal');
+    expect((await store.db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys).toBe(1);
+    await store.close();
+  });
+
+  it('refuses a database from a newer app', async () => {
+    const db = await Sqlite.open(path.join(dir, 'x.sqlite'));
+    await db.exec(`PRAGMA user_version = ${MIGRATIONS.length + 1}`);
+    await expect(migrate(db)).rejects.toThrow(/newer than this Metric Studio/);
+    await db.close();
+  });
+
+  it('rolls back a failing migration whole', async () => {
+    const db = await Sqlite.open(path.join(dir, 'y.sqlite'));
+    await expect(migrate(db, ['CREATE TABLE a (x INTEGER);', 'CREATE TABLE b (y INTEGER); SELECT * FROM missing_table;'])).rejects.toThrow();
+    expect((await db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(1);
+    expect(await db.all("SELECT name FROM sqlite_master WHERE name='b'")).toEqual([]);
+    await db.close();
+  });
+
+  it('lists runs newest first with their last metric values and tags', async () => {
+    const store = await RunStore.open(dir);
+    const ds = await store.registerDataset('mini', '/d/df.csv', '/d');
+    const a = await store.createRun({ name: 'first', datasetId: ds });
+    const b = await store.createRun({ name: 'second' });
+    await store.setStatus(a, 'running', { backend: 'wasm', pid: process.pid });
+    await store.logMetrics(a, [
+      { step: 1, epoch: 0, key: 'loss', value: 0.9 },
+      { step: 2, epoch: 0, key: 'loss', value: 0.5 },
+      { step: 2, epoch: 0, key: 'OVERALL/cmc/1', value: 0.8 },
+    ]);
+    await store.addTag(a, 'baseline');
+    const runs = await store.listRuns();
+    expect(runs.map((r) => r.name)).toEqual(['second', 'first']);
+    expect(runs[1]).toMatchObject({ status: 'running', backend: 'wasm', datasetCsv: '/d/df.csv', tags: ['baseline'], lastMetrics: { loss: 0.5, 'OVERALL/cmc/1': 0.8 } });
+    expect(runs[1]!.startedAt).not.toBeNull();
+    expect((await store.listRuns({ search: 'sec' })).map((r) => r.id)).toEqual([b]);
+    await store.close();
+  });
+
+  it('marks runs whose process died as interrupted on the next start', async () => {
+    const store = await RunStore.open(dir);
+    const alive = await store.createRun({ name: 'alive' });
+    const dead = await store.createRun({ name: 'dead' });
+    await store.setStatus(alive, 'running', { pid: process.pid });
+    await store.setStatus(dead, 'running', { pid: 2 ** 22 + 12345 });
+    await store.close();
+
+    const reopened = await RunStore.open(dir);
+    expect((await reopened.getRun(alive))!.status).toBe('running');
+    const d = (await reopened.getRun(dead))!;
+    expect(d.status).toBe('interrupted');
+    expect(d.endedAt).not.toBeNull();
+    await reopened.close();
+  });
+});

@@ -1,0 +1,98 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
+import { startCore, type Core } from '../../main/services/core';
+import { startWebServer, type WebServer } from '../../main/web/server';
+import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
+
+let dir: string;
+let cleanup: () => void;
+let core: Core;
+let server: WebServer;
+const base = () => `http://127.0.0.1:${server.port}`;
+
+async function call(method: string, input: unknown, token = server.token) {
+  const res = await fetch(`${base()}/api/call`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ method, input }) });
+  // The tests assert the response shapes themselves.
+  return { status: res.status, body: (await res.json()) as any };
+}
+
+beforeAll(async () => {
+  ({ dir, cleanup } = tempDir());
+  const staticDir = path.join(dir, 'static');
+  mkdirSync(staticDir);
+  writeFileSync(path.join(staticDir, 'index.html'), '<!doctype html><title>t</title>');
+  writeFileSync(path.join(dir, 'secret.txt'), 'secret');
+  core = await startCore(path.join(dir, 'data'), 'web', () => {});
+  server = await startWebServer({ dispatch: core.dispatch, hub: core.hub, staticDir });
+});
+afterAll(async () => {
+  await server.close();
+  await core.close();
+  cleanup();
+});
+
+describe('web mode server', () => {
+  it('binds to loopback and prints a URL with the session token', () => {
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
+  });
+
+  it('serves the contract with the token', async () => {
+    const { status, body } = await call('app.info', {});
+    expect(status).toBe(200);
+    expect(body).toMatchObject({ ok: true, result: { name: 'Metric Studio', transport: 'web', dataDir: path.join(dir, 'data') } });
+  });
+
+  it('inspects the sample dataset over HTTP and registers it', async () => {
+    const { body } = await call('datasets.inspect', { csvPath: SAMPLE_CSV });
+    expect(body.result.summary.rows).toBe(600);
+    const row = await core.store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM datasets');
+    expect(row!.n).toBe(1);
+  });
+
+  it('refuses calls without the right token', async () => {
+    const { status, body } = await call('app.info', {}, 'wrong');
+    expect(status).toBe(401);
+    expect(body.error.code).toBe('unauthorized');
+  });
+
+  it('rejects invalid input with 400 and the field name', async () => {
+    const { status, body } = await call('runs.get', { id: -1 });
+    expect(status).toBe(400);
+    expect(body.error.issues[0].path).toBe('id');
+  });
+
+  it('answers unknown methods with 404 and missing runs with not_found', async () => {
+    expect((await call('nope', {})).status).toBe(404);
+    expect((await call('runs.get', { id: 999 })).body.error).toMatchObject({ code: 'not_found' });
+  });
+
+  it('refuses a foreign Host header (DNS rebinding)', async () => {
+    const http = await import('node:http');
+    const status = await new Promise<number>((resolve) => {
+      http.get({ host: '127.0.0.1', port: server.port, path: '/', headers: { host: 'evil.example' } }, (res) => resolve(res.statusCode!));
+    });
+    expect(status).toBe(403);
+  });
+
+  it('serves the UI with a CSP and nothing outside its folder', async () => {
+    const res = await fetch(`${base()}/`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
+    expect((await fetch(`${base()}/%2e%2e/secret.txt`)).status).toBe(404);
+    expect((await fetch(`${base()}/..%2fsecret.txt`)).status).toBe(404);
+  });
+
+  it('pushes events over the WebSocket to token holders only', async () => {
+    const bad = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=nope`);
+    await new Promise((resolve) => bad.on('error', resolve));
+
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${server.token}`);
+    await new Promise((resolve) => ws.on('open', resolve));
+    const got = new Promise((resolve) => ws.on('message', (m) => resolve(JSON.parse(String(m)))));
+    core.hub.emit('runs.changed', { runId: 7 });
+    expect(await got).toEqual({ event: 'runs.changed', payload: { runId: 7 } });
+    ws.close();
+  });
+});

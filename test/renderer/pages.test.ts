@@ -1,0 +1,75 @@
+import { flushPromises, mount } from '@vue/test-utils';
+import { createPinia, setActivePinia } from 'pinia';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
+import type { ApiClient, BridgeSurface } from '../../shared/api';
+import type { RunSummary } from '../../shared/schemas/run';
+import { ClientError, ipcClient } from '../../renderer/src/api/client';
+import { setApi } from '../../renderer/src/api';
+import RunsPage from '../../renderer/src/pages/RunsPage.vue';
+
+function fakeClient(handlers: Record<string, (input: unknown) => unknown>): ApiClient & { listeners: Map<string, (p: unknown) => void> } {
+  const listeners = new Map<string, (p: unknown) => void>();
+  return {
+    transport: 'web',
+    listeners,
+    call: vi.fn(async (method: string, input: unknown) => {
+      const h = handlers[method];
+      if (!h) throw new Error(`unexpected call ${method}`);
+      return h(input);
+    }) as ApiClient['call'],
+    on: ((event: string, handler: (p: unknown) => void) => {
+      listeners.set(event, handler);
+      return () => listeners.delete(event);
+    }) as ApiClient['on'],
+  };
+}
+
+const run = (id: number, name: string, extra: Partial<RunSummary> = {}): RunSummary => ({
+  id, name, status: 'finished', datasetCsv: '/data/df.csv', backend: 'wasm', createdAt: '2026-01-01T00:00:00Z',
+  startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:01:05Z', tags: ['baseline'], lastMetrics: { 'OVERALL/cmc/1': 0.8612 }, ...extra,
+});
+
+beforeEach(() => setActivePinia(createPinia()));
+
+describe('Runs page', () => {
+  it('shows what the store returns and refreshes when runs change', async () => {
+    let runs = [run(2, 'adam-lr1e-3')];
+    const client = fakeClient({ 'runs.list': () => runs });
+    setApi(client);
+    const wrapper = mount(RunsPage, { global: { plugins: [createPinia()] } });
+    await flushPromises();
+    const text = wrapper.get('[data-testid=runs-table]').text();
+    expect(text).toContain('adam-lr1e-3');
+    expect(text).toContain('cmc/1 0.861');
+    expect(text).toContain('1m 5s');
+
+    runs = [run(3, 'sgd'), ...runs];
+    client.listeners.get('runs.changed')!({ runId: 3 });
+    await flushPromises();
+    expect(wrapper.findAll('tbody tr')).toHaveLength(2);
+  });
+
+  it('says so when there are no runs', async () => {
+    setApi(fakeClient({ 'runs.list': () => [] }));
+    const wrapper = mount(RunsPage, { global: { plugins: [createPinia()] } });
+    await flushPromises();
+    expect(wrapper.get('[data-testid=runs-empty]').text()).toContain('No runs yet');
+  });
+});
+
+describe('IPC client', () => {
+  it('unwraps results and raises ClientError with the API error', async () => {
+    const bridge: BridgeSurface = {
+      invoke: vi.fn(async (method: string) =>
+        method === 'app.info' ? { ok: true as const, result: { name: 'x' } } : { ok: false as const, error: { code: 'not_found' as const, message: 'No run with id 3' } },
+      ),
+      subscribe: vi.fn(() => () => {}),
+    };
+    const client = ipcClient(bridge);
+    expect(client.transport).toBe('ipc');
+    await expect(client.call('app.info', {})).resolves.toEqual({ name: 'x' });
+    const err = await client.call('runs.get', { id: 3 }).catch((e) => e);
+    expect(err).toBeInstanceOf(ClientError);
+    expect(err.shape.code).toBe('not_found');
+  });
+});

@@ -1,0 +1,99 @@
+import { describe, expect, it, vi } from 'vitest';
+import { IPC_CHANNELS } from '../../shared/ipc';
+import { EventHub } from '../../main/api/dispatch';
+import { createBridge, type IpcRendererLike } from '../../main/electron/bridge';
+import { registerIpc, type IpcMainLike } from '../../main/electron/ipc';
+import { buildMenuTemplate } from '../../main/electron/menu';
+import { APP_ORIGIN, isTrustedSender, windowOptions } from '../../main/electron/window';
+import { CONTENT_SECURITY_POLICY } from '../../main/security';
+
+describe('hardened window', () => {
+  it('isolates the page from Node', () => {
+    const prefs = windowOptions('/app/preload.cjs').webPreferences!;
+    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, webSecurity: true, webviewTag: false, preload: '/app/preload.cjs' });
+  });
+
+  it('has a CSP that allows only the app itself to run scripts', () => {
+    expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
+    expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval');
+    expect(CONTENT_SECURITY_POLICY).toContain("object-src 'none'");
+  });
+
+  it('trusts only frames from the app origin', () => {
+    expect(isTrustedSender(`${APP_ORIGIN}/index.html#/runs`)).toBe(true);
+    expect(isTrustedSender('https://example.com/')).toBe(false);
+    expect(isTrustedSender('app://rendererevil/x')).toBe(false);
+    expect(isTrustedSender(undefined)).toBe(false);
+  });
+
+  it('builds a menu with an app menu on macOS only', () => {
+    expect(buildMenuTemplate('darwin', () => {})[0]).toEqual({ role: 'appMenu' });
+    expect(buildMenuTemplate('linux', () => {}).some((m) => m.role === 'appMenu')).toBe(false);
+  });
+});
+
+function fakeIpcRenderer() {
+  const listeners = new Map<string, ((e: unknown, ...a: unknown[]) => void)[]>();
+  const ipc: IpcRendererLike & { emit(channel: string, ...args: unknown[]): void } = {
+    invoke: vi.fn(async () => ({ ok: true, result: 'pong' })),
+    on: (channel, l) => listeners.set(channel, [...(listeners.get(channel) ?? []), l]),
+    removeListener: (channel, l) => listeners.set(channel, (listeners.get(channel) ?? []).filter((x) => x !== l)),
+    emit: (channel, ...args) => (listeners.get(channel) ?? []).forEach((l) => l({}, ...args)),
+  };
+  return ipc;
+}
+
+describe('preload bridge', () => {
+  it('exposes exactly invoke and subscribe, frozen', () => {
+    const bridge = createBridge(fakeIpcRenderer());
+    expect(Object.keys(bridge).sort()).toEqual(['invoke', 'subscribe']);
+    expect(Object.isFrozen(bridge)).toBe(true);
+  });
+
+  it('invokes the one call channel and relays events until unsubscribed', async () => {
+    const ipc = fakeIpcRenderer();
+    const bridge = createBridge(ipc);
+    await expect(bridge.invoke('app.info', {})).resolves.toEqual({ ok: true, result: 'pong' });
+    expect(ipc.invoke).toHaveBeenCalledWith(IPC_CHANNELS.call, 'app.info', {});
+    const seen: unknown[] = [];
+    const off = bridge.subscribe((e, p) => seen.push([e, p]));
+    ipc.emit(IPC_CHANNELS.event, 'runs.changed', { runId: 4 });
+    off();
+    ipc.emit(IPC_CHANNELS.event, 'runs.changed', { runId: 5 });
+    expect(seen).toEqual([['runs.changed', { runId: 4 }]]);
+  });
+});
+
+describe('IPC adapter', () => {
+  function fakeIpcMain() {
+    const handlers = new Map<string, (event: { senderFrame?: { url: string } | null }, ...args: unknown[]) => unknown>();
+    const ipc: IpcMainLike = { handle: (c, l) => void handlers.set(c, l), removeHandler: (c) => void handlers.delete(c) };
+    return { ipc, handlers };
+  }
+
+  it('dispatches calls from the app and refuses other frames', async () => {
+    const { ipc, handlers } = fakeIpcMain();
+    const dispatch = vi.fn(async () => ({ ok: true as const, result: 1 }));
+    registerIpc(ipc, dispatch, new EventHub(), () => []);
+    const call = handlers.get(IPC_CHANNELS.call)!;
+    await expect(call({ senderFrame: { url: `${APP_ORIGIN}/index.html` } }, 'runs.list', {})).resolves.toEqual({ ok: true, result: 1 });
+    expect(dispatch).toHaveBeenCalledWith('runs.list', {});
+    await expect(call({ senderFrame: { url: 'https://evil.example/' } }, 'runs.list', {})).resolves.toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    expect(dispatch).toHaveBeenCalledTimes(1);
+  });
+
+  it('forwards hub events to live windows and cleans up', () => {
+    const { ipc, handlers } = fakeIpcMain();
+    const hub = new EventHub();
+    const live = { send: vi.fn(), isDestroyed: () => false };
+    const dead = { send: vi.fn(), isDestroyed: () => true };
+    const dispose = registerIpc(ipc, vi.fn(), hub, () => [live, dead]);
+    hub.emit('runs.changed', { runId: 9 });
+    expect(live.send).toHaveBeenCalledWith(IPC_CHANNELS.event, 'runs.changed', { runId: 9 });
+    expect(dead.send).not.toHaveBeenCalled();
+    dispose();
+    expect(handlers.has(IPC_CHANNELS.call)).toBe(false);
+    hub.emit('runs.changed', { runId: 10 });
+    expect(live.send).toHaveBeenCalledTimes(1);
+  });
+});
