@@ -1,12 +1,12 @@
 type TypedArrayCtor<T> = { new (length: number): T };
-type NumericArray = Float64Array | Int32Array | Uint8Array;
+type NumericArray = Float64Array | Float32Array | Int32Array | Uint8Array;
 
 /** An append-only typed array that doubles as it grows: columns of a 1M-row table without 1M objects. */
 export class Growable<T extends NumericArray> {
   private buf: T;
   length = 0;
   constructor(private readonly ctor: TypedArrayCtor<T>, initial = 1024) {
-    this.buf = new ctor(initial);
+    this.buf = new ctor(Math.max(1, initial));
   }
   push(value: number): void {
     if (this.length === this.buf.length) {

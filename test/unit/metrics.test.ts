@@ -1,0 +1,165 @@
+import { describe, expect, it } from 'vitest';
+import { cmcAtK, fnmrAtFmr, mapAtK, ndcgAtK, precisionAtK, quantile } from '../../main/metrics/retrieval';
+import { computeMetrics, flattenMetrics, type MetricArgs } from '../../main/metrics/embedding-metrics';
+import { pcf, symmetricEigenvalues } from '../../main/metrics/pcf';
+import { adaptiveThresholding, constantThresholding } from '../../main/retrieval/thresholding';
+import type { RetrievalResults } from '../../main/retrieval/knn';
+
+const c = (bits: string) => Uint8Array.from(bits, (b) => (b === 'V' || b === '1' ? 1 : 0));
+const NONE: MetricArgs = { cmc: [], precision: [], map: [], ndcg: [], fmr: [], pcf: [] };
+
+describe('per-query metrics (OML definitions)', () => {
+  it('CMC: any relevant item in the top k (docstring example)', () => {
+    const rows = ['10', '01', '00'];
+    expect(rows.map((r) => cmcAtK(c(r), 2, 1))).toEqual([1, 0, 0]);
+    expect(rows.map((r) => cmcAtK(c(r), 2, 2))).toEqual([1, 1, 0]);
+  });
+
+  it('precision divides by min(n_gt, k) (docstring example and the n < k case)', () => {
+    const rows = ['10', '01', '00'];
+    const nGt = [2, 3, 5];
+    expect(rows.map((r, i) => precisionAtK(c(r), nGt[i]!, 1))).toEqual([1, 0, 0]);
+    expect(rows.map((r, i) => precisionAtK(c(r), nGt[i]!, 2))).toEqual([0.5, 0.5, 0]);
+    // n = 3, g = [1,1,1,0,0]: an ideal model keeps precision 1 at every k.
+    expect([1, 2, 3, 4, 5].map((k) => precisionAtK(c('11100'), 3, k))).toEqual([1, 1, 1, 1, 1]);
+  });
+
+  it('mAP divides by the relevant items found in the top k (OML issue #304: XXXVX at k=4 is 0.25)', () => {
+    expect(mapAtK(c('XXXVX'), 3, 4)).toBe(0.25);
+    expect(mapAtK(c('VXVX'), 2, 4)).toBeCloseTo((1 / 1 + 2 / 3) / 2, 12);
+    expect(mapAtK(c('XXXX'), 2, 4)).toBe(0);
+  });
+
+  it('k beyond the retrieved list is clipped to its length', () => {
+    expect(precisionAtK(c('VX'), 5, 10)).toBe(0.5);
+    expect(cmcAtK(c('XV'), 1, 100)).toBe(1);
+  });
+
+  it('corner rules: empty retrieval scores 1 without ground truth and 0 with it', () => {
+    for (const f of [cmcAtK, precisionAtK, mapAtK, ndcgAtK]) {
+      expect(f(c(''), 0, 5)).toBe(1);
+      expect(f(c(''), 3, 5)).toBe(0);
+    }
+    // Non-empty retrieval without ground truth: precision is OML's 0/0.
+    expect(precisionAtK(c('XX'), 0, 2)).toBeNaN();
+    expect(cmcAtK(c('XX'), 0, 2)).toBe(0);
+  });
+
+  it('NDCG@k with binary relevance', () => {
+    expect(ndcgAtK(c('VVX'), 2, 3)).toBe(1);
+    expect(ndcgAtK(c('XV'), 1, 2)).toBeCloseTo(1 / Math.log2(3), 12);
+    expect(ndcgAtK(c('XVV'), 3, 3)).toBeCloseTo((1 / Math.log2(3) + 1 / Math.log2(4)) / (1 + 1 / Math.log2(3) + 1 / Math.log2(4)), 12);
+  });
+
+  it('FNMR@FMR: docstring example (10 % of negatives below 3 → FNMR 0.4)', () => {
+    const pos = Float64Array.from([0, 0, 1, 1, 2, 2, 5, 5, 9, 9]);
+    const neg = Float64Array.from([3, 3, 4, 4, 6, 6, 7, 7, 8, 8]);
+    expect(fnmrAtFmr(pos, neg, [0.1])).toEqual([0.4]);
+    expect(fnmrAtFmr(pos, neg, [0.5])[0]).toBeCloseTo(0.2, 12);
+    expect(fnmrAtFmr(pos, new Float64Array(), [0.1])[0]).toBeNaN();
+  });
+
+  it('quantile interpolates linearly like numpy', () => {
+    expect(quantile(Float64Array.from([1, 2, 3, 4]), 0.5)).toBe(2.5);
+    expect(quantile(Float64Array.from([4, 1, 3, 2]), 0.1)).toBeCloseTo(1.3, 12);
+  });
+});
+
+/** 1-d embeddings make distances easy to read: |a − b|. */
+function set1d(values: number[], labels: number[], q: number[], g: number[], extra: { sequence?: number[]; categories?: string[] } = {}) {
+  return {
+    embeddings: { data: Float32Array.from(values), count: values.length, dim: 1 },
+    labels: Float64Array.from(labels),
+    isQuery: Uint8Array.from(q),
+    isGallery: Uint8Array.from(g),
+    sequence: extra.sequence ? Int32Array.from(extra.sequence) : undefined,
+    categories: extra.categories,
+  };
+}
+
+describe('computeMetrics on a validation set', () => {
+  it('excludes the query itself in 1-vs-rest', () => {
+    // Three items of label 0 at 0, 1, 2 and one of label 1 at 10; every item is query and gallery.
+    const set = set1d([0, 1, 2, 10], [0, 0, 0, 1], [1, 1, 1, 1], [1, 1, 1, 1]);
+    const { tree } = computeMetrics(set, { ...NONE, cmc: [1], precision: [2] });
+    // Label-1 query has no other relevant item: cmc 0 and precision 0/0 = NaN (OML propagates it).
+    expect(tree.OVERALL!.cmc!['1']).toBe(0.75);
+    expect(tree.OVERALL!.precision!['2']).toBeNaN();
+  });
+
+  it('sequence exclusion reproduces OML’s tiger-burst example: CMC@1 1 → 0, precision@2 0.5 → 0.5', () => {
+    // query Q (label A, burst s1); G1 same burst at d=1; G2 label B at d=2; G3, G4 label A at d=3, 4.
+    const values = [0, 1, 2, 3, 4];
+    const labels = [0, 0, 1, 0, 0];
+    const q = [1, 0, 0, 0, 0];
+    const g = [0, 1, 1, 1, 1];
+    const args = { ...NONE, cmc: [1], precision: [2] };
+    const plain = computeMetrics(set1d(values, labels, q, g), args).tree.OVERALL!;
+    expect([plain.cmc!['1'], plain.precision!['2']]).toEqual([1, 0.5]);
+    const seq = computeMetrics(set1d(values, labels, q, g, { sequence: [1, 1, 2, 3, 4] }), args).tree.OVERALL!;
+    expect([seq.cmc!['1'], seq.precision!['2']]).toEqual([0, 0.5]);
+  });
+
+  it('reports OVERALL as the mean over queries and each category over its own queries', () => {
+    const set = set1d([0, 0.1, 5, 5.1, 9, 20], [0, 0, 1, 1, 2, 2], [1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1], { categories: ['a', 'a', 'a', 'a', 'b', 'b'] });
+    const { tree } = computeMetrics(set, { ...NONE, cmc: [1] });
+    expect(tree.a!.cmc!['1']).toBe(1);
+    // 9's nearest item is 5.1 (label 1): a miss; 20's nearest is 9: a hit.
+    expect(tree.b!.cmc!['1']).toBe(0.5);
+    expect(tree.OVERALL!.cmc!['1']).toBeCloseTo(5 / 6, 12);
+    expect(flattenMetrics(tree)['b/cmc/1']).toBe(0.5);
+  });
+
+  it('FNMR@FMR uses every retrieved pair', () => {
+    const set = set1d([0, 1, 3, 6], [0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1]);
+    // queries 0,1 vs gallery 3,6 (label 1): queries are label 0 → no positives at all.
+    expect(computeMetrics(set, { ...NONE, fmr: [0.1] }).tree.OVERALL!['fnmr@fmr']!['0.1']).toBeNaN();
+  });
+});
+
+describe('PCF', () => {
+  it('finds the eigenvalues of a symmetric matrix', () => {
+    const m = Float64Array.from([4, 1, 0, 1, 3, 1, 0, 1, 2]);
+    const eig = Array.from(symmetricEigenvalues(m, 3)).sort((a, b) => a - b);
+    // Characteristic polynomial roots of [[4,1,0],[1,3,1],[0,1,2]]: 3 and 3 ± √3.
+    expect(eig[0]).toBeCloseTo(3 - Math.sqrt(3), 10);
+    expect(eig[1]).toBeCloseTo(3, 10);
+    expect(eig[2]).toBeCloseTo(3 + Math.sqrt(3), 10);
+  });
+
+  it('is 1/dim for embeddings that vary along one direction and grows with spread', () => {
+    const dim = 8;
+    const line = new Float32Array(100 * dim);
+    for (let i = 0; i < 100; i++) for (let j = 0; j < dim; j++) line[i * dim + j] = i * (j + 1);
+    expect(pcf(line, 100, dim, [0.5, 0.99])).toEqual([1 / dim, 1 / dim]);
+    // Variances 8:4:2:1 on four axes: 8/15 > 0.5 → one component; 0.9 needs three (14/15 ≥ 0.9).
+    const data = new Float32Array(4 * 2 * dim);
+    const scales = [Math.sqrt(8), 2, Math.sqrt(2), 1];
+    scales.forEach((s, axis) => {
+      data[(2 * axis) * dim + axis] = s;
+      data[(2 * axis + 1) * dim + axis] = -s;
+    });
+    expect(pcf(data, 8, dim, [0.5, 0.9])).toEqual([1 / dim, 3 / dim]);
+  });
+});
+
+describe('thresholding', () => {
+  const rr: RetrievalResults = {
+    nQueries: 2,
+    offsets: Int32Array.from([0, 4, 6]),
+    retrieved: Int32Array.from([0, 1, 2, 3, 4, 5]),
+    distances: Float32Array.from([0.1, 0.2, 0.3, 2.0, 0.5, 0.6]),
+    gtOffsets: null,
+    gtIds: null,
+  };
+  it('constant: keeps distances strictly below the threshold', () => {
+    const out = constantThresholding(rr, 0.5);
+    expect(Array.from(out.offsets)).toEqual([0, 3, 3]);
+  });
+  it('adaptive: cuts before the first gap above n_std × mean gap', () => {
+    // gaps 0.1, 0.1, 1.7 and 0.1 → mean 0.5; limit 1 × 0.5 cuts query 0 before 2.0.
+    const out = adaptiveThresholding(rr, 1);
+    expect(Array.from(out.offsets)).toEqual([0, 3, 5]);
+    expect(Array.from(out.retrieved)).toEqual([0, 1, 2, 4, 5]);
+  });
+});
