@@ -2,6 +2,7 @@ import { appVersion } from '../paths';
 import { type Command, UsageError, err, out } from './args';
 import { appCommand } from './commands/app';
 import { check } from './commands/check';
+import { evaluate } from './commands/evaluate';
 import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { zoo } from './commands/zoo';
@@ -25,7 +26,7 @@ export const COMMANDS: Command[] = [
   check,
   pending('convert', 'Convert a folder of images or a table into an OML dataset CSV', 'metric-studio convert SRC --out DIR/df.csv'),
   pending('train', 'Train an embedding model from a YAML config', 'metric-studio train config.yaml'),
-  pending('evaluate', 'Compute retrieval metrics (CMC, precision, mAP, FNMR@FMR, PCF)', 'metric-studio evaluate --dataset df.csv --embeddings predictions.json'),
+  evaluate,
   pending('predict', 'Write embeddings for every image in a folder', 'metric-studio predict --checkpoint DIR --data-dir IMAGES --out predictions.json'),
   runs,
   zoo,

@@ -1,0 +1,73 @@
+import { inspectDataset } from '../../dataset/inspect';
+import { formatProblem } from '../../dataset/problems';
+import { DatasetFileError } from '../../dataset/table';
+import { computeMetrics, DEFAULT_METRIC_ARGS, type MetricArgs, type MetricsTree } from '../../metrics/embedding-metrics';
+import { EmbeddingsError, readPredictions, validationSet } from '../../metrics/evaluate-dataset';
+import { type Command, UsageError, err, out, parse } from '../args';
+
+const usage =
+  'metric-studio evaluate --dataset df.csv [--root DIR] --embeddings predictions.json [--cmc 1,5] [--precision 5] [--map 5] [--ndcg 5] [--fmr 0.01] [--pcf 0.5] [--json]';
+
+function numbers(flag: string, value: string | undefined, fallback: number[]): number[] {
+  if (value === undefined) return fallback;
+  if (value.trim() === '') return [];
+  const xs = value.split(',').map((s) => Number(s.trim()));
+  if (xs.some((x) => !Number.isFinite(x))) throw new UsageError(`--${flag} takes comma-separated numbers, got "${value}"`);
+  return xs;
+}
+
+export function formatMetrics(tree: MetricsTree): string[] {
+  const lines: string[] = [];
+  for (const [group, metrics] of Object.entries(tree)) {
+    const parts = Object.entries(metrics).flatMap(([name, byK]) => Object.entries(byK).map(([k, v]) => `${name}@${k} ${Number.isNaN(v) ? 'NaN' : v.toFixed(4)}`));
+    lines.push(`${group.padEnd(12)} ${parts.join('  ')}`);
+  }
+  return lines;
+}
+
+export const evaluate: Command = {
+  name: 'evaluate',
+  summary: 'Compute retrieval metrics (CMC, precision, mAP, NDCG, FNMR@FMR, PCF) from embeddings',
+  usage,
+  async run(argv) {
+    const { values } = parse(argv, {
+      dataset: { type: 'string' },
+      root: { type: 'string' },
+      embeddings: { type: 'string' },
+      cmc: { type: 'string' },
+      precision: { type: 'string' },
+      map: { type: 'string' },
+      ndcg: { type: 'string' },
+      fmr: { type: 'string' },
+      pcf: { type: 'string' },
+      json: { type: 'boolean' },
+    }, usage);
+    if (values.help) return out(usage), 0;
+    if (!values.dataset || !values.embeddings) throw new UsageError(`--dataset and --embeddings are required\nusage: ${usage}`);
+    const args: MetricArgs = {
+      cmc: numbers('cmc', values.cmc, DEFAULT_METRIC_ARGS.cmc),
+      precision: numbers('precision', values.precision, DEFAULT_METRIC_ARGS.precision),
+      map: numbers('map', values.map, DEFAULT_METRIC_ARGS.map),
+      ndcg: numbers('ndcg', values.ndcg, DEFAULT_METRIC_ARGS.ndcg),
+      fmr: numbers('fmr', values.fmr, DEFAULT_METRIC_ARGS.fmr),
+      pcf: numbers('pcf', values.pcf, DEFAULT_METRIC_ARGS.pcf),
+    };
+    try {
+      const { report, table } = await inspectDataset(values.dataset, { root: values.root, checkFiles: false });
+      if (!report.ok) {
+        for (const p of report.problems.filter((x) => x.severity === 'error')) err(formatProblem(report.file, p));
+        throw new UsageError(`${report.file} has ${report.errors} error(s); fix them first (metric-studio check)`, 1);
+      }
+      const predictions = await readPredictions(values.embeddings);
+      const set = validationSet(table, (p) => predictions.get(p), values.embeddings);
+      const { tree } = computeMetrics(set, args);
+      if (values.json) out(JSON.stringify(tree, (_k, v) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2));
+      else for (const line of formatMetrics(tree)) out(line);
+      return 0;
+    } catch (e) {
+      if (e instanceof DatasetFileError || e instanceof EmbeddingsError) throw new UsageError(e.message, 1);
+      if (e instanceof Error && /must be (positive integers|in \[)/.test(e.message)) throw new UsageError(e.message);
+      throw e;
+    }
+  },
+};
