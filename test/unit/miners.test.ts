@@ -1,0 +1,96 @@
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../main/random';
+import { AllTripletsMiner, countAllTriplets } from '../../main/engine/miners/all-triplets';
+import { HardTripletsMiner, NHardTripletsMiner } from '../../main/engine/miners/hard-triplets';
+import { MinerWithBank, TripletMinerWithMemory } from '../../main/engine/miners/bank';
+
+// 1-d features make hardness readable: labels 0 at 0, 1, 5; labels 1 at 2, 3, 10.
+const features = Float32Array.from([0, 1, 5, 2, 3, 10]);
+const labels = Int32Array.from([0, 0, 0, 1, 1, 1]);
+const rng = () => mulberry32(1);
+const asTriples = (t: { a: Int32Array; p: Int32Array; n: Int32Array }) => Array.from(t.a, (a, i) => [a, t.p[i]!, t.n[i]!]);
+
+describe('all_triplets', () => {
+  it('yields every ordered anchor/positive pair × negative: Σ c(c−1)(N−c)', () => {
+    const t = new AllTripletsMiner().mine(features, 1, labels, rng());
+    expect(countAllTriplets(labels)).toBe(2 * (3 * 2 * 3));
+    expect(t.a).toHaveLength(36);
+    for (const [a, p, n] of asTriples(t)) {
+      expect(a).not.toBe(p);
+      expect(labels[a]).toBe(labels[p]);
+      expect(labels[a]).not.toBe(labels[n]);
+    }
+    expect(new Set(asTriples(t).map((x) => x.join())).size).toBe(36);
+  });
+
+  it('keeps a random subset of max_output_triplets', () => {
+    const t = new AllTripletsMiner(10).mine(features, 1, labels, rng());
+    expect(t.a).toHaveLength(10);
+    expect(new Set(asTriples(t).map((x) => x.join())).size).toBe(10);
+  });
+
+  it('refuses batches OML refuses', () => {
+    expect(() => new AllTripletsMiner().mine(features, 1, Int32Array.from([0, 0, 0, 0, 0, 0]), rng())).toThrow('at least 2 labels');
+    expect(() => new AllTripletsMiner().mine(features, 1, Int32Array.from([0, 0, 0, 1, 1, 2]), rng())).toThrow('label 2 has 1');
+  });
+});
+
+describe('hard miners', () => {
+  it('hard_triplets: farthest positive, nearest negative per anchor', () => {
+    const t = new HardTripletsMiner().mine(features, 1, labels);
+    expect(asTriples(t)).toEqual([
+      [0, 2, 3], // value 0: positives 1 (d1), 5 (d5) → idx 2; negatives 2 (d2), 3, 10 → idx 3
+      [1, 2, 3], // value 1: positives 0 (d1), 5 (d4) → idx 2; nearest negative 2 (d1) → idx 3
+      [2, 0, 4], // value 5: positives 0 (d5), 1 (d4) → idx 0; nearest negative 3 (d2) → idx 4
+      [3, 5, 1], // value 2: positives 3 (d1), 10 (d8) → idx 5; nearest negative 1 (d1) → idx 1
+      [4, 5, 1], // value 3: farthest positive 10 → idx 5; negatives 1 and 5 tie at d2 → lower index 1
+      [5, 3, 2], // value 10: farthest positive 2 → idx 3; nearest negative 5 → idx 2
+    ]);
+  });
+
+  it('n_hard_triplets with a [from, to] range skips the hardest (label-noise guard)', () => {
+    const t = new NHardTripletsMiner([2, 2], [1, 2]).mine(features, 1, labels);
+    // anchor 0: second-hardest positive = 1 (idx 1); two nearest negatives = idx 3 (d2), idx 4 (d3)
+    expect(asTriples(t).filter((x) => x[0] === 0)).toEqual([[0, 1, 3], [0, 1, 4]]);
+    expect(() => new NHardTripletsMiner([0, 2])).toThrow('n_positive');
+    expect(() => new NHardTripletsMiner(1, [3, 2])).toThrow('n_negative');
+  });
+
+  it('(1,1) equals hard_triplets and a huge n equals all_triplets', () => {
+    expect(asTriples(new NHardTripletsMiner(1, 1).mine(features, 1, labels))).toEqual(asTriples(new HardTripletsMiner().mine(features, 1, labels)));
+    const all = new NHardTripletsMiner(100, 100).mine(features, 1, labels);
+    expect(all.a).toHaveLength(countAllTriplets(labels));
+  });
+});
+
+describe('memory-bank miners', () => {
+  it('miner_with_bank mines the batch alone until the bank is full, then anchors stay in the batch', () => {
+    const miner = new MinerWithBank(2, new NHardTripletsMiner(1, 1));
+    const first = miner.mine(features, 1, labels);
+    expect(first.bank).toBeNull();
+    miner.mine(Float32Array.from([20, 21, 22, 23, 24, 25]), 1, labels);
+    const third = miner.mine(features, 1, labels);
+    expect(third.bank!.count).toBe(12);
+    expect(Math.max(...third.a)).toBeLessThan(6);
+    // With bank copies of the same batch, the nearest negative of anchor 0 (value 0) is a value-2 item.
+    expect(third.logs.negatives_from_bank! + third.logs.negatives_from_batch!).toBe(1);
+  });
+
+  it('triplets_with_memory adds ≈(k−1)/2 × n bank triplets each way and flags the originals', () => {
+    const miner = new TripletMinerWithMemory(2, 3);
+    const r = mulberry32(9);
+    miner.mine(features, 1, labels, r);
+    const t = miner.mine(features, 1, labels, r);
+    const original = t.isOriginal!.reduce((s, x) => s + x, 0);
+    expect(original).toBe(countAllTriplets(labels));
+    const extra = t.a.length - original;
+    expect(extra).toBeGreaterThan(0);
+    expect(extra).toBeLessThanOrEqual(2 * original);
+    // Pool = batch (6) + bank (12): the bank's first 6 rows hold the first batch, the rest its fake labels −1…−6.
+    const lab = (k: number) => (k < 6 ? labels[k]! : k < 12 ? labels[k - 6]! : -((k - 12) + 1));
+    for (let i = 0; i < t.a.length; i++) {
+      expect(lab(t.a[i]!)).toBe(lab(t.p[i]!));
+      expect(lab(t.a[i]!)).not.toBe(lab(t.n[i]!));
+    }
+  });
+});

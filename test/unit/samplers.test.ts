@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../main/random';
+import { BalanceSampler } from '../../main/engine/samplers/balance';
+import { CategoryBalanceSampler, DistinctCategoryBalanceSampler } from '../../main/engine/samplers/category-balance';
+import { smartSample } from '../../main/engine/samplers/smart-sample';
+
+/** labels 0..L-1 with `per` instances each (label l has `sizes[l]` when given). */
+function makeLabels(L: number, per: number, sizes: Record<number, number> = {}): Int32Array {
+  const out: number[] = [];
+  for (let l = 0; l < L; l++) for (let i = 0; i < (sizes[l] ?? per); i++) out.push(l);
+  return Int32Array.from(out);
+}
+const labelsOf = (batch: number[], labels: Int32Array) => batch.map((i) => labels[i]!);
+
+describe('smart_sample', () => {
+  it('samples without repetition when possible, else all items plus repeats', () => {
+    const rng = mulberry32(1);
+    const s = smartSample([1, 2, 3, 4, 5], 3, rng);
+    expect(new Set(s).size).toBe(3);
+    const t = smartSample([7, 8], 5, rng);
+    expect(t.slice(0, 2)).toEqual([7, 8]);
+    expect(t).toHaveLength(5);
+    expect(t.every((x) => x === 7 || x === 8)).toBe(true);
+  });
+});
+
+describe('balance sampler', () => {
+  const labels = makeLabels(11, 5, { 3: 2 });
+
+  it('has L // n_labels batches of n_labels × n_instances, every label at most once per epoch', () => {
+    const s = new BalanceSampler(labels, 3, 4);
+    expect(s.length).toBe(3);
+    expect(s.batchSize).toBe(12);
+    const epoch = s.epoch(mulberry32(7));
+    expect(epoch).toHaveLength(3);
+    const seen = new Set<number>();
+    for (const batch of epoch) {
+      expect(batch).toHaveLength(12);
+      const ls = labelsOf(batch, labels);
+      const distinct = [...new Set(ls)];
+      expect(distinct).toHaveLength(3);
+      for (const l of distinct) {
+        expect(ls.filter((x) => x === l)).toHaveLength(4);
+        expect(seen.has(l)).toBe(false);
+        seen.add(l);
+      }
+    }
+  });
+
+  it('repeats instances only for labels that have too few', () => {
+    const s = new BalanceSampler(labels, 11, 4);
+    const [batch] = s.epoch(mulberry32(3));
+    for (let l = 0; l < 11; l++) {
+      const ids = batch!.filter((i) => labels[i] === l);
+      expect(new Set(ids).size).toBe(l === 3 ? 2 : 4);
+    }
+  });
+
+  it('is reproducible from a seed and differs across seeds', () => {
+    const s = new BalanceSampler(labels, 3, 2);
+    expect(s.epoch(mulberry32(42))).toEqual(s.epoch(mulberry32(42)));
+    expect(s.epoch(mulberry32(42))).not.toEqual(s.epoch(mulberry32(43)));
+  });
+
+  it('rejects what OML rejects', () => {
+    expect(() => new BalanceSampler(labels, 1, 2)).toThrow('must be 1 < n_labels <= 11, 1 given');
+    expect(() => new BalanceSampler(labels, 12, 2)).toThrow('must be 1 < n_labels <= 11');
+    expect(() => new BalanceSampler(labels, 2, 1)).toThrow('n_instances > 1');
+    expect(() => new BalanceSampler(makeLabels(3, 2, { 1: 1 }), 2, 2)).toThrow('at least 2 instances; labels with one: 1');
+    expect(() => new BalanceSampler(labels, 2.5, 2)).toThrow('n_labels must be int');
+  });
+});
+
+describe('category samplers', () => {
+  // 9 labels: cat a has 0-4, cat b 5-7, cat c 8.
+  const labels = makeLabels(9, 3);
+  const l2c = new Map<number, string>([0, 1, 2, 3, 4, 5, 6, 7, 8].map((l) => [l, l < 5 ? 'a' : l < 8 ? 'b' : 'c']));
+
+  it('category_balance: ceil(L / n_labels) batches, n_labels labels from each of n_categories categories', () => {
+    const s = new CategoryBalanceSampler(labels, l2c, 2, 2, 2, true);
+    expect(s.length).toBe(5);
+    expect(s.batchSize).toBe(8);
+    for (const batch of s.epoch(mulberry32(1))) {
+      expect(batch).toHaveLength(8);
+      const cats = new Set(labelsOf(batch, labels).map((l) => l2c.get(l)));
+      expect(cats.size).toBe(2);
+    }
+  });
+
+  it('category_balance without resample_labels needs n_labels labels in every category', () => {
+    expect(() => new CategoryBalanceSampler(labels, l2c, 2, 2, 2)).toThrow('All the categories must have at least 2 unique labels');
+    expect(() => new CategoryBalanceSampler(labels, l2c, 4, 2, 2, true)).toThrow('must be 1 <= n_categories <= 3, 4 given');
+    const missing = new Map(l2c);
+    missing.delete(0);
+    expect(() => new CategoryBalanceSampler(labels, missing, 1, 2, 2, true)).toThrow('All the labels must have category');
+  });
+
+  it('distinct_category_balance: labels are not reused until the categories run out', () => {
+    const l2c2 = new Map<number, string>([0, 1, 2, 3, 4, 5, 6, 7].map((l) => [l, l < 4 ? 'a' : 'b']));
+    const labels2 = makeLabels(8, 3);
+    const s = new DistinctCategoryBalanceSampler(labels2, l2c2, 2, 2, 2, 4);
+    expect(s.length).toBe(4);
+    const epoch = s.epoch(mulberry32(5));
+    // First two batches use all 8 labels exactly once; then the state resets.
+    const firstTwo = epoch.slice(0, 2).flatMap((b) => [...new Set(labelsOf(b, labels2))]);
+    expect(firstTwo.sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    for (const b of epoch) expect(b).toHaveLength(8);
+    expect(() => new DistinctCategoryBalanceSampler(labels, l2c, 1, 2, 2, 3)).toThrow('All the categories must have at least 2 unique labels');
+  });
+});
