@@ -8,7 +8,7 @@ import { MinerWithBank, TripletMinerWithMemory } from '../../main/engine/miners/
 const features = Float32Array.from([0, 1, 5, 2, 3, 10]);
 const labels = Int32Array.from([0, 0, 0, 1, 1, 1]);
 const rng = () => mulberry32(1);
-const asTriples = (t: { a: Int32Array; p: Int32Array; n: Int32Array }) => Array.from(t.a, (a, i) => [a, t.p[i]!, t.n[i]!]);
+const asTriples = (t: { a: Int32Array; p: Int32Array; n: Int32Array }) => Array.from(t.a, (a, i): [number, number, number] => [a, t.p[i]!, t.n[i]!]);
 
 describe('all_triplets', () => {
   it('yields every ordered anchor/positive pair × negative: Σ c(c−1)(N−c)', () => {
