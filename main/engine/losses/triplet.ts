@@ -1,0 +1,89 @@
+import * as tf from '@tensorflow/tfjs';
+import { mulberry32, type Rng } from '../../random';
+import type { TripletMiner } from '../miners/types';
+import { AllTripletsMiner } from '../miners/all-triplets';
+import { type Criterion, elementwiseDist, type LossOutput, reduce, type Reduction } from './common';
+
+export interface TripletOptions {
+  /** > 0: relu(margin + d(a,p) − d(a,n)); null: the soft margin log(1 + exp(d(a,p) − d(a,n))). */
+  margin: number | null;
+  reduction?: Reduction;
+}
+
+export function checkMargin(margin: number | null): void {
+  if (margin !== null && !(margin > 0)) throw new Error(`Triplet margin must be > 0 or null (soft margin), got ${margin}`);
+}
+
+/**
+ * OML's TripletLoss on already-formed triplets. Like every criterion here it leaves its intermediate tensors to
+ * the caller's tf.tidy (the training step): disposing them early would break the backward pass. Logs active_tri (share of triplets with loss > 0), pos_dist and
+ * neg_dist (mean distances).
+ */
+export function tripletLoss(anchor: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D, options: TripletOptions): LossOutput {
+  checkMargin(options.margin);
+  const dPos = elementwiseDist(anchor, positive);
+  const dNeg = elementwiseDist(anchor, negative);
+  const perTriplet = tf.tidy(() => {
+    const diff = tf.sub(dPos, dNeg);
+    return options.margin === null ? tf.softplus(diff) : tf.relu(tf.add(diff, options.margin));
+  });
+  const loss = reduce(perTriplet, options.reduction ?? 'mean');
+  const lossValues = Array.from(perTriplet.dataSync());
+  const logs = {
+    active_tri: lossValues.filter((v) => v > 0).length / Math.max(1, lossValues.length),
+    pos_dist: mean(dPos.dataSync()),
+    neg_dist: mean(dNeg.dataSync()),
+  };
+  return { loss, logs };
+}
+
+function mean(xs: ArrayLike<number>): number {
+  let s = 0;
+  for (let i = 0; i < xs.length; i++) s += xs[i]!;
+  return xs.length === 0 ? 0 : s / xs.length;
+}
+
+/**
+ * OML's TripletLossWithMiner: the miner picks triplets on detached features (and its memory bank), the loss is
+ * computed on rows gathered from [batch features; bank] so gradients flow into the batch rows only.
+ */
+export class TripletLossWithMiner implements Criterion {
+  readonly name = 'triplet';
+  readonly trainableVariables: tf.Variable[] = [];
+  private readonly rng: Rng;
+
+  constructor(readonly options: TripletOptions, readonly miner: TripletMiner = new AllTripletsMiner(), seed = 0) {
+    checkMargin(options.margin);
+    this.rng = mulberry32(seed);
+  }
+
+  compute(features: tf.Tensor2D, labels: Int32Array): LossOutput {
+    const dim = features.shape[1];
+    const mined = this.miner.mine(features.dataSync() as Float32Array, dim, labels, this.rng);
+    if (mined.a.length === 0) throw new Error('The miner found no triplets in this batch (need ≥ 2 labels with ≥ 2 instances each)');
+    const pool = mined.bank ? tf.concat([features, tf.tensor2d(mined.bank.features, [mined.bank.count, dim])]) : features;
+    const gather = (ids: Int32Array) => tf.gather(pool, tf.tensor1d(ids, 'int32')) as tf.Tensor2D;
+    const [a, p, n] = [gather(mined.a), gather(mined.p), gather(mined.n)];
+    const out = tripletLoss(a, p, n, this.options);
+    const logs = { ...out.logs, ...mined.logs };
+    if (mined.isOriginal) Object.assign(logs, splitLogs(a, p, n, mined.isOriginal, this.options.margin));
+    return { loss: out.loss, logs };
+  }
+}
+
+/** triplets_with_memory: active share and distances for the batch's own triplets and for the bank's. */
+function splitLogs(a: tf.Tensor2D, p: tf.Tensor2D, n: tf.Tensor2D, isOriginal: Uint8Array, margin: number | null): Record<string, number> {
+  const dp = elementwiseDist(a, p);
+  const dn = elementwiseDist(a, n);
+  const P = dp.dataSync();
+  const N = dn.dataSync();
+  tf.dispose([dp, dn]);
+  const part = (orig: boolean) => {
+    const ids = [...isOriginal.keys()].filter((i) => (isOriginal[i] === 1) === orig);
+    const active = ids.filter((i) => (margin === null ? true : margin + P[i]! - N[i]! > 0)).length;
+    return { active: ids.length ? active / ids.length : 0, pos: mean(ids.map((i) => P[i]!)), neg: mean(ids.map((i) => N[i]!)) };
+  };
+  const o = part(true);
+  const b = part(false);
+  return { orig_active_tri: o.active, bank_active_tri: b.active, pos_dist_orig: o.pos, neg_dist_orig: o.neg, pos_dist_bank: b.pos, neg_dist_bank: b.neg };
+}
