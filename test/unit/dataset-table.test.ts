@@ -139,3 +139,24 @@ describe('inspectDataset', () => {
     expect(report.summary.categories).toEqual(['bags', 'clothing', 'footwear']);
   });
 });
+
+describe('train labels', () => {
+  it('are remapped to 0..N−1 in order of first appearance; validation rows are left alone', async () => {
+    const { trainRows, label2category } = await import('../../main/dataset/labels');
+    const file = writeCsv(path.join(dir, 'df.csv'), [
+      [...HEADER, 'category'],
+      [42, 'a.png', 'train', '', '', 'x'],
+      [7, 'b.png', 'train', '', '', 'y'],
+      [42, 'c.png', 'train', '', '', 'z'],
+      [99, 'd.png', 'validation', 'True', 'True', 'q'],
+      [7, 'e.png', 'train', '', '', 'y'],
+    ]);
+    const { table } = await readDatasetCsv(file);
+    const { rows, labels, mapping } = trainRows(table);
+    expect([...rows]).toEqual([0, 1, 2, 4]);
+    expect([...labels]).toEqual([0, 1, 0, 1]);
+    expect([...mapping]).toEqual([[42, 0], [7, 1]]);
+    // OML's dict(zip(label, category)): the last row of a label decides.
+    expect([...label2category(table, rows, (l) => mapping.get(l)!)]).toEqual([[0, 'z'], [1, 'y']]);
+  });
+});
