@@ -1,0 +1,187 @@
+/**
+ * Gradient kernels the TensorFlow.js wasm backend lacks (tfjs 4.22), built only from kernels it has. Each kernel
+ * calls other wasm kernelFuncs directly on TensorInfos and frees every intermediate (tf.* ops inside a kernel
+ * would leak), so only the returned TensorInfo survives. See ../../../docs/ENGINE.md for the derivations; the
+ * gradient tests compare each one with the cpu backend.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+
+type Backend = { disposeData(dataId: object): void };
+type Ctx = { backend: Backend };
+
+function call(ctx: Ctx, name: string, inputs: Record<string, TensorInfo>, attrs: NamedAttrMap = {}): TensorInfo {
+  const kernel = tf.getKernel(name, 'wasm');
+  if (!kernel) throw new Error(`wasm backend has no ${name} kernel`);
+  return (kernel.kernelFunc as KernelFunc)({ inputs, backend: ctx.backend as never, attrs }) as TensorInfo;
+}
+
+/** Runs a sequence of kernel calls, disposing every intermediate that is not the result. */
+function scoped(ctx: Ctx, fn: (k: (name: string, inputs: Record<string, TensorInfo>, attrs?: NamedAttrMap) => TensorInfo) => TensorInfo): TensorInfo {
+  const made: TensorInfo[] = [];
+  const k = (name: string, inputs: Record<string, TensorInfo>, attrs?: NamedAttrMap) => {
+    const out = call(ctx, name, inputs, attrs);
+    made.push(out);
+    return out;
+  };
+  const result = fn(k);
+  for (const t of made) if (t !== result) ctx.backend.disposeData(t.dataId);
+  return result;
+}
+
+const reshape = (k: Parameters<Parameters<typeof scoped>[1]>[0], x: TensorInfo, shape: number[]) => k('Reshape', { x }, { shape });
+
+function convPads(xShape: number[], filterShape: [number, number, number, number], strides: number | [number, number], pad: unknown, dimRoundingMode: unknown, depthwise = false) {
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad as 'same',
+    dimRoundingMode as 'floor' | undefined,
+    depthwise,
+  );
+}
+
+/** dW = correlation of x with dy: a Conv2D over batch↔channel-transposed tensors, dilated by the forward stride. */
+const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, pad, dimRoundingMode, filterShape, dataFormat } = attrs as unknown as {
+    strides: [number, number]; pad: unknown; dimRoundingMode: unknown; filterShape: [number, number, number, number]; dataFormat: string;
+  };
+  if (dataFormat && dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
+  const ctx = { backend: backend as unknown as Backend };
+  const info = convPads(x.shape, filterShape, strides, pad, dimRoundingMode);
+  const [kH, kW, inC, outC] = filterShape;
+  const [B, H, W] = x.shape as [number, number, number, number];
+  const { top, left } = info.padInfo;
+  return scoped(ctx, (k) => {
+    if (kH === 1 && kW === 1 && info.strideHeight === 1 && info.strideWidth === 1 && top === 0 && left === 0 && info.outHeight === H && info.outWidth === W) {
+      // 1×1 stride 1: dW = x2dᵀ · dy2d.
+      const prod = k('BatchMatMul', { a: reshape(k, x, [1, B * H * W, inC]), b: reshape(k, dy, [1, B * H * W, outC]) }, { transposeA: true, transposeB: false });
+      return reshape(k, prod, [1, 1, inC, outC]);
+    }
+    const xT = k('Transpose', { x }, { perm: [3, 1, 2, 0] }); // [inC, H, W, B]
+    const dyT = k('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [outH, outW, B, outC]
+    const bottom = Math.max(0, kH - H - top + (info.outHeight - 1) * info.strideHeight);
+    const right = Math.max(0, kW - W - left + (info.outWidth - 1) * info.strideWidth);
+    const conv = k('Conv2D', { x: xT, filter: dyT }, {
+      strides: [1, 1],
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dataFormat: 'NHWC',
+      dilations: [info.strideHeight, info.strideWidth],
+      dimRoundingMode: 'floor',
+    } as unknown as NamedAttrMap); // [inC, ≥kH, ≥kW, outC]
+    const cut = k('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [inC, kH, kW, outC] });
+    return k('Transpose', { x: cut }, { perm: [1, 2, 0, 3] });
+  });
+};
+
+/** dy with stride−1 zeros between its pixels: the input of a stride-1 correlation equivalent to a strided one. */
+function zeroInsert(k: Parameters<Parameters<typeof scoped>[1]>[0], dy: TensorInfo, sH: number, sW: number): TensorInfo {
+  if (sH === 1 && sW === 1) return dy;
+  const [B, oh, ow, C] = dy.shape as [number, number, number, number];
+  const six = reshape(k, dy, [B, oh, 1, ow, 1, C]);
+  const padded = k('PadV2', { x: six }, { paddings: [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]], constantValue: 0 });
+  const flat = reshape(k, padded, [B, oh * sH, ow * sW, C]);
+  return k('Slice', { x: flat }, { begin: [0, 0, 0, 0], size: [B, (oh - 1) * sH + 1, (ow - 1) * sW + 1, C] });
+}
+
+function checkDepthwise(dilations: unknown, multiplier: number): void {
+  const d = Array.isArray(dilations) ? dilations : [dilations ?? 1, dilations ?? 1];
+  if (d.some((v) => v !== 1)) throw new Error('Depthwise convolution gradients on wasm support dilation 1 only');
+  if (multiplier !== 1) throw new Error('Depthwise convolution gradients on wasm support channel multiplier 1 only');
+}
+
+/** dx = full correlation of zero-inserted dy with the 180°-rotated filter (depthwise, so per channel). */
+const depthwiseBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
+  const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as {
+    strides: [number, number]; dilations: unknown; pad: unknown; dimRoundingMode: unknown; inputShape: [number, number, number, number];
+  };
+  const fShape = filter.shape as [number, number, number, number];
+  checkDepthwise(dilations, fShape[3]);
+  const ctx = { backend: backend as unknown as Backend };
+  const info = convPads(inputShape, fShape, strides, pad, dimRoundingMode, true);
+  const [kH, kW] = fShape;
+  const [, H, W] = inputShape;
+  return scoped(ctx, (k) => {
+    const up = zeroInsert(k, dy, info.strideHeight, info.strideWidth);
+    const [, L1, L2] = up.shape as [number, number, number, number];
+    const before = [kH - 1 - info.padInfo.top, kW - 1 - info.padInfo.left];
+    const after = [Math.max(0, H - L1 - before[0]! + kH - 1), Math.max(0, W - L2 - before[1]! + kW - 1)];
+    const rotated = k('Reverse', { x: filter }, { dims: [0, 1] });
+    const conv = k('DepthwiseConv2dNative', { x: up, filter: rotated }, {
+      strides: [1, 1],
+      pad: [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]],
+      dilations: [1, 1],
+      dataFormat: 'NHWC',
+      dimRoundingMode: 'floor',
+    } as unknown as NamedAttrMap);
+    const [B, oh, ow, C] = conv.shape as [number, number, number, number];
+    return oh === H && ow === W ? conv : k('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [B, H, W, C] });
+  });
+};
+
+/** dW: a depthwise correlation with the batch folded into channels and dy as the filter, then summed over the batch. */
+const depthwiseBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
+  const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as {
+    strides: [number, number]; dilations: unknown; pad: unknown; dimRoundingMode: unknown; filterShape: [number, number, number, number];
+  };
+  checkDepthwise(dilations, filterShape[3]);
+  const ctx = { backend: backend as unknown as Backend };
+  const info = convPads(x.shape, filterShape, strides, pad, dimRoundingMode, true);
+  const [kH, kW, C] = filterShape;
+  const [B, H, W] = x.shape as [number, number, number, number];
+  const { top, left } = info.padInfo;
+  return scoped(ctx, (k) => {
+    const xF = reshape(k, k('Transpose', { x }, { perm: [1, 2, 0, 3] }), [1, H, W, B * C]);
+    const dyF = reshape(k, k('Transpose', { x: dy }, { perm: [1, 2, 0, 3] }), [info.outHeight, info.outWidth, B * C, 1]);
+    const bottom = Math.max(0, kH - H - top + (info.outHeight - 1) * info.strideHeight);
+    const right = Math.max(0, kW - W - left + (info.outWidth - 1) * info.strideWidth);
+    const conv = k('DepthwiseConv2dNative', { x: xF, filter: dyF }, {
+      strides: [1, 1],
+      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      dilations: [info.strideHeight, info.strideWidth],
+      dataFormat: 'NHWC',
+      dimRoundingMode: 'floor',
+    } as unknown as NamedAttrMap);
+    const cut = k('Slice', { x: conv }, { begin: [0, 0, 0, 0], size: [1, kH, kW, B * C] });
+    const summed = k('Sum', { x: reshape(k, cut, [kH, kW, B, C]) }, { axis: [2], keepDims: false });
+    return reshape(k, summed, [kH, kW, C, 1]);
+  });
+};
+
+/** out[s] = Σ_{i: ids[i] = s} x[i]: one-hot(ids)ᵀ · x (gather's gradient). */
+const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
+  const { numSegments } = attrs as unknown as { numSegments: number };
+  if (segmentIds.shape.length !== 1) throw new Error('UnsortedSegmentSum on wasm supports 1-D segment ids only');
+  const ctx = { backend: backend as unknown as Backend };
+  const [N, ...rest] = x.shape;
+  const R = rest.reduce((a, b) => a * b, 1);
+  return scoped(ctx, (k) => {
+    const ids = segmentIds.dtype === 'int32' ? segmentIds : k('Cast', { x: segmentIds }, { dtype: 'int32' });
+    // wasm's OneHot gives garbage as float32: build int32, then cast.
+    const oneHot = k('OneHot', { indices: ids }, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' });
+    const oneHotF = k('Cast', { x: oneHot }, { dtype: 'float32' });
+    const prod = k('BatchMatMul', { a: reshape(k, oneHotF, [1, N!, numSegments]), b: reshape(k, x, [1, N!, R]) }, { transposeA: true, transposeB: false });
+    return reshape(k, prod, [numSegments, ...rest]);
+  });
+};
+
+export const WASM_TRAINING_KERNELS: KernelConfig[] = [
+  { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
+  { kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm', kernelFunc: depthwiseBackpropInput },
+  { kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm', kernelFunc: depthwiseBackpropFilter },
+  { kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum },
+];
+
+let registered = false;
+/** Idempotent: registers the kernels above for the wasm backend (once per process). */
+export function registerWasmTrainingKernels(): void {
+  if (registered) return;
+  for (const k of WASM_TRAINING_KERNELS) if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
+  registered = true;
+}
