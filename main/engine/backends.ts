@@ -80,3 +80,36 @@ export function probeBackends(): Promise<BackendReport> {
   })();
   return cached;
 }
+
+export interface ActiveBackend {
+  name: BackendName;
+  version: string | null;
+  threads: number;
+  detail: string;
+}
+
+/**
+ * Makes `preference` (or the best that loads, for "auto") the active tfjs backend, with the wasm training kernels
+ * registered. A backend that was asked for by name and does not load is an error that says why.
+ */
+export async function useBackend(preference: 'auto' | BackendName): Promise<ActiveBackend> {
+  const report = await probeBackends();
+  const name = preference === 'auto' ? report.selected : preference;
+  const probe = report.probes.find((p) => p.name === name)!;
+  if (!probe.available) throw new Error(`Backend "${name}" is not available: ${probe.detail}`);
+  let threads = 1;
+  if (name === 'wasm') {
+    const { registerWasmTrainingKernels } = await import('./wasm/kernels');
+    registerWasmTrainingKernels();
+    await tf.setBackend('wasm');
+    const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
+    threads = getThreadsCount();
+  } else if (name === 'cpu') {
+    await tf.setBackend('cpu');
+  } else {
+    await tf.setBackend('tensorflow');
+    threads = 0; // native TensorFlow manages its own thread pools
+  }
+  await tf.ready();
+  return { name, version: probe.version, threads, detail: probe.detail };
+}

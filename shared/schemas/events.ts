@@ -6,6 +6,33 @@ export const TrainEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('status'), runId: z.number().int(), status: RunStatus, error: z.string().optional() }),
   z.object({ type: z.literal('log'), runId: z.number().int(), level: z.enum(['info', 'warn', 'error']), message: z.string() }),
   z.object({
+    type: z.literal('progress'),
+    runId: z.number().int(),
+    epoch: z.number().int(),
+    step: z.number().int(),
+    /** Steps done in this epoch and the epoch's length. */
+    epochStep: z.number().int(),
+    epochSteps: z.number().int(),
+    phase: z.enum(['loading', 'training', 'validating']),
+  }),
+  z.object({
+    type: z.literal('checkpoint'),
+    runId: z.number().int(),
+    epoch: z.number().int(),
+    kind: z.enum(['best', 'last']),
+    path: z.string(),
+    metricKey: z.string().nullable(),
+    metricValue: z.number().nullable(),
+  }),
+  z.object({
+    type: z.literal('backend'),
+    runId: z.number().int(),
+    name: z.string(),
+    version: z.string().nullable(),
+    threads: z.number().int(),
+    detail: z.string(),
+  }),
+  z.object({
     type: z.literal('metrics'),
     runId: z.number().int(),
     step: z.number().int(),

@@ -14,18 +14,18 @@ const rand = (n: number, seed: number) => {
   const r = mulberry32(seed);
   return Float32Array.from({ length: n }, () => r() * 2 - 1);
 };
-const size = (s: number[]) => s.reduce((a, b) => a * b, 1);
+const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
 /** Gradients of Σ w·f(x, k) with respect to x and k, on one backend. */
 async function grads(backend: string, f: (x: tf.Tensor4D, k: tf.Tensor4D) => tf.Tensor, xShape: number[], kShape: number[], seed: number) {
   await tf.setBackend(backend);
   return tf.tidy(() => {
-    const x = tf.tensor(rand(size(xShape), seed), xShape) as tf.Tensor4D;
-    const k = tf.tensor(rand(size(kShape), seed + 1), kShape) as tf.Tensor4D;
+    const x = tf.tensor4d(rand(size(xShape), seed), xShape as [number, number, number, number]);
+    const k = tf.tensor4d(rand(size(kShape), seed + 1), kShape as [number, number, number, number]);
     const outShape = f(x, k).shape;
     const w = tf.tensor(rand(size(outShape), seed + 2), outShape);
     const [gx, gk] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a as tf.Tensor4D, b as tf.Tensor4D), w)))([x, k]);
-    return [gx!.dataSync().slice(), gk!.dataSync().slice()];
+    return [Float32Array.from(gx!.dataSync()), Float32Array.from(gk!.dataSync())];
   });
 }
 
@@ -81,7 +81,7 @@ describe('wasm training kernels match the cpu backend', () => {
         const x = tf.tensor2d(rand(5 * 3, 4), [5, 3]);
         const idx = tf.tensor1d([4, 0, 4, 2, 4], 'int32');
         const w = tf.tensor2d(rand(5 * 3, 5), [5, 3]);
-        return tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)))(x).dataSync().slice();
+        return Float32Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)))(x).dataSync());
       });
     };
     expect(relDiff(await run('wasm'), await run('cpu'))).toBeLessThan(1e-6);

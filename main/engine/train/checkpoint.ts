@@ -1,0 +1,107 @@
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import '../models/layers';
+import type { NamedTensor } from './optim';
+
+/** What travels with the weights: enough to rebuild, embed and resume. */
+export interface CheckpointMeta {
+  format: 'metric-studio-checkpoint/1';
+  runId: number | null;
+  epoch: number;
+  step: number;
+  config: unknown;
+  inputShape: [number, number, number];
+  /** Raw train label → index used by the criterion. */
+  labelMapping: [number, number][];
+  metrics: Record<string, number>;
+  backend: string;
+  savedAt: string;
+}
+
+function concat(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
+  if (!Array.isArray(data)) return data;
+  return tf.io.concatenateArrayBuffers(data);
+}
+
+async function encode(dir: string, name: string, tensors: NamedTensor[]): Promise<void> {
+  const { data, specs } = await tf.io.encodeWeights(tensors);
+  await writeFile(path.join(dir, `${name}.bin`), Buffer.from(data));
+  await writeFile(path.join(dir, `${name}.json`), JSON.stringify(specs));
+}
+
+async function decode(dir: string, name: string): Promise<NamedTensor[]> {
+  const file = path.join(dir, `${name}.json`);
+  if (!existsSync(file)) return [];
+  const specs = JSON.parse(await readFile(file, 'utf8'));
+  const buf = await readFile(path.join(dir, `${name}.bin`));
+  const map = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), specs);
+  return Object.entries(map).map(([n, tensor]) => ({ name: n, tensor }));
+}
+
+export interface SaveInput {
+  model: tf.LayersModel;
+  meta: CheckpointMeta;
+  optimizer?: NamedTensor[];
+  criterion?: tf.Variable[];
+}
+
+/**
+ * Writes a checkpoint folder atomically: everything goes to `<dir>.tmp`, then replaces `<dir>` by renames, so a
+ * kill at any moment leaves the previous checkpoint (or, between the two renames, `<dir>.old`) intact.
+ */
+export async function saveCheckpoint(dir: string, input: SaveInput): Promise<void> {
+  const tmp = `${dir}.tmp`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  await input.model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      await writeFile(path.join(tmp, 'weights.bin'), Buffer.from(concat(artifacts.weightData!)));
+      await writeFile(
+        path.join(tmp, 'model.json'),
+        JSON.stringify({ format: 'layers-model', generatedBy: 'metric-studio', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }),
+      );
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
+  if (input.optimizer) await encode(tmp, 'optimizer', input.optimizer);
+  if (input.criterion?.length) await encode(tmp, 'criterion', input.criterion.map((v) => ({ name: v.name, tensor: v })));
+  await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(input.meta, null, 2));
+  const old = `${dir}.old`;
+  await rm(old, { recursive: true, force: true });
+  if (existsSync(dir)) await rename(dir, old);
+  await rename(tmp, dir);
+  await rm(old, { recursive: true, force: true });
+}
+
+/** The folder to read: `dir`, or the `.old` copy a kill between two renames left behind. */
+export function checkpointDir(dir: string): string | null {
+  if (existsSync(path.join(dir, 'meta.json'))) return dir;
+  if (existsSync(path.join(`${dir}.old`, 'meta.json'))) return `${dir}.old`;
+  return null;
+}
+
+export interface LoadedCheckpoint {
+  dir: string;
+  model: tf.LayersModel;
+  meta: CheckpointMeta;
+  optimizer: NamedTensor[];
+  criterion: NamedTensor[];
+}
+
+export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
+  const found = checkpointDir(dir);
+  if (!found) throw new Error(`No checkpoint in ${dir} (expected model.json, weights.bin and meta.json)`);
+  const modelJson = JSON.parse(await readFile(path.join(found, 'model.json'), 'utf8'));
+  const weights = await readFile(path.join(found, 'weights.bin'));
+  const model = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: modelJson.modelTopology,
+      weightSpecs: modelJson.weightsManifest[0].weights,
+      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
+    }),
+  );
+  const meta = JSON.parse(await readFile(path.join(found, 'meta.json'), 'utf8')) as CheckpointMeta;
+  return { dir: found, model, meta, optimizer: await decode(found, 'optimizer'), criterion: await decode(found, 'criterion') };
+}

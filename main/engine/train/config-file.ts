@@ -1,0 +1,55 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import YAML from 'yaml';
+import { z } from 'zod';
+import { TrainConfig } from '../../../shared/schemas/config';
+
+export class ConfigError extends Error {}
+
+/** `a.b.c=value` overrides (values parsed as YAML scalars: numbers, booleans, null, lists). */
+export function applyOverrides(doc: Record<string, unknown>, sets: string[]): Record<string, unknown> {
+  const out = structuredClone(doc);
+  for (const s of sets) {
+    const eq = s.indexOf('=');
+    if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${s}"`);
+    const keys = s.slice(0, eq).split('.');
+    const value = YAML.parse(s.slice(eq + 1));
+    let node = out as Record<string, unknown>;
+    for (const k of keys.slice(0, -1)) {
+      if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
+      node = node[k] as Record<string, unknown>;
+    }
+    node[keys[keys.length - 1]!] = value;
+  }
+  return out;
+}
+
+export function formatZodError(error: z.ZodError, source: string): string {
+  return error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
+}
+
+/** Parses and validates a config: every problem is named by its key path. */
+export function parseTrainConfig(doc: unknown, source: string): TrainConfig {
+  const parsed = TrainConfig.safeParse(doc);
+  if (!parsed.success) throw new ConfigError(formatZodError(parsed.error, source));
+  return parsed.data;
+}
+
+export async function readTrainConfig(file: string, sets: string[] = []): Promise<{ config: TrainConfig; yaml: string; baseDir: string }> {
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch {
+    throw new ConfigError(`Config file not found: ${file}`);
+  }
+  let doc: unknown;
+  try {
+    doc = YAML.parse(text);
+  } catch (e) {
+    throw new ConfigError(`${file} is not valid YAML: ${(e as Error).message}`);
+  }
+  if (typeof doc !== 'object' || doc === null) throw new ConfigError(`${file} must be a YAML mapping`);
+  const merged = applyOverrides(doc as Record<string, unknown>, sets);
+  const config = parseTrainConfig(merged, file);
+  return { config, yaml: sets.length ? YAML.stringify(merged) : text, baseDir: path.dirname(path.resolve(file)) };
+}

@@ -1,0 +1,63 @@
+import type { CriterionConfig, MinerConfig, SamplerConfig } from '../../../shared/schemas/config';
+import { BalanceSampler } from '../samplers/balance';
+import { CategoryBalanceSampler, DistinctCategoryBalanceSampler } from '../samplers/category-balance';
+import type { BatchSampler } from '../samplers/types';
+import { AllTripletsMiner } from '../miners/all-triplets';
+import { HardTripletsMiner, NHardTripletsMiner } from '../miners/hard-triplets';
+import { MinerWithBank, TripletMinerWithMemory } from '../miners/bank';
+import type { TripletMiner } from '../miners/types';
+import type { Criterion } from '../losses/common';
+import { TripletLossWithMiner } from '../losses/triplet';
+import { ArcFaceLoss } from '../losses/arcface';
+import { SurrogatePrecision } from '../losses/surrogate-precision';
+
+/** OML's registries: `{name, args}` config blocks → objects. */
+export function createSampler(cfg: SamplerConfig, labels: Int32Array, label2category: Map<number, string>): BatchSampler {
+  const needCategories = () => {
+    if (label2category.size === 0) throw new Error(`Sampler "${cfg.name}" needs a category column in the dataset`);
+    return label2category;
+  };
+  switch (cfg.name) {
+    case 'balance':
+      return new BalanceSampler(labels, cfg.args.n_labels, cfg.args.n_instances);
+    case 'category_balance':
+      return new CategoryBalanceSampler(labels, needCategories(), cfg.args.n_categories, cfg.args.n_labels, cfg.args.n_instances, cfg.args.resample_labels, cfg.args.weight_categories);
+    case 'distinct_category_balance':
+      return new DistinctCategoryBalanceSampler(labels, needCategories(), cfg.args.n_categories, cfg.args.n_labels, cfg.args.n_instances, cfg.args.epoch_size);
+  }
+}
+
+export function createMiner(cfg: MinerConfig): TripletMiner {
+  switch (cfg.name) {
+    case 'all_triplets':
+      return new AllTripletsMiner(cfg.args.max_output_triplets);
+    case 'hard_triplets':
+      return new HardTripletsMiner();
+    case 'n_hard_triplets':
+      return new NHardTripletsMiner(cfg.args.n_positive, cfg.args.n_negative);
+    case 'miner_with_bank':
+      return new MinerWithBank(cfg.args.bank_size_in_batches, new NHardTripletsMiner(cfg.args.n_positive, cfg.args.n_negative));
+    case 'triplets_with_memory':
+      return new TripletMinerWithMemory(cfg.args.bank_size_in_batches, cfg.args.tri_expand_k);
+  }
+}
+
+export function createCriterion(cfg: CriterionConfig, embDim: number, numClasses: number, label2category: Map<number, string>, seed: number): Criterion {
+  switch (cfg.name) {
+    case 'triplet_with_miner':
+      return new TripletLossWithMiner({ margin: cfg.args.margin, reduction: cfg.args.reduction }, createMiner(cfg.args.miner), seed);
+    case 'arcface':
+      return new ArcFaceLoss({
+        inFeatures: embDim,
+        numClasses,
+        m: cfg.args.m,
+        s: cfg.args.s,
+        smoothingEpsilon: cfg.args.smoothing_epsilon,
+        label2category: cfg.args.use_categories ? label2category : undefined,
+        reduction: cfg.args.reduction,
+        seed,
+      });
+    case 'surrogate_precision':
+      return new SurrogatePrecision({ k: cfg.args.k, temperature1: cfg.args.temperature1, temperature2: cfg.args.temperature2, reduction: cfg.args.reduction });
+  }
+}

@@ -1,0 +1,97 @@
+import * as tf from '@tensorflow/tfjs';
+import type { OptimizerConfig, SchedulerConfig } from '../../../shared/schemas/config';
+
+export interface NamedTensor {
+  name: string;
+  tensor: tf.Tensor;
+}
+
+/** A tfjs optimiser plus what tfjs lacks: a settable learning rate for every kind and AdamW's decoupled decay. */
+export class Optimizer {
+  readonly inner: tf.Optimizer;
+  private lr: number;
+
+  constructor(readonly config: OptimizerConfig) {
+    const { lr, momentum } = config.args;
+    this.lr = lr;
+    this.inner = config.name === 'sgd' ? tf.train.momentum(lr, momentum) : tf.train.adam(lr);
+  }
+
+  get learningRate(): number {
+    return this.lr;
+  }
+  set learningRate(lr: number) {
+    this.lr = lr;
+    (this.inner as unknown as { learningRate: number }).learningRate = lr;
+    if (this.inner instanceof tf.SGDOptimizer) this.inner.setLearningRate(lr);
+  }
+
+  /** One step: minimise `loss` over `vars`; returns the loss value. */
+  step(loss: () => tf.Scalar, vars: tf.Variable[]): number {
+    const cost = this.inner.minimize(loss, true, vars);
+    const value = cost!.dataSync()[0]!;
+    cost!.dispose();
+    const wd = this.config.args.weight_decay;
+    if (wd > 0) {
+      // adamw: decoupled decay w ← w − lr·wd·w; adam / sgd: the same shrink (L2-style decay applied to weights).
+      tf.tidy(() => {
+        for (const v of vars) v.assign(tf.mul(v, 1 - this.lr * wd));
+      });
+    }
+    return value;
+  }
+
+  async getWeights(): Promise<NamedTensor[]> {
+    return this.inner.getWeights();
+  }
+  async setWeights(weights: NamedTensor[]): Promise<void> {
+    await this.inner.setWeights(weights);
+  }
+}
+
+/** Learning rate schedules with PyTorch's formulas (OML's registry names). `t` counts epochs or steps. */
+export class Scheduler {
+  private bestMetric: number | null = null;
+  private badEpochs = 0;
+  private plateauLr: number;
+
+  constructor(readonly config: SchedulerConfig, readonly baseLr: number) {
+    this.plateauLr = baseLr;
+  }
+
+  lrAt(t: number): number {
+    const c = this.config;
+    switch (c.name) {
+      case 'step':
+        return this.baseLr * c.args.gamma ** Math.floor(t / c.args.step_size);
+      case 'multi_step':
+        return this.baseLr * c.args.gamma ** c.args.milestones.filter((m) => m <= t).length;
+      case 'cosine_annealing':
+        return c.args.eta_min + ((this.baseLr - c.args.eta_min) * (1 + Math.cos((Math.PI * Math.min(t, c.args.T_max)) / c.args.T_max))) / 2;
+      case 'one_cycle': {
+        const { max_lr, total_steps, pct_start, div_factor, final_div_factor } = c.args;
+        const initial = max_lr / div_factor;
+        const final = initial / final_div_factor;
+        const up = pct_start * total_steps - 1;
+        const cos = (from: number, to: number, p: number) => to + ((from - to) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, p))))) / 2;
+        return t <= up ? cos(initial, max_lr, t / up) : cos(max_lr, final, (t - up) / (total_steps - 1 - up));
+      }
+      case 'reduce_on_plateau':
+        return this.plateauLr;
+    }
+  }
+
+  /** reduce_on_plateau: called after each validation with the monitored metric. */
+  observe(metric: number): void {
+    const c = this.config;
+    if (c.name !== 'reduce_on_plateau' || Number.isNaN(metric)) return;
+    const better = this.bestMetric === null || (c.args.mode === 'max' ? metric > this.bestMetric : metric < this.bestMetric);
+    if (better) {
+      this.bestMetric = metric;
+      this.badEpochs = 0;
+    } else if (++this.badEpochs > c.args.patience) {
+      this.plateauLr = Math.max(c.args.min_lr, this.plateauLr * c.args.factor);
+      this.badEpochs = 0;
+    }
+  }
+}
