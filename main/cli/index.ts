@@ -3,6 +3,8 @@ import { type Command, UsageError, err, out } from './args';
 import { appCommand } from './commands/app';
 import { check } from './commands/check';
 import { evaluate } from './commands/evaluate';
+import { predict } from './commands/predict';
+import { trainCommand } from './commands/train';
 import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { zoo } from './commands/zoo';
@@ -25,9 +27,9 @@ export const COMMANDS: Command[] = [
   serve,
   check,
   pending('convert', 'Convert a folder of images or a table into an OML dataset CSV', 'metric-studio convert SRC --out DIR/df.csv'),
-  pending('train', 'Train an embedding model from a YAML config', 'metric-studio train config.yaml'),
+  trainCommand,
   evaluate,
-  pending('predict', 'Write embeddings for every image in a folder', 'metric-studio predict --checkpoint DIR --data-dir IMAGES --out predictions.json'),
+  predict,
   runs,
   zoo,
 ];

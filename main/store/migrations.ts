@@ -70,6 +70,8 @@ export const MIGRATIONS: readonly string[] = [
     created_at TEXT NOT NULL
   );
   `,
+  // v2: the folder a run's config paths are relative to (needed to resume it).
+  `ALTER TABLE runs ADD COLUMN base_dir TEXT;`,
 ];
 
 export async function migrate(db: Sqlite, migrations: readonly string[] = MIGRATIONS): Promise<number> {

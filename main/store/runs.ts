@@ -138,6 +138,31 @@ export class RunStore {
     };
   }
 
+  /** Where the run writes (checkpoints, log) and the folder its config's relative paths start from. */
+  async setOutDir(runId: number, outDir: string, baseDir: string): Promise<void> {
+    await this.db.run('UPDATE runs SET out_dir=?, base_dir=? WHERE id=?', [outDir, baseDir, runId]);
+  }
+
+  async baseDir(runId: number): Promise<string | null> {
+    return (await this.db.get<{ base_dir: string | null }>('SELECT base_dir FROM runs WHERE id=?', [runId]))?.base_dir ?? null;
+  }
+
+  async outDir(runId: number): Promise<string | null> {
+    return (await this.db.get<{ out_dir: string | null }>('SELECT out_dir FROM runs WHERE id=?', [runId]))?.out_dir ?? null;
+  }
+
+  /** One row per (run, kind): a newer best or last replaces the older one. */
+  async recordCheckpoint(runId: number, c: { kind: 'best' | 'last'; path: string; epoch: number; metricKey: string | null; metricValue: number | null }): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.run('DELETE FROM checkpoints WHERE run_id=? AND kind=?', [runId, c.kind]);
+      await this.db.run('INSERT INTO checkpoints (run_id, path, epoch, metric_key, metric_value, kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [runId, c.path, c.epoch, c.metricKey, c.metricValue, c.kind, new Date().toISOString()]);
+    });
+  }
+
+  async checkpoints(runId: number): Promise<{ kind: string; path: string; epoch: number; metric_key: string | null; metric_value: number | null }[]> {
+    return this.db.all('SELECT kind, path, epoch, metric_key, metric_value FROM checkpoints WHERE run_id=? ORDER BY kind', [runId]);
+  }
+
   async addTag(runId: number, tag: string): Promise<void> {
     await this.db.run('INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)', [runId, tag]);
   }

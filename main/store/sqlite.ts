@@ -4,6 +4,8 @@ export type SqlParams = Record<string, unknown> | unknown[];
 
 /** A promise face over sqlite3's callback API; one connection, statements serialised by sqlite3 itself. */
 export class Sqlite {
+  /** Transactions on one connection must not interleave: each waits for the previous one to end. */
+  private txTail: Promise<unknown> = Promise.resolve();
   private constructor(private readonly db: sqlite3.Database) {}
 
   static open(file: string): Promise<Sqlite> {
@@ -38,16 +40,21 @@ export class Sqlite {
   }
 
   /** BEGIN IMMEDIATE … COMMIT, rolled back on any error: a batch of writes lands whole or not at all. */
-  async transaction<T>(fn: () => Promise<T>): Promise<T> {
-    await this.exec('BEGIN IMMEDIATE');
-    try {
-      const result = await fn();
-      await this.exec('COMMIT');
-      return result;
-    } catch (err) {
-      await this.exec('ROLLBACK').catch(() => {});
-      throw err;
-    }
+  transaction<T>(fn: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      await this.exec('BEGIN IMMEDIATE');
+      try {
+        const result = await fn();
+        await this.exec('COMMIT');
+        return result;
+      } catch (err) {
+        await this.exec('ROLLBACK').catch(() => {});
+        throw err;
+      }
+    };
+    const result = this.txTail.then(run, run);
+    this.txTail = result.catch(() => {});
+    return result;
   }
 
   close(): Promise<void> {

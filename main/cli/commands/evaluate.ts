@@ -4,9 +4,27 @@ import { DatasetFileError } from '../../dataset/table';
 import { computeMetrics, DEFAULT_METRIC_ARGS, type MetricArgs, type MetricsTree } from '../../metrics/embedding-metrics';
 import { EmbeddingsError, readPredictions, validationSet } from '../../metrics/evaluate-dataset';
 import { type Command, UsageError, err, out, parse } from '../args';
+import path from 'node:path';
+import type { DatasetTable } from '../../dataset/table';
+import { SPLIT_VALIDATION } from '../../dataset/table';
+import { loadExtractor } from '../../engine/inference';
+import { ImageStore } from '../../engine/data/images';
+import { embedRows } from '../../engine/train/embed';
+
+/** Embeds the validation rows of a dataset with a checkpoint: path (as in the CSV) → vector. */
+async function embedValidation(t: DatasetTable, checkpoint: string): Promise<Map<string, unknown>> {
+  const ex = await loadExtractor(checkpoint).catch((e) => {
+    throw new UsageError(e instanceof Error ? e.message : String(e), 1);
+  });
+  const rows = Array.from({ length: t.size }, (_, i) => i).filter((i) => t.split[i] === SPLIT_VALIDATION);
+  // Through the dataset's own rows, so bounding boxes are cropped as in training.
+  const data = await embedRows(ex.model, new ImageStore(t, ex.spec, false), rows, 256);
+  const dim = data.length / Math.max(1, rows.length);
+  return new Map(rows.map((i, k) => [t.path[i]!, Array.from(data.subarray(k * dim, (k + 1) * dim))]));
+}
 
 const usage =
-  'metric-studio evaluate --dataset df.csv [--root DIR] --embeddings predictions.json [--cmc 1,5] [--precision 5] [--map 5] [--ndcg 5] [--fmr 0.01] [--pcf 0.5] [--json]';
+  'metric-studio evaluate --dataset df.csv [--root DIR] (--embeddings predictions.json | --checkpoint DIR) [--cmc 1,5] [--precision 5] [--map 5] [--ndcg 5] [--fmr 0.01] [--pcf 0.5] [--json]';
 
 function numbers(flag: string, value: string | undefined, fallback: number[]): number[] {
   if (value === undefined) return fallback;
@@ -34,6 +52,7 @@ export const evaluate: Command = {
       dataset: { type: 'string' },
       root: { type: 'string' },
       embeddings: { type: 'string' },
+      checkpoint: { type: 'string' },
       cmc: { type: 'string' },
       precision: { type: 'string' },
       map: { type: 'string' },
@@ -43,7 +62,7 @@ export const evaluate: Command = {
       json: { type: 'boolean' },
     }, usage);
     if (values.help) return out(usage), 0;
-    if (!values.dataset || !values.embeddings) throw new UsageError(`--dataset and --embeddings are required\nusage: ${usage}`);
+    if (!values.dataset || (!values.embeddings === !values.checkpoint)) throw new UsageError(`--dataset and one of --embeddings or --checkpoint are required\nusage: ${usage}`);
     const args: MetricArgs = {
       cmc: numbers('cmc', values.cmc, DEFAULT_METRIC_ARGS.cmc),
       precision: numbers('precision', values.precision, DEFAULT_METRIC_ARGS.precision),
@@ -58,8 +77,8 @@ export const evaluate: Command = {
         for (const p of report.problems.filter((x) => x.severity === 'error')) err(formatProblem(report.file, p));
         throw new UsageError(`${report.file} has ${report.errors} error(s); fix them first (metric-studio check)`, 1);
       }
-      const predictions = await readPredictions(values.embeddings);
-      const set = validationSet(table, (p) => predictions.get(p), values.embeddings);
+      const predictions = values.embeddings ? await readPredictions(values.embeddings) : await embedValidation(table, path.resolve(values.checkpoint!));
+      const set = validationSet(table, (p) => predictions.get(p), values.embeddings ?? values.checkpoint!);
       const { tree } = computeMetrics(set, args);
       if (values.json) out(JSON.stringify(tree, (_k, v) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2));
       else for (const line of formatMetrics(tree)) out(line);

@@ -9,20 +9,27 @@ export interface ImageSpec {
   channels: 1 | 3;
 }
 
-/** Decodes one dataset row to size × size × channels bytes: bbox crop first (OML order), then a square resize. */
+/** x_1, x_2, y_1, y_2 */
+export type Box = [number, number, number, number];
+
+/** Decodes an image to size × size × channels bytes: bbox crop first (OML's order), then a square resize. */
+export async function decodeImage(file: string, box: Box | null, spec: ImageSpec): Promise<Uint8Array> {
+  let img = sharp(file, { failOn: 'error' });
+  if (box) img = img.extract({ left: box[0], top: box[2], width: box[1] - box[0], height: box[3] - box[2] });
+  img = img.resize(spec.size, spec.size, { fit: 'fill' });
+  img = spec.channels === 1 ? img.greyscale() : img.removeAlpha().toColourspace('srgb');
+  const data = await img.raw().toBuffer();
+  if (data.length !== spec.size * spec.size * spec.channels) throw new Error(`decoded ${data.length} bytes, expected ${spec.size * spec.size * spec.channels}`);
+  return new Uint8Array(data.buffer, data.byteOffset, data.length);
+}
+
+/** Decodes one dataset row; a failure names the row and path. */
 export async function decodeRow(t: DatasetTable, i: number, spec: ImageSpec): Promise<Uint8Array> {
   const file = imagePath(t, i);
+  const b = t.bbox;
+  const box: Box | null = b && b[4 * i] !== NO_BBOX ? [b[4 * i]!, b[4 * i + 1]!, b[4 * i + 2]!, b[4 * i + 3]!] : null;
   try {
-    let img = sharp(file, { failOn: 'error' });
-    const b = t.bbox;
-    if (b && b[4 * i] !== NO_BBOX) {
-      img = img.extract({ left: b[4 * i]!, top: b[4 * i + 2]!, width: b[4 * i + 1]! - b[4 * i]!, height: b[4 * i + 3]! - b[4 * i + 2]! });
-    }
-    img = img.resize(spec.size, spec.size, { fit: 'fill' });
-    img = spec.channels === 1 ? img.greyscale() : img.removeAlpha().toColourspace('srgb');
-    const data = await img.raw().toBuffer();
-    if (data.length !== spec.size * spec.size * spec.channels) throw new Error(`decoded ${data.length} bytes, expected ${spec.size * spec.size * spec.channels}`);
-    return new Uint8Array(data.buffer, data.byteOffset, data.length);
+    return await decodeImage(file, box, spec);
   } catch (err) {
     throw new Error(`Cannot read image at row ${t.rowNumber[i]} ("${t.path[i]}", ${file}): ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -42,4 +42,6 @@ export interface Criterion {
   /** Trainable weights of the criterion itself (ArcFace's class centres); the optimiser must update them too. */
   readonly trainableVariables: tf.Variable[];
   compute(features: tf.Tensor2D, labels: Int32Array): LossOutput;
+  /** Restart the criterion's random stream (miners' subsampling) so each epoch replays exactly after a resume. */
+  reseed?(seed: number): void;
 }

@@ -50,10 +50,14 @@ function mean(xs: ArrayLike<number>): number {
 export class TripletLossWithMiner implements Criterion {
   readonly name = 'triplet';
   readonly trainableVariables: tf.Variable[] = [];
-  private readonly rng: Rng;
+  private rng: Rng;
 
   constructor(readonly options: TripletOptions, readonly miner: TripletMiner = new AllTripletsMiner(), seed = 0) {
     checkMargin(options.margin);
+    this.rng = mulberry32(seed);
+  }
+
+  reseed(seed: number): void {
     this.rng = mulberry32(seed);
   }
 

@@ -2,15 +2,38 @@ import * as tf from '@tensorflow/tfjs';
 import { ReLU6 } from './layers';
 
 type SymbolicTensor = tf.SymbolicTensor;
+
+/**
+ * Seeded initialisers: tfjs draws unseeded weights from Math.random, so without this two runs with the same seed
+ * would start from different networks. Each call hands out the next seed of the stream.
+ */
+export class Init {
+  private next: number;
+  constructor(seed: number) {
+    this.next = seed * 1000;
+  }
+  he() {
+    return tf.initializers.heNormal({ seed: this.next++ });
+  }
+  glorot() {
+    return tf.initializers.glorotUniform({ seed: this.next++ });
+  }
+}
+let init = new Init(0);
+/** Sets the seed stream for the layers built next. */
+export function seedInitializers(seed: number): void {
+  init = new Init(seed);
+}
+
 const conv = (filters: number, kernelSize: number, strides: number, name: string) =>
-  tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: 'heNormal', name });
+  tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: init.he(), name });
 const bn = (name: string) => tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3, name });
 
 /** The notes' "tiny" net: conv32 → maxpool → conv64 → maxpool; the head turns it into an embedding. */
 export function smallCnn(input: SymbolicTensor): SymbolicTensor {
-  let x = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv1' }).apply(input) as SymbolicTensor;
+  let x = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init.glorot(), name: 'conv1' }).apply(input) as SymbolicTensor;
   x = tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }).apply(x) as SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', name: 'conv2' }).apply(x) as SymbolicTensor;
+  x = tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init.glorot(), name: 'conv2' }).apply(x) as SymbolicTensor;
   return tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }).apply(x) as SymbolicTensor;
 }
 
@@ -33,7 +56,7 @@ export function mobileNetV2(input: SymbolicTensor, alpha = 1): SymbolicTensor {
         y = conv(inC * t, 1, 1, `${name}_expand`).apply(y) as SymbolicTensor;
         y = new ReLU6({ name: `${name}_expand_relu` }).apply(bn(`${name}_expand_bn`).apply(y)) as SymbolicTensor;
       }
-      y = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: i === 0 ? s : 1, padding: 'same', useBias: false, name: `${name}_dw` }).apply(y) as SymbolicTensor;
+      y = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: i === 0 ? s : 1, padding: 'same', useBias: false, depthwiseInitializer: init.he(), name: `${name}_dw` }).apply(y) as SymbolicTensor;
       y = new ReLU6({ name: `${name}_dw_relu` }).apply(bn(`${name}_dw_bn`).apply(y)) as SymbolicTensor;
       y = bn(`${name}_project_bn`).apply(conv(out, 1, 1, `${name}_project`).apply(y)) as SymbolicTensor;
       x = i > 0 && inC === out ? (tf.layers.add({ name: `${name}_add` }).apply([x, y]) as SymbolicTensor) : y;

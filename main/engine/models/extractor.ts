@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExtractorConfig } from '../../../shared/schemas/config';
-import { mobileNetV2, resnet18, smallCnn } from './backbones';
+import { Init, mobileNetV2, resnet18, seedInitializers, smallCnn } from './backbones';
 import { GeMPooling, L2Normalize } from './layers';
 
 /** Layers whose names start with these belong to the head (never frozen by freeze_n_epochs). */
@@ -10,7 +10,9 @@ export const HEAD_PREFIX = 'head_';
  * An embedding extractor as one tfjs LayersModel: backbone → pooling (avg or GeM; the small CNN flattens) →
  * optional projection head → optional L2 normalisation.
  */
-export function buildExtractor(cfg: ExtractorConfig, inputShape: [number, number, number]): tf.LayersModel {
+export function buildExtractor(cfg: ExtractorConfig, inputShape: [number, number, number], seed = 0): tf.LayersModel {
+  seedInitializers(seed);
+  const head = new Init(seed + 1);
   const input = tf.input({ shape: inputShape, name: 'image' });
   const a = cfg.args;
   let x: tf.SymbolicTensor;
@@ -21,10 +23,10 @@ export function buildExtractor(cfg: ExtractorConfig, inputShape: [number, number
     x = (a.pooling === 'gem' ? new GeMPooling({ p: a.gem_p, name: 'pool_gem' }) : tf.layers.globalAveragePooling2d({ name: 'pool_avg' })).apply(features) as tf.SymbolicTensor;
   }
   if (a.head === 'mlp') {
-    x = tf.layers.dense({ units: a.emb_dim * 2, activation: 'relu', name: `${HEAD_PREFIX}mlp_hidden` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.dense({ units: a.emb_dim * 2, activation: 'relu', kernelInitializer: head.glorot(), name: `${HEAD_PREFIX}mlp_hidden` }).apply(x) as tf.SymbolicTensor;
   }
   if (a.head !== 'none' || cfg.name === 'small_cnn') {
-    x = tf.layers.dense({ units: a.emb_dim, name: `${HEAD_PREFIX}projection` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers.dense({ units: a.emb_dim, kernelInitializer: head.glorot(), name: `${HEAD_PREFIX}projection` }).apply(x) as tf.SymbolicTensor;
   }
   if (a.normalise_features) x = new L2Normalize({ name: `${HEAD_PREFIX}l2norm` }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: x, name: cfg.name });

@@ -92,7 +92,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     step = loaded.meta.step;
     log(`resuming after epoch ${loaded.meta.epoch} (step ${step}) from ${resumeFrom}`);
   } else {
-    model = buildExtractor(cfg.extractor, inputShape);
+    model = buildExtractor(cfg.extractor, inputShape, cfg.seed);
     if (cfg.extractor.args.weights) {
       const pretrained = await loadCheckpoint(path.resolve(opts.baseDir, cfg.extractor.args.weights));
       model.setWeights(pretrained.model.getWeights());
@@ -170,8 +170,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     log(`untrained network: ${cfg.metric_for_checkpointing} = ${lastMetrics[cfg.metric_for_checkpointing]?.toFixed(4) ?? 'n/a'}`);
   }
 
-  // tfjs creates the optimiser's slots on its first step, so saved moments are restored right after that step.
-  let optimizerRestored = !loaded || loaded.optimizer.length === 0;
+  // tfjs optimisers take saved slots before their first step and match them to variables by position.
+  if (loaded && loaded.optimizer.length) await optimizer.setWeights(loaded.optimizer);
 
   const collapse = new CollapseDetector(cfg.criterion.name === 'triplet_with_miner' ? cfg.criterion.args.margin : null);
   let warnedCollapse = false;
@@ -183,6 +183,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const vars = [...trainableWeights(model, frozen), ...criterion.trainableVariables];
     if (scheduler && cfg.scheduling!.scheduler_interval === 'epoch') optimizer.learningRate = scheduler.lrAt(epoch);
     const batches = sampler.epoch(stream(cfg.seed, 1, epoch));
+    criterion.reseed?.(cfg.seed * 7919 + epoch);
     const steps = cfg.steps_per_epoch ? Math.min(cfg.steps_per_epoch, batches.length) : batches.length;
     const augRng = stream(cfg.seed, 2, epoch);
     let next = store.get(batches[0]!.map((k) => allTrain[k]!));
@@ -213,10 +214,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
         return out.loss as tf.Scalar;
       }, vars);
       x.dispose();
-      if (!optimizerRestored && loaded) {
-        await optimizer.setWeights(loaded.optimizer);
-        optimizerRestored = true;
-      }
       if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${step}: lower the learning rate`);
       step++;
       seen += batch.length;

@@ -1,0 +1,83 @@
+import path from 'node:path';
+import type { TrainEvent } from '../../../shared/schemas/events';
+import { ConfigError, readTrainConfig } from '../../engine/train/config-file';
+import { defaultDataDir } from '../../paths';
+import { TrainingSupervisor } from '../../services/training';
+import { RunStore } from '../../store/runs';
+import { type Command, UsageError, err, out, parse } from '../args';
+
+const usage = 'metric-studio train CONFIG.yaml [--set key=value ...] [--name NAME] [--data-dir DIR]\n       metric-studio train --resume RUN_ID [--data-dir DIR]';
+
+function bar(done: number, total: number, width = 24): string {
+  const n = total ? Math.round((done / total) * width) : 0;
+  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
+}
+
+/** Progress for people: a redrawn line on a terminal, plain lines (one per epoch and event) otherwise. */
+function reporter(tty: boolean) {
+  let lastLoss = NaN;
+  let ips = NaN;
+  return (e: TrainEvent) => {
+    if (e.type === 'metrics' && 'loss' in e.values) {
+      lastLoss = e.values.loss!;
+      ips = e.values.img_per_s ?? ips;
+    } else if (e.type === 'progress' && e.phase === 'training' && tty) {
+      process.stdout.write(`\r  epoch ${e.epoch} ${bar(e.epochStep, e.epochSteps)} ${e.epochStep}/${e.epochSteps}  loss ${lastLoss.toFixed(4)}  ${ips.toFixed(0)} img/s   `);
+    } else if (e.type === 'log') {
+      (e.level === 'info' ? out : err)(`${tty ? '\r\x1b[2K' : ''}${e.level === 'info' ? '' : `${e.level}: `}${e.message}`);
+    } else if (e.type === 'checkpoint' && e.kind === 'best') {
+      out(`${tty ? '\r\x1b[2K' : ''}  best checkpoint (epoch ${e.epoch}): ${e.path}`);
+    }
+  };
+}
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'Train an embedding model from a YAML config (OML layout), in a worker process',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, { set: { type: 'string', multiple: true }, name: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' } }, usage);
+    if (values.help) return out(usage), 0;
+    const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
+    const store = await RunStore.open(dataDir);
+    const supervisor = new TrainingSupervisor(store, null, dataDir);
+    const report = reporter(Boolean(process.stdout.isTTY));
+    let stopping = false;
+    const onSigint = () => {
+      if (stopping) return void supervisor.shutdown();
+      stopping = true;
+      err('\nStopping after the current step (Ctrl-C again to kill; the run can be resumed).');
+      for (const id of running) supervisor.stop(id);
+    };
+    const running: number[] = [];
+    process.on('SIGINT', onSigint);
+    try {
+      let started: { runId: number; outDir: string; done: Promise<void> };
+      if (values.resume) {
+        const id = Number(values.resume);
+        if (!Number.isInteger(id)) throw new UsageError('--resume takes a run id');
+        started = await supervisor.resume(id, report);
+      } else {
+        if (positionals.length !== 1) throw new UsageError(`train takes one config file\nusage: ${usage}`);
+        const { config, yaml, baseDir } = await readTrainConfig(positionals[0]!, values.set ?? []).catch((e) => {
+          throw e instanceof ConfigError ? new UsageError(e.message) : e;
+        });
+        started = await supervisor.start({ config, configYaml: yaml, baseDir, name: values.name }, report);
+      }
+      running.push(started.runId);
+      out(`run ${started.runId} — output in ${started.outDir}`);
+      await started.done;
+      const run = (await store.getRun(started.runId))!;
+      if (process.stdout.isTTY) process.stdout.write('\r\x1b[2K');
+      out(`run ${run.id} ${run.status}${run.error ? `: ${run.error.split('\n')[0]}` : ''}`);
+      const final = Object.entries(run.lastMetrics).filter(([k]) => k.startsWith('OVERALL/'));
+      if (final.length) out(`final metrics: ${final.map(([k, v]) => `${k.slice(8)} ${v.toFixed(4)}`).join('  ')}`);
+      const ckpts = await store.checkpoints(run.id);
+      for (const c of ckpts) out(`${c.kind} checkpoint: ${c.path} (epoch ${c.epoch}${c.metric_value !== null ? `, ${c.metric_key} ${c.metric_value.toFixed(4)}` : ''})`);
+      return run.status === 'finished' ? 0 : run.status === 'stopped' ? 130 : 1;
+    } finally {
+      process.off('SIGINT', onSigint);
+      await store.close();
+    }
+  },
+};
