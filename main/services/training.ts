@@ -1,7 +1,8 @@
 import { fork } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TrainConfig } from '../../shared/schemas/config';
 import type { TrainEvent } from '../../shared/schemas/events';
 import type { EventHub } from '../api/dispatch';
@@ -11,7 +12,7 @@ import type { WorkerHandle, WorkerMessage, WorkerRequest } from '../engine/worke
 /** Starts the training worker as a Node child process, loading the TypeScript sources through tsx. */
 export function forkNodeWorker(): WorkerHandle {
   const entry = fileURLToPath(new URL('../engine/worker.ts', import.meta.url));
-  const tsx = import.meta.resolve('tsx');
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
   const child = fork(entry, [], { execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return {
     pid: child.pid,
@@ -157,6 +158,11 @@ export class TrainingSupervisor {
     if (!live) return false;
     live.worker.send({ type: 'stop' });
     return true;
+  }
+
+  /** The worker process of a live run (to signal it, or to show it). */
+  workerPid(runId: number): number | undefined {
+    return this.live.get(runId)?.worker.pid;
   }
 
   isRunning(runId: number): boolean {
