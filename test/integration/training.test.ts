@@ -66,7 +66,7 @@ describe('training on the shipped sample', () => {
     const broken = await supervisor.start({ config: cfg, configYaml: yaml, baseDir: dir, name: 'broken' }, (e) => {
       if (!killed && e.type === 'checkpoint' && e.kind === 'last' && e.epoch === 1) {
         killed = true;
-        process.kill(supervisor.workerPid(broken.runId)!, 'SIGKILL');
+        process.kill(supervisor.workerPid(e.runId)!, "SIGKILL");
       }
     });
     await broken.done;
