@@ -2,10 +2,21 @@
  * `npm run bench`: speed and memory figures, each printed beside a reference run of the same computation made in
  * the same benchmark run (ratios, not absolute timings, are what to compare across machines).
  *   BENCH_N (default 20000)  queries and gallery items for the metrics benchmark
+ *   BENCH_ONLY=training|metrics  run one section
  */
 import os from 'node:os';
 import { benchMetrics } from './metrics';
+import { benchTraining } from './training';
 
 const n = Number(process.env.BENCH_N ?? 20000);
 console.log(`Metric Studio benchmarks — ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.versions.node}\n`);
-for (const line of benchMetrics(n, 128, Math.max(10, Math.floor(n / 20)))) console.log(line);
+const only = process.env.BENCH_ONLY;
+const sections: [string, () => string[]][] = [
+  ['training', () => [...benchTraining('tiny', 20), ...benchTraining('mnv2', 8)]],
+  ['metrics', () => benchMetrics(n, 128, Math.max(10, Math.floor(n / 20)))],
+];
+for (const [name, run] of sections) {
+  if (only && only !== name) continue;
+  for (const line of run()) console.log(line);
+  console.log();
+}

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mulberry32 } from '../main/random';
+import { PYTHON } from './training';
 
 interface RunResult { seconds: number; maxrss_mb: number; cmc: number; precision: number; map: number }
 
@@ -40,7 +41,7 @@ export function benchMetrics(n: number, dim: number, labelsCount: number): strin
     const lines = [`metrics ${n} queries × ${n} gallery × ${dim}-d (cmc@1, precision@5, map@5), query blocks of ${block}`];
     lines.push(`  Metric Studio (TypeScript): ${mine.seconds.toFixed(2)} s, peak RSS ${mine.maxrss_mb.toFixed(0)} MB`);
 
-    const py = spawnSync('python3', ['bench/reference/oml_metrics.py', ...args], { encoding: 'utf8' });
+    const py = spawnSync(PYTHON, ['bench/reference/oml_metrics.py', ...args], { encoding: 'utf8' });
     if (py.status !== 0) {
       lines.push(`  numpy reference: not run (${(py.stderr || py.error?.message || 'python3 with numpy missing').split('\n').filter(Boolean).pop()})`);
       return lines;

@@ -14,4 +14,13 @@ await build({
   banner: { js: "const __filename_url = require('url').pathToFileURL(__filename).href;" },
 });
 await build({ ...common, entryPoints: ['main/electron/preload.ts'], outfile: 'dist/main/electron/preload.cjs', external: ['electron'] });
-console.log('built dist/main/electron/{main,preload}.cjs');
+// The training worker, run by Electron's utilityProcess in the packaged app.
+await build({
+  ...common,
+  entryPoints: ['main/engine/worker.ts'],
+  outfile: 'dist/main/worker.cjs',
+  external: ['electron', 'sqlite3', 'sharp', '@tensorflow/*'],
+  define: { 'import.meta.url': '__filename_url' },
+  banner: { js: "const __filename_url = require('url').pathToFileURL(__filename).href;" },
+});
+console.log('built dist/main/electron/{main,preload}.cjs and dist/main/worker.cjs');

@@ -49,6 +49,33 @@ export const methods = {
     'Runs in the store, newest first.',
   ),
   'runs.get': method(z.object({ id: z.number().int().positive() }), RunDetail, 'One run with its config.'),
+  'runs.metrics': method(
+    z.object({ id: z.number().int().positive(), keys: z.array(z.string().max(200)).max(200).optional() }),
+    z.object({ series: z.record(z.string(), z.array(z.tuple([z.number(), z.number(), z.number()]))) }),
+    'Logged series of a run: key → [step, epoch, value] points in step order.',
+  ),
+  'runs.checkpoints': method(
+    z.object({ id: z.number().int().positive() }),
+    z.array(z.object({ kind: z.string(), path: z.string(), epoch: z.number().int(), metricKey: z.string().nullable(), metricValue: z.number().nullable() })),
+    'Best and last checkpoints of a run.',
+  ),
+  'train.recipes': method(
+    z.object({}),
+    z.array(z.object({ name: z.string(), path: z.string(), yaml: z.string(), datasetExists: z.boolean() })),
+    'Shipped training configs.',
+  ),
+  'train.validate': method(
+    z.object({ yaml: z.string().max(200_000) }),
+    z.object({ ok: z.boolean(), issues: z.array(z.object({ path: z.string(), message: z.string() })) }),
+    'Check a YAML config against the schema: every problem with its key path.',
+  ),
+  'train.start': method(
+    z.object({ yaml: z.string().max(200_000), baseDir: FilePath, name: z.string().max(200).optional() }),
+    z.object({ runId: z.number().int() }),
+    'Start training in a worker process; progress arrives as train.events.',
+  ),
+  'train.stop': method(z.object({ runId: z.number().int().positive() }), z.object({ stopping: z.boolean() }), 'Stop a run at its next step.'),
+  'train.resume': method(z.object({ runId: z.number().int().positive() }), z.object({ runId: z.number().int() }), 'Continue a stopped or interrupted run from its last checkpoint.'),
   'engine.backends': method(
     z.object({}),
     BackendReport,

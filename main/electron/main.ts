@@ -8,6 +8,7 @@ import { CONTENT_SECURITY_POLICY } from '../security';
 import { registerIpc } from './ipc';
 import { APP_ORIGIN, APP_SCHEME, windowOptions } from './window';
 import { buildMenuTemplate } from './menu';
+import { forkUtilityWorker } from './worker';
 
 app.setName(PRODUCT_NAME);
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
@@ -17,7 +18,7 @@ const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javasc
 async function main(): Promise<void> {
   await app.whenReady();
   const dataDir = process.env[DATA_DIR_ENV] ?? app.getPath('userData');
-  const core = await startCore(dataDir, 'ipc');
+  const core = await startCore(dataDir, 'ipc', console.error, () => forkUtilityWorker(path.join(__dirname, '..', 'worker.cjs')));
   const rendererDir = path.join(appRoot(), 'dist', 'renderer');
 
   protocol.handle(APP_SCHEME, async (request) => {

@@ -1,19 +1,33 @@
 import { createDispatcher, EventHub, type Dispatch } from '../api/dispatch';
 import { RunStore } from '../store/runs';
 import { createHandlers } from './handlers';
+import { TrainingSupervisor, forkNodeWorker } from './training';
+import type { WorkerHandle } from '../engine/worker-protocol';
 
 export interface Core {
   dataDir: string;
   store: RunStore;
   hub: EventHub;
   dispatch: Dispatch;
+  training: TrainingSupervisor;
   close(): Promise<void>;
 }
 
 /** Opens the run store and wires services to one dispatcher: what Electron main and `serve` both start. */
-export async function startCore(dataDir: string, transport: 'ipc' | 'web', log: (msg: string) => void = console.error): Promise<Core> {
+export async function startCore(dataDir: string, transport: 'ipc' | 'web', log: (msg: string) => void = console.error, spawnWorker: () => WorkerHandle = forkNodeWorker): Promise<Core> {
   const store = await RunStore.open(dataDir);
   const hub = new EventHub();
-  const dispatch = createDispatcher(createHandlers({ dataDir, store, transport }), log);
-  return { dataDir, store, hub, dispatch, close: () => store.close() };
+  const training = new TrainingSupervisor(store, hub, dataDir, spawnWorker);
+  const dispatch = createDispatcher(createHandlers({ dataDir, store, transport, training }), log);
+  return {
+    dataDir,
+    store,
+    hub,
+    dispatch,
+    training,
+    close: async () => {
+      await training.shutdown();
+      await store.close();
+    },
+  };
 }

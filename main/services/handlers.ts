@@ -13,11 +13,14 @@ import { searchRawPixels } from './explorer';
 import type { RunStore } from '../store/runs';
 import { appRoot, appVersion, PRODUCT_NAME } from '../paths';
 import { sampleDatasets } from './samples';
+import type { TrainingSupervisor } from './training';
+import { listRecipes, startFromYaml, validateYaml } from './train-requests';
 
 export interface ServiceContext {
   dataDir: string;
   store: RunStore;
   transport: 'ipc' | 'web';
+  training: TrainingSupervisor;
 }
 
 function notFoundOnMissingFile<T>(promise: Promise<T>): Promise<T> {
@@ -50,6 +53,17 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       const run = await ctx.store.getRun(id);
       if (!run) throw new ApiError('not_found', `No run with id ${id}`);
       return run;
+    },
+    'runs.metrics': async ({ id, keys }) => ({ series: await ctx.store.metricSeries(id, keys) }),
+    'runs.checkpoints': async ({ id }) =>
+      (await ctx.store.checkpoints(id)).map((c) => ({ kind: c.kind, path: c.path, epoch: c.epoch, metricKey: c.metric_key, metricValue: c.metric_value })),
+    'train.recipes': async () => listRecipes(),
+    'train.validate': async ({ yaml }) => validateYaml(yaml),
+    'train.start': async ({ yaml, baseDir, name }) => startFromYaml(ctx.training, yaml, baseDir, name),
+    'train.stop': async ({ runId }) => ({ stopping: ctx.training.stop(runId) }),
+    'train.resume': async ({ runId }) => {
+      const { runId: id } = await ctx.training.resume(runId);
+      return { runId: id };
     },
     'engine.backends': async () => probeBackends(),
     'zoo.list': async () => zooCatalog(ctx.dataDir),

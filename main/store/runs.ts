@@ -163,6 +163,18 @@ export class RunStore {
     return this.db.all('SELECT kind, path, epoch, metric_key, metric_value FROM checkpoints WHERE run_id=? ORDER BY kind', [runId]);
   }
 
+  /** Series for charts: key → [step, epoch, value] in step order (optionally only some keys). */
+  async metricSeries(runId: number, keys?: string[]): Promise<Record<string, [number, number, number][]>> {
+    const filter = keys?.length ? `AND key IN (${keys.map(() => '?').join(',')})` : '';
+    const rows = await this.db.all<{ key: string; step: number; epoch: number; value: number }>(
+      `SELECT key, step, epoch, value FROM metrics WHERE run_id=? ${filter} ORDER BY key, step, rowid`,
+      [runId, ...(keys ?? [])],
+    );
+    const out: Record<string, [number, number, number][]> = {};
+    for (const r of rows) (out[r.key] ??= []).push([r.step, r.epoch, r.value]);
+    return out;
+  }
+
   async addTag(runId: number, tag: string): Promise<void> {
     await this.db.run('INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)', [runId, tag]);
   }

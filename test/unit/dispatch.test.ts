@@ -3,6 +3,7 @@ import { ApiError, METHOD_NAMES, methods } from '../../shared/api';
 import { createDispatcher, EventHub, type Handlers } from '../../main/api/dispatch';
 import { createHandlers } from '../../main/services/handlers';
 import type { RunStore } from '../../main/store/runs';
+import type { TrainingSupervisor } from '../../main/services/training';
 
 function handlersWith(overrides: Partial<Handlers>): Handlers {
   const fail = async () => {
@@ -59,7 +60,7 @@ describe('dispatcher', () => {
   });
 
   it('has a service for every contract method and nothing else', () => {
-    const handlers = createHandlers({ dataDir: '/tmp', store: {} as RunStore, transport: 'web' });
+    const handlers = createHandlers({ dataDir: '/tmp', store: {} as RunStore, transport: 'web', training: {} as TrainingSupervisor });
     expect(Object.keys(handlers).sort()).toEqual(Object.keys(methods).sort());
   });
 });

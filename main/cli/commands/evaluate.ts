@@ -10,6 +10,18 @@ import { SPLIT_VALIDATION } from '../../dataset/table';
 import { loadExtractor } from '../../engine/inference';
 import { ImageStore } from '../../engine/data/images';
 import { embedRows } from '../../engine/train/embed';
+import { rawPixelEmbedding } from '../../services/explorer';
+import { forEachBounded } from '../../dataset/files';
+
+/** The raw-pixel baseline (28×28 grey, L2-normalised) for every validation row. */
+async function rawPixels(t: DatasetTable): Promise<Map<string, unknown>> {
+  const rows = Array.from({ length: t.size }, (_, i) => i).filter((i) => t.split[i] === SPLIT_VALIDATION);
+  const out = new Map<string, unknown>();
+  await forEachBounded(rows.length, 8, async (k) => {
+    out.set(t.path[rows[k]!]!, Array.from(await rawPixelEmbedding(t, rows[k]!)));
+  });
+  return out;
+}
 
 /** Embeds the validation rows of a dataset with a checkpoint: path (as in the CSV) → vector. */
 async function embedValidation(t: DatasetTable, checkpoint: string): Promise<Map<string, unknown>> {
@@ -24,7 +36,7 @@ async function embedValidation(t: DatasetTable, checkpoint: string): Promise<Map
 }
 
 const usage =
-  'metric-studio evaluate --dataset df.csv [--root DIR] (--embeddings predictions.json | --checkpoint DIR) [--cmc 1,5] [--precision 5] [--map 5] [--ndcg 5] [--fmr 0.01] [--pcf 0.5] [--json]';
+  'metric-studio evaluate --dataset df.csv [--root DIR] (--embeddings predictions.json | --checkpoint DIR | --baseline raw-pixels) [--cmc 1,5] [--precision 5] [--map 5] [--ndcg 5] [--fmr 0.01] [--pcf 0.5] [--json]';
 
 function numbers(flag: string, value: string | undefined, fallback: number[]): number[] {
   if (value === undefined) return fallback;
@@ -53,6 +65,7 @@ export const evaluate: Command = {
       root: { type: 'string' },
       embeddings: { type: 'string' },
       checkpoint: { type: 'string' },
+      baseline: { type: 'string' },
       cmc: { type: 'string' },
       precision: { type: 'string' },
       map: { type: 'string' },
@@ -62,7 +75,9 @@ export const evaluate: Command = {
       json: { type: 'boolean' },
     }, usage);
     if (values.help) return out(usage), 0;
-    if (!values.dataset || (!values.embeddings === !values.checkpoint)) throw new UsageError(`--dataset and one of --embeddings or --checkpoint are required\nusage: ${usage}`);
+    const sources = [values.embeddings, values.checkpoint, values.baseline].filter(Boolean).length;
+    if (!values.dataset || sources !== 1) throw new UsageError(`--dataset and one of --embeddings, --checkpoint or --baseline are required\nusage: ${usage}`);
+    if (values.baseline && values.baseline !== 'raw-pixels') throw new UsageError(`--baseline must be raw-pixels, got "${values.baseline}"`);
     const args: MetricArgs = {
       cmc: numbers('cmc', values.cmc, DEFAULT_METRIC_ARGS.cmc),
       precision: numbers('precision', values.precision, DEFAULT_METRIC_ARGS.precision),
@@ -77,8 +92,12 @@ export const evaluate: Command = {
         for (const p of report.problems.filter((x) => x.severity === 'error')) err(formatProblem(report.file, p));
         throw new UsageError(`${report.file} has ${report.errors} error(s); fix them first (metric-studio check)`, 1);
       }
-      const predictions = values.embeddings ? await readPredictions(values.embeddings) : await embedValidation(table, path.resolve(values.checkpoint!));
-      const set = validationSet(table, (p) => predictions.get(p), values.embeddings ?? values.checkpoint!);
+      const predictions = values.embeddings
+        ? await readPredictions(values.embeddings)
+        : values.checkpoint
+          ? await embedValidation(table, path.resolve(values.checkpoint))
+          : await rawPixels(table);
+      const set = validationSet(table, (p) => predictions.get(p), values.embeddings ?? values.checkpoint ?? 'raw pixels');
       const { tree } = computeMetrics(set, args);
       if (values.json) out(JSON.stringify(tree, (_k, v) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2));
       else for (const line of formatMetrics(tree)) out(line);

@@ -1,0 +1,57 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { ApiError } from '../../shared/api';
+import { TrainConfig } from '../../shared/schemas/config';
+import { appRoot } from '../paths';
+import type { TrainingSupervisor } from './training';
+
+/** The shipped configs (recipes/*.yaml), with whether their dataset is present on this machine. */
+export function listRecipes() {
+  const dir = path.join(appRoot(), 'recipes');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.yaml'))
+    .sort()
+    .map((f) => {
+      const file = path.join(dir, f);
+      const yaml = readFileSync(file, 'utf8');
+      let datasetExists = false;
+      try {
+        const doc = YAML.parse(yaml) as { dataset?: string };
+        datasetExists = typeof doc.dataset === 'string' && existsSync(path.resolve(dir, doc.dataset));
+      } catch {
+        datasetExists = false;
+      }
+      return { name: f.replace(/\.yaml$/, ''), path: file, yaml, datasetExists };
+    });
+}
+
+type Issue = { path: string; message: string };
+
+function parse(yaml: string): { config: TrainConfig | null; issues: Issue[] } {
+  let doc: unknown;
+  try {
+    doc = YAML.parse(yaml);
+  } catch (e) {
+    const linePos = (e as { linePos?: { line: number }[] }).linePos?.[0];
+    return { config: null, issues: [{ path: linePos ? `line ${linePos.line}` : '(yaml)', message: (e as Error).message.split('\n')[0]! }] };
+  }
+  const parsed = TrainConfig.safeParse(doc);
+  if (parsed.success) return { config: parsed.data, issues: [] };
+  return { config: null, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })) };
+}
+
+export function validateYaml(yaml: string): { ok: boolean; issues: Issue[] } {
+  const { issues } = parse(yaml);
+  return { ok: issues.length === 0, issues };
+}
+
+export async function startFromYaml(training: TrainingSupervisor, yaml: string, baseDir: string, name?: string): Promise<{ runId: number }> {
+  const { config, issues } = parse(yaml);
+  if (!config) throw new ApiError('invalid_input', `The config has ${issues.length} problem(s): ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  const csv = path.resolve(baseDir, config.dataset);
+  if (!existsSync(csv)) throw new ApiError('invalid_input', `dataset: file not found: ${csv}`, [{ path: 'dataset', message: `file not found: ${csv}` }]);
+  const { runId } = await training.start({ config, configYaml: yaml, baseDir, name });
+  return { runId };
+}

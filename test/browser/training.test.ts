@@ -1,0 +1,68 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveWeb } from '../../main/cli/commands/serve';
+import { appRoot } from '../../main/paths';
+import { launchBrowser, screenshot, watchErrors } from '../helpers/browser';
+import { tempDir } from '../helpers/tmp';
+
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let web: Awaited<ReturnType<typeof serveWeb>>;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(appRoot(), 'dist', 'renderer', 'index.html'))) throw new Error('Build the UI first: npm run build');
+  const tmp = tempDir('ms-browser-train-');
+  cleanup = tmp.cleanup;
+  web = await serveWeb({ dataDir: tmp.dir });
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+  errors = watchErrors(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+  cleanup?.();
+});
+
+describe('training from the UI', () => {
+  it('flags an invalid config by key path and refuses to start', async () => {
+    await page.goto(`${web.server.url}#/train`);
+    await page.locator('select[name=recipe]').selectOption('fashion-mnist-mini');
+    const editor = page.locator('textarea.yaml');
+    const yaml = await editor.inputValue();
+    await editor.fill(yaml.replace('max_epochs: 30', 'max_epochs: -2'));
+    await page.locator('[data-testid=config-issues]').waitFor();
+    expect(await page.locator('[data-testid=config-issues]').textContent()).toContain('max_epochs');
+    expect(await page.locator('[data-testid=start]').isDisabled()).toBe(true);
+    await editor.fill(yaml.replace('max_epochs: 30', 'max_epochs: 3').replace('valid_period: 5', 'valid_period: 1'));
+    await page.getByText('Config is valid.').waitFor();
+  });
+
+  it('starts a run, streams loss and metrics into charts, and finishes', async () => {
+    await page.click('[data-testid=start]');
+    const live = page.locator('[data-testid=live-run]');
+    await live.waitFor();
+    await page.locator('.chart[data-title=Loss] canvas').waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-run] .status')?.textContent === 'finished', null, { timeout: 90_000 });
+    const text = await live.textContent();
+    expect(text).toMatch(/backend: (wasm|tensorflow|cpu)/);
+    expect(text).toMatch(/cmc\/1\s*0\.\d{4}/);
+    expect(await page.locator('.chart[data-title="Validation metrics"] canvas').count()).toBe(1);
+    await screenshot(page, '6-train-live');
+
+    // The run is in the store, with checkpoints.
+    const runs = await web.core.store.listRuns();
+    expect(runs).toHaveLength(1);
+    expect(runs[0]!.status).toBe('finished');
+    expect((await web.core.store.checkpoints(runs[0]!.id)).map((c) => c.kind).sort()).toEqual(['best', 'last']);
+  });
+
+  it('produced no console errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
