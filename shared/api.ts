@@ -49,6 +49,26 @@ export const methods = {
     'Runs in the store, newest first.',
   ),
   'runs.get': method(z.object({ id: z.number().int().positive() }), RunDetail, 'One run with its config.'),
+  'runs.update': method(
+    z.object({ id: z.number().int().positive(), name: z.string().min(1).max(200).optional(), notes: z.string().max(20_000).optional(), tags: z.array(z.string().min(1).max(50)).max(50).optional() }),
+    RunDetail,
+    'Rename a run, edit its notes, replace its tags.',
+  ),
+  'runs.delete': method(
+    z.object({ id: z.number().int().positive(), deleteFiles: z.boolean().default(true) }),
+    z.object({ deleted: z.boolean(), removedFolder: z.string().nullable() }),
+    'Delete a run (refused while it trains) and, by default, its checkpoints and log.',
+  ),
+  'runs.log': method(z.object({ id: z.number().int().positive() }), z.object({ text: z.string() }), 'The last 200 KB of a run\'s training log.'),
+  'runs.compare': method(
+    z.object({ ids: z.array(z.number().int().positive()).min(2).max(10) }),
+    z.object({
+      runs: z.array(RunDetail),
+      configDiff: z.array(z.object({ key: z.string(), values: z.array(z.string().nullable()) })),
+      metrics: z.array(z.object({ key: z.string(), values: z.array(z.number().nullable()) })),
+    }),
+    'Two to ten runs side by side: config keys that differ and final metrics.',
+  ),
   'runs.metrics': method(
     z.object({ id: z.number().int().positive(), keys: z.array(z.string().max(200)).max(200).optional() }),
     z.object({ series: z.record(z.string(), z.array(z.tuple([z.number(), z.number(), z.number()]))) }),

@@ -1,4 +1,5 @@
 import { readFileSync, existsSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import { ApiError } from '../../shared/api';
@@ -15,6 +16,7 @@ import { appRoot, appVersion, PRODUCT_NAME } from '../paths';
 import { sampleDatasets } from './samples';
 import type { TrainingSupervisor } from './training';
 import { listRecipes, startFromYaml, validateYaml } from './train-requests';
+import { compareRuns } from './compare';
 
 export interface ServiceContext {
   dataDir: string;
@@ -54,6 +56,18 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       if (!run) throw new ApiError('not_found', `No run with id ${id}`);
       return run;
     },
+    'runs.update': async ({ id, ...fields }) => {
+      if (!(await ctx.store.getRun(id))) throw new ApiError('not_found', `No run with id ${id}`);
+      await ctx.store.update(id, fields);
+      return (await ctx.store.getRun(id))!;
+    },
+    'runs.delete': async ({ id, deleteFiles }) => deleteRun(ctx, id, deleteFiles),
+    'runs.log': async ({ id }) => ({ text: await readRunLog(ctx.store, id) }),
+    'runs.compare': async ({ ids }) => {
+      const runs = await Promise.all(ids.map(async (id) => (await ctx.store.getRun(id)) ?? Promise.reject(new ApiError('not_found', `No run with id ${id}`))));
+      const { configDiff, metrics } = compareRuns(runs);
+      return { runs, configDiff, metrics };
+    },
     'runs.metrics': async ({ id, keys }) => ({ series: await ctx.store.metricSeries(id, keys) }),
     'runs.checkpoints': async ({ id }) =>
       (await ctx.store.checkpoints(id)).map((c) => ({ kind: c.kind, path: c.path, epoch: c.epoch, metricKey: c.metric_key, metricValue: c.metric_value })),
@@ -69,6 +83,23 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'zoo.list': async () => zooCatalog(ctx.dataDir),
     'explorer.search': async ({ csvPath, root, queryRow, k }) => searchRawPixels(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k),
   };
+}
+
+async function deleteRun(ctx: ServiceContext, id: number, deleteFiles: boolean) {
+  if (!(await ctx.store.getRun(id))) throw new ApiError('not_found', `No run with id ${id}`);
+  if (ctx.training.isRunning(id)) throw new ApiError('invalid_input', `Run ${id} is training: stop it first`);
+  const dir = await ctx.store.deleteRun(id);
+  // Only folders inside our data folder are ever removed.
+  const inside = dir !== null && path.resolve(dir).startsWith(path.resolve(ctx.dataDir) + path.sep);
+  if (deleteFiles && inside) await rm(dir!, { recursive: true, force: true });
+  return { deleted: true, removedFolder: deleteFiles && inside ? dir : null };
+}
+
+async function readRunLog(store: RunStore, id: number): Promise<string> {
+  const dir = await store.outDir(id);
+  if (!dir) return '';
+  const text = await readFile(path.join(dir, 'train.log'), 'utf8').catch(() => '');
+  return text.length > 200_000 ? text.slice(-200_000) : text;
 }
 
 function zooCatalog(dataDir: string): ZooEntry[] {

@@ -103,8 +103,8 @@ export class RunStore {
       params.push(filter.status);
     }
     if (filter.search) {
-      where.push('(r.name LIKE ? OR d.csv_path LIKE ?)');
-      params.push(`%${filter.search}%`, `%${filter.search}%`);
+      where.push('(r.name LIKE ? OR d.csv_path LIKE ? OR r.id IN (SELECT run_id FROM run_tags WHERE tag LIKE ?))');
+      params.push(`%${filter.search}%`, `%${filter.search}%`, `%${filter.search}%`);
     }
     const rows = await this.db.all<RunRow>(`${RUN_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC`, params);
     return Promise.all(rows.map((r) => this.toSummary(r)));
@@ -173,6 +173,24 @@ export class RunStore {
     const out: Record<string, [number, number, number][]> = {};
     for (const r of rows) (out[r.key] ??= []).push([r.step, r.epoch, r.value]);
     return out;
+  }
+
+  async update(runId: number, fields: { name?: string; notes?: string; tags?: string[] }): Promise<void> {
+    await this.db.transaction(async () => {
+      if (fields.name !== undefined) await this.db.run('UPDATE runs SET name=? WHERE id=?', [fields.name, runId]);
+      if (fields.notes !== undefined) await this.db.run('UPDATE runs SET notes=? WHERE id=?', [fields.notes, runId]);
+      if (fields.tags !== undefined) {
+        await this.db.run('DELETE FROM run_tags WHERE run_id=?', [runId]);
+        for (const tag of new Set(fields.tags)) await this.db.run('INSERT INTO run_tags (run_id, tag) VALUES (?, ?)', [runId, tag]);
+      }
+    });
+  }
+
+  /** Removes the run and its rows (metrics, checkpoints, tags cascade); returns its output folder for the caller to delete. */
+  async deleteRun(runId: number): Promise<string | null> {
+    const dir = await this.outDir(runId);
+    await this.db.run('DELETE FROM runs WHERE id=?', [runId]);
+    return dir;
   }
 
   async addTag(runId: number, tag: string): Promise<void> {

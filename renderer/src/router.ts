@@ -4,6 +4,8 @@ import TrainPage from './pages/TrainPage.vue';
 import RunsPage from './pages/RunsPage.vue';
 import ExplorerPage from './pages/ExplorerPage.vue';
 import ZooPage from './pages/ZooPage.vue';
+import RunDetailPage from './pages/RunDetailPage.vue';
+import ComparePage from './pages/ComparePage.vue';
 
 // Hash history: works the same from app:// in Electron and from the web-mode server.
 export const router = createRouter({
@@ -13,6 +15,8 @@ export const router = createRouter({
     { path: '/datasets', component: DatasetsPage },
     { path: '/train', component: TrainPage },
     { path: '/runs', component: RunsPage },
+    { path: '/runs/:id(\\d+)', component: RunDetailPage },
+    { path: '/compare', component: ComparePage },
     { path: '/explorer', component: ExplorerPage },
     { path: '/zoo', component: ZooPage },
   ],

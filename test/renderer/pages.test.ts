@@ -6,6 +6,9 @@ import type { RunSummary } from '../../shared/schemas/run';
 import { ClientError, ipcClient } from '../../renderer/src/api/client';
 import { setApi } from '../../renderer/src/api';
 import RunsPage from '../../renderer/src/pages/RunsPage.vue';
+import { createMemoryHistory, createRouter } from 'vue-router';
+
+const router = () => createRouter({ history: createMemoryHistory(), routes: [{ path: '/:p(.*)*', component: { template: '<div/>' } }] });
 
 function fakeClient(handlers: Record<string, (input: unknown) => unknown>): ApiClient & { listeners: Map<string, (p: unknown) => void> } {
   const listeners = new Map<string, (p: unknown) => void>();
@@ -36,7 +39,7 @@ describe('Runs page', () => {
     let runs = [run(2, 'adam-lr1e-3')];
     const client = fakeClient({ 'runs.list': () => runs });
     setApi(client);
-    const wrapper = mount(RunsPage, { global: { plugins: [createPinia()] } });
+    const wrapper = mount(RunsPage, { global: { plugins: [createPinia(), router()] } });
     await flushPromises();
     const text = wrapper.get('[data-testid=runs-table]').text();
     expect(text).toContain('adam-lr1e-3');
@@ -51,7 +54,7 @@ describe('Runs page', () => {
 
   it('says so when there are no runs', async () => {
     setApi(fakeClient({ 'runs.list': () => [] }));
-    const wrapper = mount(RunsPage, { global: { plugins: [createPinia()] } });
+    const wrapper = mount(RunsPage, { global: { plugins: [createPinia(), router()] } });
     await flushPromises();
     expect(wrapper.get('[data-testid=runs-empty]').text()).toContain('No runs yet');
   });

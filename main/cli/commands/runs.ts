@@ -1,33 +1,97 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultDataDir } from '../../paths';
+import { compareRuns } from '../../services/compare';
 import { RunStore } from '../../store/runs';
 import { type Command, UsageError, out, parse } from '../args';
 
-const usage = 'metric-studio runs list|show ID [--json] [--data-dir DIR]';
+const usage = 'metric-studio runs list|show ID|compare ID ID...|delete ID [--json] [--keep-files] [--data-dir DIR]';
+
+const ids = (args: string[]) =>
+  args.map((a) => {
+    const n = Number(a);
+    if (!Number.isInteger(n) || n <= 0) throw new UsageError(`"${a}" is not a run id\nusage: ${usage}`);
+    return n;
+  });
+
+function duration(start: string | null, end: string | null): string {
+  if (!start) return '—';
+  const s = Math.round(((end ? Date.parse(end) : Date.now()) - Date.parse(start)) / 1000);
+  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+}
 
 export const runs: Command = {
   name: 'runs',
-  summary: 'List and show runs in the run store',
+  summary: 'List, show, compare and delete runs in the run store',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
+    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' }, 'keep-files': { type: 'boolean' } }, usage);
     if (values.help) return out(usage), 0;
-    const [sub = 'list', id] = positionals;
-    const store = await RunStore.open(values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir());
+    const [sub = 'list', ...rest] = positionals;
+    const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
+    const store = await RunStore.open(dataDir);
     try {
       if (sub === 'list') {
         const list = await store.listRuns();
         if (values.json) out(JSON.stringify(list, null, 2));
         else if (list.length === 0) out('No runs yet.');
-        else for (const r of list) out(`${String(r.id).padStart(5)}  ${r.status.padEnd(11)} ${r.name}  ${r.datasetCsv ?? ''}`);
+        else {
+          out(`${'id'.padStart(5)}  ${'status'.padEnd(11)} ${'duration'.padEnd(9)} ${'cmc@1'.padEnd(7)} name`);
+          for (const r of list) {
+            const cmc = r.lastMetrics['OVERALL/cmc/1'];
+            out(`${String(r.id).padStart(5)}  ${r.status.padEnd(11)} ${duration(r.startedAt, r.endedAt).padEnd(9)} ${(cmc === undefined ? '—' : cmc.toFixed(4)).padEnd(7)} ${r.name}${r.tags.length ? `  [${r.tags.join(', ')}]` : ''}`);
+          }
+        }
         return 0;
       }
       if (sub === 'show') {
-        const runId = Number(id);
-        if (!Number.isInteger(runId)) throw new UsageError(`runs show needs a run id\nusage: ${usage}`);
-        const run = await store.getRun(runId);
-        if (!run) throw new UsageError(`No run with id ${runId}`, 1);
-        out(values.json ? JSON.stringify(run, null, 2) : `${run.id} ${run.name} [${run.status}]\n${run.configYaml}`);
+        const [id] = ids(rest);
+        if (id === undefined) throw new UsageError(`runs show needs a run id\nusage: ${usage}`);
+        const run = await store.getRun(id);
+        if (!run) throw new UsageError(`No run with id ${id}`, 1);
+        const checkpoints = await store.checkpoints(id);
+        if (values.json) out(JSON.stringify({ ...run, checkpoints }, null, 2));
+        else {
+          out(`run ${run.id}: ${run.name} [${run.status}]  backend ${run.backend ?? '—'}  ${duration(run.startedAt, run.endedAt)}`);
+          if (run.error) out(`error: ${run.error}`);
+          for (const [k, v] of Object.entries(run.lastMetrics).filter(([k]) => k.startsWith('OVERALL/'))) out(`  ${k} ${v.toFixed(4)}`);
+          for (const c of checkpoints) out(`  ${c.kind} checkpoint: ${c.path} (epoch ${c.epoch})`);
+          out('config:');
+          out(run.configYaml.trimEnd());
+        }
+        return 0;
+      }
+      if (sub === 'compare') {
+        const list = ids(rest);
+        if (list.length < 2 || list.length > 10) throw new UsageError(`runs compare takes 2 to 10 run ids\nusage: ${usage}`);
+        const details = [];
+        for (const id of list) {
+          const r = await store.getRun(id);
+          if (!r) throw new UsageError(`No run with id ${id}`, 1);
+          details.push(r);
+        }
+        const cmp = compareRuns(details);
+        if (values.json) out(JSON.stringify(cmp, null, 2));
+        else {
+          const w = 14;
+          out(`${''.padEnd(28)}${details.map((r) => `#${r.id}`.padEnd(w)).join('')}`);
+          out('final metrics:');
+          for (const m of cmp.metrics) out(`  ${m.key.slice(8).padEnd(26)}${m.values.map((v) => (v === null ? '—' : v.toFixed(4)).padEnd(w)).join('')}`);
+          out(cmp.configDiff.length ? 'config differences:' : 'configs are identical');
+          for (const d of cmp.configDiff) out(`  ${d.key.padEnd(26)}${d.values.map((v) => (v ?? '—').padEnd(w)).join('')}`);
+        }
+        return 0;
+      }
+      if (sub === 'delete') {
+        const [id] = ids(rest);
+        if (id === undefined) throw new UsageError(`runs delete needs a run id\nusage: ${usage}`);
+        const run = await store.getRun(id);
+        if (!run) throw new UsageError(`No run with id ${id}`, 1);
+        if (run.status === 'running' || run.status === 'queued') throw new UsageError(`Run ${id} is ${run.status}: stop it first`, 1);
+        const dir = await store.deleteRun(id);
+        const inside = dir !== null && path.resolve(dir).startsWith(path.resolve(dataDir) + path.sep);
+        if (!values['keep-files'] && inside) await rm(dir!, { recursive: true, force: true });
+        out(values.json ? JSON.stringify({ deleted: id, removedFolder: !values['keep-files'] && inside ? dir : null }) : `deleted run ${id}${!values['keep-files'] && inside ? ` and ${dir}` : ''}`);
         return 0;
       }
       throw new UsageError(`Unknown runs subcommand "${sub}"\nusage: ${usage}`);

@@ -1,0 +1,118 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveWeb } from '../../main/cli/commands/serve';
+import { appRoot } from '../../main/paths';
+import { launchBrowser, screenshot, watchErrors } from '../helpers/browser';
+import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
+
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let web: Awaited<ReturnType<typeof serveWeb>>;
+let cleanup: () => void;
+const ids: number[] = [];
+
+/** Three finished runs with real-looking series: lr differs, so do their curves. */
+async function seed() {
+  const store = web.core.store;
+  const ds = await store.registerDataset('fashion-mnist-mini', SAMPLE_CSV, path.dirname(SAMPLE_CSV));
+  for (const [i, lr] of [0.001, 0.003, 0.0003].entries()) {
+    const config = { seed: 42, dataset: SAMPLE_CSV, max_epochs: 5, optimizer: { name: 'adam', args: { lr } }, sampler: { name: 'balance', args: { n_labels: 5, n_instances: 8 } } };
+    const id = await store.createRun({ name: `adam-lr${lr}`, configYaml: YAML.stringify(config), config, datasetId: ds });
+    await store.setStatus(id, 'running', { backend: 'wasm 4.22.0', pid: process.pid });
+    const rows = [];
+    for (let step = 1; step <= 50; step++) {
+      rows.push({ step, epoch: Math.floor((step - 1) / 10), key: 'loss', value: 0.2 * Math.exp(-step * lr * 30) + 0.01 * i });
+      rows.push({ step, epoch: Math.floor((step - 1) / 10), key: 'active_tri', value: Math.exp(-step / (20 + i * 10)) });
+    }
+    for (let e = 0; e < 5; e++) {
+      rows.push({ step: (e + 1) * 10, epoch: e, key: 'OVERALL/cmc/1', value: 0.8 + 0.01 * e + 0.02 * i });
+      rows.push({ step: (e + 1) * 10, epoch: e, key: 'OVERALL/map/10', value: 0.75 + 0.015 * e + 0.01 * i });
+    }
+    await store.logMetrics(id, rows);
+    await store.setStatus(id, 'finished');
+    await store.update(id, { tags: i === 0 ? ['baseline'] : [] });
+    ids.push(id);
+  }
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(appRoot(), 'dist', 'renderer', 'index.html'))) throw new Error('Build the UI first: npm run build');
+  const tmp = tempDir('ms-browser-runs-');
+  cleanup = tmp.cleanup;
+  web = await serveWeb({ dataDir: tmp.dir });
+  await seed();
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  errors = watchErrors(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+  cleanup?.();
+});
+
+describe('Runs, run detail and compare', () => {
+  it('lists, sorts and filters the runs', async () => {
+    await page.goto(`${web.server.url}#/runs`);
+    const table = page.locator('[data-testid=runs-table]');
+    await table.waitFor();
+    expect(await table.locator('tbody tr').count()).toBe(3);
+    await page.getByText('Best').click(); // sort by best CMC, highest first
+    expect(await table.locator('tbody tr').first().textContent()).toContain('adam-lr0.0003');
+    await page.fill('input[name=search]', 'baseline');
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=runs-table] tbody tr').length === 1);
+    await page.fill('input[name=search]', '');
+    await page.click('button[type=submit]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=runs-table] tbody tr').length === 3);
+    await screenshot(page, '7-runs-table');
+  });
+
+  it('shows a run with a chart per logged series, on step or epoch axes', async () => {
+    await page.getByRole('link', { name: 'adam-lr0.001' }).click();
+    const charts = page.locator('[data-testid=run-charts] .chart');
+    await charts.first().locator('canvas').waitFor();
+    const titles = await charts.evaluateAll((els) => els.map((e) => e.getAttribute('data-title')));
+    expect(titles).toEqual(expect.arrayContaining(['loss', 'active_tri', 'OVERALL cmc', 'OVERALL map']));
+    await page.selectOption('.ctl select', 'epoch');
+    await page.locator('pre.config').getByText('lr: 0.001').waitFor();
+    await screenshot(page, '8-run-detail');
+    await page.fill('input[name=name]', 'renamed-run');
+    await page.click('form button[type=submit]');
+    await page.getByRole('heading', { name: /renamed-run/ }).waitFor();
+  });
+
+  it('compares runs: overlaid charts, only the differing config keys, final metrics', async () => {
+    await page.goto(`${web.server.url}#/runs`);
+    await page.locator('[data-testid=runs-table]').waitFor();
+    await page.check(`input[aria-label="select run ${ids[0]}"]`);
+    await page.check(`input[aria-label="select run ${ids[1]}"]`);
+    await page.click('[data-testid=compare]');
+    const diff = page.locator('[data-testid=config-diff]');
+    await diff.waitFor();
+    const diffText = await diff.textContent();
+    expect(diffText).toContain('optimizer.args.lr');
+    expect(diffText).not.toContain('sampler');
+    expect(await page.locator('[data-testid=compare-metrics] tbody tr').count()).toBe(2);
+    await page.locator('[data-testid=compare-charts] canvas').first().waitFor();
+    expect(await page.locator('[data-testid=compare-charts] .chart').count()).toBe(3);
+    await screenshot(page, '9-compare');
+  });
+
+  it('deletes a run after asking', async () => {
+    await page.goto(`${web.server.url}#/runs/${ids[2]}`);
+    page.once('dialog', (d) => void d.accept());
+    await page.click('[data-testid=delete]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=runs-table] tbody tr').length === 2);
+    expect(await web.core.store.getRun(ids[2]!)).toBeNull();
+  });
+
+  it('produced no console errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
