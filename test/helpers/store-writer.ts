@@ -1,0 +1,12 @@
+// A separate process that streams metrics into the run store as the training supervisor does (batches of 100 rows
+// per transaction) until it is killed. usage: store-writer.ts DATA_DIR
+import { RunStore } from '../../main/store/runs';
+
+const store = await RunStore.open(process.argv[2]!);
+const runId = await store.createRun({ name: `writer-${process.pid}`, status: 'running' });
+await store.setStatus(runId, 'running', { pid: process.pid });
+process.stdout.write(`ready ${runId}\n`);
+for (let step = 0; ; step++) {
+  const rows = Array.from({ length: 100 }, (_, i) => ({ step, epoch: 0, key: `k${i}`, value: step + i / 100 }));
+  await store.logMetrics(runId, rows);
+}
