@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mulberry32, type Rng } from '../../random';
 import type { TripletMiner } from '../miners/types';
 import { AllTripletsMiner } from '../miners/all-triplets';
-import { type Criterion, elementwiseDist, type LossOutput, reduce, type Reduction } from './common';
+import { type Criterion, elementwiseDist, type LossOutput, pairwiseDist, reduce, type Reduction } from './common';
 
 export interface TripletOptions {
   /** > 0: relu(margin + d(a,p) − d(a,n)); null: the soft margin log(1 + exp(d(a,p) − d(a,n))). */
@@ -20,9 +20,12 @@ export function checkMargin(margin: number | null): void {
  * neg_dist (mean distances).
  */
 export function tripletLoss(anchor: tf.Tensor2D, positive: tf.Tensor2D, negative: tf.Tensor2D, options: TripletOptions): LossOutput {
+  return tripletLossFromDistances(elementwiseDist(anchor, positive), elementwiseDist(anchor, negative), options);
+}
+
+/** The same loss from the anchor–positive and anchor–negative distances of each triplet. */
+export function tripletLossFromDistances(dPos: tf.Tensor1D, dNeg: tf.Tensor1D, options: TripletOptions): LossOutput {
   checkMargin(options.margin);
-  const dPos = elementwiseDist(anchor, positive);
-  const dNeg = elementwiseDist(anchor, negative);
   const perTriplet = tf.tidy(() => {
     const diff = tf.sub(dPos, dNeg);
     return options.margin === null ? tf.softplus(diff) : tf.relu(tf.add(diff, options.margin));
@@ -66,22 +69,22 @@ export class TripletLossWithMiner implements Criterion {
     const mined = this.miner.mine(features.dataSync() as Float32Array, dim, labels, this.rng);
     if (mined.a.length === 0) throw new Error('The miner found no triplets in this batch (need ≥ 2 labels with ≥ 2 instances each)');
     const pool = mined.bank ? tf.concat([features, tf.tensor2d(mined.bank.features, [mined.bank.count, dim])]) : features;
-    const gather = (ids: Int32Array) => tf.gather(pool, tf.tensor1d(ids, 'int32')) as tf.Tensor2D;
-    const [a, p, n] = [gather(mined.a), gather(mined.p), gather(mined.n)];
-    const out = tripletLoss(a, p, n, this.options);
+    // All-triplets yields tens of thousands of triplets over a few dozen rows: gathering distances from the
+    // pool's distance matrix is far cheaper than gathering (and back-propagating through) 3 × T feature rows.
+    const n = pool.shape[0];
+    const flat = tf.reshape(pairwiseDist(pool as tf.Tensor2D, pool as tf.Tensor2D), [n * n]);
+    const pick = (rows: Int32Array, cols: Int32Array) => tf.gather(flat, tf.tensor1d(Int32Array.from(rows, (r, i) => r * n + cols[i]!), 'int32')) as tf.Tensor1D;
+    const dPos = pick(mined.a, mined.p);
+    const dNeg = pick(mined.a, mined.n);
+    const out = tripletLossFromDistances(dPos, dNeg, this.options);
     const logs = { ...out.logs, ...mined.logs };
-    if (mined.isOriginal) Object.assign(logs, splitLogs(a, p, n, mined.isOriginal, this.options.margin));
+    if (mined.isOriginal) Object.assign(logs, splitLogs(dPos.dataSync(), dNeg.dataSync(), mined.isOriginal, this.options.margin));
     return { loss: out.loss, logs };
   }
 }
 
 /** triplets_with_memory: active share and distances for the batch's own triplets and for the bank's. */
-function splitLogs(a: tf.Tensor2D, p: tf.Tensor2D, n: tf.Tensor2D, isOriginal: Uint8Array, margin: number | null): Record<string, number> {
-  const dp = elementwiseDist(a, p);
-  const dn = elementwiseDist(a, n);
-  const P = dp.dataSync();
-  const N = dn.dataSync();
-  tf.dispose([dp, dn]);
+function splitLogs(P: ArrayLike<number>, N: ArrayLike<number>, isOriginal: Uint8Array, margin: number | null): Record<string, number> {
   const part = (orig: boolean) => {
     const ids = [...isOriginal.keys()].filter((i) => (isOriginal[i] === 1) === orig);
     const active = ids.filter((i) => (margin === null ? true : margin + P[i]! - N[i]! > 0)).length;
