@@ -2,6 +2,7 @@ import { appVersion } from '../paths';
 import { type Command, UsageError, err, out } from './args';
 import { appCommand } from './commands/app';
 import { check } from './commands/check';
+import { convertCommand } from './commands/convert';
 import { evaluate } from './commands/evaluate';
 import { predict } from './commands/predict';
 import { trainCommand } from './commands/train';
@@ -9,24 +10,11 @@ import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { zoo } from './commands/zoo';
 
-/** Commands whose engine lands with later work: listed so the surface is visible, refusing clearly meanwhile. */
-function pending(name: string, summary: string, usage: string): Command {
-  return {
-    name,
-    summary,
-    usage,
-    async run() {
-      err(`metric-studio ${name}: not available in this version yet (${summary.toLowerCase()}).`);
-      return 3;
-    },
-  };
-}
-
 export const COMMANDS: Command[] = [
   appCommand,
   serve,
   check,
-  pending('convert', 'Convert a folder of images or a table into an OML dataset CSV', 'metric-studio convert SRC --out DIR/df.csv'),
+  convertCommand,
   trainCommand,
   evaluate,
   predict,

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../main/cli/index';
@@ -71,10 +72,16 @@ describe('metric-studio CLI', () => {
     expect(stdout).toContain('No runs yet.');
   });
 
-  it('commands that are not built yet refuse clearly instead of pretending', () => {
-    const { code, stderr } = cli(['train', 'x.yaml']);
-    expect(code).toBe(3);
-    expect(stderr).toContain('not available in this version yet');
+  it('train names a missing config file and a bad key', () => {
+    const missing = cli(['train', path.join(dir, 'x.yaml')]);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('Config file not found');
+    const bad = path.join(dir, 'bad.yaml');
+    writeFileSync(bad, 'dataset: df.csv\nmax_epochs: 0\nsampler: { name: balance, args: { n_labels: 1, n_instances: 2 } }\n');
+    const r = cli(['train', bad, '--data-dir', path.join(dir, 'data')]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`${bad}: max_epochs:`);
+    expect(r.stderr).toContain(`${bad}: sampler.args.n_labels:`);
   });
 });
 

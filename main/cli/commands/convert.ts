@@ -1,0 +1,112 @@
+import path from 'node:path';
+import { ConvertError, convert } from '../../dataset/convert/convert';
+import { DEFAULT_SPLIT, type SplitOptions } from '../../dataset/convert/plan';
+import type { ColumnMapping } from '../../dataset/convert/sources';
+import { formatProblem } from '../../dataset/problems';
+import { defaultDataDir } from '../../paths';
+import { RunStore } from '../../store/runs';
+import { type Command, UsageError, err, out, parse } from '../args';
+import { formatSummary } from './check';
+
+const usage = `metric-studio convert SRC --out DIR/df.csv [options]
+  SRC                     a folder (root/<label>/*.jpg or root/<category>/<label>/*), a CSV/TSV, or an OML CSV
+  --val-fraction F        share of labels held out for validation (default 0.5; label-disjoint)
+  --val-labels N          or exactly N validation labels
+  --seed N                seed of the split (default 0)
+  --query-fraction Q      share of each validation label used as queries (default: 1-vs-rest, all both)
+  --keep-split            keep the table's own split / is_query / is_gallery columns
+  --map k=col,...         table columns: path, label, category, sequence, split, is_query, is_gallery
+  --bbox x1,y1,x2,y2 | --bbox-xywh x,y,w,h   box columns of a table
+  --root DIR              folder a table's paths are relative to (default: the table's folder)
+  --keep-single           keep train labels with one image (dropped by default)
+  --keep-duplicates       keep byte-identical copies (dropped by default)
+  --min-size PX           report images smaller than PX (default 16); --drop-tiny drops them
+  --json                  print the result as JSON
+  --data-dir DIR          run store to register the dataset in`;
+
+function mappingFrom(values: Record<string, string | boolean | undefined>): Partial<ColumnMapping> {
+  const m: Partial<ColumnMapping> = {};
+  const keys: Record<string, keyof ColumnMapping> = { path: 'path', label: 'label', category: 'category', sequence: 'sequence', split: 'split', is_query: 'isQuery', is_gallery: 'isGallery' };
+  for (const pair of String(values.map ?? '').split(',').filter(Boolean)) {
+    const [k, v] = pair.split('=');
+    if (!k || !v || !(k in keys)) throw new UsageError(`--map expects key=column with key one of ${Object.keys(keys).join(', ')}; got "${pair}"`);
+    (m as Record<string, string>)[keys[k]!] = v;
+  }
+  const box = (spec: unknown, format: 'x1y1x2y2' | 'xywh') => {
+    const cols = String(spec).split(',');
+    if (cols.length !== 4) throw new UsageError(`--bbox${format === 'xywh' ? '-xywh' : ''} takes four column names`);
+    m.bbox = { format, columns: cols as [string, string, string, string] };
+  };
+  if (values.bbox) box(values.bbox, 'x1y1x2y2');
+  if (values['bbox-xywh']) box(values['bbox-xywh'], 'xywh');
+  return m;
+}
+
+function number(name: string, v: unknown, check: (n: number) => boolean): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isFinite(n) || !check(n)) throw new UsageError(`--${name}: invalid value "${String(v)}"`);
+  return n;
+}
+
+export const convertCommand: Command = {
+  name: 'convert',
+  summary: 'Turn a folder of images or a table into a validated OML dataset CSV (label-disjoint split)',
+  usage,
+  async run(argv) {
+    const { values, positionals } = parse(argv, {
+      out: { type: 'string' },
+      'val-fraction': { type: 'string' },
+      'val-labels': { type: 'string' },
+      seed: { type: 'string' },
+      'query-fraction': { type: 'string' },
+      'keep-split': { type: 'boolean' },
+      map: { type: 'string' },
+      bbox: { type: 'string' },
+      'bbox-xywh': { type: 'string' },
+      root: { type: 'string' },
+      'keep-single': { type: 'boolean' },
+      'keep-duplicates': { type: 'boolean' },
+      'min-size': { type: 'string' },
+      'drop-tiny': { type: 'boolean' },
+      json: { type: 'boolean' },
+      'data-dir': { type: 'string' },
+    }, usage);
+    if (values.help) return out(usage), 0;
+    if (positionals.length !== 1 || !values.out) throw new UsageError(`convert takes a source and --out\nusage: ${usage}`);
+    const split: SplitOptions = {
+      ...DEFAULT_SPLIT,
+      valFraction: number('val-fraction', values['val-fraction'], (n) => n >= 0 && n <= 1) ?? DEFAULT_SPLIT.valFraction,
+      valLabels: number('val-labels', values['val-labels'], (n) => Number.isInteger(n) && n >= 0),
+      seed: number('seed', values.seed, Number.isInteger) ?? 0,
+      queryFraction: number('query-fraction', values['query-fraction'], (n) => n > 0 && n < 1) ?? null,
+      keepSplit: Boolean(values['keep-split']),
+      keepSingle: Boolean(values['keep-single']),
+      dropDuplicates: !values['keep-duplicates'],
+      minSize: number('min-size', values['min-size'], (n) => n >= 0) ?? DEFAULT_SPLIT.minSize,
+      dropTiny: Boolean(values['drop-tiny']),
+    };
+    const tty = Boolean(process.stderr.isTTY);
+    try {
+      const result = await convert({ source: positionals[0]!, out: values.out, root: values.root, mapping: mappingFrom(values), split }, (p) => {
+        if (tty) process.stderr.write(`\r${p.phase} ${p.done}${p.total ? `/${p.total}` : ''}   `);
+      });
+      if (tty) process.stderr.write('\r\x1b[2K');
+      const store = await RunStore.open(values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir());
+      await store.registerDataset(path.basename(path.dirname(result.csv)), result.csv, path.dirname(result.csv), result.report.summary);
+      await store.close();
+      if (values.json) {
+        out(JSON.stringify({ csv: result.csv, summary: result.summary, report: result.report, problems: result.analysis.problems }, null, 2));
+      } else {
+        out(`wrote ${result.csv} (${result.analysis.kind} source, ${result.analysis.plan.dropped} item(s) dropped) and ${path.basename(result.summary)}`);
+        for (const line of formatSummary(result.report)) out(line);
+        for (const p of result.analysis.problems) err(`${p.severity}: ${p.path ?? ''}: ${p.message}`);
+        for (const p of result.report.problems) err(formatProblem(result.report.file, p));
+      }
+      return result.report.ok ? 0 : 1;
+    } catch (e) {
+      if (e instanceof ConvertError) throw new UsageError(e.message, 1);
+      throw e;
+    }
+  },
+};

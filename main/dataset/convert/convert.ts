@@ -1,0 +1,90 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { REQUIRED_COLUMNS } from '../../../shared/schemas/dataset';
+import type { DatasetReport } from '../../../shared/schemas/dataset';
+import { inspectDataset } from '../inspect';
+import { inspectImages } from './inspect-images';
+import { makePlan, type Plan, type SplitOptions } from './plan';
+import { type ColumnMapping, guessMapping, readHeader, readTable, scanFolder } from './sources';
+import type { ConvertProblem, Progress, SourceItem } from './types';
+import { writePlan } from './write';
+
+export class ConvertError extends Error {}
+
+export interface ConvertRequest {
+  /** A folder of images, or a CSV/TSV table (an OML CSV included). */
+  source: string;
+  /** For tables: the folder their paths are relative to (default: the table's folder). */
+  root?: string;
+  mapping?: Partial<ColumnMapping>;
+  split: SplitOptions;
+}
+
+export interface Analysis {
+  kind: 'folder' | 'table' | 'oml';
+  root: string;
+  items: SourceItem[];
+  plan: Plan;
+  /** Problems of the source itself (skipped files, bad rows) then of the plan. */
+  problems: ConvertProblem[];
+  mapping: ColumnMapping | null;
+}
+
+/** Lists the source, reads every image once, and plans the OML rows — nothing is written. */
+export async function analyze(req: ConvertRequest, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<Analysis> {
+  const src = path.resolve(req.source);
+  const info = await stat(src).catch(() => null);
+  if (!info) throw new ConvertError(`Source not found: ${src}`);
+  const sourceProblems: ConvertProblem[] = [];
+  const items: SourceItem[] = [];
+  let kind: Analysis['kind'] = 'folder';
+  let root = src;
+  let mapping: ColumnMapping | null = null;
+  let listed = 0;
+  const collect = async (gen: AsyncGenerator<SourceItem>) => {
+    for await (const it of gen) {
+      items.push(it);
+      if (++listed % 1000 === 0) onProgress?.({ phase: 'listing', done: listed, total: 0 });
+    }
+  };
+  if (info.isDirectory()) {
+    await collect(scanFolder(src, sourceProblems, signal));
+  } else {
+    root = path.resolve(req.root ?? path.dirname(src));
+    const { columns } = await readHeader(src);
+    const guessed = { ...guessMapping(columns), ...req.mapping };
+    if (!guessed.path || !guessed.label) {
+      throw new ConvertError(`${src}: say which columns hold the image path and the label (found columns: ${columns.join(', ')}); e.g. --map path=file,label=class`);
+    }
+    for (const c of [guessed.path, guessed.label, guessed.category, guessed.sequence, ...(guessed.bbox?.columns ?? [])]) {
+      if (c && !columns.includes(c)) throw new ConvertError(`${src}: no column "${c}" (found: ${columns.join(', ')})`);
+    }
+    mapping = guessed as ColumnMapping;
+    kind = REQUIRED_COLUMNS.every((c) => columns.includes(c)) ? 'oml' : 'table';
+    await collect(readTable(src, mapping, sourceProblems, signal));
+  }
+  if (signal?.aborted) throw new ConvertError('Cancelled');
+  onProgress?.({ phase: 'listing', done: listed, total: listed });
+  if (items.length === 0) throw new ConvertError(`No images found in ${src}${sourceProblems.length ? ` (${sourceProblems.length} file(s) skipped)` : ''}`);
+  const facts = await inspectImages(root, items, onProgress, signal);
+  if (signal?.aborted) throw new ConvertError('Cancelled');
+  const plan = makePlan(items, facts, req.split);
+  return { kind, root, items, plan, problems: [...sourceProblems, ...plan.problems], mapping };
+}
+
+export interface ConvertResult {
+  analysis: Analysis;
+  csv: string;
+  summary: string;
+  report: DatasetReport;
+}
+
+/** analyze → write df.csv + summary → validate the written file with the same checker as `check`. */
+export async function convert(req: ConvertRequest & { out: string }, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<ConvertResult> {
+  const analysis = await analyze(req, onProgress, signal);
+  if (analysis.plan.rows.length === 0) throw new ConvertError('Nothing usable remains after dropping unreadable images and single-instance labels');
+  onProgress?.({ phase: 'writing', done: 0, total: analysis.plan.rows.length });
+  const { csv, summary } = await writePlan(analysis.plan, analysis.root, req.out, { kind: analysis.kind, split: req.split, mapping: analysis.mapping });
+  const { report } = await inspectDataset(csv, { checkFiles: true });
+  return { analysis, csv, summary, report };
+}

@@ -1,0 +1,145 @@
+import { mulberry32, shuffled } from '../../random';
+import type { ConvertProblem, ImageFacts, SourceItem } from './types';
+
+export interface SplitOptions {
+  /** Share of labels held out for validation (label-disjoint), unless `valLabels` is given. */
+  valFraction: number;
+  valLabels?: number;
+  seed: number;
+  /** Use the source's own split column (and query/gallery flags) instead of making one. */
+  keepSplit: boolean;
+  /** null: every validation item is query and gallery (1-vs-rest); else this share of each label's items are queries. */
+  queryFraction: number | null;
+  /** Keep train labels that have a single instance (samplers cannot use them) instead of dropping them. */
+  keepSingle: boolean;
+  /** Drop every copy but the first of byte-identical files. */
+  dropDuplicates: boolean;
+  /** Images smaller than this on either side are reported (and dropped with `dropTiny`). */
+  minSize: number;
+  dropTiny: boolean;
+}
+
+export const DEFAULT_SPLIT: SplitOptions = { valFraction: 0.5, seed: 0, keepSplit: false, queryFraction: null, keepSingle: false, dropDuplicates: true, minSize: 16, dropTiny: false };
+
+export interface PlannedRow {
+  label: number;
+  path: string;
+  split: 'train' | 'validation';
+  isQuery: boolean | null;
+  isGallery: boolean | null;
+  category: string | null;
+  sequence: string | null;
+  bbox: [number, number, number, number] | null;
+}
+
+export interface Plan {
+  rows: PlannedRow[];
+  /** Integer label → the source's name for it. */
+  labelNames: Record<number, string>;
+  problems: ConvertProblem[];
+  dropped: number;
+}
+
+/** OML labels are integers: names that already are integers keep their value, others get ids in name order. */
+export function labelIds(names: string[]): Map<string, number> {
+  const unique = [...new Set(names)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+  if (unique.every((n) => /^-?\d+$/.test(n))) return new Map(unique.map((n) => [n, Number(n)]));
+  return new Map(unique.map((n, i) => [n, i]));
+}
+
+/**
+ * Turns scanned items into OML rows: drops what cannot be used (unreadable files, duplicates, …) with a problem for
+ * each, makes a label-disjoint split (unseen labels at validation, as metric learning evaluates), sets query and
+ * gallery flags, and repairs what would break OML's checker.
+ */
+export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOptions): Plan {
+  const problems: ConvertProblem[] = [];
+  const keep: number[] = [];
+  const seenHash = new Map<string, string>();
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i]!;
+    const f = facts[i]!;
+    if (!f.ok) {
+      problems.push({ severity: 'warning', code: 'image_unreadable', path: it.path, message: `${it.origin}: dropped: not a readable image (${f.error})` });
+      continue;
+    }
+    const first = seenHash.get(f.hash);
+    if (first !== undefined) {
+      problems.push({ severity: 'warning', code: 'duplicate_file', path: it.path, message: `same content as ${first}${opts.dropDuplicates ? ' (dropped)' : ''}`, fix: 'drop duplicates' });
+      if (opts.dropDuplicates) continue;
+    } else seenHash.set(f.hash, it.path);
+    if (f.width < opts.minSize || f.height < opts.minSize) {
+      problems.push({ severity: 'warning', code: 'tiny_image', path: it.path, message: `${f.width}×${f.height} is smaller than ${opts.minSize} px${opts.dropTiny ? ' (dropped)' : ''}`, fix: 'drop tiny images' });
+      if (opts.dropTiny) continue;
+    }
+    const b = it.bbox;
+    if (b) {
+      const [x1, x2, y1, y2] = b;
+      if (!(x1 >= 0 && y1 >= 0 && x1 < x2 && y1 < y2 && x2 <= f.width && y2 <= f.height)) {
+        problems.push({ severity: 'warning', code: 'bbox_outside_image', path: it.path, message: `${it.origin}: box (${x1},${y1})–(${x2},${y2}) is not inside the ${f.width}×${f.height} image: clipped`, fix: 'clip boxes' });
+        const c: [number, number, number, number] = [Math.max(0, x1), Math.min(f.width, x2), Math.max(0, y1), Math.min(f.height, y2)];
+        it.bbox = c[0] < c[1] && c[2] < c[3] ? c : null;
+      }
+    }
+    keep.push(i);
+  }
+
+  const ids = labelIds(keep.map((i) => items[i]!.labelName));
+  const byLabel = new Map<number, number[]>();
+  for (const i of keep) {
+    const l = ids.get(items[i]!.labelName)!;
+    (byLabel.get(l) ?? byLabel.set(l, []).get(l)!).push(i);
+  }
+
+  // Label-disjoint split, seeded.
+  const splitOf = new Map<number, 'train' | 'validation'>();
+  if (!opts.keepSplit) {
+    const labels = shuffled([...byLabel.keys()].sort((a, b) => a - b), mulberry32(opts.seed));
+    const nVal = Math.min(labels.length, Math.max(0, opts.valLabels ?? Math.round(labels.length * opts.valFraction)));
+    labels.forEach((l, k) => splitOf.set(l, k < nVal ? 'validation' : 'train'));
+  }
+
+  const rows: PlannedRow[] = [];
+  const rng = mulberry32(opts.seed + 1);
+  for (const [label, members] of [...byLabel.entries()].sort((a, b) => a[0] - b[0])) {
+    const memberSplit = (i: number) => (opts.keepSplit ? (items[i]!.split ?? 'train') : splitOf.get(label)!);
+    const train = members.filter((i) => memberSplit(i) === 'train');
+    const val = members.filter((i) => memberSplit(i) === 'validation');
+    if (train.length === 1 && !opts.keepSingle) {
+      problems.push({ severity: 'warning', code: 'single_instance_label', path: items[train[0]!]!.path, message: `train label "${items[train[0]!]!.labelName}" has one image: dropped (samplers need two)`, fix: 'keep single-instance labels' });
+    } else {
+      if (train.length === 1) problems.push({ severity: 'warning', code: 'single_instance_label', path: items[train[0]!]!.path, message: `train label "${items[train[0]!]!.labelName}" has one image; samplers need two`, fix: 'drop single-instance labels' });
+      for (const i of train) rows.push(toRow(items[i]!, label, 'train', null, null));
+    }
+    if (val.length === 0) continue;
+    let flags: [boolean, boolean][];
+    if (opts.keepSplit && val.every((i) => items[i]!.isQuery !== null && items[i]!.isGallery !== null)) {
+      flags = val.map((i) => [items[i]!.isQuery!, items[i]!.isGallery!]);
+    } else if (opts.queryFraction === null) {
+      flags = val.map(() => [true, true]);
+      if (val.length === 1) problems.push({ severity: 'warning', code: 'query_without_positives', path: items[val[0]!]!.path, message: `validation label "${items[val[0]!]!.labelName}" has one image: as a query it has nothing to find` });
+    } else {
+      const order = shuffled(val.map((_, k) => k), rng);
+      const nq = val.length === 1 ? 0 : Math.min(val.length - 1, Math.max(1, Math.round(val.length * opts.queryFraction)));
+      const isQ = new Set(order.slice(0, nq));
+      flags = val.map((_, k) => [isQ.has(k), !isQ.has(k)]);
+    }
+    // OML requires every query label among the gallery labels: a label with queries but no gallery item gets one.
+    if (flags.some(([q]) => q) && !flags.some(([, g]) => g)) {
+      flags[0] = [flags[0]![0], true];
+      problems.push({ severity: 'warning', code: 'query_label_not_in_gallery', path: items[val[0]!]!.path, message: `validation label "${items[val[0]!]!.labelName}" had queries but no gallery item: its first image is now also a gallery item` });
+    }
+    val.forEach((i, k) => {
+      const [q, g] = flags[k]!;
+      if (!q && !g) return;
+      rows.push(toRow(items[i]!, label, 'validation', q, g));
+    });
+  }
+  const labelNames: Record<number, string> = {};
+  for (const [name, id] of ids) labelNames[id] = name;
+  return { rows, labelNames, problems, dropped: items.length - rows.length };
+}
+
+function toRow(it: SourceItem, label: number, split: 'train' | 'validation', isQuery: boolean | null, isGallery: boolean | null): PlannedRow {
+  return { label, path: it.path, split, isQuery, isGallery, category: it.category, sequence: it.sequence, bbox: it.bbox };
+}

@@ -1,0 +1,142 @@
+import { createReadStream } from 'node:fs';
+import { opendir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { parse } from 'csv-parse';
+import { IMAGE_EXTENSIONS } from '../../services/images';
+import type { ConvertProblem, SourceItem } from './types';
+
+export const CONVERT_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff']);
+const posix = (p: string) => p.split(path.sep).join('/');
+
+/**
+ * A folder per label (`root/<label>/*.jpg`), or per category and label (`root/<category>/<label>/*`): the depth of
+ * the first image decides. Files that are not images are skipped and reported. Streams the directory tree.
+ */
+export async function* scanFolder(root: string, problems: ConvertProblem[], signal?: AbortSignal): AsyncGenerator<SourceItem> {
+  async function* walk(dir: string, depth: number): AsyncGenerator<{ rel: string; depth: number }> {
+    const entries = [];
+    for await (const e of await opendir(dir)) entries.push(e);
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      if (signal?.aborted) return;
+      const full = path.join(dir, e.name);
+      if (e.isDirectory()) yield* walk(full, depth + 1);
+      else if (e.isFile()) yield { rel: posix(path.relative(root, full)), depth };
+    }
+  }
+  let layoutDepth: number | null = null;
+  for await (const { rel, depth } of walk(root, 0)) {
+    const ext = path.extname(rel).toLowerCase();
+    if (!CONVERT_EXTENSIONS.has(ext)) {
+      if (!rel.endsWith('.csv') && !rel.endsWith('.json') && !path.basename(rel).startsWith('.')) {
+        problems.push({ severity: 'warning', code: 'not_an_image', path: rel, message: `skipped: ${IMAGE_EXTENSIONS.has(ext) ? 'unsupported image type' : 'not an image file'}` });
+      }
+      continue;
+    }
+    if (depth === 0) {
+      problems.push({ severity: 'warning', code: 'no_label_folder', path: rel, message: 'skipped: images must sit in a folder named after their label' });
+      continue;
+    }
+    layoutDepth ??= depth;
+    const parts = rel.split('/');
+    if (depth !== layoutDepth || depth > 2) {
+      problems.push({ severity: 'warning', code: 'unexpected_depth', path: rel, message: `skipped: expected ${layoutDepth === 1 ? 'root/<label>/image' : 'root/<category>/<label>/image'}` });
+      continue;
+    }
+    yield {
+      path: rel,
+      labelName: parts[depth - 1]!,
+      category: depth === 2 ? parts[0]! : null,
+      sequence: null,
+      bbox: null,
+      split: null,
+      isQuery: null,
+      isGallery: null,
+      origin: rel,
+    };
+  }
+}
+
+export interface ColumnMapping {
+  path: string;
+  label: string;
+  category?: string;
+  sequence?: string;
+  split?: string;
+  isQuery?: string;
+  isGallery?: string;
+  /** Four columns, in the order the format names them. */
+  bbox?: { format: 'x1y1x2y2' | 'xywh'; columns: [string, string, string, string] };
+}
+
+/** The columns of a table, for the mapping step; the delimiter is sniffed (comma, tab or semicolon). */
+export async function readHeader(file: string): Promise<{ columns: string[]; delimiter: string }> {
+  const head = (await readFile(file, 'utf8')).split(/\r?\n/, 1)[0] ?? '';
+  const delimiter = ['\t', ';', ','].map((d) => [d, head.split(d).length] as const).sort((a, b) => b[1] - a[1])[0]![0];
+  const columns = head.split(delimiter).map((c) => c.trim().replace(/^\uFEFF/, '').replace(/^"|"$/g, ''));
+  return { columns, delimiter };
+}
+
+/** Guesses a mapping from common column names (OML's own, and the usual alternatives). */
+export function guessMapping(columns: string[]): Partial<ColumnMapping> {
+  const find = (...names: string[]) => columns.find((c) => names.includes(c.toLowerCase()));
+  const m: Partial<ColumnMapping> = {
+    path: find('path', 'file', 'filename', 'image', 'img', 'filepath'),
+    label: find('label', 'class', 'id', 'identity', 'label_id', 'class_id'),
+    category: find('category', 'group', 'super_class'),
+    sequence: find('sequence', 'sequence_id', 'camera', 'burst'),
+    split: find('split'),
+    isQuery: find('is_query'),
+    isGallery: find('is_gallery'),
+  };
+  if (['x_1', 'x_2', 'y_1', 'y_2'].every((c) => columns.includes(c))) m.bbox = { format: 'x1y1x2y2', columns: ['x_1', 'y_1', 'x_2', 'y_2'] };
+  else if (['x', 'y', 'w', 'h'].every((c) => columns.includes(c))) m.bbox = { format: 'xywh', columns: ['x', 'y', 'w', 'h'] };
+  return m;
+}
+
+const flag = (v: string | undefined): boolean | null => {
+  const s = (v ?? '').trim().toLowerCase();
+  return s === '' ? null : s === 'true' || s === '1' || s === '1.0';
+};
+
+/** Any CSV/TSV (an OML CSV included) through a column mapping; rows that cannot be used are reported by row. */
+export async function* readTable(file: string, mapping: ColumnMapping, problems: ConvertProblem[], signal?: AbortSignal): AsyncGenerator<SourceItem> {
+  const { delimiter } = await readHeader(file);
+  const parser = createReadStream(file).pipe(parse({ bom: true, columns: true, delimiter, skip_empty_lines: true, relax_column_count: true, info: true, trim: true }));
+  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+    if (signal?.aborted) return;
+    const row = info.lines;
+    const p = record[mapping.path] ?? '';
+    const labelName = record[mapping.label] ?? '';
+    if (!p || !labelName) {
+      problems.push({ severity: 'warning', code: 'row_incomplete', path: p || null, message: `row ${row}: skipped: ${!p ? `column ${mapping.path} (path)` : `column ${mapping.label} (label)`} is empty` });
+      continue;
+    }
+    let bbox: SourceItem['bbox'] = null;
+    if (mapping.bbox) {
+      const cells = mapping.bbox.columns.map((c) => (record[c] ?? '').trim());
+      if (cells.some((c) => c !== '')) {
+        const v = cells.map(Number);
+        if (v.some((x) => !Number.isFinite(x))) {
+          problems.push({ severity: 'warning', code: 'bbox_invalid', path: p, message: `row ${row}: box ignored: ${mapping.bbox.columns.join(', ')} must be numbers, got ${cells.join(', ')}` });
+        } else {
+          const [a, b, c, d] = v as [number, number, number, number];
+          // x1,y1,x2,y2 or x,y,w,h → OML's x_1, x_2, y_1, y_2 (integers)
+          bbox = mapping.bbox.format === 'xywh' ? [Math.round(a), Math.round(a + c), Math.round(b), Math.round(b + d)] : [Math.round(a), Math.round(c), Math.round(b), Math.round(d)];
+        }
+      }
+    }
+    const split = mapping.split ? record[mapping.split] : undefined;
+    yield {
+      path: p.split('\\').join('/'),
+      labelName,
+      category: mapping.category ? record[mapping.category] || null : null,
+      sequence: mapping.sequence ? record[mapping.sequence] || null : null,
+      bbox,
+      split: split === 'train' || split === 'validation' ? split : null,
+      isQuery: mapping.isQuery ? flag(record[mapping.isQuery]) : null,
+      isGallery: mapping.isGallery ? flag(record[mapping.isGallery]) : null,
+      origin: `row ${row}`,
+    };
+  }
+}

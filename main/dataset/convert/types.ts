@@ -1,0 +1,41 @@
+/** One image found in the source, before the split: what every source (folder, table, OML CSV) produces. */
+export interface SourceItem {
+  /** Path relative to the source root, forward slashes. */
+  path: string;
+  /** The label's name as the source spells it (folder name or table cell). */
+  labelName: string;
+  category: string | null;
+  sequence: string | null;
+  /** x_1, x_2, y_1, y_2 */
+  bbox: [number, number, number, number] | null;
+  /** The source's own split, when it has one and the user keeps it. */
+  split: 'train' | 'validation' | null;
+  isQuery: boolean | null;
+  isGallery: boolean | null;
+  /** Where the item came from, for messages (e.g. "row 12" or the folder). */
+  origin: string;
+}
+
+/** Facts about the image file itself, gathered while scanning. */
+export interface ImageFacts {
+  ok: boolean;
+  width: number;
+  height: number;
+  hash: string;
+  error?: string;
+}
+
+export interface ConvertProblem {
+  severity: 'error' | 'warning';
+  code: string;
+  path: string | null;
+  message: string;
+  /** What --fix / the wizard's checkbox would do about it, when something can be done. */
+  fix?: string;
+}
+
+export interface Progress {
+  phase: 'listing' | 'checking' | 'writing';
+  done: number;
+  total: number;
+}

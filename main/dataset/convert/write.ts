@@ -1,0 +1,55 @@
+import { mkdir, rename, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import type { Plan } from './plan';
+
+/**
+ * Writes df.csv in OML's column order (optional columns only when some row uses them), with paths relative to the
+ * CSV's folder, plus `<name>.summary.json`. Both land via a temporary file and a rename; the images are never
+ * touched.
+ */
+export async function writePlan(plan: Plan, sourceRoot: string, outCsv: string, extra: Record<string, unknown> = {}): Promise<{ csv: string; summary: string }> {
+  const outDir = path.dirname(path.resolve(outCsv));
+  await mkdir(outDir, { recursive: true });
+  const hasCategory = plan.rows.some((r) => r.category !== null);
+  const hasSequence = plan.rows.some((r) => r.sequence !== null);
+  const hasBbox = plan.rows.some((r) => r.bbox !== null);
+  const columns = ['label', 'path', 'split', 'is_query', 'is_gallery', ...(hasCategory ? ['category'] : []), ...(hasSequence ? ['sequence'] : []), ...(hasBbox ? ['x_1', 'x_2', 'y_1', 'y_2'] : [])];
+  const rel = (p: string) => path.relative(outDir, path.resolve(sourceRoot, p)).split(path.sep).join('/');
+  const flag = (v: boolean | null) => (v === null ? '' : v ? 'True' : 'False');
+  const records = plan.rows.map((r) => [
+    r.label,
+    rel(r.path),
+    r.split,
+    flag(r.isQuery),
+    flag(r.isGallery),
+    ...(hasCategory ? [r.category ?? ''] : []),
+    ...(hasSequence ? [r.sequence ?? ''] : []),
+    ...(hasBbox ? (r.bbox ? r.bbox : ['', '', '', '']) : []),
+  ]);
+  const csvPath = path.resolve(outCsv);
+  const tmp = `${csvPath}.tmp`;
+  await writeFile(tmp, stringify(records, { header: true, columns }));
+  await rename(tmp, csvPath);
+  const summaryPath = csvPath.replace(/\.csv$/i, '') + '.summary.json';
+  const count = (pred: (r: Plan['rows'][number]) => boolean) => plan.rows.filter(pred).length;
+  const summary = {
+    createdAt: new Date().toISOString(),
+    source: path.resolve(sourceRoot),
+    rows: plan.rows.length,
+    dropped: plan.dropped,
+    train: { rows: count((r) => r.split === 'train'), labels: new Set(plan.rows.filter((r) => r.split === 'train').map((r) => r.label)).size },
+    validation: {
+      rows: count((r) => r.split === 'validation'),
+      labels: new Set(plan.rows.filter((r) => r.split === 'validation').map((r) => r.label)).size,
+      queries: count((r) => r.isQuery === true),
+      galleries: count((r) => r.isGallery === true),
+    },
+    labelNames: plan.labelNames,
+    problems: plan.problems,
+    ...extra,
+  };
+  await writeFile(`${summaryPath}.tmp`, JSON.stringify(summary, null, 2));
+  await rename(`${summaryPath}.tmp`, summaryPath);
+  return { csv: csvPath, summary: summaryPath };
+}

@@ -1,0 +1,116 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrainConfig } from '../../shared/schemas/config';
+import { analyze, convert } from '../../main/dataset/convert/convert';
+import { DEFAULT_SPLIT } from '../../main/dataset/convert/plan';
+import { train } from '../../main/engine/train/trainer';
+import { cli } from '../helpers/cli';
+import { makeImageFolder } from '../helpers/image-folders';
+import { tempDir } from '../helpers/tmp';
+import { smallConfig } from '../helpers/training';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => ({ dir, cleanup } = tempDir('ms-convert-')));
+afterAll(() => cleanup());
+
+const codes = (ps: { code: string }[]) => ps.map((p) => p.code);
+
+describe('convert a folder of images', () => {
+  it('makes a label-disjoint OML dataset, reporting every bad file, and the result passes check', async () => {
+    const src = path.join(dir, 'photos');
+    const { good } = await makeImageFolder(src, { perLabel: 6 });
+    const out = path.join(src, 'df.csv');
+    const r = await convert({ source: src, out, split: { ...DEFAULT_SPLIT, valFraction: 0.4, seed: 3 } });
+    expect(codes(r.analysis.problems)).toEqual(expect.arrayContaining(['image_unreadable', 'not_an_image', 'duplicate_file', 'single_instance_label']));
+    const unreadable = r.analysis.problems.filter((p) => p.code === 'image_unreadable').map((p) => p.path);
+    expect(unreadable.sort()).toEqual(['T-shirt top/empty.jpg', 'T-shirt top/truncated.png']);
+    expect(r.report.ok).toBe(true);
+    expect(r.report.errors).toBe(0);
+    expect(r.analysis.plan.rows).toHaveLength(good);
+
+    const csv = readFileSync(out, 'utf8').trim().split('\n');
+    expect(csv[0]).toBe('label,path,split,is_query,is_gallery');
+    const rows = csv.slice(1).map((l) => l.split(','));
+    const trainLabels = new Set(rows.filter((x) => x[2] === 'train').map((x) => x[0]));
+    const valLabels = new Set(rows.filter((x) => x[2] === 'validation').map((x) => x[0]));
+    expect([...trainLabels].filter((l) => valLabels.has(l))).toEqual([]); // label-disjoint
+    expect(valLabels.size).toBe(4); // 40 % of 10 labels (the single-image label was dropped from train or is in val)
+    expect(rows.some((x) => x[1] === 'Ankle bööt/img 0 é.png')).toBe(true);
+    for (const x of rows.filter((y) => y[2] === 'validation')) expect([x[3], x[4]]).toEqual(['True', 'True']);
+
+    const summary = JSON.parse(readFileSync(r.summary, 'utf8'));
+    expect(Object.values(summary.labelNames)).toContain('Ankle bööt');
+    expect(summary.rows).toBe(good);
+
+    // The same split again from the same seed; a different seed moves labels.
+    const again = await analyze({ source: src, split: { ...DEFAULT_SPLIT, valFraction: 0.4, seed: 3 } });
+    expect(again.plan.rows.map((x) => `${x.label}${x.split}`)).toEqual(r.analysis.plan.rows.map((x) => `${x.label}${x.split}`));
+  });
+
+  it('reads nested category folders and makes InShop-style query/gallery splits', async () => {
+    const src = path.join(dir, 'nested');
+    await makeImageFolder(src, { perLabel: 5, categories: true });
+    const r = await analyze({ source: src, split: { ...DEFAULT_SPLIT, valFraction: 0.5, queryFraction: 0.4 } });
+    const val = r.plan.rows.filter((x) => x.split === 'validation');
+    expect(new Set(r.plan.rows.map((x) => x.category))).toEqual(new Set(['tops', 'bottoms', 'dresses', 'shoes', 'bags', 'misc']));
+    const byLabel = new Map<number, typeof val>();
+    for (const x of val) byLabel.set(x.label, [...(byLabel.get(x.label) ?? []), x]);
+    for (const items of byLabel.values()) {
+      if (items.length < 2) continue;
+      expect(items.filter((x) => x.isQuery).length).toBe(2); // 40 % of 5
+      expect(items.every((x) => x.isQuery !== x.isGallery)).toBe(true);
+    }
+  });
+
+  it('loads in the trainer', async () => {
+    const src = path.join(dir, 'photos');
+    const cfg = TrainConfig.parse(smallConfig(path.join(src, 'df.csv'), { dataset_root: null, max_epochs: 1, valid_period: 1, sampler: { name: 'balance', args: { n_labels: 2, n_instances: 3 } } }));
+    const result = await train({ config: cfg, baseDir: src, outDir: path.join(dir, 'train-out'), runId: 1, emit: () => {}, shouldStop: () => false });
+    expect(result.status).toBe('finished');
+    expect(result.lastMetrics['OVERALL/cmc/1']).toBeGreaterThan(0);
+  }, 60_000);
+});
+
+describe('convert a table', () => {
+  it('maps columns (string labels, x,y,w,h boxes) and names bad rows', async () => {
+    const src = path.join(dir, 'photos');
+    const lines = ['file\tclass\tx\ty\tw\th'];
+    for (const name of ['Coat', 'Dress', 'Sandal', 'Bag']) {
+      for (let i = 0; i < 4; i++) lines.push(`${name}/img ${i} é.png\t${name}\t2\t3\t20\t20`);
+    }
+    lines.push('\tCoat\t0\t0\t1\t1');
+    lines.push('Coat/img 5 é.png\tCoat\t20\t20\t30\t30');
+    writeFileSync(path.join(dir, 'table.tsv'), lines.join('\n') + '\n');
+    const r = await convert({ source: path.join(dir, 'table.tsv'), root: src, out: path.join(dir, 'out', 'df.csv'), mapping: { path: 'file', label: 'class', bbox: { format: 'xywh', columns: ['x', 'y', 'w', 'h'] } }, split: { ...DEFAULT_SPLIT, valLabels: 2 } });
+    expect(r.analysis.kind).toBe('table');
+    expect(r.analysis.problems.find((p) => p.code === 'row_incomplete')!.message).toContain('row 18');
+    expect(r.analysis.problems.find((p) => p.code === 'bbox_outside_image')!.path).toBe('Coat/img 5 é.png');
+    const csv = readFileSync(r.csv, 'utf8').split('\n');
+    expect(csv[0]).toBe('label,path,split,is_query,is_gallery,x_1,x_2,y_1,y_2');
+    expect(csv.find((l) => l.includes('Dress/img 0'))).toMatch(/^\d,\.\.\/photos\/Dress\/img 0 é\.png,(train|validation),.*,2,22,3,23$/);
+    expect(r.report.ok).toBe(true);
+  });
+
+  it('the CLI prints the summary and problems, and fails only when nothing usable can be written', () => {
+    const ok = cli(['convert', path.join(dir, 'nested'), '--out', path.join(dir, 'cli', 'df.csv'), '--val-fraction', '0.5', '--data-dir', path.join(dir, 'data')]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('wrote ');
+    expect(ok.stdout).toMatch(/validation: \d+ rows/);
+    expect(ok.stderr).toContain('not a readable image');
+    const empty = path.join(dir, 'empty-folder');
+    mkdirSync(empty, { recursive: true });
+    const bad = cli(['convert', empty, '--out', path.join(dir, 'x.csv')]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toContain('No images found');
+    writeFileSync(path.join(dir, 'odd.csv'), 'picture,kind\na.png,1\n');
+    const unmapped = cli(['convert', path.join(dir, 'odd.csv'), '--out', path.join(dir, 'y.csv')]);
+    expect(unmapped.code).toBe(1);
+    expect(unmapped.stderr).toContain('found columns: picture, kind');
+    // Everything unreadable (paths relative to the wrong folder): nothing usable, exit 1.
+    const wrongRoot = cli(['convert', path.join(dir, 'table.tsv'), '--out', path.join(dir, 'z.csv'), '--map', 'path=file,label=class']);
+    expect(wrongRoot.code).toBe(1);
+    expect(wrongRoot.stderr).toContain('Nothing usable');
+  }, 60_000);
+});
