@@ -9,6 +9,7 @@ import { DatasetReport, DatasetRow, SampleDataset } from './schemas/dataset';
 import { RunDetail, RunSummary } from './schemas/run';
 import { BackendReport, ZooEntry } from './schemas/engine';
 import { RunsChanged, TrainEvent } from './schemas/events';
+import { ColumnMappingSchema, SplitOptionsSchema, WizardPreview, WizardProgress } from './schemas/wizard';
 
 const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) => ({ input, output, doc });
 
@@ -96,6 +97,22 @@ export const methods = {
   ),
   'train.stop': method(z.object({ runId: z.number().int().positive() }), z.object({ stopping: z.boolean() }), 'Stop a run at its next step.'),
   'train.resume': method(z.object({ runId: z.number().int().positive() }), z.object({ runId: z.number().int() }), 'Continue a stopped or interrupted run from its last checkpoint.'),
+  'wizard.columns': method(
+    z.object({ source: FilePath }),
+    z.object({ kind: z.enum(['folder', 'table', 'oml']), columns: z.array(z.string()), guessed: ColumnMappingSchema.partial() }),
+    'What the source is; for a table, its columns and a guessed mapping.',
+  ),
+  'wizard.analyze': method(
+    z.object({ jobId: z.string().min(1).max(64), source: FilePath, root: FilePath.optional(), mapping: ColumnMappingSchema.partial().optional(), split: SplitOptionsSchema }),
+    WizardPreview,
+    'Scan the source and plan the dataset (progress arrives as wizard.progress; cancellable).',
+  ),
+  'wizard.cancel': method(z.object({ jobId: z.string().min(1).max(64) }), z.object({ cancelled: z.boolean() }), 'Stop a running analysis.'),
+  'wizard.write': method(
+    z.object({ jobId: z.string().min(1).max(64), out: FilePath }),
+    z.object({ csv: z.string(), summary: z.string(), report: DatasetReport }),
+    'Write the analysed plan as df.csv + summary JSON, validate it and register it.',
+  ),
   'engine.backends': method(
     z.object({}),
     BackendReport,
@@ -121,6 +138,7 @@ export const methods = {
 export const events = {
   'train.events': TrainEvent,
   'runs.changed': RunsChanged,
+  'wizard.progress': WizardProgress,
 } as const;
 
 export type Methods = typeof methods;

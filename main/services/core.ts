@@ -2,6 +2,7 @@ import { createDispatcher, EventHub, type Dispatch } from '../api/dispatch';
 import { RunStore } from '../store/runs';
 import { createHandlers } from './handlers';
 import { TrainingSupervisor, forkNodeWorker } from './training';
+import { WizardService } from './wizard';
 import type { WorkerHandle } from '../engine/worker-protocol';
 
 export interface Core {
@@ -18,7 +19,8 @@ export async function startCore(dataDir: string, transport: 'ipc' | 'web', log: 
   const store = await RunStore.open(dataDir);
   const hub = new EventHub();
   const training = new TrainingSupervisor(store, hub, dataDir, spawnWorker);
-  const dispatch = createDispatcher(createHandlers({ dataDir, store, transport, training }), log);
+  const wizard = new WizardService(hub, store);
+  const dispatch = createDispatcher(createHandlers({ dataDir, store, transport, training, wizard }), log);
   return {
     dataDir,
     store,

@@ -17,12 +17,15 @@ import { sampleDatasets } from './samples';
 import type { TrainingSupervisor } from './training';
 import { listRecipes, startFromYaml, validateYaml } from './train-requests';
 import { compareRuns } from './compare';
+import type { WizardService } from './wizard';
+import type { ColumnMapping } from '../dataset/convert/sources';
 
 export interface ServiceContext {
   dataDir: string;
   store: RunStore;
   transport: 'ipc' | 'web';
   training: TrainingSupervisor;
+  wizard: WizardService;
 }
 
 function notFoundOnMissingFile<T>(promise: Promise<T>): Promise<T> {
@@ -79,6 +82,10 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       const { runId: id } = await ctx.training.resume(runId);
       return { runId: id };
     },
+    'wizard.columns': async ({ source }) => ctx.wizard.columns(path.resolve(source)),
+    'wizard.analyze': async ({ jobId, source, root, mapping, split }) => ctx.wizard.analyze(jobId, path.resolve(source), root, mapping as Partial<ColumnMapping> | undefined, split),
+    'wizard.cancel': async ({ jobId }) => ({ cancelled: ctx.wizard.cancel(jobId) }),
+    'wizard.write': async ({ jobId, out }) => ctx.wizard.write(jobId, path.resolve(out)),
     'engine.backends': async () => probeBackends(),
     'zoo.list': async () => zooCatalog(ctx.dataDir),
     'explorer.search': async ({ csvPath, root, queryRow, k }) => searchRawPixels(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k),

@@ -6,6 +6,7 @@ import ExplorerPage from './pages/ExplorerPage.vue';
 import ZooPage from './pages/ZooPage.vue';
 import RunDetailPage from './pages/RunDetailPage.vue';
 import ComparePage from './pages/ComparePage.vue';
+import WizardPage from './pages/WizardPage.vue';
 
 // Hash history: works the same from app:// in Electron and from the web-mode server.
 export const router = createRouter({
@@ -13,6 +14,7 @@ export const router = createRouter({
   routes: [
     { path: '/', redirect: '/datasets' },
     { path: '/datasets', component: DatasetsPage },
+    { path: '/datasets/new', component: WizardPage },
     { path: '/train', component: TrainPage },
     { path: '/runs', component: RunsPage },
     { path: '/runs/:id(\\d+)', component: RunDetailPage },

@@ -4,6 +4,7 @@ import { createDispatcher, EventHub, type Handlers } from '../../main/api/dispat
 import { createHandlers } from '../../main/services/handlers';
 import type { RunStore } from '../../main/store/runs';
 import type { TrainingSupervisor } from '../../main/services/training';
+import type { WizardService } from '../../main/services/wizard';
 
 function handlersWith(overrides: Partial<Handlers>): Handlers {
   const fail = async () => {
@@ -60,7 +61,7 @@ describe('dispatcher', () => {
   });
 
   it('has a service for every contract method and nothing else', () => {
-    const handlers = createHandlers({ dataDir: '/tmp', store: {} as RunStore, transport: 'web', training: {} as TrainingSupervisor });
+    const handlers = createHandlers({ dataDir: '/tmp', store: {} as RunStore, transport: 'web', training: {} as TrainingSupervisor, wizard: {} as WizardService });
     expect(Object.keys(handlers).sort()).toEqual(Object.keys(methods).sort());
   });
 });

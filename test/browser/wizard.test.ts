@@ -1,0 +1,74 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { serveWeb } from '../../main/cli/commands/serve';
+import { appRoot } from '../../main/paths';
+import { launchBrowser, screenshot, watchErrors } from '../helpers/browser';
+import { makeImageFolder } from '../helpers/image-folders';
+import { tempDir } from '../helpers/tmp';
+
+let browser: Browser;
+let page: Page;
+let errors: string[];
+let web: Awaited<ReturnType<typeof serveWeb>>;
+let cleanup: () => void;
+let photos: string;
+
+beforeAll(async () => {
+  if (!existsSync(path.join(appRoot(), 'dist', 'renderer', 'index.html'))) throw new Error('Build the UI first: npm run build');
+  const tmp = tempDir('ms-browser-wizard-');
+  cleanup = tmp.cleanup;
+  photos = path.join(tmp.dir, 'my photos');
+  await makeImageFolder(photos, { perLabel: 6, categories: true });
+  web = await serveWeb({ dataDir: path.join(tmp.dir, 'data') });
+  browser = await launchBrowser();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  errors = watchErrors(page);
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await web?.stop();
+  cleanup?.();
+});
+
+describe('dataset wizard', () => {
+  it('walks source → split → preview → write on a real folder', async () => {
+    await page.goto(`${web.server.url}#/datasets`);
+    await page.click('[data-testid=new-dataset]');
+    await page.fill('input[name=source]', photos);
+    await screenshot(page, '10-wizard-source');
+    await page.click('button[type=submit]');
+
+    await page.locator('input[name=val-fraction]').fill('0.4');
+    await screenshot(page, '11-wizard-split');
+    await page.click('[data-testid=analyze]');
+    const summary = page.locator('[data-testid=wizard-summary]');
+    await summary.waitFor();
+    // 10 Fashion-MNIST labels plus the one-image "Lonely" label (kept only if it lands in validation).
+    expect(await summary.textContent()).toMatch(/Labels\s*1[01]/);
+    expect(await summary.textContent()).toContain('bottoms');
+    const problems = await page.locator('[data-testid=wizard-problems]').textContent();
+    expect(problems).toContain('image_unreadable');
+    expect(problems).toContain('duplicate_file');
+    expect(problems).toMatch(/single_instance_label|query_without_positives/);
+    await page.waitForFunction(() => document.querySelectorAll('.label-grid img.thumb').length >= 20);
+    await screenshot(page, '12-wizard-preview');
+
+    await page.click('[data-testid=write]');
+    await page.locator('[data-testid=written-csv]').waitFor();
+    expect(await page.locator('.badge.ok').textContent()).toContain('passes check');
+    await screenshot(page, '13-wizard-done');
+    expect(existsSync(path.join(photos, 'df.csv'))).toBe(true);
+
+    await page.click('[data-testid=open-dataset]');
+    await page.locator('[data-testid=dataset-summary]').waitFor();
+    const written = readFileSync(path.join(photos, 'df.csv'), 'utf8').trim().split('\n').length - 1;
+    expect(await page.locator('[data-testid=dataset-summary]').textContent()).toMatch(new RegExp(`Rows\\s*${written}`));
+  });
+
+  it('produced no console errors', () => {
+    expect(errors).toEqual([]);
+  });
+});
