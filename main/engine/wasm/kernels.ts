@@ -153,22 +153,37 @@ const depthwiseBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   });
 };
 
-/** out[s] = Σ_{i: ids[i] = s} x[i]: one-hot(ids)ᵀ · x (gather's gradient). */
+type WasmHeap = Backend & {
+  makeOutput(shape: number[], dtype: 'float32' | 'int32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array | Int32Array | Uint8Array;
+};
+
+/**
+ * out[s] = Σ_{i: ids[i] = s} x[i] (gather's gradient) as a scatter-add straight on the wasm heap: O(N·R). A
+ * one-hot(ids)ᵀ · x product would cost O(N·S·R) and an N × S one-hot matrix — a gigabyte for the ~40k
+ * distances an all-triplets batch gathers from an 80 × 80 distance matrix.
+ */
 const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, segmentIds } = inputs as { x: TensorInfo; segmentIds: TensorInfo };
   const { numSegments } = attrs as unknown as { numSegments: number };
   if (segmentIds.shape.length !== 1) throw new Error('UnsortedSegmentSum on wasm supports 1-D segment ids only');
-  const ctx = { backend: backend as unknown as Backend };
+  if (x.dtype !== 'float32') throw new Error('UnsortedSegmentSum on wasm supports float32 values only');
+  const heap = backend as unknown as WasmHeap;
   const [N, ...rest] = x.shape;
   const R = rest.reduce((a, b) => a * b, 1);
-  return scoped(ctx, (k) => {
-    const ids = segmentIds.dtype === 'int32' ? segmentIds : k('Cast', { x: segmentIds }, { dtype: 'int32' });
-    // wasm's OneHot gives garbage as float32: build int32, then cast.
-    const oneHot = k('OneHot', { indices: ids }, { depth: numSegments, onValue: 1, offValue: 0, dtype: 'int32' });
-    const oneHotF = k('Cast', { x: oneHot }, { dtype: 'float32' });
-    const prod = k('BatchMatMul', { a: reshape(k, oneHotF, [1, N!, numSegments]), b: reshape(k, x, [1, N!, R]) }, { transposeA: true, transposeB: false });
-    return reshape(k, prod, [numSegments, ...rest]);
-  });
+  const out = heap.makeOutput([numSegments, ...rest], 'float32');
+  const values = heap.typedArrayFromHeap(x) as Float32Array;
+  const ids = heap.typedArrayFromHeap(segmentIds);
+  const sums = heap.typedArrayFromHeap(out) as Float32Array;
+  sums.fill(0);
+  for (let i = 0; i < N!; i++) {
+    const s = ids[i]!;
+    if (s < 0 || s >= numSegments) continue; // TensorFlow drops out-of-range ids
+    const src = i * R;
+    const dst = s * R;
+    for (let r = 0; r < R; r++) sums[dst + r]! += values[src + r]!;
+  }
+  return out;
 };
 
 export const WASM_TRAINING_KERNELS: KernelConfig[] = [
