@@ -2,12 +2,14 @@
  * `npm run bench`: speed and memory figures, each printed beside a reference run of the same computation made in
  * the same benchmark run (ratios, not absolute timings, are what to compare across machines).
  *   BENCH_N (default 20000)  queries and gallery items for the metrics benchmark
- *   BENCH_ONLY=training|metrics|store  run one section
+ *   BENCH_ONLY=training|metrics|store|convert  run one section
+ *   BENCH_CONVERT_ROWS (default 1,000,000)  rows of the conversion benchmark
  */
 import os from 'node:os';
 import { benchMetrics } from './metrics';
 import { benchTraining } from './training';
 import { benchStore } from './store';
+import { benchConvert } from './convert';
 
 const n = Number(process.env.BENCH_N ?? 20000);
 console.log(`Metric Studio benchmarks — ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.versions.node}\n`);
@@ -16,7 +18,10 @@ const sections: [string, () => string[]][] = [
   ['training', () => [...benchTraining('tiny', 20), ...benchTraining('mnv2', 8)]],
   ['metrics', () => benchMetrics(n, 128, Math.max(10, Math.floor(n / 20)))],
 ];
-const asyncSections: [string, () => Promise<string[]>][] = [['store', () => benchStore(1000, 100)]];
+const asyncSections: [string, () => Promise<string[]>][] = [
+  ['store', () => benchStore(1000, 100)],
+  ['convert', () => benchConvert(Number(process.env.BENCH_CONVERT_ROWS ?? 1_000_000))],
+];
 for (const [name, run] of sections) {
   if (only && only !== name) continue;
   for (const line of run()) console.log(line);

@@ -21,6 +21,7 @@ const usage = `metric-studio convert SRC --out DIR/df.csv [options]
   --keep-single           keep train labels with one image (dropped by default)
   --keep-duplicates       keep byte-identical copies (dropped by default)
   --min-size PX           report images smaller than PX (default 16); --drop-tiny drops them
+  --no-image-check        do not open the images (huge tables of known-good files): nothing about them is checked
   --json                  print the result as JSON
   --data-dir DIR          run store to register the dataset in`;
 
@@ -69,6 +70,7 @@ export const convertCommand: Command = {
       'keep-duplicates': { type: 'boolean' },
       'min-size': { type: 'string' },
       'drop-tiny': { type: 'boolean' },
+      'no-image-check': { type: 'boolean' },
       json: { type: 'boolean' },
       'data-dir': { type: 'string' },
     }, usage);
@@ -88,7 +90,7 @@ export const convertCommand: Command = {
     };
     const tty = Boolean(process.stderr.isTTY);
     try {
-      const result = await convert({ source: positionals[0]!, out: values.out, root: values.root, mapping: mappingFrom(values), split }, (p) => {
+      const result = await convert({ source: positionals[0]!, out: values.out, root: values.root, mapping: mappingFrom(values), split, checkImages: !values['no-image-check'] }, (p) => {
         if (tty) process.stderr.write(`\r${p.phase} ${p.done}${p.total ? `/${p.total}` : ''}   `);
       });
       if (tty) process.stderr.write('\r\x1b[2K');

@@ -18,6 +18,8 @@ export interface ConvertRequest {
   root?: string;
   mapping?: Partial<ColumnMapping>;
   split: SplitOptions;
+  /** Read every image (hash, size, decode). Off only for huge tables whose files are known good: nothing is checked. */
+  checkImages?: boolean;
 }
 
 export interface Analysis {
@@ -66,7 +68,7 @@ export async function analyze(req: ConvertRequest, onProgress?: (p: Progress) =>
   if (signal?.aborted) throw new ConvertError('Cancelled');
   onProgress?.({ phase: 'listing', done: listed, total: listed });
   if (items.length === 0) throw new ConvertError(`No images found in ${src}${sourceProblems.length ? ` (${sourceProblems.length} file(s) skipped)` : ''}`);
-  const facts = await inspectImages(root, items, onProgress, signal);
+  const facts = req.checkImages === false ? items.map((_, i) => ({ ok: true, width: Number.MAX_SAFE_INTEGER, height: Number.MAX_SAFE_INTEGER, hash: `unchecked:${i}` })) : await inspectImages(root, items, onProgress, signal);
   if (signal?.aborted) throw new ConvertError('Cancelled');
   const plan = makePlan(items, facts, req.split);
   return { kind, root, items, plan, problems: [...sourceProblems, ...plan.problems], mapping };
@@ -85,6 +87,6 @@ export async function convert(req: ConvertRequest & { out: string }, onProgress?
   if (analysis.plan.rows.length === 0) throw new ConvertError('Nothing usable remains after dropping unreadable images and single-instance labels');
   onProgress?.({ phase: 'writing', done: 0, total: analysis.plan.rows.length });
   const { csv, summary } = await writePlan(analysis.plan, analysis.root, req.out, { kind: analysis.kind, split: req.split, mapping: analysis.mapping });
-  const { report } = await inspectDataset(csv, { checkFiles: true });
+  const { report } = await inspectDataset(csv, { checkFiles: req.checkImages !== false });
   return { analysis, csv, summary, report };
 }

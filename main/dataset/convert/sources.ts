@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { opendir, readFile } from 'node:fs/promises';
+import { open, opendir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse';
 import { IMAGE_EXTENSIONS } from '../../services/images';
@@ -71,7 +71,12 @@ export interface ColumnMapping {
 
 /** The columns of a table, for the mapping step; the delimiter is sniffed (comma, tab or semicolon). */
 export async function readHeader(file: string): Promise<{ columns: string[]; delimiter: string }> {
-  const head = (await readFile(file, 'utf8')).split(/\r?\n/, 1)[0] ?? '';
+  // Only the first 64 KB: a header never needs the whole (possibly million-row) table.
+  const fh = await open(file, 'r');
+  const buf = Buffer.alloc(65536);
+  const { bytesRead } = await fh.read(buf, 0, buf.length, 0);
+  await fh.close();
+  const head = buf.subarray(0, bytesRead).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
   const delimiter = ['\t', ';', ','].map((d) => [d, head.split(d).length] as const).sort((a, b) => b[1] - a[1])[0]![0];
   const columns = head.split(delimiter).map((c) => c.trim().replace(/^\uFEFF/, '').replace(/^"|"$/g, ''));
   return { columns, delimiter };

@@ -1,6 +1,9 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
+import { createWriteStream } from 'node:fs';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { stringify } from 'csv-stringify';
 import type { Plan } from './plan';
 
 /**
@@ -17,7 +20,7 @@ export async function writePlan(plan: Plan, sourceRoot: string, outCsv: string, 
   const columns = ['label', 'path', 'split', 'is_query', 'is_gallery', ...(hasCategory ? ['category'] : []), ...(hasSequence ? ['sequence'] : []), ...(hasBbox ? ['x_1', 'x_2', 'y_1', 'y_2'] : [])];
   const rel = (p: string) => path.relative(outDir, path.resolve(sourceRoot, p)).split(path.sep).join('/');
   const flag = (v: boolean | null) => (v === null ? '' : v ? 'True' : 'False');
-  const records = plan.rows.map((r) => [
+  const record = (r: Plan['rows'][number]) => [
     r.label,
     rel(r.path),
     r.split,
@@ -26,10 +29,11 @@ export async function writePlan(plan: Plan, sourceRoot: string, outCsv: string, 
     ...(hasCategory ? [r.category ?? ''] : []),
     ...(hasSequence ? [r.sequence ?? ''] : []),
     ...(hasBbox ? (r.bbox ? r.bbox : ['', '', '', '']) : []),
-  ]);
+  ];
   const csvPath = path.resolve(outCsv);
   const tmp = `${csvPath}.tmp`;
-  await writeFile(tmp, stringify(records, { header: true, columns }));
+  // Streamed: a million rows never become one string.
+  await pipeline(Readable.from(plan.rows.map(record)), stringify({ header: true, columns }), createWriteStream(tmp));
   await rename(tmp, csvPath);
   const summaryPath = csvPath.replace(/\.csv$/i, '') + '.summary.json';
   const count = (pred: (r: Plan['rows'][number]) => boolean) => plan.rows.filter(pred).length;
