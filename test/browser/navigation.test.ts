@@ -1,44 +1,32 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveWeb } from '../../main/cli/commands/serve';
-import { appRoot } from '../../main/paths';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser';
-import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
+import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { SAMPLE_CSV } from '../helpers/tmp';
 
-let browser: Browser;
+let session: BrowserSession;
 let page: Page;
-let errors: string[];
-let web: Awaited<ReturnType<typeof serveWeb>>;
-let cleanup: () => void;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(appRoot(), 'dist', 'renderer', 'index.html'))) throw new Error('Build the UI first: npm run build');
-  const tmp = tempDir('ms-browser-');
-  cleanup = tmp.cleanup;
-  web = await serveWeb({ dataDir: tmp.dir });
-  // A real run in the store, so the Runs page has something to show.
-  const store = web.core.store;
-  const ds = await store.registerDataset('fashion-mnist-mini', SAMPLE_CSV, path.dirname(SAMPLE_CSV));
-  const id = await store.createRun({ name: 'tiny-cnn-triplet', datasetId: ds });
-  await store.setStatus(id, 'running', { backend: 'wasm', pid: process.pid });
-  await store.logMetrics(id, [{ step: 100, epoch: 3, key: 'OVERALL/cmc/1', value: 0.8125 }]);
-  await store.setStatus(id, 'finished');
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
-  errors = watchErrors(page);
+  session = await startBrowserSession('ms-browser-', async ({ web }) => {
+    // A real run in the store, so the Runs page has something to show.
+    const store = web.core.store;
+    const ds = await store.registerDataset('fashion-mnist-mini', SAMPLE_CSV, path.dirname(SAMPLE_CSV));
+    const id = await store.createRun({ name: 'tiny-cnn-triplet', datasetId: ds });
+    await store.setStatus(id, 'running', { backend: 'wasm', pid: process.pid });
+    await store.logMetrics(id, [{ step: 100, epoch: 3, key: 'OVERALL/cmc/1', value: 0.8125 }]);
+    await store.setStatus(id, 'finished');
+  }, { width: 1280, height: 860 });
+  page = session.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-  cleanup?.();
+  await session?.close();
 });
 
 describe('web mode in Chromium', () => {
   it('opens on Datasets with the shipped sample inspected', async () => {
-    await page.goto(web.server.url);
+    await page.goto(session.web.server.url);
     const summary = page.locator('[data-testid=dataset-summary]');
     await summary.waitFor();
     await expect(summary.textContent()).resolves.toMatch(/Rows\s*600/);
@@ -91,6 +79,6 @@ describe('web mode in Chromium', () => {
   });
 
   it('produced no console errors, page errors or failed requests', () => {
-    expect(errors).toEqual([]);
+    expect(session.errors).toEqual([]);
   });
 });

@@ -1,22 +1,16 @@
-import { existsSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveWeb } from '../../main/cli/commands/serve';
-import { appRoot } from '../../main/paths';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser';
-import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
+import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { SAMPLE_CSV } from '../helpers/tmp';
 
-let browser: Browser;
+let session: BrowserSession;
 let page: Page;
-let errors: string[];
-let web: Awaited<ReturnType<typeof serveWeb>>;
-let cleanup: () => void;
 const ids: number[] = [];
 
 /** Three finished runs with real-looking series: lr differs, so do their curves. */
-async function seed() {
+async function seed(web: BrowserSession['web']) {
   const store = web.core.store;
   const ds = await store.registerDataset('fashion-mnist-mini', SAMPLE_CSV, path.dirname(SAMPLE_CSV));
   for (const [i, lr] of [0.001, 0.003, 0.0003].entries()) {
@@ -40,25 +34,17 @@ async function seed() {
 }
 
 beforeAll(async () => {
-  if (!existsSync(path.join(appRoot(), 'dist', 'renderer', 'index.html'))) throw new Error('Build the UI first: npm run build');
-  const tmp = tempDir('ms-browser-runs-');
-  cleanup = tmp.cleanup;
-  web = await serveWeb({ dataDir: tmp.dir });
-  await seed();
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  errors = watchErrors(page);
+  session = await startBrowserSession('ms-browser-runs-', ({ web }) => seed(web));
+  page = session.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-  cleanup?.();
+  await session?.close();
 });
 
 describe('Runs, run detail and compare', () => {
   it('lists, sorts and filters the runs', async () => {
-    await page.goto(`${web.server.url}#/runs`);
+    await page.goto(`${session.web.server.url}#/runs`);
     const table = page.locator('[data-testid=runs-table]');
     await table.waitFor();
     expect(await table.locator('tbody tr').count()).toBe(3);
@@ -88,7 +74,7 @@ describe('Runs, run detail and compare', () => {
   });
 
   it('compares runs: overlaid charts, only the differing config keys, final metrics', async () => {
-    await page.goto(`${web.server.url}#/runs`);
+    await page.goto(`${session.web.server.url}#/runs`);
     await page.locator('[data-testid=runs-table]').waitFor();
     await page.check(`input[aria-label="select run ${ids[0]}"]`);
     await page.check(`input[aria-label="select run ${ids[1]}"]`);
@@ -105,14 +91,14 @@ describe('Runs, run detail and compare', () => {
   });
 
   it('deletes a run after asking', async () => {
-    await page.goto(`${web.server.url}#/runs/${ids[2]}`);
+    await page.goto(`${session.web.server.url}#/runs/${ids[2]}`);
     page.once('dialog', (d) => void d.accept());
     await page.click('[data-testid=delete]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=runs-table] tbody tr').length === 2);
-    expect(await web.core.store.getRun(ids[2]!)).toBeNull();
+    expect(await session.web.core.store.getRun(ids[2]!)).toBeNull();
   });
 
   it('produced no console errors', () => {
-    expect(errors).toEqual([]);
+    expect(session.errors).toEqual([]);
   });
 });

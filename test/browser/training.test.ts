@@ -1,37 +1,22 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveWeb } from '../../main/cli/commands/serve';
-import { appRoot } from '../../main/paths';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser';
-import { tempDir } from '../helpers/tmp';
+import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
 
-let browser: Browser;
+let session: BrowserSession;
 let page: Page;
-let errors: string[];
-let web: Awaited<ReturnType<typeof serveWeb>>;
-let cleanup: () => void;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(appRoot(), 'dist', 'renderer', 'index.html'))) throw new Error('Build the UI first: npm run build');
-  const tmp = tempDir('ms-browser-train-');
-  cleanup = tmp.cleanup;
-  web = await serveWeb({ dataDir: tmp.dir });
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
-  errors = watchErrors(page);
+  session = await startBrowserSession('ms-browser-train-', undefined, { width: 1280, height: 1000 });
+  page = session.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-  cleanup?.();
+  await session?.close();
 });
 
 describe('training from the UI', () => {
   it('flags an invalid config by key path and refuses to start', async () => {
-    await page.goto(`${web.server.url}#/train`);
+    await page.goto(`${session.web.server.url}#/train`);
     await page.locator('select[name=recipe]').selectOption('fashion-mnist-mini');
     const editor = page.locator('textarea.yaml');
     const yaml = await editor.inputValue();
@@ -56,13 +41,13 @@ describe('training from the UI', () => {
     await screenshot(page, '6-train-live');
 
     // The run is in the store, with checkpoints.
-    const runs = await web.core.store.listRuns();
+    const runs = await session.web.core.store.listRuns();
     expect(runs).toHaveLength(1);
     expect(runs[0]!.status).toBe('finished');
-    expect((await web.core.store.checkpoints(runs[0]!.id)).map((c) => c.kind).sort()).toEqual(['best', 'last']);
+    expect((await session.web.core.store.checkpoints(runs[0]!.id)).map((c) => c.kind).sort()).toEqual(['best', 'last']);
   });
 
   it('produced no console errors', () => {
-    expect(errors).toEqual([]);
+    expect(session.errors).toEqual([]);
   });
 });

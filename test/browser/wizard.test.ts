@@ -1,41 +1,29 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveWeb } from '../../main/cli/commands/serve';
-import { appRoot } from '../../main/paths';
-import { launchBrowser, screenshot, watchErrors } from '../helpers/browser';
+import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
 import { makeImageFolder } from '../helpers/image-folders';
-import { tempDir } from '../helpers/tmp';
 
-let browser: Browser;
+let session: BrowserSession;
 let page: Page;
-let errors: string[];
-let web: Awaited<ReturnType<typeof serveWeb>>;
-let cleanup: () => void;
 let photos: string;
 
 beforeAll(async () => {
-  if (!existsSync(path.join(appRoot(), 'dist', 'renderer', 'index.html'))) throw new Error('Build the UI first: npm run build');
-  const tmp = tempDir('ms-browser-wizard-');
-  cleanup = tmp.cleanup;
-  photos = path.join(tmp.dir, 'my photos');
-  await makeImageFolder(photos, { perLabel: 6, categories: true });
-  web = await serveWeb({ dataDir: path.join(tmp.dir, 'data') });
-  browser = await launchBrowser();
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
-  errors = watchErrors(page);
+  session = await startBrowserSession('ms-browser-wizard-', async ({ dir }) => {
+    photos = path.join(dir, 'my photos');
+    await makeImageFolder(photos, { perLabel: 6, categories: true });
+  });
+  page = session.page;
 });
 
 afterAll(async () => {
-  await browser?.close();
-  await web?.stop();
-  cleanup?.();
+  await session?.close();
 });
 
 describe('dataset wizard', () => {
   it('walks source → split → preview → write on a real folder', async () => {
-    await page.goto(`${web.server.url}#/datasets`);
+    await page.goto(`${session.web.server.url}#/datasets`);
     await page.click('[data-testid=new-dataset]');
     await page.fill('input[name=source]', photos);
     await screenshot(page, '10-wizard-source');
@@ -69,6 +57,6 @@ describe('dataset wizard', () => {
   });
 
   it('produced no console errors', () => {
-    expect(errors).toEqual([]);
+    expect(session.errors).toEqual([]);
   });
 });

@@ -27,3 +27,39 @@ export function watchErrors(page: Page): string[] {
 }
 
 export const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+
+export interface BrowserSession {
+  web: Awaited<ReturnType<typeof import('../../main/cli/commands/serve').serveWeb>>;
+  page: Page;
+  errors: string[];
+  dir: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Web mode on a fresh data folder plus a Chromium page watching for errors: what every browser test starts from.
+ * `prepare` runs after the server starts and before the browser opens (to seed data).
+ */
+export async function startBrowserSession(prefix: string, prepare?: (s: Pick<BrowserSession, 'web' | 'dir'>) => Promise<void>, viewport = { width: 1280, height: 900 }): Promise<BrowserSession> {
+  const { serveWeb } = await import('../../main/cli/commands/serve');
+  const { appRoot } = await import('../../main/paths');
+  const { tempDir } = await import('./tmp');
+  if (!existsSync(path.join(appRoot(), 'dist', 'renderer', 'index.html'))) throw new Error('Build the UI first: npm run build');
+  const tmp = tempDir(prefix);
+  const web = await serveWeb({ dataDir: path.join(tmp.dir, 'data') });
+  await prepare?.({ web, dir: tmp.dir });
+  const browser = await launchBrowser();
+  const page = await browser.newPage({ viewport });
+  const errors = watchErrors(page);
+  return {
+    web,
+    page,
+    errors,
+    dir: tmp.dir,
+    close: async () => {
+      await browser.close();
+      await web.stop();
+      tmp.cleanup();
+    },
+  };
+}
