@@ -85,4 +85,24 @@ describe('training on the shipped sample', () => {
     expect(final.lastMetrics.loss).toBe(reference.lastMetrics.loss);
     await store.close();
   }, 180_000);
+
+  it('stops gracefully at the next step when asked', async () => {
+    const dataDir = path.join(dir, 'data-stop');
+    const store = await RunStore.open(dataDir);
+    const supervisor = new TrainingSupervisor(store, null, dataDir);
+    const cfg = TrainConfig.parse(smallConfig(csv, { max_epochs: 50 }));
+    let asked = false;
+    const run = await supervisor.start({ config: cfg, configYaml: YAML.stringify(cfg), baseDir: dir }, (e) => {
+      if (!asked && e.type === 'metrics' && 'loss' in e.values) {
+        asked = true;
+        expect(supervisor.stop(e.runId)).toBe(true);
+      }
+    });
+    await run.done;
+    const stopped = (await store.getRun(run.runId))!;
+    expect(stopped.status).toBe('stopped');
+    expect(stopped.endedAt).not.toBeNull();
+    expect(supervisor.isRunning(run.runId)).toBe(false);
+    await store.close();
+  }, 60_000);
 });
