@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { ConvertError, convert } from '../../dataset/convert/convert';
 import { DEFAULT_SPLIT, type SplitOptions } from '../../dataset/convert/plan';
-import type { ColumnMapping } from '../../dataset/convert/sources';
+import { type ColumnMapping, readHeader } from '../../dataset/convert/sources';
+import { REQUIRED_COLUMNS } from '../../../shared/schemas/dataset';
 import { formatProblem } from '../../dataset/problems';
 import { defaultDataDir } from '../../paths';
 import { RunStore } from '../../store/runs';
@@ -43,6 +44,12 @@ function mappingFrom(values: Record<string, string | boolean | undefined>): Part
   return m;
 }
 
+async function isOmlCsv(source: string): Promise<boolean> {
+  if (!/\.(csv|tsv)$/i.test(source)) return false;
+  const { columns } = await readHeader(path.resolve(source)).catch(() => ({ columns: [] as string[] }));
+  return REQUIRED_COLUMNS.every((c) => columns.includes(c));
+}
+
 function number(name: string, v: unknown, check: (n: number) => boolean): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -82,7 +89,8 @@ export const convertCommand: Command = {
       valLabels: number('val-labels', values['val-labels'], (n) => Number.isInteger(n) && n >= 0),
       seed: number('seed', values.seed, Number.isInteger) ?? 0,
       queryFraction: number('query-fraction', values['query-fraction'], (n) => n > 0 && n < 1) ?? null,
-      keepSplit: Boolean(values['keep-split']),
+      // An OML CSV keeps its own split unless a new one is asked for.
+      keepSplit: Boolean(values['keep-split']) || ((await isOmlCsv(positionals[0]!)) && values['val-fraction'] === undefined && values['val-labels'] === undefined),
       keepSingle: Boolean(values['keep-single']),
       dropDuplicates: !values['keep-duplicates'],
       minSize: number('min-size', values['min-size'], (n) => n >= 0) ?? DEFAULT_SPLIT.minSize,
