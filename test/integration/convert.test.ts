@@ -7,7 +7,7 @@ import { DEFAULT_SPLIT } from '../../main/dataset/convert/plan';
 import { train } from '../../main/engine/train/trainer';
 import { cli } from '../helpers/cli';
 import { makeImageFolder } from '../helpers/image-folders';
-import { tempDir } from '../helpers/tmp';
+import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
 import { smallConfig } from '../helpers/training';
 
 let dir: string;
@@ -112,5 +112,16 @@ describe('convert a table', () => {
     const wrongRoot = cli(['convert', path.join(dir, 'table.tsv'), '--out', path.join(dir, 'z.csv'), '--map', 'path=file,label=class']);
     expect(wrongRoot.code).toBe(1);
     expect(wrongRoot.stderr).toContain('Nothing usable');
+  }, 60_000);
+
+  it('an existing OML CSV keeps its split and passes through validated', () => {
+    const out = path.join(dir, 'oml', 'df.csv');
+    const r = cli(['convert', SAMPLE_CSV, '--root', path.dirname(SAMPLE_CSV), '--out', out, '--json', '--data-dir', path.join(dir, 'data')]);
+    expect(r.code).toBe(0);
+    const res = JSON.parse(r.stdout);
+    expect(res.report.ok).toBe(true);
+    expect(res.report.summary.train).toMatchObject({ rows: 300, labels: 5 });
+    expect(res.report.summary.validation).toMatchObject({ rows: 300, labels: 5, queries: 300, galleries: 300 });
+    expect(res.report.summary.categories).toEqual(['bags', 'clothing', 'footwear']);
   }, 60_000);
 });
