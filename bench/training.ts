@@ -2,8 +2,28 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 
-/** Debian's python (python3-torch, python3-numpy) when present, else whatever python3 is on PATH. */
-export const PYTHON = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
+/**
+ * The first python that can import `module` (the one on PATH first: a pip numpy brings an optimised OpenBLAS,
+ * while Debian's may run on the reference BLAS; Debian's python3-torch lives under /usr/bin/python3).
+ */
+export function pythonWith(module: string): string | null {
+  for (const py of ['python3', '/usr/bin/python3']) {
+    if (py.startsWith('/') && !existsSync(py)) continue;
+    if (spawnSync(py, ['-c', `import ${module}`], { env: referenceEnv() }).status === 0) return py;
+  }
+  return null;
+}
+
+/**
+ * The environment for reference runs: some machines set OPENBLAS_CORETYPE / OPENBLAS_L2_SIZE to keep old
+ * OpenBLAS builds correct, which slows a current one — the reference must run at its real speed.
+ */
+export function referenceEnv(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env.OPENBLAS_CORETYPE;
+  delete env.OPENBLAS_L2_SIZE;
+  return env;
+}
 
 const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
 
@@ -15,7 +35,8 @@ export function benchTraining(kind: 'tiny' | 'mnv2', steps: number): string[] {
   if (ours.status !== 0) throw new Error(ours.stderr);
   const mine = lastJson(ours.stdout) as { img_per_s: number; backend: string; threads: number };
   lines.push(`  Metric Studio (tfjs ${mine.backend}, ${mine.threads} thread(s)): ${mine.img_per_s.toFixed(0)} img/s`);
-  const py = spawnSync(PYTHON, ['bench/reference/torch_train.py', kind, String(steps)], { encoding: 'utf8' });
+  const python = pythonWith('torch');
+  const py = python ? spawnSync(python, ['bench/reference/torch_train.py', kind, String(steps)], { encoding: 'utf8', env: referenceEnv() }) : { status: 1, stderr: 'no python with torch (apt-get install python3-torch)', stdout: '' };
   if (py.status !== 0) {
     lines.push(`  PyTorch reference: not run (${(py.stderr || 'python3-torch missing').split('\n').filter(Boolean).pop()})`);
     return lines;

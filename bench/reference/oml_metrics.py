@@ -42,6 +42,7 @@ def main() -> None:
     seconds = time.perf_counter() - t0
     print(json.dumps({
         "seconds": seconds,
+        "numpy": np.__version__,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cmc": float(np.concatenate(cmc).mean()),
         "precision": float(np.concatenate(prec).mean()),
