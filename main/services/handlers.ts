@@ -1,5 +1,5 @@
 import { readFileSync, existsSync } from 'node:fs';
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import { ApiError } from '../../shared/api';
@@ -17,6 +17,7 @@ import { sampleDatasets } from './samples';
 import type { TrainingSupervisor } from './training';
 import { listRecipes, startFromYaml, validateYaml } from './train-requests';
 import { compareRuns } from './compare';
+import { deleteRunAndFiles } from './run-files';
 import type { WizardService } from './wizard';
 import type { ColumnMapping } from '../dataset/convert/sources';
 
@@ -95,11 +96,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
 async function deleteRun(ctx: ServiceContext, id: number, deleteFiles: boolean) {
   if (!(await ctx.store.getRun(id))) throw new ApiError('not_found', `No run with id ${id}`);
   if (ctx.training.isRunning(id)) throw new ApiError('invalid_input', `Run ${id} is training: stop it first`);
-  const dir = await ctx.store.deleteRun(id);
-  // Only folders inside our data folder are ever removed.
-  const inside = dir !== null && path.resolve(dir).startsWith(path.resolve(ctx.dataDir) + path.sep);
-  if (deleteFiles && inside) await rm(dir!, { recursive: true, force: true });
-  return { deleted: true, removedFolder: deleteFiles && inside ? dir : null };
+  return { deleted: true, removedFolder: await deleteRunAndFiles(ctx.store, ctx.dataDir, id, deleteFiles) };
 }
 
 async function readRunLog(store: RunStore, id: number): Promise<string> {

@@ -1,7 +1,8 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { defaultDataDir } from '../../paths';
 import { compareRuns } from '../../services/compare';
+import { deleteRunAndFiles } from '../../services/run-files';
+import { duration } from '../../../shared/format';
 import { RunStore } from '../../store/runs';
 import { type Command, UsageError, out, parse } from '../args';
 
@@ -13,12 +14,6 @@ const ids = (args: string[]) =>
     if (!Number.isInteger(n) || n <= 0) throw new UsageError(`"${a}" is not a run id\nusage: ${usage}`);
     return n;
   });
-
-function duration(start: string | null, end: string | null): string {
-  if (!start) return '—';
-  const s = Math.round(((end ? Date.parse(end) : Date.now()) - Date.parse(start)) / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-}
 
 export const runs: Command = {
   name: 'runs',
@@ -88,10 +83,8 @@ export const runs: Command = {
         const run = await store.getRun(id);
         if (!run) throw new UsageError(`No run with id ${id}`, 1);
         if (run.status === 'running' || run.status === 'queued') throw new UsageError(`Run ${id} is ${run.status}: stop it first`, 1);
-        const dir = await store.deleteRun(id);
-        const inside = dir !== null && path.resolve(dir).startsWith(path.resolve(dataDir) + path.sep);
-        if (!values['keep-files'] && inside) await rm(dir!, { recursive: true, force: true });
-        out(values.json ? JSON.stringify({ deleted: id, removedFolder: !values['keep-files'] && inside ? dir : null }) : `deleted run ${id}${!values['keep-files'] && inside ? ` and ${dir}` : ''}`);
+        const removed = await deleteRunAndFiles(store, dataDir, id, !values['keep-files']);
+        out(values.json ? JSON.stringify({ deleted: id, removedFolder: removed }) : `deleted run ${id}${removed ? ` and ${removed}` : ''}`);
         return 0;
       }
       throw new UsageError(`Unknown runs subcommand "${sub}"\nusage: ${usage}`);
