@@ -118,11 +118,18 @@ export const methods = {
     BackendReport,
     'Which TensorFlow.js backends load on this machine and which one training would use.',
   ),
+  'explorer.models': method(
+    z.object({ csvPath: FilePath }),
+    z.array(z.object({ runId: z.number().int(), name: z.string(), checkpoint: z.string(), metricKey: z.string().nullable(), metricValue: z.number().nullable() })),
+    'Best checkpoints of the runs trained on this dataset, to search with.',
+  ),
   'zoo.list': method(z.object({}), z.array(ZooEntry), 'Pretrained models in the zoo catalogue.'),
   'explorer.search': method(
     DatasetRef.extend({
       queryRow: z.number().int().min(2),
       k: z.number().int().min(1).max(100).default(10),
+      /** A checkpoint folder; raw pixels when absent. */
+      checkpoint: FilePath.optional(),
     }),
     z.object({
       embedding: z.string(),

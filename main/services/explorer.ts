@@ -4,6 +4,9 @@ import type { DatasetRow } from '../../shared/schemas/dataset';
 import { FLAG_TRUE, NO_BBOX, SPLIT_VALIDATION, imagePath, type DatasetTable } from '../dataset/table';
 import { forEachBounded } from '../dataset/files';
 import { indexOfRow, rowAt } from './datasets';
+import { loadExtractor } from '../engine/inference';
+import { ImageStore } from '../engine/data/images';
+import { embedRows } from '../engine/train/embed';
 
 const SIDE = 28;
 const EMBEDDING = `raw pixels (${SIDE}×${SIDE} grey, L2-normalised)`;
@@ -27,32 +30,50 @@ export async function rawPixelEmbedding(t: DatasetTable, i: number): Promise<Flo
   return v;
 }
 
-const embeddingCache = new WeakMap<DatasetTable, Promise<Map<number, Float32Array>>>();
+const embeddingCache = new WeakMap<DatasetTable, Map<string, Promise<{ name: string; vectors: Map<number, Float32Array> }>>>();
 
-function validationEmbeddings(t: DatasetTable): Promise<Map<number, Float32Array>> {
-  let hit = embeddingCache.get(t);
+/**
+ * Embeddings of every validation row: raw pixels, or a trained checkpoint's. Computed once per (dataset, model)
+ * and kept while the dataset is cached.
+ */
+export function validationEmbeddings(t: DatasetTable, checkpoint?: string): Promise<{ name: string; vectors: Map<number, Float32Array> }> {
+  const key = checkpoint ?? 'raw';
+  let perTable = embeddingCache.get(t);
+  if (!perTable) embeddingCache.set(t, (perTable = new Map()));
+  let hit = perTable.get(key);
   if (!hit) {
     hit = (async () => {
       const ids: number[] = [];
       for (let i = 0; i < t.size; i++) if (t.split[i] === SPLIT_VALIDATION) ids.push(i);
-      const out = new Map<number, Float32Array>();
-      await forEachBounded(ids.length, 8, async (j) => {
-        out.set(ids[j]!, await rawPixelEmbedding(t, ids[j]!));
+      const vectors = new Map<number, Float32Array>();
+      if (!checkpoint) {
+        await forEachBounded(ids.length, 8, async (j) => {
+          vectors.set(ids[j]!, await rawPixelEmbedding(t, ids[j]!));
+        });
+        return { name: EMBEDDING, vectors };
+      }
+      const ex = await loadExtractor(checkpoint).catch((e) => {
+        throw new ApiError('not_found', e instanceof Error ? e.message : String(e));
       });
-      return out;
+      const data = await embedRows(ex.model, new ImageStore(t, ex.spec, false), ids, 256);
+      const dim = data.length / Math.max(1, ids.length);
+      ids.forEach((id, j) => vectors.set(id, data.subarray(j * dim, (j + 1) * dim)));
+      return { name: `checkpoint ${checkpoint} (epoch ${ex.meta.epoch}, ${dim}-d)`, vectors };
     })();
-    embeddingCache.set(t, hit);
+    hit.catch(() => perTable!.delete(key));
+    perTable.set(key, hit);
   }
   return hit;
 }
 
-export async function searchRawPixels(t: DatasetTable, queryRow: number, k: number) {
+/** Top-k gallery items of one validation query, each marked relevant (same label) or not. */
+export async function search(t: DatasetTable, queryRow: number, k: number, checkpoint?: string) {
   const q = indexOfRow(t, queryRow);
   if (q < 0) throw new ApiError('not_found', `No data row ${queryRow} in ${t.file}`);
   if (t.split[q] !== SPLIT_VALIDATION || t.isQuery[q] !== FLAG_TRUE) {
     throw new ApiError('invalid_input', `Row ${queryRow} is not a validation query`);
   }
-  const emb = await validationEmbeddings(t);
+  const { name, vectors: emb } = await validationEmbeddings(t, checkpoint);
   const qv = emb.get(q)!;
   const candidates: { i: number; d: number }[] = [];
   let relevantTotal = 0;
@@ -66,5 +87,5 @@ export async function searchRawPixels(t: DatasetTable, queryRow: number, k: numb
   }
   candidates.sort((a, b) => a.d - b.d || a.i - b.i);
   const results = candidates.slice(0, k).map(({ i, d }) => ({ ...rowAt(t, i), distance: d, relevant: t.label[i] === t.label[q] }));
-  return { embedding: EMBEDDING, root: t.root, query: rowAt(t, q) as DatasetRow, results, relevantTotal };
+  return { embedding: name, root: t.root, query: rowAt(t, q) as DatasetRow, results, relevantTotal };
 }

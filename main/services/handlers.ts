@@ -10,7 +10,7 @@ import { inspectDataset } from '../dataset/inspect';
 import { datasetRows, loadDataset } from './datasets';
 import { thumbnail } from './images';
 import { probeBackends } from '../engine/backends';
-import { searchRawPixels } from './explorer';
+import { search } from './explorer';
 import type { RunStore } from '../store/runs';
 import { appRoot, appVersion, PRODUCT_NAME } from '../paths';
 import { sampleDatasets } from './samples';
@@ -89,7 +89,8 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'wizard.write': async ({ jobId, out }) => ctx.wizard.write(jobId, path.resolve(out)),
     'engine.backends': async () => probeBackends(),
     'zoo.list': async () => zooCatalog(ctx.dataDir),
-    'explorer.search': async ({ csvPath, root, queryRow, k }) => searchRawPixels(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k),
+    'explorer.search': async ({ csvPath, root, queryRow, k, checkpoint }) => search(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k, checkpoint),
+    'explorer.models': async ({ csvPath }) => ctx.store.bestCheckpointsFor(path.resolve(csvPath)),
   };
 }
 

@@ -193,6 +193,16 @@ export class RunStore {
     return dir;
   }
 
+  /** Runs trained on a dataset that have a best checkpoint, best metric first. */
+  async bestCheckpointsFor(csvPath: string): Promise<{ runId: number; name: string; checkpoint: string; metricKey: string | null; metricValue: number | null }[]> {
+    return this.db.all(
+      `SELECT r.id AS runId, r.name AS name, c.path AS checkpoint, c.metric_key AS metricKey, c.metric_value AS metricValue
+       FROM runs r JOIN datasets d ON d.id = r.dataset_id JOIN checkpoints c ON c.run_id = r.id AND c.kind = 'best'
+       WHERE d.csv_path = ? ORDER BY c.metric_value DESC, r.id DESC`,
+      [csvPath],
+    );
+  }
+
   async addTag(runId: number, tag: string): Promise<void> {
     await this.db.run('INSERT OR IGNORE INTO run_tags (run_id, tag) VALUES (?, ?)', [runId, tag]);
   }

@@ -47,6 +47,19 @@ describe('training from the UI', () => {
     expect((await session.web.core.store.checkpoints(runs[0]!.id)).map((c) => c.kind).sort()).toEqual(['best', 'last']);
   });
 
+  it('the Explorer searches with the trained checkpoint', async () => {
+    await page.click('[data-nav=explorer]');
+    const select = page.locator('select[name=model]');
+    await page.waitForFunction(() => (document.querySelector('select[name=model]') as HTMLSelectElement | null)?.options.length === 2);
+    expect(await select.inputValue()).toMatch(/checkpoints[\\/]best$/);
+    await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').first().waitFor();
+    await page.waitForFunction(() => document.querySelector('[data-testid=explorer-heading]')?.textContent?.includes('checkpoint'));
+    expect(await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').count()).toBe(10);
+    await screenshot(page, '14-explorer-checkpoint');
+    await select.selectOption('');
+    await page.waitForFunction(() => document.querySelector('[data-testid=explorer-heading]')?.textContent?.includes('raw pixels'));
+  });
+
   it('produced no console errors', () => {
     expect(session.errors).toEqual([]);
   });

@@ -10,17 +10,12 @@ import { SPLIT_VALIDATION } from '../../dataset/table';
 import { loadExtractor } from '../../engine/inference';
 import { ImageStore } from '../../engine/data/images';
 import { embedRows } from '../../engine/train/embed';
-import { rawPixelEmbedding } from '../../services/explorer';
-import { forEachBounded } from '../../dataset/files';
+import { validationEmbeddings } from '../../services/explorer';
 
-/** The raw-pixel baseline (28×28 grey, L2-normalised) for every validation row. */
+/** The raw-pixel baseline (28×28 grey, L2-normalised) for every validation row: path → vector. */
 async function rawPixels(t: DatasetTable): Promise<Map<string, unknown>> {
-  const rows = Array.from({ length: t.size }, (_, i) => i).filter((i) => t.split[i] === SPLIT_VALIDATION);
-  const out = new Map<string, unknown>();
-  await forEachBounded(rows.length, 8, async (k) => {
-    out.set(t.path[rows[k]!]!, Array.from(await rawPixelEmbedding(t, rows[k]!)));
-  });
-  return out;
+  const { vectors } = await validationEmbeddings(t);
+  return new Map([...vectors].map(([i, v]) => [t.path[i]!, Array.from(v)]));
 }
 
 /** Embeds the validation rows of a dataset with a checkpoint: path (as in the CSV) → vector. */

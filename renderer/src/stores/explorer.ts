@@ -10,6 +10,9 @@ export const useExplorerStore = defineStore('explorer', () => {
   const queries = ref<DatasetRow[]>([]);
   const result = ref<MethodOutput<'explorer.search'> | null>(null);
   const k = ref(10);
+  /** The checkpoint searched with; '' = raw pixels. */
+  const checkpoint = ref('');
+  const models = ref<MethodOutput<'explorer.models'>>([]);
   const loading = ref(false);
   const error = ref<string | null>(null);
 
@@ -27,6 +30,8 @@ export const useExplorerStore = defineStore('explorer', () => {
         if (offset + 500 >= page.total) break;
       }
       queries.value = all.slice(0, 200);
+      models.value = await api().call('explorer.models', { csvPath: path });
+      checkpoint.value = models.value[0]?.checkpoint ?? '';
     } catch (e) {
       error.value = (e as Error).message;
     }
@@ -36,12 +41,12 @@ export const useExplorerStore = defineStore('explorer', () => {
     loading.value = true;
     error.value = null;
     try {
-      result.value = await api().call('explorer.search', { csvPath: csvPath.value, root: root.value || undefined, queryRow, k: k.value });
+      result.value = await api().call('explorer.search', { csvPath: csvPath.value, root: root.value || undefined, queryRow, k: k.value, checkpoint: checkpoint.value || undefined });
     } catch (e) {
       error.value = (e as Error).message;
     } finally {
       loading.value = false;
     }
   }
-  return { csvPath, root, queries, result, k, loading, error, openDataset, search };
+  return { csvPath, root, queries, result, k, checkpoint, models, loading, error, openDataset, search };
 });
