@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import { NO_BBOX, imagePath, type DatasetTable } from './table';
+import { imagePath, rowBox, type DatasetTable } from './table';
 import type { ProblemLog } from './problems';
 
 /** Runs `fn` over 0..n-1 with at most `concurrency` in flight: a 100k-row check never opens 100k files at once. */
@@ -37,9 +37,9 @@ export async function checkFiles(t: DatasetTable, problems: ProblemLog, options:
     if (!options.images) return;
     try {
       const meta = await sharp(file).metadata();
-      const b = t.bbox;
-      if (b && b[4 * i] !== NO_BBOX && meta.width && meta.height) {
-        const [x1, x2, y1, y2] = [b[4 * i]!, b[4 * i + 1]!, b[4 * i + 2]!, b[4 * i + 3]!];
+      const box = rowBox(t, i);
+      if (box && meta.width && meta.height) {
+        const [x1, x2, y1, y2] = box;
         if (x2 > meta.width || y2 > meta.height) {
           problems.add('error', 'bbox_outside_image', row, x2 > meta.width ? 'x_2' : 'y_2', `box (${x1},${y1})–(${x2},${y2}) reaches outside the ${meta.width}×${meta.height} image`);
         }

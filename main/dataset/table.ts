@@ -234,6 +234,19 @@ function pushBbox(row: number, cells: string[], out: Growable<Int32Array>, probl
   for (const x of [x1, x2, y1, y2]) out.push(x);
 }
 
+/** Indices of the validation rows, in file order. */
+export function validationRows(t: Pick<DatasetTable, 'size' | 'split'>): number[] {
+  const rows: number[] = [];
+  for (let i = 0; i < t.size; i++) if (t.split[i] === SPLIT_VALIDATION) rows.push(i);
+  return rows;
+}
+
+/** Row i's box as x_1, x_2, y_1, y_2, or null when it has none. */
+export function rowBox(t: Pick<DatasetTable, 'bbox'>, i: number): [number, number, number, number] | null {
+  const b = t.bbox;
+  return b && b[4 * i] !== NO_BBOX ? [b[4 * i]!, b[4 * i + 1]!, b[4 * i + 2]!, b[4 * i + 3]!] : null;
+}
+
 /** Absolute path of row i's image: OML builds Path(dataset_root) / path, which keeps absolute paths as they are. */
 export function imagePath(table: Pick<DatasetTable, 'root' | 'path'>, i: number): string {
   return path.resolve(table.root, table.path[i]!);

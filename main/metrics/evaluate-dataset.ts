@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { DatasetTable } from '../dataset/table';
-import { FLAG_TRUE, SPLIT_VALIDATION } from '../dataset/table';
+import { FLAG_TRUE, validationRows } from '../dataset/table';
+import type { Embeddings } from '../retrieval/knn';
 import type { ValidationSet } from './embedding-metrics';
 
 /** A problem with user-supplied embeddings: names the path (and row) it concerns. */
@@ -41,8 +42,7 @@ export function factorize(values: string[]): Int32Array {
  * CSV. Every missing vector, wrong length and non-finite value is reported with its path and row.
  */
 export function validationSet(t: DatasetTable, vectors: (path: string) => unknown, source: string): ValidationSet {
-  const rows: number[] = [];
-  for (let i = 0; i < t.size; i++) if (t.split[i] === SPLIT_VALIDATION) rows.push(i);
+  const rows = validationRows(t);
   if (rows.length === 0) throw new EmbeddingsError(`${t.file} has no validation rows to evaluate`);
   const problems: string[] = [];
   let dim = -1;
@@ -77,8 +77,13 @@ export function validationSet(t: DatasetTable, vectors: (path: string) => unknow
   }
   const data = new Float32Array(rows.length * dim);
   vecs.forEach((v, r) => data.set(v, r * dim));
+  return tableValidationSet(t, rows, { data, count: rows.length, dim });
+}
+
+/** The labels, query/gallery flags, sequences and categories of `rows`, with their embeddings (row order). */
+export function tableValidationSet(t: DatasetTable, rows: number[], embeddings: Embeddings): ValidationSet {
   return {
-    embeddings: { data, count: rows.length, dim },
+    embeddings,
     labels: Float64Array.from(rows, (i) => t.label[i]!),
     isQuery: Uint8Array.from(rows, (i) => (t.isQuery[i] === FLAG_TRUE ? 1 : 0)),
     isGallery: Uint8Array.from(rows, (i) => (t.isGallery[i] === FLAG_TRUE ? 1 : 0)),

@@ -1,7 +1,7 @@
 import sharp from 'sharp';
 import { ApiError } from '../../shared/api';
 import type { DatasetRow } from '../../shared/schemas/dataset';
-import { FLAG_TRUE, NO_BBOX, SPLIT_VALIDATION, imagePath, type DatasetTable } from '../dataset/table';
+import { FLAG_TRUE, SPLIT_VALIDATION, imagePath, rowBox, validationRows, type DatasetTable } from '../dataset/table';
 import { forEachBounded } from '../dataset/files';
 import { indexOfRow, rowAt } from './datasets';
 import { loadExtractor } from '../engine/inference';
@@ -14,10 +14,8 @@ const EMBEDDING = `raw pixels (${SIDE}×${SIDE} grey, L2-normalised)`;
 /** Raw pixels, normalised: the baseline every trained model must beat, and a model-free explorer. */
 export async function rawPixelEmbedding(t: DatasetTable, i: number): Promise<Float32Array> {
   let img = sharp(imagePath(t, i));
-  const b = t.bbox;
-  if (b && b[4 * i] !== NO_BBOX) {
-    img = img.extract({ left: b[4 * i]!, top: b[4 * i + 2]!, width: b[4 * i + 1]! - b[4 * i]!, height: b[4 * i + 3]! - b[4 * i + 2]! });
-  }
+  const box = rowBox(t, i);
+  if (box) img = img.extract({ left: box[0], top: box[2], width: box[1] - box[0], height: box[3] - box[2] });
   const data = await img.greyscale().resize(SIDE, SIDE, { fit: 'fill' }).raw().toBuffer();
   const v = new Float32Array(SIDE * SIDE);
   let norm = 0;
@@ -43,8 +41,7 @@ export function validationEmbeddings(t: DatasetTable, checkpoint?: string): Prom
   let hit = perTable.get(key);
   if (!hit) {
     hit = (async () => {
-      const ids: number[] = [];
-      for (let i = 0; i < t.size; i++) if (t.split[i] === SPLIT_VALIDATION) ids.push(i);
+      const ids = validationRows(t);
       const vectors = new Map<number, Float32Array>();
       if (!checkpoint) {
         await forEachBounded(ids.length, 8, async (j) => {

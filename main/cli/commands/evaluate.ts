@@ -6,7 +6,7 @@ import { EmbeddingsError, readPredictions, validationSet } from '../../metrics/e
 import { type Command, UsageError, err, out, parse } from '../args';
 import path from 'node:path';
 import type { DatasetTable } from '../../dataset/table';
-import { SPLIT_VALIDATION } from '../../dataset/table';
+import { validationRows } from '../../dataset/table';
 import { loadExtractor } from '../../engine/inference';
 import { ImageStore } from '../../engine/data/images';
 import { embedRows } from '../../engine/train/embed';
@@ -23,7 +23,7 @@ async function embedValidation(t: DatasetTable, checkpoint: string): Promise<Map
   const ex = await loadExtractor(checkpoint).catch((e) => {
     throw new UsageError(e instanceof Error ? e.message : String(e), 1);
   });
-  const rows = Array.from({ length: t.size }, (_, i) => i).filter((i) => t.split[i] === SPLIT_VALIDATION);
+  const rows = validationRows(t);
   // Through the dataset's own rows, so bounding boxes are cropped as in training.
   const data = await embedRows(ex.model, new ImageStore(t, ex.spec, false), rows, 256);
   const dim = data.length / Math.max(1, rows.length);

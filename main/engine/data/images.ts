@@ -1,6 +1,6 @@
 import sharp from 'sharp';
 import { forEachBounded } from '../../dataset/files';
-import { imagePath, NO_BBOX, type DatasetTable } from '../../dataset/table';
+import { imagePath, rowBox, type DatasetTable } from '../../dataset/table';
 import type { TransformConfig } from '../../../shared/schemas/config';
 import type { Rng } from '../../random';
 
@@ -26,10 +26,8 @@ export async function decodeImage(file: string, box: Box | null, spec: ImageSpec
 /** Decodes one dataset row; a failure names the row and path. */
 export async function decodeRow(t: DatasetTable, i: number, spec: ImageSpec): Promise<Uint8Array> {
   const file = imagePath(t, i);
-  const b = t.bbox;
-  const box: Box | null = b && b[4 * i] !== NO_BBOX ? [b[4 * i]!, b[4 * i + 1]!, b[4 * i + 2]!, b[4 * i + 3]!] : null;
   try {
-    return await decodeImage(file, box, spec);
+    return await decodeImage(file, rowBox(t, i), spec);
   } catch (err) {
     throw new Error(`Cannot read image at row ${t.rowNumber[i]} ("${t.path[i]}", ${file}): ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -7,9 +7,9 @@ import { readDatasetCsv } from '../../dataset/table';
 import { validateTable } from '../../dataset/validate';
 import { ProblemLog, formatProblem } from '../../dataset/problems';
 import { label2category, trainRows } from '../../dataset/labels';
-import { FLAG_TRUE, SPLIT_VALIDATION } from '../../dataset/table';
+import { validationRows } from '../../dataset/table';
 import { computeMetrics, flattenMetrics, type MetricArgs } from '../../metrics/embedding-metrics';
-import { factorize } from '../../metrics/evaluate-dataset';
+import { tableValidationSet } from '../../metrics/evaluate-dataset';
 import { mulberry32 } from '../../random';
 import { useBackend } from '../backends';
 import { ImageStore, toFloatBatch, type ImageSpec } from '../data/images';
@@ -67,8 +67,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   const train = trainRows(table);
   const l2c = label2category(table, train.rows, (l) => train.mapping.get(l)!);
-  const valRows: number[] = [];
-  for (let i = 0; i < table.size; i++) if (table.split[i] === SPLIT_VALIDATION) valRows.push(i);
+  const valRows = validationRows(table);
   log(`dataset: ${train.rows.length} train rows (${train.mapping.size} labels), ${valRows.length} validation rows`);
 
   const spec: ImageSpec = { size: cfg.image_size, channels: cfg.channels };
@@ -127,17 +126,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const validate = async (epoch: number): Promise<Record<string, number>> => {
     emit({ type: 'progress', runId, epoch, step, epochStep: 0, epochSteps: 0, phase: 'validating' });
     const data = await embedRows(model, store, valRows, cfg.bs_val);
-    const { tree } = computeMetrics(
-      {
-        embeddings: { data, count: valRows.length, dim: embDim },
-        labels: Float64Array.from(valRows, (i) => table.label[i]!),
-        isQuery: Uint8Array.from(valRows, (i) => (table.isQuery[i] === FLAG_TRUE ? 1 : 0)),
-        isGallery: Uint8Array.from(valRows, (i) => (table.isGallery[i] === FLAG_TRUE ? 1 : 0)),
-        sequence: table.sequence ? factorize(valRows.map((i) => table.sequence![i]!)) : undefined,
-        categories: table.category ? valRows.map((i) => table.category![i]! || null) : undefined,
-      },
-      metricArgs,
-    );
+    const { tree } = computeMetrics(tableValidationSet(table, valRows, { data, count: valRows.length, dim: embDim }), metricArgs);
     const flat = Object.fromEntries(Object.entries(flattenMetrics(tree)).filter(([, v]) => Number.isFinite(v)));
     emit({ type: 'metrics', runId, step, epoch, values: flat });
     return flat;
