@@ -2,7 +2,7 @@
 // peak memory is its own). Prints one JSON line.
 import { readFileSync } from 'node:fs';
 import { perQuery } from '../main/metrics/embedding-metrics';
-import { cmcAtK, mapAtK, precisionAtK } from '../main/metrics/retrieval';
+import { cmcAtK, mapAtK, precisionAtK } from '../main/metrics/functional';
 import { batchedKnn } from '../main/retrieval/knn';
 
 const [dir, kc, kp, km, block] = process.argv.slice(2);

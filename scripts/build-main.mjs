@@ -13,7 +13,7 @@ await build({
   define: { 'import.meta.url': '__filename_url' },
   banner: { js: "const __filename_url = require('url').pathToFileURL(__filename).href;" },
 });
-await build({ ...common, entryPoints: ['main/electron/preload.ts'], outfile: 'dist/main/electron/preload.cjs', external: ['electron'] });
+await build({ ...common, entryPoints: ['main/preload/preload.ts'], outfile: 'dist/main/electron/preload.cjs', external: ['electron'] });
 // The training worker, run by Electron's utilityProcess in the packaged app.
 await build({
   ...common,

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import {
   ApiError,
   type ApiErrorShape,
@@ -10,6 +9,7 @@ import {
   type MethodOutput,
   methods,
 } from '../../shared/api';
+import { formatIssues, zodIssues } from '../../shared/issues';
 
 /** One handler per contract method; a method missing here is a compile error. */
 export type Handlers = {
@@ -17,10 +17,6 @@ export type Handlers = {
 };
 
 export type CallResult = { ok: true; result: unknown } | { ok: false; error: ApiErrorShape };
-
-function issuesOf(error: z.ZodError): NonNullable<ApiErrorShape['issues']> {
-  return error.issues.map((i) => ({ path: i.path.join('.') || '(input)', message: i.message }));
-}
 
 /**
  * The single entry both transports call: validates the method name and its input against the contract,
@@ -33,8 +29,8 @@ export function createDispatcher(handlers: Handlers, log: (msg: string) => void 
     }
     const parsed = methods[method].input.safeParse(rawInput ?? {});
     if (!parsed.success) {
-      const issues = issuesOf(parsed.error);
-      const message = `Invalid input for ${method}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`;
+      const issues = zodIssues(parsed.error, '(input)');
+      const message = `Invalid input for ${method}: ${formatIssues(issues)}`;
       return { ok: false, error: { code: 'invalid_input', message, issues } };
     }
     try {

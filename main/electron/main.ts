@@ -9,11 +9,10 @@ import { registerIpc } from './ipc';
 import { APP_ORIGIN, APP_SCHEME, windowOptions } from './window';
 import { buildMenuTemplate } from './menu';
 import { forkUtilityWorker } from './worker';
+import { contentTypeOf, resolveStaticFile } from '../api/static-files';
 
 app.setName(PRODUCT_NAME);
 protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
-
-const MIME: Record<string, string> = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
 async function main(): Promise<void> {
   await app.whenReady();
@@ -22,12 +21,11 @@ async function main(): Promise<void> {
   const rendererDir = path.join(appRoot(), 'dist', 'renderer');
 
   protocol.handle(APP_SCHEME, async (request) => {
-    const { pathname } = new URL(request.url);
-    const file = path.resolve(rendererDir, pathname === '/' ? 'index.html' : `.${decodeURIComponent(pathname)}`);
-    if (!file.startsWith(rendererDir + path.sep)) return new Response('Forbidden', { status: 403 });
+    const file = resolveStaticFile(rendererDir, new URL(request.url).pathname);
+    if (!file) return new Response('Not found', { status: 404 });
     try {
       const body = await readFile(file);
-      return new Response(body, { headers: { 'content-type': MIME[path.extname(file)] ?? 'application/octet-stream', 'content-security-policy': CONTENT_SECURITY_POLICY } });
+      return new Response(body, { headers: { 'content-type': contentTypeOf(file), 'content-security-policy': CONTENT_SECURITY_POLICY } });
     } catch {
       return new Response('Not found', { status: 404 });
     }

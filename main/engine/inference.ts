@@ -1,7 +1,7 @@
 import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { IMAGE_EXTENSIONS } from '../services/images';
+import { isImageFile } from '../dataset/image-files';
 import { forEachBounded } from '../dataset/files';
 import { useBackend, type ActiveBackend } from './backends';
 import { decodeImage, type ImageSpec, toFloatBatch } from './data/images';
@@ -26,7 +26,7 @@ export async function loadExtractor(dir: string, backend: 'auto' | ActiveBackend
 export async function listImages(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
-    .filter((e) => e.isFile() && IMAGE_EXTENSIONS.has(path.extname(e.name).toLowerCase()))
+    .filter((e) => e.isFile() && isImageFile(e.name))
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)).split(path.sep).join('/'))
     .sort();
 }

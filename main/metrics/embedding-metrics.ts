@@ -1,8 +1,7 @@
 import { batchedKnn, type Embeddings, type RetrievalResults } from '../retrieval/knn';
-import { assertTopK, cmcAtK, fnmrAtFmr, mapAtK, ndcgAtK, precisionAtK } from './retrieval';
+import { assertTopK, cmcAtK, fnmrAtFmr, mapAtK, ndcgAtK, precisionAtK } from './functional';
 import { pcf } from './pcf';
-
-export const OVERALL = 'OVERALL';
+import { OVERALL, metricKey } from '../../shared/metric-key';
 
 export interface MetricArgs {
   cmc: number[];
@@ -19,11 +18,11 @@ export const DEFAULT_METRIC_ARGS: MetricArgs = { cmc: [1, 5], precision: [5], ma
 /** `{ OVERALL: { cmc: { "1": 0.9 } }, "<category>": {...} }` — OML's nested output. */
 export type MetricsTree = Record<string, Record<string, Record<string, number>>>;
 
-/** `OVERALL/cmc/1` style keys, as OML logs them. */
+/** Flat metric keys (shared/metric-key.ts), as OML logs them. */
 export function flattenMetrics(tree: MetricsTree): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [cat, metrics] of Object.entries(tree)) {
-    for (const [name, byK] of Object.entries(metrics)) for (const [k, v] of Object.entries(byK)) out[`${cat}/${name}/${k}`] = v;
+    for (const [name, byK] of Object.entries(metrics)) for (const [k, v] of Object.entries(byK)) out[metricKey(name, k, cat)] = v;
   }
   return out;
 }

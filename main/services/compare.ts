@@ -1,5 +1,6 @@
 import YAML from 'yaml';
 import type { RunDetail } from '../../shared/schemas/run';
+import { isOverallKey } from '../../shared/metric-key';
 
 /** `{a: {b: 1}}` → `{ "a.b": "1" }`; arrays and scalars are leaves, written compactly. */
 export function flattenConfig(value: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
@@ -31,7 +32,7 @@ export function compareRuns(runs: RunDetail[]): Comparison {
   const configDiff = keys
     .map((key) => ({ key, values: configs.map((c) => c[key] ?? null) }))
     .filter((row) => new Set(row.values).size > 1);
-  const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.lastMetrics).filter((k) => k.startsWith('OVERALL/'))))].sort();
+  const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.lastMetrics).filter(isOverallKey)))].sort();
   const metrics = metricKeys.map((key) => ({ key, values: runs.map((r) => r.lastMetrics[key] ?? null) }));
   return { ids: runs.map((r) => r.id), configDiff, metrics };
 }

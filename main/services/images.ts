@@ -1,13 +1,12 @@
 import path from 'node:path';
 import sharp from 'sharp';
 import { ApiError } from '../../shared/api';
-
-export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff', '.gif']);
+import { isImageFile } from '../dataset/image-files';
 
 /** Resizes a dataset image for display. Only image files are read, so the API cannot be used to read other files. */
 export async function thumbnail(root: string, relPath: string, size: number): Promise<{ dataUrl: string; width: number; height: number }> {
   const file = path.resolve(root, relPath);
-  if (!IMAGE_EXTENSIONS.has(path.extname(file).toLowerCase())) {
+  if (!isImageFile(file)) {
     throw new ApiError('invalid_input', `Not an image file type: ${relPath}`);
   }
   try {

@@ -5,6 +5,7 @@ import { ApiError } from '../../shared/api';
 import { TrainConfig } from '../../shared/schemas/config';
 import { appRoot } from '../paths';
 import type { TrainingSupervisor } from './training';
+import { formatIssues, type Issue, zodIssues } from '../../shared/issues';
 
 /** The shipped configs (recipes/*.yaml), with whether their dataset is present on this machine. */
 export function listRecipes() {
@@ -27,8 +28,6 @@ export function listRecipes() {
     });
 }
 
-type Issue = { path: string; message: string };
-
 function parse(yaml: string): { config: TrainConfig | null; issues: Issue[] } {
   let doc: unknown;
   try {
@@ -39,7 +38,7 @@ function parse(yaml: string): { config: TrainConfig | null; issues: Issue[] } {
   }
   const parsed = TrainConfig.safeParse(doc);
   if (parsed.success) return { config: parsed.data, issues: [] };
-  return { config: null, issues: parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(root)', message: i.message })) };
+  return { config: null, issues: zodIssues(parsed.error) };
 }
 
 export function validateYaml(yaml: string): { ok: boolean; issues: Issue[] } {
@@ -49,7 +48,7 @@ export function validateYaml(yaml: string): { ok: boolean; issues: Issue[] } {
 
 export async function startFromYaml(training: TrainingSupervisor, yaml: string, baseDir: string, name?: string): Promise<{ runId: number }> {
   const { config, issues } = parse(yaml);
-  if (!config) throw new ApiError('invalid_input', `The config has ${issues.length} problem(s): ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  if (!config) throw new ApiError('invalid_input', `The config has ${issues.length} problem(s): ${formatIssues(issues)}`, issues);
   const csv = path.resolve(baseDir, config.dataset);
   if (!existsSync(csv)) throw new ApiError('invalid_input', `dataset: file not found: ${csv}`, [{ path: 'dataset', message: `file not found: ${csv}` }]);
   const { runId } = await training.start({ config, configYaml: yaml, baseDir, name });

@@ -1,23 +1,14 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Dispatch, EventHub } from '../api/dispatch';
 import { CONTENT_SECURITY_POLICY } from '../security';
+import { contentTypeOf, resolveStaticFile } from '../api/static-files';
 
 const MAX_BODY = 1 << 20;
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json',
-  '.woff2': 'font/woff2',
-};
 
 export interface WebServerOptions {
   dispatch: Dispatch;
@@ -53,6 +44,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const staticDir = path.resolve(options.staticDir);
   let port = 0;
 
+  const requestUrl = (raw: string | undefined): URL | null => {
+    try {
+      return new URL(`http://127.0.0.1${(raw ?? '/').startsWith('/') ? '' : '/'}${raw ?? '/'}`);
+    } catch {
+      return null;
+    }
+  };
   const hostAllowed = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
 
   const server = http.createServer((req, res) => {
@@ -60,9 +58,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       res.writeHead(403).end('Forbidden host');
       return;
     }
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
+    const url = requestUrl(req.url);
+    if (!url) {
+      res.writeHead(400).end('Bad request');
+      return;
+    }
     if (url.pathname === '/api/call') {
-      void handleCall(req, res);
+      // Total: a body that is not an object, or a client that disconnects mid-body, gets an error, never a dead server.
+      handleCall(req, res).catch((err: unknown) => {
+        log(`api call failed: ${err instanceof Error ? err.message : String(err)}`);
+        if (!res.headersSent) res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: { code: 'invalid_input', message: 'Malformed request' } }));
+        else res.destroy();
+      });
       return;
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') {
@@ -86,24 +93,27 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       if (size > MAX_BODY) return reply(413, { ok: false, error: { code: 'invalid_input', message: 'Request too large' } });
       chunks.push(chunk as Buffer);
     }
-    let body: { method?: unknown; input?: unknown };
+    let body: unknown;
     try {
       body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
     } catch {
       return reply(400, { ok: false, error: { code: 'invalid_input', message: 'Body is not JSON' } });
     }
-    const result = await options.dispatch(body.method, body.input);
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      return reply(400, { ok: false, error: { code: 'invalid_input', message: 'Body must be a JSON object {method, input}' } });
+    }
+    const { method, input } = body as { method?: unknown; input?: unknown };
+    const result = await options.dispatch(method, input);
     reply(result.ok ? 200 : result.error.code === 'unknown_method' ? 404 : result.error.code === 'invalid_input' ? 400 : 200, result);
   }
 
   function serveStatic(pathname: string, res: http.ServerResponse): void {
-    const rel = pathname === '/' ? 'index.html' : decodeURIComponent(pathname).replace(/^\/+/, '');
-    const file = path.resolve(staticDir, rel);
-    if (!file.startsWith(staticDir + path.sep) || !existsSync(file) || !statSync(file).isFile()) {
+    const file = resolveStaticFile(staticDir, pathname);
+    if (!file) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(existsSync(staticDir) ? 'Not found' : `The UI is not built: run "npm run build" (looked in ${staticDir})`);
       return;
     }
-    const headers: Record<string, string> = { 'content-type': CONTENT_TYPES[path.extname(file)] ?? 'application/octet-stream', 'x-content-type-options': 'nosniff' };
+    const headers: Record<string, string> = { 'content-type': contentTypeOf(file), 'x-content-type-options': 'nosniff' };
     if (file.endsWith('.html')) {
       headers['content-security-policy'] = CONTENT_SECURITY_POLICY;
       headers['cache-control'] = 'no-store';
@@ -115,8 +125,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const wss = new WebSocketServer({ noServer: true });
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req, socket, head) => {
-    const url = new URL(req.url ?? '/', `http://127.0.0.1:${port}`);
-    if (url.pathname !== '/api/events' || !hostAllowed(req.headers.host) || !sameToken(url.searchParams.get('token'), token)) {
+    const url = requestUrl(req.url);
+    if (!url || url.pathname !== '/api/events' || !hostAllowed(req.headers.host) || !sameToken(url.searchParams.get('token'), token)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
       return;
     }

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { BackendName } from './engine';
+import { metricKey } from '../metric-key';
 
 const block = <N extends string, A extends z.ZodType>(name: readonly [N, ...N[]] | z.ZodEnum<Record<N, N>>, args: A) =>
   z.object({ name: Array.isArray(name) ? z.enum(name as [N, ...N[]]) : (name as z.ZodEnum<Record<N, N>>), args: args });
@@ -132,7 +133,7 @@ export const TrainConfig = z
     steps_per_epoch: positiveInt.nullable().default(null),
     valid_period: positiveInt.default(1),
     metric_args: MetricArgsConfig.default({ cmc_top_k: [1, 5], precision_top_k: [5], map_top_k: [5], ndcg_top_k: [], fmr_vals: [], pcf_variance: [0.5] }),
-    metric_for_checkpointing: z.string().default('OVERALL/cmc/1'),
+    metric_for_checkpointing: z.string().default(metricKey('cmc', 1)),
     mode_for_checkpointing: z.enum(['max', 'min']).default('max'),
     early_stopping_patience: z.number().int().positive().nullable().default(null),
     freeze_n_epochs: z.number().int().min(0).default(0),

@@ -84,6 +84,31 @@ describe('web mode server', () => {
     expect((await fetch(`${base()}/..%2fsecret.txt`)).status).toBe(404);
   });
 
+  it('survives malformed requests: bad percent-encoding, an empty host path, non-object bodies, a body cut mid-way', async () => {
+    const net = await import('node:net');
+    const raw = (text: string) =>
+      new Promise<string>((resolve) => {
+        const sock = net.connect(server.port, '127.0.0.1', () => sock.end(text));
+        let got = '';
+        sock.on('data', (d) => (got += d));
+        sock.on('close', () => resolve(got.split('\r\n')[0]!));
+        sock.on('error', () => resolve('closed'));
+      });
+    const host = `Host: 127.0.0.1:${server.port}`;
+    expect(await raw(`GET /%ff HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
+    expect(await raw(`GET // HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
+    expect(await raw(`GET /%00 HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
+    const auth = `Authorization: Bearer ${server.token}`;
+    for (const body of ['null', '[1]', '"x"', '7']) {
+      const line = await raw(`POST /api/call HTTP/1.1\r\n${host}\r\n${auth}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      expect(line, body).toMatch(/^HTTP\/1\.1 400/);
+    }
+    // Announces 1000 bytes, sends 10, hangs up.
+    await raw(`POST /api/call HTTP/1.1\r\n${host}\r\n${auth}\r\nContent-Length: 1000\r\n\r\n{"method":`);
+    // Still alive and serving.
+    expect((await call('app.info', {})).status).toBe(200);
+  });
+
   it('pushes events over the WebSocket to token holders only', async () => {
     const bad = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=nope`);
     await new Promise((resolve) => bad.on('error', resolve));

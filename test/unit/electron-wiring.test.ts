@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { IPC_CHANNELS } from '../../shared/ipc';
 import { EventHub } from '../../main/api/dispatch';
-import { createBridge, type IpcRendererLike } from '../../main/electron/bridge';
+import { createBridge, type IpcRendererLike } from '../../main/preload/bridge';
 import { registerIpc, type IpcMainLike } from '../../main/electron/ipc';
 import { buildMenuTemplate } from '../../main/electron/menu';
 import { APP_ORIGIN, isTrustedSender, windowOptions } from '../../main/electron/window';

@@ -6,7 +6,7 @@ import { ArcFaceLoss, smoothedTargets } from '../../main/engine/losses/arcface';
 import { SurrogatePrecision } from '../../main/engine/losses/surrogate-precision';
 import { HardTripletsMiner } from '../../main/engine/miners/hard-triplets';
 import { TripletMinerWithMemory } from '../../main/engine/miners/bank';
-import type { Criterion } from '../../main/engine/losses/common';
+import type { Criterion } from '../../main/engine/interfaces/criterions';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

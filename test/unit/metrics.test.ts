@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { cmcAtK, fnmrAtFmr, mapAtK, ndcgAtK, precisionAtK, quantile } from '../../main/metrics/retrieval';
+import { cmcAtK, fnmrAtFmr, mapAtK, ndcgAtK, precisionAtK, quantile } from '../../main/metrics/functional';
 import { computeMetrics, flattenMetrics, type MetricArgs } from '../../main/metrics/embedding-metrics';
 import { pcf, symmetricEigenvalues } from '../../main/metrics/pcf';
 import { adaptiveThresholding, constantThresholding } from '../../main/retrieval/thresholding';

@@ -5,6 +5,7 @@ import { deleteRunAndFiles } from '../../services/run-files';
 import { duration } from '../../../shared/format';
 import { RunStore } from '../../store/runs';
 import { type Command, UsageError, out, parse } from '../args';
+import { isOverallKey, metricKey } from '../../../shared/metric-key';
 
 const usage = 'metric-studio runs list|show ID|compare ID ID...|delete ID [--json] [--keep-files] [--data-dir DIR]';
 
@@ -33,7 +34,7 @@ export const runs: Command = {
         else {
           out(`${'id'.padStart(5)}  ${'status'.padEnd(11)} ${'duration'.padEnd(9)} ${'cmc@1'.padEnd(7)} name`);
           for (const r of list) {
-            const cmc = r.lastMetrics['OVERALL/cmc/1'];
+            const cmc = r.lastMetrics[metricKey('cmc', 1)];
             out(`${String(r.id).padStart(5)}  ${r.status.padEnd(11)} ${duration(r.startedAt, r.endedAt).padEnd(9)} ${(cmc === undefined ? '—' : cmc.toFixed(4)).padEnd(7)} ${r.name}${r.tags.length ? `  [${r.tags.join(', ')}]` : ''}`);
           }
         }
@@ -49,7 +50,7 @@ export const runs: Command = {
         else {
           out(`run ${run.id}: ${run.name} [${run.status}]  backend ${run.backend ?? '—'}  ${duration(run.startedAt, run.endedAt)}`);
           if (run.error) out(`error: ${run.error}`);
-          for (const [k, v] of Object.entries(run.lastMetrics).filter(([k]) => k.startsWith('OVERALL/'))) out(`  ${k} ${v.toFixed(4)}`);
+          for (const [k, v] of Object.entries(run.lastMetrics).filter(([k]) => isOverallKey(k))) out(`  ${k} ${v.toFixed(4)}`);
           for (const c of checkpoints) out(`  ${c.kind} checkpoint: ${c.path} (epoch ${c.epoch})`);
           out('config:');
           out(run.configYaml.trimEnd());

@@ -5,6 +5,7 @@ import { defaultDataDir } from '../../paths';
 import { TrainingSupervisor } from '../../services/training';
 import { RunStore } from '../../store/runs';
 import { type Command, UsageError, err, out, parse } from '../args';
+import { isOverallKey, shortMetricKey } from '../../../shared/metric-key';
 
 const usage = 'metric-studio train CONFIG.yaml [--set key=value ...] [--name NAME] [--data-dir DIR]\n       metric-studio train --resume RUN_ID [--data-dir DIR]';
 
@@ -70,8 +71,8 @@ export const trainCommand: Command = {
       const run = (await store.getRun(started.runId))!;
       if (process.stdout.isTTY) process.stdout.write('\r\x1b[2K');
       out(`run ${run.id} ${run.status}${run.error ? `: ${run.error.split('\n')[0]}` : ''}`);
-      const final = Object.entries(run.lastMetrics).filter(([k]) => k.startsWith('OVERALL/'));
-      if (final.length) out(`final metrics: ${final.map(([k, v]) => `${k.slice(8)} ${v.toFixed(4)}`).join('  ')}`);
+      const final = Object.entries(run.lastMetrics).filter(([k]) => isOverallKey(k));
+      if (final.length) out(`final metrics: ${final.map(([k, v]) => `${shortMetricKey(k)} ${v.toFixed(4)}`).join('  ')}`);
       const ckpts = await store.checkpoints(run.id);
       for (const c of ckpts) out(`${c.kind} checkpoint: ${c.path} (epoch ${c.epoch}${c.metric_value !== null ? `, ${c.metric_key} ${c.metric_value.toFixed(4)}` : ''})`);
       return run.status === 'finished' ? 0 : run.status === 'stopped' ? 130 : 1;

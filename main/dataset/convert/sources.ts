@@ -2,10 +2,9 @@ import { createReadStream } from 'node:fs';
 import { open, opendir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse';
-import { IMAGE_EXTENSIONS } from '../../services/images';
+import { DATASET_IMAGE_EXTENSIONS, IMAGE_EXTENSIONS } from '../image-files';
 import type { ConvertProblem, SourceItem } from './types';
 
-export const CONVERT_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.webp', '.bmp', '.tif', '.tiff']);
 const posix = (p: string) => p.split(path.sep).join('/');
 
 /**
@@ -27,7 +26,7 @@ export async function* scanFolder(root: string, problems: ConvertProblem[], sign
   let layoutDepth: number | null = null;
   for await (const { rel, depth } of walk(root, 0)) {
     const ext = path.extname(rel).toLowerCase();
-    if (!CONVERT_EXTENSIONS.has(ext)) {
+    if (!DATASET_IMAGE_EXTENSIONS.has(ext)) {
       if (!rel.endsWith('.csv') && !rel.endsWith('.json') && !path.basename(rel).startsWith('.')) {
         problems.push({ severity: 'warning', code: 'not_an_image', path: rel, message: `skipped: ${IMAGE_EXTENSIONS.has(ext) ? 'unsupported image type' : 'not an image file'}` });
       }

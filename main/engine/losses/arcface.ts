@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../../random';
-import { type Criterion, type LossOutput, type Reduction } from './common';
+import type { Criterion, LossOutput } from '../interfaces/criterions';
+import type { Reduction } from './common';
 
 export interface ArcFaceOptions {
   inFeatures: number;

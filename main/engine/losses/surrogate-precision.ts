@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { type Criterion, type LossOutput, pairwiseDist, reduce, type Reduction } from './common';
+import type { Criterion, LossOutput } from '../interfaces/criterions';
+import { pairwiseDist, reduce, type Reduction } from './common';
 
 export interface SurrogatePrecisionOptions {
   k: number;

@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32, type Rng } from '../../random';
-import type { TripletMiner } from '../miners/types';
+import type { Criterion, LossOutput } from '../interfaces/criterions';
+import type { TripletMiner } from '../interfaces/miners';
 import { AllTripletsMiner } from '../miners/all-triplets';
-import { type Criterion, elementwiseDist, type LossOutput, pairwiseDist, reduce, type Reduction } from './common';
+import { elementwiseDist, pairwiseDist, reduce, type Reduction } from './common';
 
 export interface TripletOptions {
   /** > 0: relu(margin + d(a,p) − d(a,n)); null: the soft margin log(1 + exp(d(a,p) − d(a,n))). */

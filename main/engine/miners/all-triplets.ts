@@ -1,5 +1,6 @@
 import { type Rng, sampleWithoutReplacement } from '../../random';
-import { checkInBatch, type MinedTriplets, type TripletMiner, triplets } from './types';
+import type { MinedTriplets, TripletMiner } from '../interfaces/miners';
+import { checkInBatch, triplets } from './types';
 
 /** Number of triplets all_triplets yields: Σ over labels of c·(c−1)·(N−c). */
 export function countAllTriplets(labels: Int32Array): number {

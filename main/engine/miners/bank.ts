@@ -1,6 +1,7 @@
 import { type Rng, randInt, shuffled } from '../../random';
 import { nHardFromDistances, type NHardTripletsMiner } from './hard-triplets';
-import { type MinedTriplets, MinerError, pairwiseDistances, type TripletMiner } from './types';
+import type { MinedTriplets, TripletMiner } from '../interfaces/miners';
+import { MinerError, pairwiseDistances } from './types';
 
 /** A ring buffer of detached features and labels, bank_size_in_batches × batch rows. */
 class FeatureBank {

@@ -1,5 +1,6 @@
 import type { Rng } from '../../random';
-import { checkInBatch, type MinedTriplets, MinerError, pairwiseDistances, type TripletMiner, triplets } from './types';
+import type { MinedTriplets, TripletMiner } from '../interfaces/miners';
+import { checkInBatch, MinerError, pairwiseDistances, triplets } from './types';
 
 /** An int n = the n hardest; [from, to] = 1-based inclusive slice of the hardness ranking (OML's NHardTripletsMiner). */
 export type HardnessRange = number | [number, number];

@@ -1,6 +1,7 @@
 import { type Rng, sampleWithoutReplacement } from '../../random';
 import { indicesByLabel, smartSample } from './smart-sample';
-import { type BatchSampler, SamplerError, requireInt, requireTwoPerLabel } from './types';
+import type { BatchSampler } from '../interfaces/samplers';
+import { SamplerError, requireInt, requireTwoPerLabel } from './types';
 
 /**
  * OML's BalanceSampler: batches of n_labels × n_instances. Each epoch picks labels without replacement across the

@@ -1,6 +1,7 @@
 import { type Rng, sampleWithoutReplacement } from '../../random';
 import { indicesByLabel, smartSample, weightedSampleWithoutReplacement } from './smart-sample';
-import { type BatchSampler, SamplerError, requireInt, requireTwoPerLabel } from './types';
+import type { BatchSampler } from '../interfaces/samplers';
+import { SamplerError, requireInt, requireTwoPerLabel } from './types';
 
 export type Label2Category = Map<number, string>;
 

@@ -3,6 +3,7 @@ import path from 'node:path';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { TrainConfig } from '../../../shared/schemas/config';
+import { formatIssues, zodIssues } from '../../../shared/issues';
 
 export class ConfigError extends Error {}
 
@@ -24,14 +25,10 @@ export function applyOverrides(doc: Record<string, unknown>, sets: string[]): Re
   return out;
 }
 
-export function formatZodError(error: z.ZodError, source: string): string {
-  return error.issues.map((i) => `${source}: ${i.path.join('.') || '(root)'}: ${i.message}`).join('\n');
-}
-
 /** Parses and validates a config: every problem is named by its key path. */
 export function parseTrainConfig(doc: unknown, source: string): TrainConfig {
   const parsed = TrainConfig.safeParse(doc);
-  if (!parsed.success) throw new ConfigError(formatZodError(parsed.error, source));
+  if (!parsed.success) throw new ConfigError(formatIssues(zodIssues(parsed.error), '\n', source));
   return parsed.data;
 }
 

@@ -1,12 +1,12 @@
 import type { CriterionConfig, MinerConfig, SamplerConfig } from '../../../shared/schemas/config';
 import { BalanceSampler } from '../samplers/balance';
 import { CategoryBalanceSampler, DistinctCategoryBalanceSampler } from '../samplers/category-balance';
-import type { BatchSampler } from '../samplers/types';
+import type { BatchSampler } from '../interfaces/samplers';
 import { AllTripletsMiner } from '../miners/all-triplets';
 import { HardTripletsMiner, NHardTripletsMiner } from '../miners/hard-triplets';
 import { MinerWithBank, TripletMinerWithMemory } from '../miners/bank';
-import type { TripletMiner } from '../miners/types';
-import type { Criterion } from '../losses/common';
+import type { TripletMiner } from '../interfaces/miners';
+import type { Criterion } from '../interfaces/criterions';
 import { TripletLossWithMiner } from '../losses/triplet';
 import { ArcFaceLoss } from '../losses/arcface';
 import { SurrogatePrecision } from '../losses/surrogate-precision';

@@ -1,6 +1,6 @@
 /**
- * OML's retrieval metrics (oml/functional/metrics.py, v4 semantics; see docs/METRICS.md) computed per query
- * from variable-length retrieval lists, plus NDCG@k which OML lacks (its issue #527).
+ * Per-query retrieval metric functions — OML's oml/functional/metrics.py, hence the name (v4 semantics; see
+ * docs/METRICS.md) — computed from variable-length retrieval lists, plus NDCG@k which OML lacks (its issue #527).
  *
  * Per query: `correct` = which retrieved items are relevant (in retrieval order), `nGt` = how many relevant
  * items the gallery holds (after exclusions), k' = min(k, retrieved).
