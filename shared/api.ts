@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { DatasetReport, DatasetRow, SampleDataset } from './schemas/dataset';
 import { RunDetail, RunSummary } from './schemas/run';
 import { BackendReport, ZooEntry } from './schemas/engine';
-import { RunsChanged, TrainEvent } from './schemas/events';
+import { JobProgress, RunsChanged, TrainEvent } from './schemas/events';
 import { ColumnMappingSchema, SplitOptionsSchema, WizardPreview, WizardProgress } from './schemas/wizard';
 
 const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) => ({ input, output, doc });
@@ -146,6 +146,7 @@ export const events = {
   'train.events': TrainEvent,
   'runs.changed': RunsChanged,
   'wizard.progress': WizardProgress,
+  'jobs.progress': JobProgress,
 } as const;
 
 export type Methods = typeof methods;

@@ -1,14 +1,51 @@
+import type { BackendName, BackendReport } from '../../shared/schemas/engine';
 import type { TrainEvent } from '../../shared/schemas/events';
 
-/** Supervisor → worker. */
+/** What to embed with: a trained checkpoint folder, or raw pixels (the model-free baseline). */
+export type EmbedModel = { kind: 'checkpoint'; dir: string } | { kind: 'raw-pixels' };
+
+/** What to embed: a dataset's validation rows (boxes cropped as in training), or image files as they are. */
+export type EmbedTarget = { kind: 'dataset'; csv: string; root?: string } | { kind: 'files'; files: string[] };
+
+export interface EmbedRequest {
+  model: EmbedModel;
+  target: EmbedTarget;
+  /** Where the worker writes the embeddings file (retrieval/embedding-file.ts). */
+  out: string;
+  bs: number;
+  backend: 'auto' | BackendName;
+}
+
+export interface EmbedResult {
+  file: string;
+  count: number;
+  dim: number;
+  /** Which model made the vectors, for people. */
+  model: string;
+  backend: string | null;
+}
+
+/** Supervisor → worker. A worker process does one job: a training run, an embedding job, or a backend probe. */
 export type WorkerRequest =
   | { type: 'start'; runId: number; configYaml: string; baseDir: string; outDir: string; resume: boolean }
-  | { type: 'stop' };
+  | { type: 'stop' }
+  | { type: 'embed'; jobId: string; request: EmbedRequest }
+  | { type: 'probe' };
 
-/** Worker → supervisor: the train events, then exactly one `status` with a final state. */
-export type WorkerMessage = TrainEvent;
+/** Worker → supervisor for embedding jobs and probes. */
+export type JobMessage =
+  | { type: 'job-progress'; jobId: string; done: number; total: number }
+  | { type: 'job-done'; jobId: string; result: EmbedResult }
+  | { type: 'job-failed'; jobId: string; message: string }
+  | { type: 'probe-result'; report: BackendReport };
 
-/** A training process, whatever started it (child_process in the CLI and web mode, utilityProcess in Electron). */
+/** Worker → supervisor: a training run's events (then exactly one final `status`), or a job's messages. */
+export type WorkerMessage = TrainEvent | JobMessage;
+
+const JOB_TYPES = new Set<string>(['job-progress', 'job-done', 'job-failed', 'probe-result']);
+export const isJobMessage = (m: WorkerMessage): m is JobMessage => JOB_TYPES.has(m.type);
+
+/** A worker process, whatever started it (child_process in the CLI and web mode, utilityProcess in Electron). */
 export interface WorkerHandle {
   readonly pid: number | undefined;
   send(message: WorkerRequest): void;

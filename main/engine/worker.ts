@@ -1,12 +1,13 @@
-// The training worker: one process per run, so training never blocks the app. It receives one `start`, streams
-// TrainEvents back, honours `stop` at the next step, and ends with a final status event.
+// A worker process: one job per process — a training run, an embedding job or a backend probe — so TensorFlow.js
+// never runs in the app's main process. It streams messages back and exits when the job ends.
 import YAML from 'yaml';
-import type { TrainEvent } from '../../shared/schemas/events';
+import { probeBackends } from './backends';
+import { runEmbedJob } from './embed/job';
 import { parseTrainConfig } from './train/config-file';
 import { train } from './train/trainer';
-import type { WorkerRequest } from './worker-protocol';
+import type { WorkerMessage, WorkerRequest } from './worker-protocol';
 
-type Port = { send(message: TrainEvent): void; onMessage(listener: (message: WorkerRequest) => void): void; exit(code: number): void };
+type Port = { send(message: WorkerMessage): void; onMessage(listener: (message: WorkerRequest) => void): void; exit(code: number): void };
 
 function port(): Port {
   // Electron's utilityProcess exposes process.parentPort; child_process.fork gives process.send.
@@ -14,7 +15,7 @@ function port(): Port {
   if (parentPort) {
     return { send: (m) => parentPort.postMessage(m), onMessage: (l) => parentPort.on('message', (e) => l(e.data as WorkerRequest)), exit: (c) => process.exit(c) };
   }
-  if (!process.send) throw new Error('The training worker must be started by the supervisor (no IPC channel)');
+  if (!process.send) throw new Error('The worker must be started by a supervisor (no IPC channel)');
   return {
     send: (m) => process.send!(m),
     onMessage: (l) => process.on('message', (m) => l(m as WorkerRequest)),
@@ -26,14 +27,9 @@ function port(): Port {
 const p = port();
 let stopRequested = false;
 let started = false;
+const errorText = (err: unknown) => (err instanceof Error ? err.message : String(err));
 
-p.onMessage(async (msg) => {
-  if (msg.type === 'stop') {
-    stopRequested = true;
-    return;
-  }
-  if (started) return;
-  started = true;
+async function runTraining(msg: Extract<WorkerRequest, { type: 'start' }>): Promise<void> {
   const { runId } = msg;
   try {
     const config = parseTrainConfig(YAML.parse(msg.configYaml), 'config');
@@ -42,9 +38,32 @@ p.onMessage(async (msg) => {
     p.send({ type: 'status', runId, status: result.status });
     p.exit(0);
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    p.send({ type: 'log', runId, level: 'error', message: err instanceof Error && err.stack ? err.stack : message });
-    p.send({ type: 'status', runId, status: 'failed', error: message });
+    p.send({ type: 'log', runId, level: 'error', message: err instanceof Error && err.stack ? err.stack : errorText(err) });
+    p.send({ type: 'status', runId, status: 'failed', error: errorText(err) });
     p.exit(1);
   }
+}
+
+async function runEmbedding(msg: Extract<WorkerRequest, { type: 'embed' }>): Promise<void> {
+  const { jobId } = msg;
+  try {
+    const result = await runEmbedJob(msg.request, (done, total) => p.send({ type: 'job-progress', jobId, done, total }));
+    p.send({ type: 'job-done', jobId, result });
+    p.exit(0);
+  } catch (err) {
+    p.send({ type: 'job-failed', jobId, message: errorText(err) });
+    p.exit(1);
+  }
+}
+
+p.onMessage((msg) => {
+  if (msg.type === 'stop') {
+    stopRequested = true;
+    return;
+  }
+  if (started) return;
+  started = true;
+  if (msg.type === 'start') void runTraining(msg);
+  else if (msg.type === 'embed') void runEmbedding(msg);
+  else if (msg.type === 'probe') void probeBackends().then((report) => (p.send({ type: 'probe-result', report }), p.exit(0)));
 });

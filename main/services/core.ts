@@ -1,7 +1,11 @@
 import { createDispatcher, EventHub, type Dispatch } from '../api/dispatch';
 import { RunStore } from '../store/runs';
 import { createHandlers } from './handlers';
-import { TrainingSupervisor, forkNodeWorker } from './training';
+import path from 'node:path';
+import { TrainingSupervisor } from './training';
+import { forkNodeWorker } from './workers';
+import { WorkerJobs } from './embedding';
+import { Explorer } from './explorer';
 import { WizardService } from './wizard';
 import type { WorkerHandle } from '../engine/worker-protocol';
 
@@ -20,7 +24,9 @@ export async function startCore(dataDir: string, transport: 'ipc' | 'web', log: 
   const hub = new EventHub();
   const training = new TrainingSupervisor(store, hub, dataDir, spawnWorker);
   const wizard = new WizardService(hub, store);
-  const dispatch = createDispatcher(createHandlers({ dataDir, store, transport, training, wizard }), log);
+  const jobs = new WorkerJobs(path.join(dataDir, 'cache', 'embeddings'), hub, spawnWorker);
+  const explorer = new Explorer(jobs);
+  const dispatch = createDispatcher(createHandlers({ dataDir, store, transport, training, wizard, jobs, explorer }), log);
   return {
     dataDir,
     store,
@@ -28,6 +34,7 @@ export async function startCore(dataDir: string, transport: 'ipc' | 'web', log: 
     dispatch,
     training,
     close: async () => {
+      jobs.shutdown();
       await training.shutdown();
       await store.close();
     },

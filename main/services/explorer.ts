@@ -1,88 +1,101 @@
-import sharp from 'sharp';
+import path from 'node:path';
 import { ApiError } from '../../shared/api';
 import type { DatasetRow } from '../../shared/schemas/dataset';
-import { FLAG_TRUE, SPLIT_VALIDATION, imagePath, rowBox, validationRows, type DatasetTable } from '../dataset/table';
-import { forEachBounded } from '../dataset/files';
+import { FLAG_TRUE, SPLIT_VALIDATION, validationRows, type DatasetTable } from '../dataset/table';
+import { factorize } from '../metrics/evaluate-dataset';
+import { batchedKnn, type Embeddings } from '../retrieval/knn';
+import type { EmbedModel } from '../engine/worker-protocol';
 import { indexOfRow, rowAt } from './datasets';
-import { loadExtractor } from '../engine/inference';
-import { ImageStore } from '../engine/data/images';
-import { embedRows } from '../engine/train/embed';
+import { EmbeddingJobError, type WorkerJobs } from './embedding';
 
-const SIDE = 28;
-const EMBEDDING = `raw pixels (${SIDE}×${SIDE} grey, L2-normalised)`;
-
-/** Raw pixels, normalised: the baseline every trained model must beat, and a model-free explorer. */
-export async function rawPixelEmbedding(t: DatasetTable, i: number): Promise<Float32Array> {
-  let img = sharp(imagePath(t, i));
-  const box = rowBox(t, i);
-  if (box) img = img.extract({ left: box[0], top: box[2], width: box[1] - box[0], height: box[3] - box[2] });
-  const data = await img.greyscale().resize(SIDE, SIDE, { fit: 'fill' }).raw().toBuffer();
-  const v = new Float32Array(SIDE * SIDE);
-  let norm = 0;
-  for (let j = 0; j < v.length; j++) {
-    v[j] = data[j]! / 255;
-    norm += v[j]! * v[j]!;
-  }
-  norm = Math.sqrt(norm) || 1;
-  for (let j = 0; j < v.length; j++) v[j]! /= norm;
-  return v;
+/** The validation rows of a dataset embedded by one model: row i of `embeddings` is dataset row `rows[i]`. */
+export interface ValidationEmbeddings {
+  name: string;
+  rows: readonly number[];
+  embeddings: Embeddings;
 }
 
-const embeddingCache = new WeakMap<DatasetTable, Map<string, Promise<{ name: string; vectors: Map<number, Float32Array> }>>>();
+export const embedModelOf = (checkpoint?: string): EmbedModel => (checkpoint ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'raw-pixels' });
 
 /**
- * Embeddings of every validation row: raw pixels, or a trained checkpoint's. Computed once per (dataset, model)
- * and kept while the dataset is cached.
+ * The one way to embed "the validation rows of a dataset with a model" — the explorer, `evaluate --checkpoint` and
+ * `evaluate --baseline raw-pixels` all come here — in a worker process, with progress on the event hub.
  */
-export function validationEmbeddings(t: DatasetTable, checkpoint?: string): Promise<{ name: string; vectors: Map<number, Float32Array> }> {
-  const key = checkpoint ?? 'raw';
-  let perTable = embeddingCache.get(t);
-  if (!perTable) embeddingCache.set(t, (perTable = new Map()));
-  let hit = perTable.get(key);
-  if (!hit) {
-    hit = (async () => {
-      const ids = validationRows(t);
-      const vectors = new Map<number, Float32Array>();
-      if (!checkpoint) {
-        await forEachBounded(ids.length, 8, async (j) => {
-          vectors.set(ids[j]!, await rawPixelEmbedding(t, ids[j]!));
-        });
-        return { name: EMBEDDING, vectors };
-      }
-      const ex = await loadExtractor(checkpoint).catch((e) => {
-        throw new ApiError('not_found', e instanceof Error ? e.message : String(e));
-      });
-      const data = await embedRows(ex.model, new ImageStore(t, ex.spec, false), ids, 256);
-      const dim = data.length / Math.max(1, ids.length);
-      ids.forEach((id, j) => vectors.set(id, data.subarray(j * dim, (j + 1) * dim)));
-      return { name: `checkpoint ${checkpoint} (epoch ${ex.meta.epoch}, ${dim}-d)`, vectors };
-    })();
-    hit.catch(() => perTable!.delete(key));
-    perTable.set(key, hit);
+export async function embedValidation(jobs: WorkerJobs, t: DatasetTable, model: EmbedModel, onProgress?: (done: number, total: number) => void): Promise<ValidationEmbeddings> {
+  const rows = validationRows(t);
+  const what = model.kind === 'checkpoint' ? `checkpoint ${model.dir}` : 'raw pixels';
+  const label = `Embedding ${rows.length.toLocaleString('en')} validation images of ${path.basename(t.file)} with ${what}`;
+  const set = await jobs.embed(model, { kind: 'dataset', csv: t.file, root: t.root }, label, onProgress);
+  const keys = set.header.keys;
+  if (keys.length !== rows.length || keys.some((k, i) => k !== rows[i])) {
+    throw new EmbeddingJobError(`${t.file} changed while it was being embedded: open it again`);
   }
-  return hit;
+  return { name: set.header.model, rows, embeddings: set.embeddings };
 }
 
-/** Top-k gallery items of one validation query, each marked relevant (same label) or not. */
-export async function search(t: DatasetTable, queryRow: number, k: number, checkpoint?: string) {
-  const q = indexOfRow(t, queryRow);
-  if (q < 0) throw new ApiError('not_found', `No data row ${queryRow} in ${t.file}`);
-  if (t.split[q] !== SPLIT_VALIDATION || t.isQuery[q] !== FLAG_TRUE) {
-    throw new ApiError('invalid_input', `Row ${queryRow} is not a validation query`);
+/** Gathers rows `js` of a count × dim matrix. */
+function pick(e: Embeddings, js: ArrayLike<number>): Embeddings {
+  const data = new Float32Array(js.length * e.dim);
+  for (let i = 0; i < js.length; i++) data.set(e.data.subarray(js[i]! * e.dim, (js[i]! + 1) * e.dim), i * e.dim);
+  return { data, count: js.length, dim: e.dim };
+}
+
+interface Searchable extends ValidationEmbeddings {
+  /** Dataset rows of the gallery items and their vectors, gathered once. */
+  galleryRows: Int32Array;
+  gallery: Embeddings;
+}
+
+function searchable(t: DatasetTable, v: ValidationEmbeddings): Searchable {
+  const js = v.rows.flatMap((row, j) => (t.isGallery[row] === FLAG_TRUE ? [j] : []));
+  return { ...v, galleryRows: Int32Array.from(js, (j) => v.rows[j]!), gallery: pick(v.embeddings, js) };
+}
+
+/** Embeddings per (dataset table, model), kept while the table is cached; a failed job is forgotten. */
+export class Explorer {
+  private readonly cache = new WeakMap<DatasetTable, Map<string, Promise<Searchable>>>();
+
+  constructor(private readonly jobs: WorkerJobs) {}
+
+  embeddings(t: DatasetTable, checkpoint?: string): Promise<Searchable> {
+    const key = checkpoint ?? 'raw';
+    let perTable = this.cache.get(t);
+    if (!perTable) this.cache.set(t, (perTable = new Map()));
+    let hit = perTable.get(key);
+    if (!hit) {
+      hit = embedValidation(this.jobs, t, embedModelOf(checkpoint)).then((v) => searchable(t, v), (e: unknown) => {
+        perTable.delete(key);
+        throw e instanceof EmbeddingJobError ? new ApiError('not_found', e.message) : e;
+      });
+      perTable.set(key, hit);
+    }
+    return hit;
   }
-  const { name, vectors: emb } = await validationEmbeddings(t, checkpoint);
-  const qv = emb.get(q)!;
-  const candidates: { i: number; d: number }[] = [];
-  let relevantTotal = 0;
-  for (const [i, v] of emb) {
-    if (i === q || t.isGallery[i] !== FLAG_TRUE) continue;
-    if (t.sequence && t.sequence[q] !== '' && t.sequence[i] === t.sequence[q]) continue;
-    let d = 0;
-    for (let j = 0; j < v.length; j++) d += (v[j]! - qv[j]!) ** 2;
-    candidates.push({ i, d: Math.sqrt(d) });
-    if (t.label[i] === t.label[q]) relevantTotal++;
+
+  /** Top-k gallery items of one validation query, each marked relevant (same label) or not — ranked by retrieval/knn. */
+  async search(t: DatasetTable, queryRow: number, k: number, checkpoint?: string) {
+    const q = indexOfRow(t, queryRow);
+    if (q < 0) throw new ApiError('not_found', `No data row ${queryRow} in ${t.file}`);
+    if (t.split[q] !== SPLIT_VALIDATION || t.isQuery[q] !== FLAG_TRUE) {
+      throw new ApiError('invalid_input', `Row ${queryRow} is not a validation query`);
+    }
+    const s = await this.embeddings(t, checkpoint);
+    const seq = t.sequence ? factorize([q, ...s.galleryRows].map((i) => t.sequence![i]!)) : null;
+    const rr = batchedKnn({
+      queries: pick(s.embeddings, [s.rows.indexOf(q)]),
+      gallery: s.gallery,
+      nItems: k,
+      queryIds: Int32Array.of(q),
+      galleryIds: s.galleryRows,
+      querySequence: seq?.subarray(0, 1),
+      gallerySequence: seq?.subarray(1),
+      queryLabels: Float64Array.of(t.label[q]!),
+      galleryLabels: Float64Array.from(s.galleryRows, (i) => t.label[i]!),
+    });
+    const results = Array.from(rr.retrieved, (g, r) => {
+      const i = s.galleryRows[g]!;
+      return { ...rowAt(t, i), distance: rr.distances[r]!, relevant: t.label[i] === t.label[q] };
+    });
+    return { embedding: s.name, root: t.root, query: rowAt(t, q) as DatasetRow, results, relevantTotal: rr.gtIds!.length };
   }
-  candidates.sort((a, b) => a.d - b.d || a.i - b.i);
-  const results = candidates.slice(0, k).map(({ i, d }) => ({ ...rowAt(t, i), distance: d, relevant: t.label[i] === t.label[q] }));
-  return { embedding: name, root: t.root, query: rowAt(t, q) as DatasetRow, results, relevantTotal };
 }

@@ -9,8 +9,8 @@ import { DatasetFileError } from '../dataset/table';
 import { inspectDataset } from '../dataset/inspect';
 import { datasetRows, loadDataset } from './datasets';
 import { thumbnail } from './images';
-import { probeBackends } from '../engine/backends';
-import { search } from './explorer';
+import type { Explorer } from './explorer';
+import type { WorkerJobs } from './embedding';
 import type { RunStore } from '../store/runs';
 import { appRoot, appVersion, PRODUCT_NAME } from '../paths';
 import { sampleDatasets } from './samples';
@@ -27,6 +27,8 @@ export interface ServiceContext {
   transport: 'ipc' | 'web';
   training: TrainingSupervisor;
   wizard: WizardService;
+  jobs: WorkerJobs;
+  explorer: Explorer;
 }
 
 function notFoundOnMissingFile<T>(promise: Promise<T>): Promise<T> {
@@ -87,9 +89,10 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'wizard.analyze': async ({ jobId, source, root, mapping, split }) => ctx.wizard.analyze(jobId, path.resolve(source), root, mapping as Partial<ColumnMapping> | undefined, split),
     'wizard.cancel': async ({ jobId }) => ({ cancelled: ctx.wizard.cancel(jobId) }),
     'wizard.write': async ({ jobId, out }) => ctx.wizard.write(jobId, path.resolve(out)),
-    'engine.backends': async () => probeBackends(),
+    'engine.backends': async () => ctx.jobs.backends(),
     'zoo.list': async () => zooCatalog(ctx.dataDir),
-    'explorer.search': async ({ csvPath, root, queryRow, k, checkpoint }) => search(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k, checkpoint),
+    'explorer.search': async ({ csvPath, root, queryRow, k, checkpoint }) =>
+      ctx.explorer.search(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k, checkpoint),
     'explorer.models': async ({ csvPath }) => ctx.store.bestCheckpointsFor(path.resolve(csvPath)),
   };
 }

@@ -1,27 +1,11 @@
-import { fork } from 'node:child_process';
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TrainConfig } from '../../shared/schemas/config';
 import type { TrainEvent } from '../../shared/schemas/events';
 import type { EventHub } from '../api/dispatch';
 import type { RunStore } from '../store/runs';
-import type { WorkerHandle, WorkerMessage, WorkerRequest } from '../engine/worker-protocol';
-
-/** Starts the training worker as a Node child process, loading the TypeScript sources through tsx. */
-export function forkNodeWorker(): WorkerHandle {
-  const entry = fileURLToPath(new URL('../engine/worker.ts', import.meta.url));
-  const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = fork(entry, [], { execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return {
-    pid: child.pid,
-    send: (m: WorkerRequest) => void child.send(m),
-    onMessage: (l) => child.on('message', (m) => l(m as WorkerMessage)),
-    onExit: (l) => child.on('exit', (code) => l(code)),
-    kill: () => void child.kill('SIGKILL'),
-  };
-}
+import { isJobMessage, type WorkerHandle } from '../engine/worker-protocol';
+import { forkNodeWorker } from './workers';
 
 export interface StartRun {
   config: TrainConfig;
@@ -93,6 +77,7 @@ export class TrainingSupervisor {
 
     track(() => this.store.setStatus(runId, 'queued', { pid: worker.pid }));
     worker.onMessage((e) => {
+      if (isJobMessage(e)) return;
       onEvent?.(e);
       this.hub?.emit('train.events', e);
       track(() => this.persist(runId, live, e));

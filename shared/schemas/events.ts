@@ -43,3 +43,15 @@ export const TrainEvent = z.discriminatedUnion('type', [
 export type TrainEvent = z.infer<typeof TrainEvent>;
 
 export const RunsChanged = z.object({ runId: z.number().int().nullable() });
+
+/** A background job of the app's services (embedding a dataset for the explorer, …), for progress bars. */
+export const JobProgress = z.object({
+  jobId: z.string(),
+  /** What is being done, for people: "Embedding 10,000 validation images with checkpoint …". */
+  label: z.string(),
+  done: z.number().int(),
+  total: z.number().int(),
+  state: z.enum(['running', 'done', 'failed']),
+  message: z.string().optional(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;

@@ -5,6 +5,8 @@ import { createHandlers } from '../../main/services/handlers';
 import type { RunStore } from '../../main/store/runs';
 import type { TrainingSupervisor } from '../../main/services/training';
 import type { WizardService } from '../../main/services/wizard';
+import type { WorkerJobs } from '../../main/services/embedding';
+import type { Explorer } from '../../main/services/explorer';
 
 function handlersWith(overrides: Partial<Handlers>): Handlers {
   const fail = async () => {
@@ -61,7 +63,7 @@ describe('dispatcher', () => {
   });
 
   it('has a service for every contract method and nothing else', () => {
-    const handlers = createHandlers({ dataDir: '/tmp', store: {} as RunStore, transport: 'web', training: {} as TrainingSupervisor, wizard: {} as WizardService });
+    const handlers = createHandlers({ dataDir: '/tmp', store: {} as RunStore, transport: 'web', training: {} as TrainingSupervisor, wizard: {} as WizardService, jobs: {} as WorkerJobs, explorer: {} as Explorer });
     expect(Object.keys(handlers).sort()).toEqual(Object.keys(methods).sort());
   });
 });

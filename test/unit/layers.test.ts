@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ImportEdge, importsOf, sourceFiles } from '../helpers/import-graph';
+import { type ImportEdge, importsOf, runtimeClosure, sourceFiles } from '../helpers/import-graph';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -59,9 +59,16 @@ describe('layer rules (docs/ARCHITECTURE.md)', () => {
     expect(violations(files.flatMap(importsOf))).toEqual([]);
   });
 
-  it('only the Electron layers import electron', () => {
+  it('only the Electron layers import electron, and nothing in the app main process loads TensorFlow.js', () => {
     const electronUsers = files.filter((f) => importsOf(f).some((e) => e.specifier === 'electron')).map(rel);
     expect(electronUsers.every((f) => f.startsWith('main/electron/') || f.startsWith('main/preload/')), electronUsers.join(', ')).toBe(true);
+    // What Electron main and web mode load at run time (type-only imports are erased): training, embedding and
+    // backend probes must happen in worker processes.
+    for (const entry of ['main/electron/main.ts', 'main/cli/commands/serve.ts']) {
+      const { packages } = runtimeClosure(path.join(ROOT, entry));
+      const tf = [...packages].filter(([p]) => p.startsWith('@tensorflow/')).map(([p, by]) => `${p} (via ${rel(by)})`);
+      expect(tf, `${entry} loads TensorFlow.js`).toEqual([]);
+    }
   });
 
   it('reports planted upward imports: engine → services, shared → main, renderer → main', () => {

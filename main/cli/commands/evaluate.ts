@@ -6,28 +6,23 @@ import { EmbeddingsError, readPredictions, validationSet } from '../../metrics/e
 import { type Command, UsageError, err, out, parse } from '../args';
 import path from 'node:path';
 import type { DatasetTable } from '../../dataset/table';
-import { validationRows } from '../../dataset/table';
-import { loadExtractor } from '../../engine/inference';
-import { ImageStore } from '../../engine/data/images';
-import { embedRows } from '../../engine/train/embed';
-import { validationEmbeddings } from '../../services/explorer';
+import { tableValidationSet } from '../../metrics/evaluate-dataset';
+import type { ValidationSet } from '../../metrics/embedding-metrics';
+import { EmbeddingJobError } from '../../services/embedding';
+import { embedModelOf, embedValidation } from '../../services/explorer';
+import { progressLine, withWorkerJobs } from '../progress';
 
-/** The raw-pixel baseline (28×28 grey, L2-normalised) for every validation row: path → vector. */
-async function rawPixels(t: DatasetTable): Promise<Map<string, unknown>> {
-  const { vectors } = await validationEmbeddings(t);
-  return new Map([...vectors].map(([i, v]) => [t.path[i]!, Array.from(v)]));
-}
-
-/** Embeds the validation rows of a dataset with a checkpoint: path (as in the CSV) → vector. */
-async function embedValidation(t: DatasetTable, checkpoint: string): Promise<Map<string, unknown>> {
-  const ex = await loadExtractor(checkpoint).catch((e) => {
-    throw new UsageError(e instanceof Error ? e.message : String(e), 1);
-  });
-  const rows = validationRows(t);
-  // Through the dataset's own rows, so bounding boxes are cropped as in training.
-  const data = await embedRows(ex.model, new ImageStore(t, ex.spec, false), rows, 256);
-  const dim = data.length / Math.max(1, rows.length);
-  return new Map(rows.map((i, k) => [t.path[i]!, Array.from(data.subarray(k * dim, (k + 1) * dim))]));
+/** The validation rows embedded in a worker process (the explorer's own path), boxes cropped as in training. */
+async function embeddedValidationSet(t: DatasetTable, checkpoint?: string): Promise<ValidationSet> {
+  const progress = progressLine(checkpoint ? 'embedding' : 'raw pixels');
+  try {
+    const v = await withWorkerJobs((jobs) => embedValidation(jobs, t, embedModelOf(checkpoint), progress.update));
+    return tableValidationSet(t, [...v.rows], v.embeddings);
+  } catch (e) {
+    throw e instanceof EmbeddingJobError ? new UsageError(e.message, 1) : e;
+  } finally {
+    progress.end();
+  }
 }
 
 const usage =
@@ -87,12 +82,11 @@ export const evaluate: Command = {
         for (const p of report.problems.filter((x) => x.severity === 'error')) err(formatProblem(report.file, p));
         throw new UsageError(`${report.file} has ${report.errors} error(s); fix them first (metric-studio check)`, 1);
       }
-      const predictions = values.embeddings
-        ? await readPredictions(values.embeddings)
-        : values.checkpoint
-          ? await embedValidation(table, path.resolve(values.checkpoint))
-          : await rawPixels(table);
-      const set = validationSet(table, (p) => predictions.get(p), values.embeddings ?? values.checkpoint ?? 'raw pixels');
+      let set: ValidationSet;
+      if (values.embeddings) {
+        const predictions = await readPredictions(values.embeddings);
+        set = validationSet(table, (p) => predictions.get(p), values.embeddings);
+      } else set = await embeddedValidationSet(table, values.checkpoint ? path.resolve(values.checkpoint) : undefined);
       const { tree } = computeMetrics(set, args);
       if (values.json) out(JSON.stringify(tree, (_k, v) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2));
       else for (const line of formatMetrics(tree)) out(line);

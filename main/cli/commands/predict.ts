@@ -1,7 +1,9 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { embedFiles, listImages, loadExtractor } from '../../engine/inference';
+import { IMAGE_EXTENSIONS, listImages } from '../../dataset/image-files';
+import { EmbeddingJobError } from '../../services/embedding';
 import { type Command, UsageError, err, out, parse } from '../args';
+import { progressLine, withWorkerJobs } from '../progress';
 
 const usage = 'metric-studio predict --checkpoint DIR --data-dir IMAGES --out predictions.json [--bs N]';
 
@@ -13,21 +15,28 @@ export const predict: Command = {
     const { values } = parse(argv, { checkpoint: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, bs: { type: 'string' } }, usage);
     if (values.help) return out(usage), 0;
     if (!values.checkpoint || !values['data-dir'] || !values.out) throw new UsageError(`--checkpoint, --data-dir and --out are required\nusage: ${usage}`);
+    const bs = Number(values.bs ?? 256);
+    if (!Number.isInteger(bs) || bs < 1 || bs > 4096) throw new UsageError(`--bs must be an integer from 1 to 4096, got "${values.bs}"`);
     const dir = path.resolve(values['data-dir']);
     const files = await listImages(dir).catch(() => {
       throw new UsageError(`Cannot read folder ${dir}`, 1);
     });
-    if (files.length === 0) throw new UsageError(`No images (jpg, jpeg, png, webp, bmp, tif, tiff, gif) under ${dir}`, 1);
-    const ex = await loadExtractor(path.resolve(values.checkpoint)).catch((e) => {
-      throw new UsageError(e instanceof Error ? e.message : String(e), 1);
-    });
-    err(`embedding ${files.length} images on ${ex.backend.name}`);
-    const data = await embedFiles(ex, files.map((f) => path.join(dir, f)), Number(values.bs ?? 256));
-    const dim = data.length / files.length;
+    const kinds = [...IMAGE_EXTENSIONS].map((e) => e.slice(1)).join(', ');
+    if (files.length === 0) throw new UsageError(`No images (${kinds}) under ${dir}`, 1);
+    err(`embedding ${files.length} images in a worker process`);
+    const progress = progressLine('embedding');
+    const set = await withWorkerJobs((jobs) =>
+      jobs.embed({ kind: 'checkpoint', dir: path.resolve(values.checkpoint!) }, { kind: 'files', files: files.map((f) => path.join(dir, f)) }, 'predict', progress.update, bs),
+    )
+      .catch((e: unknown) => {
+        throw e instanceof EmbeddingJobError ? new UsageError(e.message, 1) : e;
+      })
+      .finally(() => progress.end());
+    const { data, dim } = set.embeddings;
     const result: Record<string, number[]> = {};
     files.forEach((f, i) => (result[f] = Array.from(data.subarray(i * dim, (i + 1) * dim))));
     await writeFile(values.out, JSON.stringify(result));
-    out(`wrote ${files.length} ${dim}-d embeddings to ${values.out}`);
+    out(`wrote ${files.length} ${dim}-d embeddings to ${values.out} (backend ${set.backend ?? '—'})`);
     return 0;
   },
 };

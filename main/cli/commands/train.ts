@@ -5,14 +5,10 @@ import { defaultDataDir } from '../../paths';
 import { TrainingSupervisor } from '../../services/training';
 import { RunStore } from '../../store/runs';
 import { type Command, UsageError, err, out, parse } from '../args';
+import { bar } from '../progress';
 import { isOverallKey, shortMetricKey } from '../../../shared/metric-key';
 
 const usage = 'metric-studio train CONFIG.yaml [--set key=value ...] [--name NAME] [--data-dir DIR]\n       metric-studio train --resume RUN_ID [--data-dir DIR]';
-
-function bar(done: number, total: number, width = 24): string {
-  const n = total ? Math.round((done / total) * width) : 0;
-  return `[${'#'.repeat(n)}${'.'.repeat(width - n)}]`;
-}
 
 /** Progress for people: a redrawn line on a terminal, plain lines (one per epoch and event) otherwise. */
 function reporter(tty: boolean) {

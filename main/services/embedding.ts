@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import path from 'node:path';
+import type { BackendReport } from '../../shared/schemas/engine';
+import type { JobProgress } from '../../shared/schemas/events';
+import type { EventHub } from '../api/dispatch';
+import { readEmbeddingFile, type EmbeddingFileHeader } from '../retrieval/embedding-file';
+import type { Embeddings } from '../retrieval/knn';
+import { type EmbedModel, type EmbedTarget, isJobMessage, type JobMessage, type WorkerHandle, type WorkerRequest } from '../engine/worker-protocol';
+import { forkNodeWorker, type SpawnWorker } from './workers';
+
+export interface EmbeddingSet {
+  header: EmbeddingFileHeader;
+  embeddings: Embeddings;
+  backend: string | null;
+}
+
+/** A job's failure as the worker reported it (a missing checkpoint, an unreadable image, …). */
+export class EmbeddingJobError extends Error {}
+
+/** Progress events are sent at most this often per job (the last one always goes). */
+const PROGRESS_EVERY_MS = 150;
+
+/**
+ * Runs embedding jobs and backend probes in worker processes — never TensorFlow.js in this process, which may be
+ * Electron's main process with a window to keep responsive — and reports their progress on the event hub.
+ */
+export class WorkerJobs {
+  private readonly live = new Set<WorkerHandle>();
+  private probe: Promise<BackendReport> | null = null;
+
+  constructor(
+    private readonly cacheDir: string,
+    private readonly hub: EventHub | null = null,
+    private readonly spawnWorker: SpawnWorker = forkNodeWorker,
+  ) {}
+
+  /** Embeds a target with a model in a worker; resolves to the vectors (read from the file the worker wrote). */
+  async embed(model: EmbedModel, target: EmbedTarget, label: string, onProgress?: (done: number, total: number) => void, bs = 256): Promise<EmbeddingSet> {
+    mkdirSync(this.cacheDir, { recursive: true });
+    const jobId = randomUUID();
+    const out = path.join(this.cacheDir, `${jobId}.emb`);
+    let last = 0;
+    const report = (p: Omit<JobProgress, 'jobId' | 'label'>) => {
+      const now = Date.now();
+      if (p.state === 'running' && p.done < p.total && now - last < PROGRESS_EVERY_MS) return;
+      last = now;
+      this.hub?.emit('jobs.progress', { jobId, label, ...p });
+    };
+    report({ done: 0, total: 0, state: 'running' });
+    try {
+      const result = await this.run({ type: 'embed', jobId, request: { model, target, out, bs, backend: 'auto' } }, (m) => {
+        if (m.type === 'job-progress') {
+          onProgress?.(m.done, m.total);
+          report({ done: m.done, total: m.total, state: 'running' });
+        }
+      });
+      if (result.type !== 'job-done') throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The embedding worker gave no result');
+      const { header, embeddings } = await readEmbeddingFile(out);
+      report({ done: header.count, total: header.count, state: 'done' });
+      return { header, embeddings, backend: result.result.backend };
+    } catch (err) {
+      report({ done: 0, total: 0, state: 'failed', message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      await rm(out, { force: true });
+    }
+  }
+
+  /** Which TensorFlow.js backends load, probed once in a worker. */
+  backends(): Promise<BackendReport> {
+    this.probe ??= this.run({ type: 'probe' }, () => {}).then((m) => {
+      if (m.type !== 'probe-result') throw new Error('The backend probe gave no result');
+      return m.report;
+    });
+    this.probe.catch(() => (this.probe = null));
+    return this.probe;
+  }
+
+  /** Starts a worker for one request; resolves with its final message (done, failed or probe result). */
+  private run(request: WorkerRequest, onMessage: (m: JobMessage) => void): Promise<JobMessage> {
+    const worker = this.spawnWorker();
+    this.live.add(worker);
+    return new Promise((resolve, reject) => {
+      let final: JobMessage | null = null;
+      worker.onMessage((m) => {
+        if (!isJobMessage(m)) return;
+        if (m.type === 'job-progress') onMessage(m);
+        else final ??= m;
+      });
+      worker.onExit((code) => {
+        this.live.delete(worker);
+        if (final) resolve(final);
+        else reject(new EmbeddingJobError(`The worker process exited with code ${code ?? 'signal'} before finishing`));
+      });
+      worker.send(request);
+    });
+  }
+
+  /** Ends every running job (app shutdown). */
+  shutdown(): void {
+    for (const w of this.live) w.kill();
+  }
+}
