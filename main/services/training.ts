@@ -103,7 +103,7 @@ export class TrainingSupervisor {
     switch (e.type) {
       case 'metrics': {
         const time = Date.now() / 1000;
-        for (const [key, value] of Object.entries(e.values)) live.pending.push({ step: e.step, epoch: e.epoch, key, value, time });
+        for (const p of e.points) for (const [key, value] of Object.entries(p.values)) live.pending.push({ step: p.step, epoch: p.epoch, key, value, time });
         if (live.pending.length >= 500) await this.flush(runId, live);
         else live.timer ??= setTimeout(() => void this.flush(runId, live), 1000);
         return;

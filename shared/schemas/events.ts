@@ -32,12 +32,11 @@ export const TrainEvent = z.discriminatedUnion('type', [
     threads: z.number().int(),
     detail: z.string(),
   }),
+  /** Logged scalars: per-step series coalesced into windows by the worker, or one validation's metrics. */
   z.object({
     type: z.literal('metrics'),
     runId: z.number().int(),
-    step: z.number().int(),
-    epoch: z.number().int(),
-    values: z.record(z.string(), z.number()),
+    points: z.array(z.object({ step: z.number().int(), epoch: z.number().int(), values: z.record(z.string(), z.number()) })),
   }),
 ]);
 export type TrainEvent = z.infer<typeof TrainEvent>;

@@ -1,6 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { TrainConfigInput } from '../../shared/schemas/config';
+import type { TrainEvent } from '../../shared/schemas/events';
 import { SAMPLE_CSV } from './tmp';
 
 export const SAMPLE_ROOT = path.dirname(SAMPLE_CSV);
@@ -44,4 +45,9 @@ export function smallConfig(csv: string, overrides: Partial<TrainConfigInput> = 
     optimizer: { name: 'adam', args: { lr: 0.001 } },
     ...overrides,
   };
+}
+
+/** Every logged point of a run's events, in order (the worker coalesces step points into windows). */
+export function metricPoints(events: TrainEvent[]) {
+  return events.flatMap((e) => (e.type === 'metrics' ? e.points : []));
 }

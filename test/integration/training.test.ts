@@ -8,7 +8,7 @@ import { train } from '../../main/engine/train/trainer';
 import { loadExtractor } from '../../main/engine/inference';
 import { TrainingSupervisor } from '../../main/services/training';
 import { RunStore } from '../../main/store/runs';
-import { seenLabelsCsv, smallConfig } from '../helpers/training';
+import { metricPoints, seenLabelsCsv, smallConfig } from '../helpers/training';
 import { tempDir } from '../helpers/tmp';
 
 let dir: string;
@@ -27,12 +27,13 @@ describe('training on the shipped sample', () => {
     const result = await train({ config: TrainConfig.parse(smallConfig(csv)), baseDir: dir, outDir, runId: 1, emit: (e) => events.push(e), shouldStop: () => false });
     expect(result.status).toBe('finished');
 
-    const losses = events.filter((e): e is Extract<TrainEvent, { type: 'metrics' }> => e.type === 'metrics' && 'loss' in e.values);
+    const points = metricPoints(events);
+    const losses = points.filter((p) => 'loss' in p.values);
     const first = losses.slice(0, 6).reduce((s, e) => s + e.values.loss!, 0) / 6;
     const last = losses.slice(-6).reduce((s, e) => s + e.values.loss!, 0) / 6;
     expect(last).toBeLessThan(first * 0.7);
 
-    const evals = events.filter((e): e is Extract<TrainEvent, { type: 'metrics' }> => e.type === 'metrics' && 'OVERALL/cmc/1' in e.values);
+    const evals = points.filter((p) => 'OVERALL/cmc/1' in p.values);
     const untrained = evals[0]!.values['OVERALL/cmc/1']!;
     const trained = evals.at(-1)!.values['OVERALL/cmc/1']!;
     expect(evals[0]!.epoch).toBe(-1);
@@ -93,7 +94,7 @@ describe('training on the shipped sample', () => {
     const cfg = TrainConfig.parse(smallConfig(csv, { max_epochs: 50 }));
     let asked = false;
     const run = await supervisor.start({ config: cfg, configYaml: YAML.stringify(cfg), baseDir: dir }, (e) => {
-      if (!asked && e.type === 'metrics' && 'loss' in e.values) {
+      if (!asked && e.type === 'metrics' && e.points.some((p) => 'loss' in p.values)) {
         asked = true;
         expect(supervisor.stop(e.runId)).toBe(true);
       }

@@ -15,9 +15,11 @@ function reporter(tty: boolean) {
   let lastLoss = NaN;
   let ips = NaN;
   return (e: TrainEvent) => {
-    if (e.type === 'metrics' && 'loss' in e.values) {
-      lastLoss = e.values.loss!;
-      ips = e.values.img_per_s ?? ips;
+    if (e.type === 'metrics') {
+      for (const p of e.points) {
+        lastLoss = p.values.loss ?? lastLoss;
+        ips = p.values.img_per_s ?? ips;
+      }
     } else if (e.type === 'progress' && e.phase === 'training' && tty) {
       process.stdout.write(`\r  epoch ${e.epoch} ${bar(e.epochStep, e.epochSteps)} ${e.epochStep}/${e.epochSteps}  loss ${lastLoss.toFixed(4)}  ${ips.toFixed(0)} img/s   `);
     } else if (e.type === 'log') {

@@ -18,6 +18,8 @@ export interface CheckpointMeta {
   metrics: Record<string, number>;
   backend: string;
   savedAt: string;
+  /** Stateful training callbacks' states (scheduler, early stopping, …), in `last` checkpoints. */
+  callbacks?: Record<string, unknown>;
 }
 
 function concat(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {

@@ -22,8 +22,10 @@ export class Optimizer {
   }
   set learningRate(lr: number) {
     this.lr = lr;
-    (this.inner as unknown as { learningRate: number }).learningRate = lr;
-    if (this.inner instanceof tf.SGDOptimizer) this.inner.setLearningRate(lr);
+    // tfjs optimisers override Symbol.hasInstance (every optimiser is `instanceof SGDOptimizer`): go by our own
+    // config. SGD/momentum cache -lr in a tensor; Adam reads its learningRate field at every step.
+    if (this.config.name === 'sgd') (this.inner as tf.SGDOptimizer).setLearningRate(lr);
+    else (this.inner as unknown as { learningRate: number }).learningRate = lr;
   }
 
   /** One step: minimise `loss` over `vars`; returns the loss value. */
@@ -67,18 +69,29 @@ export class Scheduler {
       case 'multi_step':
         return this.baseLr * c.args.gamma ** c.args.milestones.filter((m) => m <= t).length;
       case 'cosine_annealing':
-        return c.args.eta_min + ((this.baseLr - c.args.eta_min) * (1 + Math.cos((Math.PI * Math.min(t, c.args.T_max)) / c.args.T_max))) / 2;
+        // PyTorch's closed form: past T_max the rate climbs back (a cosine period of 2·T_max), as CosineAnnealingLR does.
+        return c.args.eta_min + ((this.baseLr - c.args.eta_min) * (1 + Math.cos((Math.PI * t) / c.args.T_max))) / 2;
       case 'one_cycle': {
         const { max_lr, total_steps, pct_start, div_factor, final_div_factor } = c.args;
         const initial = max_lr / div_factor;
         const final = initial / final_div_factor;
         const up = pct_start * total_steps - 1;
         const cos = (from: number, to: number, p: number) => to + ((from - to) * (1 + Math.cos(Math.PI * Math.min(1, Math.max(0, p))))) / 2;
-        return t <= up ? cos(initial, max_lr, t / up) : cos(max_lr, final, (t - up) / (total_steps - 1 - up));
+        // With one warm-up step or less (pct_start · total_steps ≤ 1) the peak is at t = 0: no 0/0.
+        if (t <= up) return up > 0 ? cos(initial, max_lr, t / up) : max_lr;
+        return cos(max_lr, final, (t - up) / Math.max(1, total_steps - 1 - up));
       }
       case 'reduce_on_plateau':
         return this.plateauLr;
     }
+  }
+
+  /** reduce_on_plateau's memory, saved in the `last` checkpoint so a resumed run continues the same schedule. */
+  state(): { bestMetric: number | null; badEpochs: number; plateauLr: number } {
+    return { bestMetric: this.bestMetric, badEpochs: this.badEpochs, plateauLr: this.plateauLr };
+  }
+  loadState(state: unknown): void {
+    ({ bestMetric: this.bestMetric, badEpochs: this.badEpochs, plateauLr: this.plateauLr } = state as ReturnType<Scheduler['state']>);
   }
 
   /** reduce_on_plateau: called after each validation with the monitored metric. */

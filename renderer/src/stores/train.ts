@@ -51,7 +51,7 @@ export const useTrainStore = defineStore('train', () => {
     } else if (e.type === 'backend') run.backend = `${e.name} ${e.version ?? ''}`.trim();
     else if (e.type === 'progress') run.progress = { epoch: e.epoch, epochStep: e.epochStep, epochSteps: e.epochSteps, phase: e.phase };
     else if (e.type === 'log') run.logs.push({ level: e.level, message: e.message });
-    else if (e.type === 'metrics') for (const [k, v] of Object.entries(e.values)) (run.series[k] ??= []).push([e.step, v]);
+    else if (e.type === 'metrics') for (const p of e.points) for (const [k, v] of Object.entries(p.values)) (run.series[k] ??= []).push([p.step, v]);
   }
 
   async function start(name?: string) {

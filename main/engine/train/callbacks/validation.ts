@@ -1,0 +1,39 @@
+import { computeMetrics, flattenMetrics } from '../../../metrics/embedding-metrics';
+import { tableValidationSet } from '../../../metrics/evaluate-dataset';
+import type { TrainCallback } from '../../interfaces/callbacks';
+import { embedRows } from '../embed';
+import type { TrainSession } from '../session';
+
+/** Retrieval metrics on the validation rows (OML's MetricValCallback). */
+export async function validate(s: TrainSession, epoch: number): Promise<Record<string, number>> {
+  s.events.progress({ epoch, step: s.step, epochStep: 0, epochSteps: 0, phase: 'validating' });
+  const data = await embedRows(s.model, s.store, s.valRows, s.cfg.bs_val);
+  const { tree } = computeMetrics(tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim: s.embDim }), s.metricArgs);
+  const flat = Object.fromEntries(Object.entries(flattenMetrics(tree)).filter(([, v]) => Number.isFinite(v)));
+  s.events.send({ type: 'metrics', runId: s.runId, points: [{ step: s.step, epoch, values: flat }] });
+  return flat;
+}
+
+/**
+ * Validates the untrained network before the first step (the baseline training must beat; epoch −1), then every
+ * `valid_period` epochs and after the last one.
+ */
+export class Validation implements TrainCallback {
+  async onTrainBegin(s: TrainSession): Promise<void> {
+    if (s.resumed || s.valRows.length === 0) return;
+    s.metrics = await validate(s, -1);
+    const key = s.cfg.metric_for_checkpointing;
+    s.events.log(`untrained network: ${key} = ${s.metrics[key]?.toFixed(4) ?? 'n/a'}`);
+  }
+
+  onEpochBegin(s: TrainSession): void {
+    s.validated = false;
+  }
+
+  async onEpochEnd(s: TrainSession): Promise<void> {
+    const { valid_period: period, max_epochs: last } = s.cfg;
+    if ((s.epoch + 1) % period !== 0 && s.epoch !== last - 1) return;
+    s.metrics = s.valRows.length ? await validate(s, s.epoch) : {};
+    s.validated = true;
+  }
+}

@@ -1,0 +1,171 @@
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import type { TrainConfig } from '../../../shared/schemas/config';
+import type { TrainEvent } from '../../../shared/schemas/events';
+import { label2category, trainRows } from '../../dataset/labels';
+import { ProblemLog, formatProblem } from '../../dataset/problems';
+import { readDatasetCsv, validationRows, type DatasetTable } from '../../dataset/table';
+import { validateTable } from '../../dataset/validate';
+import type { MetricArgs } from '../../metrics/embedding-metrics';
+import { useBackend, type ActiveBackend } from '../backends';
+import { ImageStore, type ImageSpec } from '../data/images';
+import type { Criterion } from '../interfaces/criterions';
+import type { BatchSampler } from '../interfaces/samplers';
+import { buildExtractor, embeddingDim } from '../models/extractor';
+import { checkpointDir, loadCheckpoint, type CheckpointMeta } from './checkpoint';
+import type { EventSink } from './callbacks/event-sink';
+import { createCriterion, createSampler } from './factories';
+import { Optimizer } from './optim';
+
+export interface TrainOptions {
+  config: TrainConfig;
+  /** Folder that relative paths in the config are resolved against. */
+  baseDir: string;
+  outDir: string;
+  runId: number;
+  /** Continue from outDir/checkpoints/last (its epoch, weights, optimiser and callback state). */
+  resume?: boolean;
+  emit: (event: TrainEvent) => void;
+  shouldStop: () => boolean;
+  /** Step metrics and progress are sent at most this often (ms); 0 sends every step. */
+  eventIntervalMs?: number;
+}
+
+/** Everything a run is made of, built once from the config (OML's pipeline wiring), plus the loop's counters. */
+export interface TrainSession {
+  readonly cfg: TrainConfig;
+  readonly runId: number;
+  readonly events: EventSink;
+  readonly backend: ActiveBackend;
+  readonly table: DatasetTable;
+  readonly train: ReturnType<typeof trainRows>;
+  /** Dataset rows of the training split, indexed by the sampler's batch indices. */
+  readonly trainIndex: number[];
+  readonly valRows: number[];
+  readonly store: ImageStore;
+  readonly spec: ImageSpec;
+  readonly inputShape: [number, number, number];
+  readonly sampler: BatchSampler;
+  readonly model: tf.LayersModel;
+  readonly embDim: number;
+  readonly criterion: Criterion;
+  readonly optimizer: Optimizer;
+  readonly metricArgs: MetricArgs;
+  readonly ckptRoot: string;
+  /** The checkpoint this run resumes from, if any. */
+  readonly resumed: CheckpointMeta | null;
+  readonly startEpoch: number;
+  epoch: number;
+  step: number;
+  /** Metrics of the latest validation (empty before the first). */
+  metrics: Record<string, number>;
+  /** Set by the validation callback in an epoch that validated. */
+  validated: boolean;
+  /** Set by a callback to end training after this epoch (early stopping). */
+  stopTraining: boolean;
+  /** Every stateful callback's state, for the `last` checkpoint. */
+  callbackStates: () => Record<string, unknown>;
+}
+
+async function loadDataset(cfg: TrainConfig, baseDir: string) {
+  const csv = path.resolve(baseDir, cfg.dataset);
+  const root = cfg.dataset_root ? path.resolve(baseDir, cfg.dataset_root) : undefined;
+  const problems = new ProblemLog(20);
+  const { table } = await readDatasetCsv(csv, { root, problems });
+  validateTable(table, problems);
+  if (problems.errors > 0) {
+    const lines = problems.sorted().filter((p) => p.severity === 'error').map((p) => formatProblem(table.file, p));
+    throw new Error(`The dataset has ${problems.errors} error(s):\n${lines.join('\n')}`);
+  }
+  return table;
+}
+
+/** The model: fresh (seeded), from pretrained weights, or from the `last` checkpoint of this run. */
+async function loadModel(opts: TrainOptions, ckptRoot: string, inputShape: [number, number, number], log: (m: string) => void) {
+  const cfg = opts.config;
+  const resumeFrom = opts.resume ? checkpointDir(path.join(ckptRoot, 'last')) : null;
+  if (opts.resume && !resumeFrom) throw new Error(`Nothing to resume: no checkpoint in ${path.join(ckptRoot, 'last')}`);
+  if (resumeFrom) {
+    const loaded = await loadCheckpoint(resumeFrom);
+    log(`resuming after epoch ${loaded.meta.epoch} (step ${loaded.meta.step}) from ${resumeFrom}`);
+    return { model: loaded.model, loaded };
+  }
+  const model = buildExtractor(cfg.extractor, inputShape, cfg.seed);
+  if (cfg.extractor.args.weights) {
+    const pretrained = await loadCheckpoint(path.resolve(opts.baseDir, cfg.extractor.args.weights));
+    model.setWeights(pretrained.model.getWeights());
+    log(`initialised from ${pretrained.dir}`);
+  }
+  return { model, loaded: null };
+}
+
+/** Builds a run from its config: backend → dataset → sampler → model → criterion → optimiser (+ resumed state). */
+export async function setupTraining(opts: TrainOptions, events: EventSink): Promise<TrainSession> {
+  const { config: cfg, runId } = opts;
+  const backend = await useBackend(cfg.backend);
+  events.send({ type: 'backend', runId, name: backend.name, version: backend.version, threads: backend.threads, detail: backend.detail });
+  events.log(`backend: ${backend.name} ${backend.version ?? ''} (${backend.detail})`);
+
+  const table = await loadDataset(cfg, opts.baseDir);
+  const train = trainRows(table);
+  const l2c = label2category(table, train.rows, (l) => train.mapping.get(l)!);
+  const valRows = validationRows(table);
+  events.log(`dataset: ${train.rows.length} train rows (${train.mapping.size} labels), ${valRows.length} validation rows`);
+
+  const spec: ImageSpec = { size: cfg.image_size, channels: cfg.channels };
+  const inputShape: [number, number, number] = [spec.size, spec.size, spec.channels];
+  const sampler = createSampler(cfg.sampler, train.labels, l2c);
+  const ckptRoot = path.join(opts.outDir, 'checkpoints');
+  await mkdir(ckptRoot, { recursive: true });
+  const { model, loaded } = await loadModel(opts, ckptRoot, inputShape, (m) => events.log(m));
+  const embDim = embeddingDim(model);
+  const criterion = createCriterion(cfg.criterion, embDim, train.mapping.size, l2c, cfg.seed);
+  const optimizer = new Optimizer(cfg.optimizer);
+  if (loaded) {
+    for (const v of criterion.trainableVariables) {
+      const saved = loaded.criterion.find((c) => c.name === v.name) ?? loaded.criterion[criterion.trainableVariables.indexOf(v)];
+      if (saved) v.assign(saved.tensor);
+    }
+    // tfjs optimisers take saved slots before their first step and match them to variables by position.
+    if (loaded.optimizer.length) await optimizer.setWeights(loaded.optimizer);
+  }
+
+  const store = new ImageStore(table, spec, cfg.cache_images);
+  const trainIndex = Array.from(train.rows);
+  const startEpoch = loaded ? loaded.meta.epoch + 1 : 0;
+  const step = loaded?.meta.step ?? 0;
+  if (cfg.cache_images) {
+    events.progress({ epoch: startEpoch, step, epochStep: 0, epochSteps: 0, phase: 'loading' });
+    await store.preload([...trainIndex, ...valRows], (done, total) => done === total && events.log(`decoded ${total} images`));
+  }
+  const m = cfg.metric_args;
+  return {
+    cfg,
+    runId,
+    events,
+    backend,
+    table,
+    train,
+    trainIndex,
+    valRows,
+    store,
+    spec,
+    inputShape,
+    sampler,
+    model,
+    embDim,
+    criterion,
+    optimizer,
+    metricArgs: { cmc: m.cmc_top_k, precision: m.precision_top_k, map: m.map_top_k, ndcg: m.ndcg_top_k, fmr: m.fmr_vals, pcf: m.pcf_variance },
+    ckptRoot,
+    resumed: loaded?.meta ?? null,
+    startEpoch,
+    epoch: startEpoch,
+    step,
+    metrics: loaded?.meta.metrics ?? {},
+    validated: false,
+    stopTraining: false,
+    callbackStates: () => ({}),
+  };
+}
