@@ -71,6 +71,14 @@ describe('layer rules (docs/ARCHITECTURE.md)', () => {
     }
   });
 
+  it('renderer pages, components and composables reach the API only through stores', () => {
+    const direct = files
+      .filter((f) => /^renderer\/src\/(pages|components|composables)\//.test(rel(f)))
+      .filter((f) => importsOf(f).some((e) => e.target !== null && rel(e.target).startsWith('renderer/src/api/')))
+      .map(rel);
+    expect(direct).toEqual([]);
+  });
+
   it('reports planted upward imports: engine → services, shared → main, renderer → main', () => {
     const planted = (from: string, to: string): ImportEdge => ({ from: path.join(ROOT, from), specifier: to, target: path.join(ROOT, to), typeOnly: false, line: 1 });
     const edges = [

@@ -17,7 +17,14 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const offset = ref(0);
   const loading = ref(false);
   const error = ref<string | null>(null);
-  const thumbs = ref<Record<string, string>>({});
+
+  // Thumbnails are asked for once per (root, path, size) in this window; a failure shows as "no image".
+  const thumbnails = new Map<string, Promise<string | null>>();
+  function thumbnail(root: string, path: string, size: number): Promise<string | null> {
+    const key = `${root}|${path}|${size}`;
+    if (!thumbnails.has(key)) thumbnails.set(key, api().call('datasets.thumbnail', { root, path, size }).then((r) => r.dataUrl, () => null));
+    return thumbnails.get(key)!;
+  }
 
   async function loadSamples() {
     samples.value = await api().call('datasets.samples', {});
@@ -45,21 +52,6 @@ export const useDatasetsStore = defineStore('datasets', () => {
     rows.value = res.rows;
     total.value = res.total;
     offset.value = newOffset;
-  }
-
-  /** Thumbnails are fetched once per path and kept for the session. */
-  async function thumbnail(path: string, size = 64): Promise<string | null> {
-    const root = report.value?.root;
-    if (!root) return null;
-    const key = `${root}|${path}|${size}`;
-    if (!thumbs.value[key]) {
-      try {
-        thumbs.value[key] = (await api().call('datasets.thumbnail', { root, path, size })).dataUrl;
-      } catch {
-        return null;
-      }
-    }
-    return thumbs.value[key]!;
   }
 
   return { samples, current, report, rows, total, offset, loading, error, loadSamples, open, page, thumbnail };
