@@ -25,12 +25,23 @@ export async function benchConvert(rows: number): Promise<string[]> {
     await once(w, 'finish');
 
     const t0 = performance.now();
-    await pipeline(createReadStream(src), parse({ columns: true }), stringify({ header: true }), createWriteStream(path.join(dir, 'copy.csv')));
+    await pipeline(
+      createReadStream(src),
+      parse({ columns: true }),
+      stringify({ header: true }),
+      createWriteStream(path.join(dir, 'copy.csv')),
+    );
     const floor = (performance.now() - t0) / 1000;
 
     const rss0 = process.memoryUsage().rss;
     const t1 = performance.now();
-    const r = await convert({ source: src, out: path.join(dir, 'df.csv'), mapping: { path: 'file', label: 'class', category: 'category' }, split: { ...DEFAULT_SPLIT, valFraction: 0.2 }, checkImages: false });
+    const r = await convert({
+      source: src,
+      out: path.join(dir, 'df.csv'),
+      mapping: { path: 'file', label: 'class', category: 'category' },
+      split: { ...DEFAULT_SPLIT, valFraction: 0.2 },
+      checkImages: false,
+    });
     const ours = (performance.now() - t1) / 1000;
     const rss = (process.memoryUsage().rss - rss0) / 2 ** 20;
     return [

@@ -18,11 +18,21 @@ const t0 = performance.now();
 const k = Math.max(Number(kc), Number(kp), Number(km));
 const rr = batchedKnn({ queries: q, gallery: g, nItems: k, queryLabels: lq, galleryLabels: lg, blockSize: Number(block) });
 const { correct, nGt } = perQuery(rr);
-let cmc = 0, prec = 0, map = 0;
+let cmc = 0,
+  prec = 0,
+  map = 0;
 for (let i = 0; i < rr.nQueries; i++) {
   cmc += cmcAtK(correct[i]!, nGt[i]!, Number(kc));
   prec += precisionAtK(correct[i]!, nGt[i]!, Number(kp));
   map += mapAtK(correct[i]!, nGt[i]!, Number(km));
 }
 const seconds = (performance.now() - t0) / 1000;
-console.log(JSON.stringify({ seconds, maxrss_mb: process.resourceUsage().maxRSS / 1024, cmc: cmc / rr.nQueries, precision: prec / rr.nQueries, map: map / rr.nQueries }));
+console.log(
+  JSON.stringify({
+    seconds,
+    maxrss_mb: process.resourceUsage().maxRSS / 1024,
+    cmc: cmc / rr.nQueries,
+    precision: prec / rr.nQueries,
+    map: map / rr.nQueries,
+  }),
+);

@@ -5,7 +5,14 @@ import path from 'node:path';
 import { mulberry32 } from '../main/random';
 import { pythonWith, referenceEnv } from './training';
 
-interface RunResult { seconds: number; maxrss_mb: number; cmc: number; precision: number; map: number; numpy?: string }
+interface RunResult {
+  seconds: number;
+  maxrss_mb: number;
+  cmc: number;
+  precision: number;
+  map: number;
+  numpy?: string;
+}
 
 /**
  * Retrieval metrics on N queries × N gallery × dim: Metric Studio (TypeScript, blocked kNN) against a numpy port of
@@ -42,16 +49,26 @@ export function benchMetrics(n: number, dim: number, labelsCount: number): strin
     lines.push(`  Metric Studio (TypeScript): ${mine.seconds.toFixed(2)} s, peak RSS ${mine.maxrss_mb.toFixed(0)} MB`);
 
     const python = pythonWith('numpy');
-    const py = python ? spawnSync(python, ['bench/reference/oml_metrics.py', ...args], { encoding: 'utf8', env: referenceEnv() }) : { status: 1, stderr: 'no python with numpy', error: undefined, stdout: '' };
+    const py = python
+      ? spawnSync(python, ['bench/reference/oml_metrics.py', ...args], { encoding: 'utf8', env: referenceEnv() })
+      : { status: 1, stderr: 'no python with numpy', error: undefined, stdout: '' };
     if (py.status !== 0) {
-      lines.push(`  numpy reference: not run (${(py.stderr || py.error?.message || 'python3 with numpy missing').split('\n').filter(Boolean).pop()})`);
+      lines.push(
+        `  numpy reference: not run (${(py.stderr || py.error?.message || 'python3 with numpy missing').split('\n').filter(Boolean).pop()})`,
+      );
       return lines;
     }
     const ref = JSON.parse(py.stdout.trim()) as RunResult;
-    lines.push(`  numpy port of OML:          ${ref.seconds.toFixed(2)} s, peak RSS ${ref.maxrss_mb.toFixed(0)} MB (${python}, numpy ${ref.numpy})`);
-    lines.push(`  ratio (reference time / ours): ${(ref.seconds / mine.seconds).toFixed(2)}×   memory ratio (ours / reference): ${(mine.maxrss_mb / ref.maxrss_mb).toFixed(2)}×`);
+    lines.push(
+      `  numpy port of OML:          ${ref.seconds.toFixed(2)} s, peak RSS ${ref.maxrss_mb.toFixed(0)} MB (${python}, numpy ${ref.numpy})`,
+    );
+    lines.push(
+      `  ratio (reference time / ours): ${(ref.seconds / mine.seconds).toFixed(2)}×   memory ratio (ours / reference): ${(mine.maxrss_mb / ref.maxrss_mb).toFixed(2)}×`,
+    );
     const diff = Math.max(Math.abs(mine.cmc - ref.cmc), Math.abs(mine.precision - ref.precision), Math.abs(mine.map - ref.map));
-    lines.push(`  values: cmc@1 ${mine.cmc.toFixed(6)} vs ${ref.cmc.toFixed(6)}, precision@5 ${mine.precision.toFixed(6)} vs ${ref.precision.toFixed(6)}, map@5 ${mine.map.toFixed(6)} vs ${ref.map.toFixed(6)} (max |Δ| ${diff.toExponential(2)})`);
+    lines.push(
+      `  values: cmc@1 ${mine.cmc.toFixed(6)} vs ${ref.cmc.toFixed(6)}, precision@5 ${mine.precision.toFixed(6)} vs ${ref.precision.toFixed(6)}, map@5 ${mine.map.toFixed(6)} vs ${ref.map.toFixed(6)} (max |Δ| ${diff.toExponential(2)})`,
+    );
     return lines;
   } finally {
     rmSync(dir, { recursive: true, force: true });

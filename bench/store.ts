@@ -21,9 +21,19 @@ export async function benchStore(runs: number, perRun: number): Promise<string[]
     const t0 = performance.now();
     await store.db.transaction(async () => {
       for (let r = 0; r < runs; r++) {
-        const { lastID } = await store.db.run(`INSERT INTO runs (name, status, created_at, config_yaml) VALUES (?, 'finished', ?, 'seed: 1')`, [`run-${r}`, new Date().toISOString()]);
+        const { lastID } = await store.db.run(
+          `INSERT INTO runs (name, status, created_at, config_yaml) VALUES (?, 'finished', ?, 'seed: 1')`,
+          [`run-${r}`, new Date().toISOString()],
+        );
         for (let s = 0; s < perRun; s++) {
-          await store.db.run('INSERT INTO metrics (run_id, step, epoch, key, value, time) VALUES (?, ?, ?, ?, ?, ?)', [lastID, s, Math.floor(s / 10), s % 2 ? 'loss' : 'OVERALL/cmc/1', Math.random(), s]);
+          await store.db.run('INSERT INTO metrics (run_id, step, epoch, key, value, time) VALUES (?, ?, ?, ?, ?, ?)', [
+            lastID,
+            s,
+            Math.floor(s / 10),
+            s % 2 ? 'loss' : 'OVERALL/cmc/1',
+            Math.random(),
+            s,
+          ]);
         }
       }
     });

@@ -12,7 +12,9 @@ import { trainableWeights } from '../main/engine/models/extractor';
 const [kind = 'tiny', stepsArg = '20'] = process.argv.slice(2);
 const backend = await useBackend('auto');
 const tinyNet = kind === 'tiny';
-const cfg = ExtractorConfig.parse(tinyNet ? { name: 'small_cnn', args: { emb_dim: 128 } } : { name: 'mobilenet_v2', args: { emb_dim: 128, alpha: 0.35 } });
+const cfg = ExtractorConfig.parse(
+  tinyNet ? { name: 'small_cnn', args: { emb_dim: 128 } } : { name: 'mobilenet_v2', args: { emb_dim: 128, alpha: 0.35 } },
+);
 const shape: [number, number, number] = tinyNet ? [28, 28, 1] : [64, 64, 3];
 const bs = tinyNet ? 64 : 32;
 const model = buildExtractor(cfg, shape, 0);
@@ -21,7 +23,8 @@ const optimizer = new Optimizer({ name: 'adam', args: { lr: 1e-3, weight_decay: 
 const vars = trainableWeights(model, false);
 const labels = Int32Array.from({ length: bs }, (_, i) => Math.floor(i / (bs / 8)));
 const x = tf.randomUniform([bs, ...shape], -1, 1, 'float32', 1);
-const step = () => optimizer.step(() => criterion.compute(model.apply(x, { training: true }) as tf.Tensor2D, labels).loss as tf.Scalar, vars);
+const step = () =>
+  optimizer.step(() => criterion.compute(model.apply(x, { training: true }) as tf.Tensor2D, labels).loss as tf.Scalar, vars);
 for (let i = 0; i < 3; i++) step();
 const steps = Number(stepsArg);
 const t0 = performance.now();

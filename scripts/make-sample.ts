@@ -52,7 +52,12 @@ async function exportPart(file: 'train' | 't10k', split: 'train' | 'validation',
     const abs = path.join(values.out!, rel);
     await mkdir(path.dirname(abs), { recursive: true });
     const pixels = Buffer.from(images.pixels.subarray(i * size, (i + 1) * size));
-    await writeFile(abs, await sharp(pixels, { raw: { width: images.cols, height: images.rows, channels: 1 } }).png({ compressionLevel: 9 }).toBuffer());
+    await writeFile(
+      abs,
+      await sharp(pixels, { raw: { width: images.cols, height: images.rows, channels: 1 } })
+        .png({ compressionLevel: 9 })
+        .toBuffer(),
+    );
     const flag = split === 'validation' ? 'True' : '';
     rows[j] = [y, rel.split(path.sep).join('/'), split, flag, flag, FASHION_MNIST_CATEGORY[y]!];
   });

@@ -13,7 +13,10 @@ if (run(npm, ['install', '--no-audit', '--no-fund'], { ELECTRON_SKIP_BINARY_DOWN
 if (existsSync('node_modules/electron/install.js')) {
   const ok = spawnSync(process.execPath, ['node_modules/electron/install.js'], { stdio: 'pipe', encoding: 'utf8' });
   if (ok.status === 0) console.log('Electron binary installed: `npm start` opens the desktop app.');
-  else console.log(`Electron's binary could not be downloaded (${(ok.stderr || '').split('\n').find((l) => l.trim()) ?? 'no network'}).\n\`npm start\` will run web mode in your browser instead.`);
+  else
+    console.log(
+      `Electron's binary could not be downloaded (${(ok.stderr || '').split('\n').find((l) => l.trim()) ?? 'no network'}).\n\`npm start\` will run web mode in your browser instead.`,
+    );
 }
 if (run(npm, ['run', 'build']) !== 0) process.exit(1);
 console.log('\nReady. `npm start` runs Metric Studio; `npm test` runs the tests.');

@@ -51,7 +51,12 @@ export const methods = {
   ),
   'runs.get': method(z.object({ id: z.number().int().positive() }), RunDetail, 'One run with its config.'),
   'runs.update': method(
-    z.object({ id: z.number().int().positive(), name: z.string().min(1).max(200).optional(), notes: z.string().max(20_000).optional(), tags: z.array(z.string().min(1).max(50)).max(50).optional() }),
+    z.object({
+      id: z.number().int().positive(),
+      name: z.string().min(1).max(200).optional(),
+      notes: z.string().max(20_000).optional(),
+      tags: z.array(z.string().min(1).max(50)).max(50).optional(),
+    }),
     RunDetail,
     'Rename a run, edit its notes, replace its tags.',
   ),
@@ -60,7 +65,11 @@ export const methods = {
     z.object({ deleted: z.boolean(), removedFolder: z.string().nullable() }),
     'Delete a run (refused while it trains) and, by default, its checkpoints and log.',
   ),
-  'runs.log': method(z.object({ id: z.number().int().positive() }), z.object({ text: z.string() }), 'The last 200 KB of a run\'s training log.'),
+  'runs.log': method(
+    z.object({ id: z.number().int().positive() }),
+    z.object({ text: z.string() }),
+    "The last 200 KB of a run's training log.",
+  ),
   'runs.compare': method(
     z.object({ ids: z.array(z.number().int().positive()).min(2).max(10) }),
     z.object({
@@ -77,7 +86,15 @@ export const methods = {
   ),
   'runs.checkpoints': method(
     z.object({ id: z.number().int().positive() }),
-    z.array(z.object({ kind: z.string(), path: z.string(), epoch: z.number().int(), metricKey: z.string().nullable(), metricValue: z.number().nullable() })),
+    z.array(
+      z.object({
+        kind: z.string(),
+        path: z.string(),
+        epoch: z.number().int(),
+        metricKey: z.string().nullable(),
+        metricValue: z.number().nullable(),
+      }),
+    ),
     'Best and last checkpoints of a run.',
   ),
   'train.recipes': method(
@@ -95,15 +112,29 @@ export const methods = {
     z.object({ runId: z.number().int() }),
     'Start training in a worker process; progress arrives as train.events.',
   ),
-  'train.stop': method(z.object({ runId: z.number().int().positive() }), z.object({ stopping: z.boolean() }), 'Stop a run at its next step.'),
-  'train.resume': method(z.object({ runId: z.number().int().positive() }), z.object({ runId: z.number().int() }), 'Continue a stopped or interrupted run from its last checkpoint.'),
+  'train.stop': method(
+    z.object({ runId: z.number().int().positive() }),
+    z.object({ stopping: z.boolean() }),
+    'Stop a run at its next step.',
+  ),
+  'train.resume': method(
+    z.object({ runId: z.number().int().positive() }),
+    z.object({ runId: z.number().int() }),
+    'Continue a stopped or interrupted run from its last checkpoint.',
+  ),
   'wizard.columns': method(
     z.object({ source: FilePath }),
     z.object({ kind: z.enum(['folder', 'table', 'oml']), columns: z.array(z.string()), guessed: ColumnMappingSchema.partial() }),
     'What the source is; for a table, its columns and a guessed mapping.',
   ),
   'wizard.analyze': method(
-    z.object({ jobId: z.string().min(1).max(64), source: FilePath, root: FilePath.optional(), mapping: ColumnMappingSchema.partial().optional(), split: SplitOptionsSchema }),
+    z.object({
+      jobId: z.string().min(1).max(64),
+      source: FilePath,
+      root: FilePath.optional(),
+      mapping: ColumnMappingSchema.partial().optional(),
+      split: SplitOptionsSchema,
+    }),
     WizardPreview,
     'Scan the source and plan the dataset (progress arrives as wizard.progress; cancellable).',
   ),
@@ -120,7 +151,15 @@ export const methods = {
   ),
   'explorer.models': method(
     z.object({ csvPath: FilePath }),
-    z.array(z.object({ runId: z.number().int(), name: z.string(), checkpoint: z.string(), metricKey: z.string().nullable(), metricValue: z.number().nullable() })),
+    z.array(
+      z.object({
+        runId: z.number().int(),
+        name: z.string(),
+        checkpoint: z.string(),
+        metricKey: z.string().nullable(),
+        metricValue: z.number().nullable(),
+      }),
+    ),
     'Best checkpoints of the runs trained on this dataset, to search with.',
   ),
   'zoo.list': method(z.object({}), z.array(ZooEntry), 'Pretrained models in the zoo catalogue.'),

@@ -10,17 +10,7 @@ import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { zoo } from './commands/zoo';
 
-export const COMMANDS: Command[] = [
-  appCommand,
-  serve,
-  check,
-  convertCommand,
-  trainCommand,
-  evaluate,
-  predict,
-  runs,
-  zoo,
-];
+export const COMMANDS: Command[] = [appCommand, serve, check, convertCommand, trainCommand, evaluate, predict, runs, zoo];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -9,7 +9,10 @@ export function bar(done: number, total: number, width = 24): string {
 }
 
 /** A redrawn progress line on stderr when it is a terminal; silent otherwise (pipes and logs stay clean). */
-export function progressLine(label: string, stream: NodeJS.WriteStream = process.stderr): { update(done: number, total: number): void; end(): void } {
+export function progressLine(
+  label: string,
+  stream: NodeJS.WriteStream = process.stderr,
+): { update(done: number, total: number): void; end(): void } {
   const tty = Boolean(stream.isTTY);
   return {
     update: (done, total) => tty && stream.write(`\r  ${label} ${bar(done, total)} ${done}/${total}   `),

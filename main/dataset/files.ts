@@ -41,7 +41,13 @@ export async function checkFiles(t: DatasetTable, problems: ProblemLog, options:
       if (box && meta.width && meta.height) {
         const [x1, x2, y1, y2] = box;
         if (x2 > meta.width || y2 > meta.height) {
-          problems.add('error', 'bbox_outside_image', row, x2 > meta.width ? 'x_2' : 'y_2', `box (${x1},${y1})–(${x2},${y2}) reaches outside the ${meta.width}×${meta.height} image`);
+          problems.add(
+            'error',
+            'bbox_outside_image',
+            row,
+            x2 > meta.width ? 'x_2' : 'y_2',
+            `box (${x1},${y1})–(${x2},${y2}) reaches outside the ${meta.width}×${meta.height} image`,
+          );
         }
       }
     } catch (err) {

@@ -5,7 +5,10 @@ type NumericArray = Float64Array | Float32Array | Int32Array | Uint8Array;
 export class Growable<T extends NumericArray> {
   private buf: T;
   length = 0;
-  constructor(private readonly ctor: TypedArrayCtor<T>, initial = 1024) {
+  constructor(
+    private readonly ctor: TypedArrayCtor<T>,
+    initial = 1024,
+  ) {
     this.buf = new ctor(Math.max(1, initial));
   }
   push(value: number): void {

@@ -38,6 +38,28 @@ export async function readIdxLabels(file: string): Promise<Uint8Array> {
 }
 
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
-export const FASHION_MNIST_CLASSES = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'] as const;
+export const FASHION_MNIST_CLASSES = [
+  'T-shirt/top',
+  'Trouser',
+  'Pullover',
+  'Dress',
+  'Coat',
+  'Sandal',
+  'Shirt',
+  'Sneaker',
+  'Bag',
+  'Ankle boot',
+] as const;
 /** Coarse groups, so the sample exercises OML's per-category metrics and category samplers. */
-export const FASHION_MNIST_CATEGORY = ['clothing', 'clothing', 'clothing', 'clothing', 'clothing', 'footwear', 'clothing', 'footwear', 'bags', 'footwear'] as const;
+export const FASHION_MNIST_CATEGORY = [
+  'clothing',
+  'clothing',
+  'clothing',
+  'clothing',
+  'clothing',
+  'footwear',
+  'clothing',
+  'footwear',
+  'bags',
+  'footwear',
+] as const;

@@ -14,7 +14,10 @@ export interface InspectOptions {
 }
 
 /** Read + validate + summarise: what `check`, the Datasets page and the trainer all start from. */
-export async function inspectDataset(csvPath: string, options: InspectOptions = {}): Promise<{ report: DatasetReport; table: DatasetTable }> {
+export async function inspectDataset(
+  csvPath: string,
+  options: InspectOptions = {},
+): Promise<{ report: DatasetReport; table: DatasetTable }> {
   const problems = new ProblemLog(options.maxProblems ?? 1000);
   const { table } = await readDatasetCsv(csvPath, { root: options.root, problems });
   validateTable(table, problems);

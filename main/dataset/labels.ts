@@ -23,7 +23,11 @@ export function trainRows(t: DatasetTable): { rows: Int32Array; labels: Int32Arr
 }
 
 /** label → category as OML builds it (dict(zip(label, category)): the last row of a label wins). */
-export function label2category(t: DatasetTable, rows: ArrayLike<number>, mapLabel: (raw: number) => number = (l) => l): Map<number, string> {
+export function label2category(
+  t: DatasetTable,
+  rows: ArrayLike<number>,
+  mapLabel: (raw: number) => number = (l) => l,
+): Map<number, string> {
   const out = new Map<number, string>();
   if (!t.category) return out;
   for (let k = 0; k < rows.length; k++) {

@@ -15,9 +15,7 @@ export class ProblemLog {
 
   /** Errors first, then by row, so the most useful lines lead when the list is cut. */
   sorted(): DatasetProblem[] {
-    return [...this.items].sort(
-      (a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) || (a.row ?? 0) - (b.row ?? 0),
-    );
+    return [...this.items].sort((a, b) => (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) || (a.row ?? 0) - (b.row ?? 0));
   }
 }
 

@@ -148,7 +148,13 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
 
       if ('category' in idx) categories.push(cell(record, 'category').trim());
       if ('sequence' in idx) sequences.push(cell(record, 'sequence').trim());
-      if (hasBbox) pushBbox(row, BBOX_COLUMNS.map((c) => cell(record, c)), bbox, problems);
+      if (hasBbox)
+        pushBbox(
+          row,
+          BBOX_COLUMNS.map((c) => cell(record, c)),
+          bbox,
+          problems,
+        );
     }
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
@@ -187,7 +193,13 @@ function checkHeader(header: string[], problems: ProblemLog): void {
   const present = BBOX_COLUMNS.filter((c) => header.includes(c));
   if (present.length > 0 && present.length < BBOX_COLUMNS.length) {
     const missing = BBOX_COLUMNS.filter((c) => !header.includes(c));
-    problems.add('error', 'bbox_columns', 1, missing.join(','), `bounding boxes need all of x_1, x_2, y_1, y_2; missing ${missing.join(', ')}`);
+    problems.add(
+      'error',
+      'bbox_columns',
+      1,
+      missing.join(','),
+      `bounding boxes need all of x_1, x_2, y_1, y_2; missing ${missing.join(', ')}`,
+    );
   }
   const seen = new Set<string>();
   for (const h of header) {
@@ -224,7 +236,13 @@ function pushBbox(row: number, cells: string[], out: Growable<Int32Array>, probl
   const v = cells.map(parseInteger);
   const bad = BBOX_COLUMNS.filter((_, i) => empty[i] || Number.isNaN(v[i]!) || v[i]! < 0);
   if (bad.length > 0) {
-    problems.add('error', 'bbox_invalid', row, bad.join(','), `bounding box needs four non-negative integers or four empty cells, got ${cells.map((c) => `"${c}"`).join(', ')}`);
+    problems.add(
+      'error',
+      'bbox_invalid',
+      row,
+      bad.join(','),
+      `bounding box needs four non-negative integers or four empty cells, got ${cells.map((c) => `"${c}"`).join(', ')}`,
+    );
     for (let i = 0; i < 4; i++) out.push(NO_BBOX);
     return;
   }

@@ -43,7 +43,13 @@ export function validateTable(t: DatasetTable, problems: ProblemLog): void {
       if (prev === undefined) labelCategory.set(label, c);
       else if (prev !== c && !reportedCategory.has(label)) {
         reportedCategory.add(label);
-        problems.add('warning', 'label_in_several_categories', row, 'category', `label ${label} is in category "${prev}" elsewhere and "${c}" here; OML keeps one category per label`);
+        problems.add(
+          'warning',
+          'label_in_several_categories',
+          row,
+          'category',
+          `label ${label} is in category "${prev}" elsewhere and "${c}" here; OML keeps one category per label`,
+        );
       }
     }
 
@@ -56,13 +62,25 @@ export function validateTable(t: DatasetTable, problems: ProblemLog): void {
 
   for (const [label, n] of trainCount) {
     if (n < 2) {
-      problems.add('warning', 'single_instance_label', firstTrainRow.get(label) ?? null, 'label', `train label ${label} has one instance; samplers need at least 2 per label (the row will be unusable for training)`);
+      problems.add(
+        'warning',
+        'single_instance_label',
+        firstTrainRow.get(label) ?? null,
+        'label',
+        `train label ${label} has one instance; samplers need at least 2 per label (the row will be unusable for training)`,
+      );
     }
   }
 
   const missing = [...queryLabels.keys()].filter((l) => !galleryLabels.has(l));
   if (missing.length > 0) {
-    problems.add('error', 'query_label_not_in_gallery', queryLabels.get(missing[0]!) ?? null, 'label', `query labels absent from the gallery: ${listLabels(missing)} (OML requires every query label among gallery labels)`);
+    problems.add(
+      'error',
+      'query_label_not_in_gallery',
+      queryLabels.get(missing[0]!) ?? null,
+      'label',
+      `query labels absent from the gallery: ${listLabels(missing)} (OML requires every query label among gallery labels)`,
+    );
   }
 
   // A query whose only gallery item of its label is itself (1-vs-rest) has nothing to find: metrics treat it as a miss.
@@ -71,7 +89,13 @@ export function validateTable(t: DatasetTable, problems: ProblemLog): void {
     const label = t.label[i]!;
     const galleries = galleryLabels.get(label) ?? 0;
     if (galleries === 1 && t.isGallery[i] === FLAG_TRUE) {
-      problems.add('warning', 'query_without_positives', t.rowNumber[i]!, 'label', `validation label ${label} has a single item, so as a query it has no other relevant gallery item`);
+      problems.add(
+        'warning',
+        'query_without_positives',
+        t.rowNumber[i]!,
+        'label',
+        `validation label ${label} has a single item, so as a query it has no other relevant gallery item`,
+      );
     }
   }
 }

@@ -5,9 +5,26 @@ export function buildMenuTemplate(platform: string, openUrl: (url: string) => vo
   const template: MenuItemConstructorOptions[] = [
     { role: 'fileMenu' },
     { role: 'editMenu' },
-    { label: 'View', submenu: [{ role: 'reload' }, { role: 'toggleDevTools' }, { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }] },
+    {
+      label: 'View',
+      submenu: [
+        { role: 'reload' },
+        { role: 'toggleDevTools' },
+        { type: 'separator' },
+        { role: 'resetZoom' },
+        { role: 'zoomIn' },
+        { role: 'zoomOut' },
+        { type: 'separator' },
+        { role: 'togglefullscreen' },
+      ],
+    },
     { role: 'windowMenu' },
-    { role: 'help', submenu: [{ label: 'Open-metric-learning (OML) documentation', click: () => openUrl('https://open-metric-learning.readthedocs.io/') }] },
+    {
+      role: 'help',
+      submenu: [
+        { label: 'Open-metric-learning (OML) documentation', click: () => openUrl('https://open-metric-learning.readthedocs.io/') },
+      ],
+    },
   ];
   if (platform === 'darwin') template.unshift({ role: 'appMenu' });
   return template;

@@ -23,7 +23,8 @@ function packageVersion(pkg: string): string | null {
 
 function reason(err: unknown): string {
   const msg = err instanceof Error ? err.message : String(err);
-  if (/Cannot find (package|module)/.test(msg)) return 'not installed (its native download needs internet at install time, or it was skipped)';
+  if (/Cannot find (package|module)/.test(msg))
+    return 'not installed (its native download needs internet at install time, or it was skipped)';
   return msg.split('\n')[0]!;
 }
 
@@ -34,7 +35,13 @@ async function probeNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<Backe
     const specifier = pkg; // a variable keeps bundlers and tsc from requiring the optional package
     await import(specifier);
     const ok = tf.findBackendFactory('tensorflow') !== null;
-    return { name, package: pkg, available: ok, version: packageVersion(pkg), detail: ok ? 'libtensorflow loaded' : 'package loaded but registered no backend' };
+    return {
+      name,
+      package: pkg,
+      available: ok,
+      version: packageVersion(pkg),
+      detail: ok ? 'libtensorflow loaded' : 'package loaded but registered no backend',
+    };
   } catch (err) {
     return { name, package: pkg, available: false, version: packageVersion(pkg), detail: reason(err) };
   }
@@ -58,7 +65,13 @@ async function probeWasm(): Promise<BackendProbe> {
     const ok = await tf.setBackend('wasm');
     const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
     if (previous && previous !== 'wasm') await tf.setBackend(previous);
-    return { name: 'wasm', package: pkg, available: ok, version: packageVersion(pkg), detail: ok ? `WebAssembly${simd ? ' + SIMD' : ''}` : 'failed to initialise' };
+    return {
+      name: 'wasm',
+      package: pkg,
+      available: ok,
+      version: packageVersion(pkg),
+      detail: ok ? `WebAssembly${simd ? ' + SIMD' : ''}` : 'failed to initialise',
+    };
   } catch (err) {
     return { name: 'wasm', package: pkg, available: false, version: packageVersion(pkg), detail: reason(err) };
   }
@@ -73,7 +86,13 @@ export function probeBackends(): Promise<BackendReport> {
       await probeNative('tensorflow-gpu'),
       await probeNative('tensorflow'),
       await probeWasm(),
-      { name: 'cpu', package: PACKAGES.cpu, available: true, version: packageVersion(PACKAGES.cpu), detail: 'pure JavaScript: fine for inference, far too slow to train' },
+      {
+        name: 'cpu',
+        package: PACKAGES.cpu,
+        available: true,
+        version: packageVersion(PACKAGES.cpu),
+        detail: 'pure JavaScript: fine for inference, far too slow to train',
+      },
     ];
     const selected = BACKEND_PREFERENCE.find((n) => probes.find((p) => p.name === n)?.available) ?? 'cpu';
     return { selected, probes };

@@ -11,9 +11,15 @@ type Port = { send(message: WorkerMessage): void; onMessage(listener: (message: 
 
 function port(): Port {
   // Electron's utilityProcess exposes process.parentPort; child_process.fork gives process.send.
-  const parentPort = (process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }).parentPort;
+  const parentPort = (
+    process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }
+  ).parentPort;
   if (parentPort) {
-    return { send: (m) => parentPort.postMessage(m), onMessage: (l) => parentPort.on('message', (e) => l(e.data as WorkerRequest)), exit: (c) => process.exit(c) };
+    return {
+      send: (m) => parentPort.postMessage(m),
+      onMessage: (l) => parentPort.on('message', (e) => l(e.data as WorkerRequest)),
+      exit: (c) => process.exit(c),
+    };
   }
   if (!process.send) throw new Error('The worker must be started by a supervisor (no IPC channel)');
   return {
@@ -34,7 +40,15 @@ async function runTraining(msg: Extract<WorkerRequest, { type: 'start' }>): Prom
   try {
     const config = parseTrainConfig(YAML.parse(msg.configYaml), 'config');
     p.send({ type: 'status', runId, status: 'running' });
-    const result = await train({ config, baseDir: msg.baseDir, outDir: msg.outDir, runId, resume: msg.resume, emit: (e) => p.send(e), shouldStop: () => stopRequested });
+    const result = await train({
+      config,
+      baseDir: msg.baseDir,
+      outDir: msg.outDir,
+      runId,
+      resume: msg.resume,
+      emit: (e) => p.send(e),
+      shouldStop: () => stopRequested,
+    });
     p.send({ type: 'status', runId, status: result.status });
     p.exit(0);
   } catch (err) {

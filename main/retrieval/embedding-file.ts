@@ -45,7 +45,8 @@ export async function writeEmbeddingFile(file: string, embeddings: Embeddings, m
 
 export async function readEmbeddingFile(file: string): Promise<{ header: EmbeddingFileHeader; embeddings: Embeddings }> {
   const buf = await readFile(file);
-  if (buf.length < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC)) throw new EmbeddingFileError(`${file} is not an embeddings file`);
+  if (buf.length < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC))
+    throw new EmbeddingFileError(`${file} is not an embeddings file`);
   const headerLength = buf.readUInt32LE(MAGIC.length);
   const start = MAGIC.length + 4 + headerLength;
   let header: EmbeddingFileHeader;

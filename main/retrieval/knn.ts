@@ -58,7 +58,15 @@ export function squaredNorms(e: Embeddings): Float64Array {
  * Squared distances for a block of queries against the whole gallery, via ‖q‖² + ‖g‖² − 2 q·g, four gallery
  * rows per pass so each query value is loaded once per four products.
  */
-export function distanceBlock(q: Embeddings, qStart: number, qEnd: number, g: Embeddings, qNorm: Float64Array, gNorm: Float64Array, out: Float32Array): void {
+export function distanceBlock(
+  q: Embeddings,
+  qStart: number,
+  qEnd: number,
+  g: Embeddings,
+  qNorm: Float64Array,
+  gNorm: Float64Array,
+  out: Float32Array,
+): void {
   const dim = q.dim;
   const ng = g.count;
   const qd = q.data;
@@ -72,7 +80,10 @@ export function distanceBlock(q: Embeddings, qStart: number, qEnd: number, g: Em
       const g1 = g0 + dim;
       const g2 = g1 + dim;
       const g3 = g2 + dim;
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       for (let t = 0; t < dim; t++) {
         const v = qd[qb + t]!;
         s0 += v * gd[g0 + t]!;

@@ -29,9 +29,7 @@ export function compareRuns(runs: RunDetail[]): Comparison {
     }
   });
   const keys = [...new Set(configs.flatMap((c) => Object.keys(c)))].sort();
-  const configDiff = keys
-    .map((key) => ({ key, values: configs.map((c) => c[key] ?? null) }))
-    .filter((row) => new Set(row.values).size > 1);
+  const configDiff = keys.map((key) => ({ key, values: configs.map((c) => c[key] ?? null) })).filter((row) => new Set(row.values).size > 1);
   const metricKeys = [...new Set(runs.flatMap((r) => Object.keys(r.lastMetrics).filter(isOverallKey)))].sort();
   const metrics = metricKeys.map((key) => ({ key, values: runs.map((r) => r.lastMetrics[key] ?? null) }));
   return { ids: runs.map((r) => r.id), configDiff, metrics };

@@ -19,7 +19,12 @@ export interface Core {
 }
 
 /** Opens the run store and wires services to one dispatcher: what Electron main and `serve` both start. */
-export async function startCore(dataDir: string, transport: 'ipc' | 'web', log: (msg: string) => void = console.error, spawnWorker: () => WorkerHandle = forkNodeWorker): Promise<Core> {
+export async function startCore(
+  dataDir: string,
+  transport: 'ipc' | 'web',
+  log: (msg: string) => void = console.error,
+  spawnWorker: () => WorkerHandle = forkNodeWorker,
+): Promise<Core> {
   const store = await RunStore.open(dataDir);
   const hub = new EventHub();
   const training = new TrainingSupervisor(store, hub, dataDir, spawnWorker);

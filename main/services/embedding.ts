@@ -7,7 +7,14 @@ import type { JobProgress } from '../../shared/schemas/events';
 import type { EventHub } from '../api/dispatch';
 import { readEmbeddingFile, type EmbeddingFileHeader } from '../retrieval/embedding-file';
 import type { Embeddings } from '../retrieval/knn';
-import { type EmbedModel, type EmbedTarget, isJobMessage, type JobMessage, type WorkerHandle, type WorkerRequest } from '../engine/worker-protocol';
+import {
+  type EmbedModel,
+  type EmbedTarget,
+  isJobMessage,
+  type JobMessage,
+  type WorkerHandle,
+  type WorkerRequest,
+} from '../engine/worker-protocol';
 import { forkNodeWorker, type SpawnWorker } from './workers';
 
 export interface EmbeddingSet {
@@ -37,7 +44,13 @@ export class WorkerJobs {
   ) {}
 
   /** Embeds a target with a model in a worker; resolves to the vectors (read from the file the worker wrote). */
-  async embed(model: EmbedModel, target: EmbedTarget, label: string, onProgress?: (done: number, total: number) => void, bs = 256): Promise<EmbeddingSet> {
+  async embed(
+    model: EmbedModel,
+    target: EmbedTarget,
+    label: string,
+    onProgress?: (done: number, total: number) => void,
+    bs = 256,
+  ): Promise<EmbeddingSet> {
     mkdirSync(this.cacheDir, { recursive: true });
     const jobId = randomUUID();
     const out = path.join(this.cacheDir, `${jobId}.emb`);
@@ -56,7 +69,8 @@ export class WorkerJobs {
           report({ done: m.done, total: m.total, state: 'running' });
         }
       });
-      if (result.type !== 'job-done') throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The embedding worker gave no result');
+      if (result.type !== 'job-done')
+        throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The embedding worker gave no result');
       const { header, embeddings } = await readEmbeddingFile(out);
       report({ done: header.count, total: header.count, state: 'done' });
       return { header, embeddings, backend: result.result.backend };

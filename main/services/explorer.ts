@@ -15,13 +15,19 @@ export interface ValidationEmbeddings {
   embeddings: Embeddings;
 }
 
-export const embedModelOf = (checkpoint?: string): EmbedModel => (checkpoint ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'raw-pixels' });
+export const embedModelOf = (checkpoint?: string): EmbedModel =>
+  checkpoint ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'raw-pixels' };
 
 /**
  * The one way to embed "the validation rows of a dataset with a model" — the explorer, `evaluate --checkpoint` and
  * `evaluate --baseline raw-pixels` all come here — in a worker process, with progress on the event hub.
  */
-export async function embedValidation(jobs: WorkerJobs, t: DatasetTable, model: EmbedModel, onProgress?: (done: number, total: number) => void): Promise<ValidationEmbeddings> {
+export async function embedValidation(
+  jobs: WorkerJobs,
+  t: DatasetTable,
+  model: EmbedModel,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ValidationEmbeddings> {
   const rows = validationRows(t);
   const what = model.kind === 'checkpoint' ? `checkpoint ${model.dir}` : 'raw pixels';
   const label = `Embedding ${rows.length.toLocaleString('en')} validation images of ${path.basename(t.file)} with ${what}`;
@@ -63,10 +69,13 @@ export class Explorer {
     if (!perTable) this.cache.set(t, (perTable = new Map()));
     let hit = perTable.get(key);
     if (!hit) {
-      hit = embedValidation(this.jobs, t, embedModelOf(checkpoint)).then((v) => searchable(t, v), (e: unknown) => {
-        perTable.delete(key);
-        throw e instanceof EmbeddingJobError ? new ApiError('not_found', e.message) : e;
-      });
+      hit = embedValidation(this.jobs, t, embedModelOf(checkpoint)).then(
+        (v) => searchable(t, v),
+        (e: unknown) => {
+          perTable.delete(key);
+          throw e instanceof EmbeddingJobError ? new ApiError('not_found', e.message) : e;
+        },
+      );
       perTable.set(key, hit);
     }
     return hit;

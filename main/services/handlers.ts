@@ -54,7 +54,8 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       await ctx.store.registerDataset(path.basename(path.dirname(report.file)), report.file, report.root, report.summary);
       return report;
     },
-    'datasets.rows': async ({ csvPath, root, offset, limit }) => datasetRows(await notFoundOnMissingFile(loadDataset(csvPath, root)), offset, limit),
+    'datasets.rows': async ({ csvPath, root, offset, limit }) =>
+      datasetRows(await notFoundOnMissingFile(loadDataset(csvPath, root)), offset, limit),
     'datasets.thumbnail': async ({ root, path: p, size }) => thumbnail(root, p, size),
     'runs.list': async (filter) => ctx.store.listRuns(filter),
     'runs.get': async ({ id }) => {
@@ -70,13 +71,21 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'runs.delete': async ({ id, deleteFiles }) => deleteRun(ctx, id, deleteFiles),
     'runs.log': async ({ id }) => ({ text: await readRunLog(ctx.store, id) }),
     'runs.compare': async ({ ids }) => {
-      const runs = await Promise.all(ids.map(async (id) => (await ctx.store.getRun(id)) ?? Promise.reject(new ApiError('not_found', `No run with id ${id}`))));
+      const runs = await Promise.all(
+        ids.map(async (id) => (await ctx.store.getRun(id)) ?? Promise.reject(new ApiError('not_found', `No run with id ${id}`))),
+      );
       const { configDiff, metrics } = compareRuns(runs);
       return { runs, configDiff, metrics };
     },
     'runs.metrics': async ({ id, keys }) => ({ series: await ctx.store.metricSeries(id, keys) }),
     'runs.checkpoints': async ({ id }) =>
-      (await ctx.store.checkpoints(id)).map((c) => ({ kind: c.kind, path: c.path, epoch: c.epoch, metricKey: c.metric_key, metricValue: c.metric_value })),
+      (await ctx.store.checkpoints(id)).map((c) => ({
+        kind: c.kind,
+        path: c.path,
+        epoch: c.epoch,
+        metricKey: c.metric_key,
+        metricValue: c.metric_value,
+      })),
     'train.recipes': async () => listRecipes(),
     'train.validate': async ({ yaml }) => validateYaml(yaml),
     'train.start': async ({ yaml, baseDir, name }) => startFromYaml(ctx.training, yaml, baseDir, name),
@@ -86,7 +95,8 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       return { runId: id };
     },
     'wizard.columns': async ({ source }) => ctx.wizard.columns(path.resolve(source)),
-    'wizard.analyze': async ({ jobId, source, root, mapping, split }) => ctx.wizard.analyze(jobId, path.resolve(source), root, mapping as Partial<ColumnMapping> | undefined, split),
+    'wizard.analyze': async ({ jobId, source, root, mapping, split }) =>
+      ctx.wizard.analyze(jobId, path.resolve(source), root, mapping as Partial<ColumnMapping> | undefined, split),
     'wizard.cancel': async ({ jobId }) => ({ cancelled: ctx.wizard.cancel(jobId) }),
     'wizard.write': async ({ jobId, out }) => ctx.wizard.write(jobId, path.resolve(out)),
     'engine.backends': async () => ctx.jobs.backends(),

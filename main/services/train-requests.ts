@@ -46,11 +46,17 @@ export function validateYaml(yaml: string): { ok: boolean; issues: Issue[] } {
   return { ok: issues.length === 0, issues };
 }
 
-export async function startFromYaml(training: TrainingSupervisor, yaml: string, baseDir: string, name?: string): Promise<{ runId: number }> {
+export async function startFromYaml(
+  training: TrainingSupervisor,
+  yaml: string,
+  baseDir: string,
+  name?: string,
+): Promise<{ runId: number }> {
   const { config, issues } = parse(yaml);
   if (!config) throw new ApiError('invalid_input', `The config has ${issues.length} problem(s): ${formatIssues(issues)}`, issues);
   const csv = path.resolve(baseDir, config.dataset);
-  if (!existsSync(csv)) throw new ApiError('invalid_input', `dataset: file not found: ${csv}`, [{ path: 'dataset', message: `file not found: ${csv}` }]);
+  if (!existsSync(csv))
+    throw new ApiError('invalid_input', `dataset: file not found: ${csv}`, [{ path: 'dataset', message: `file not found: ${csv}` }]);
   const { runId } = await training.start({ config, configYaml: yaml, baseDir, name });
   return { runId };
 }

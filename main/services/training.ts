@@ -41,7 +41,11 @@ export class TrainingSupervisor {
   async start(req: StartRun, onEvent?: (e: TrainEvent) => void): Promise<{ runId: number; outDir: string; done: Promise<void> }> {
     const { config } = req;
     const csv = path.resolve(req.baseDir, config.dataset);
-    const datasetId = await this.store.registerDataset(path.basename(path.dirname(csv)), csv, config.dataset_root ? path.resolve(req.baseDir, config.dataset_root) : path.dirname(csv));
+    const datasetId = await this.store.registerDataset(
+      path.basename(path.dirname(csv)),
+      csv,
+      config.dataset_root ? path.resolve(req.baseDir, config.dataset_root) : path.dirname(csv),
+    );
     const runId = await this.store.createRun({ name: req.name ?? config.postfix, configYaml: req.configYaml, config, datasetId });
     const outDir = path.join(this.dataDir, 'runs', String(runId));
     await this.store.setOutDir(runId, outDir, req.baseDir);
@@ -60,11 +64,25 @@ export class TrainingSupervisor {
     return { runId, outDir, done };
   }
 
-  private launch(runId: number, configYaml: string, baseDir: string, outDir: string, resume: boolean, onEvent?: (e: TrainEvent) => void): Promise<void> {
+  private launch(
+    runId: number,
+    configYaml: string,
+    baseDir: string,
+    outDir: string,
+    resume: boolean,
+    onEvent?: (e: TrainEvent) => void,
+  ): Promise<void> {
     mkdirSync(outDir, { recursive: true });
     const worker = this.spawnWorker();
     let resolveDone!: () => void;
-    const live: Live = { worker, pending: [], timer: null, logFile: path.join(outDir, 'train.log'), finalStatus: false, done: new Promise((r) => (resolveDone = r)) };
+    const live: Live = {
+      worker,
+      pending: [],
+      timer: null,
+      logFile: path.join(outDir, 'train.log'),
+      finalStatus: false,
+      done: new Promise((r) => (resolveDone = r)),
+    };
     this.live.set(runId, live);
     // Events are persisted strictly in order (a status never overtakes the metrics before it).
     let chain: Promise<void> = Promise.resolve();
@@ -103,7 +121,8 @@ export class TrainingSupervisor {
     switch (e.type) {
       case 'metrics': {
         const time = Date.now() / 1000;
-        for (const p of e.points) for (const [key, value] of Object.entries(p.values)) live.pending.push({ step: p.step, epoch: p.epoch, key, value, time });
+        for (const p of e.points)
+          for (const [key, value] of Object.entries(p.values)) live.pending.push({ step: p.step, epoch: p.epoch, key, value, time });
         if (live.pending.length >= 500) await this.flush(runId, live);
         else live.timer ??= setTimeout(() => void this.flush(runId, live), 1000);
         return;

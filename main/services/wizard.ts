@@ -19,17 +19,30 @@ export class WizardService {
   private readonly running = new Map<string, AbortController>();
   private readonly done = new Map<string, Analysis>();
 
-  constructor(private readonly hub: EventHub, private readonly store: RunStore) {}
+  constructor(
+    private readonly hub: EventHub,
+    private readonly store: RunStore,
+  ) {}
 
   async columns(source: string) {
     const info = await stat(source).catch(() => null);
     if (!info) throw new ApiError('not_found', `Source not found: ${source}`);
     if (info.isDirectory()) return { kind: 'folder' as const, columns: [], guessed: {} };
     const { columns } = await readHeader(source);
-    return { kind: REQUIRED_COLUMNS.every((c) => columns.includes(c)) ? ('oml' as const) : ('table' as const), columns, guessed: guessMapping(columns) };
+    return {
+      kind: REQUIRED_COLUMNS.every((c) => columns.includes(c)) ? ('oml' as const) : ('table' as const),
+      columns,
+      guessed: guessMapping(columns),
+    };
   }
 
-  async analyze(jobId: string, source: string, root: string | undefined, mapping: Partial<ColumnMapping> | undefined, split: SplitOptions): Promise<WizardPreview> {
+  async analyze(
+    jobId: string,
+    source: string,
+    root: string | undefined,
+    mapping: Partial<ColumnMapping> | undefined,
+    split: SplitOptions,
+  ): Promise<WizardPreview> {
     this.running.get(jobId)?.abort();
     const ctl = new AbortController();
     this.running.set(jobId, ctl);

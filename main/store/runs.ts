@@ -33,7 +33,10 @@ const RUN_SELECT = `SELECT r.*, d.csv_path FROM runs r LEFT JOIN datasets d ON d
 
 /** The run store: one SQLite file in the data folder, shared by the app, the CLI and web mode. */
 export class RunStore {
-  private constructor(readonly db: Sqlite, readonly file: string) {}
+  private constructor(
+    readonly db: Sqlite,
+    readonly file: string,
+  ) {}
 
   static async open(dataDir: string): Promise<RunStore> {
     mkdirSync(dataDir, { recursive: true });
@@ -51,7 +54,10 @@ export class RunStore {
     const rows = await this.db.all<{ id: number; pid: number | null }>(`SELECT id, pid FROM runs WHERE status IN ('running','queued')`);
     const dead = rows.filter((r) => r.pid === null || !isAlive(r.pid));
     for (const r of dead) {
-      await this.db.run(`UPDATE runs SET status='interrupted', ended_at=COALESCE(ended_at, ?) WHERE id=?`, [new Date().toISOString(), r.id]);
+      await this.db.run(`UPDATE runs SET status='interrupted', ended_at=COALESCE(ended_at, ?) WHERE id=?`, [
+        new Date().toISOString(),
+        r.id,
+      ]);
     }
     return dead.length;
   }
@@ -69,7 +75,15 @@ export class RunStore {
   async createRun(run: NewRun): Promise<number> {
     const { lastID } = await this.db.run(
       `INSERT INTO runs (name, status, dataset_id, config_yaml, config_json, created_at, parent_run_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-      [run.name, run.status ?? 'queued', run.datasetId ?? null, run.configYaml ?? '', JSON.stringify(run.config ?? {}), new Date().toISOString(), run.parentRunId ?? null],
+      [
+        run.name,
+        run.status ?? 'queued',
+        run.datasetId ?? null,
+        run.configYaml ?? '',
+        JSON.stringify(run.config ?? {}),
+        new Date().toISOString(),
+        run.parentRunId ?? null,
+      ],
     );
     return lastID;
   }
@@ -90,7 +104,14 @@ export class RunStore {
     if (rows.length === 0) return;
     await this.db.transaction(async () => {
       for (const r of rows) {
-        await this.db.run('INSERT INTO metrics (run_id, step, epoch, key, value, time) VALUES (?, ?, ?, ?, ?, ?)', [runId, r.step, r.epoch, r.key, r.value, r.time ?? Date.now() / 1000]);
+        await this.db.run('INSERT INTO metrics (run_id, step, epoch, key, value, time) VALUES (?, ?, ?, ?, ?, ?)', [
+          runId,
+          r.step,
+          r.epoch,
+          r.key,
+          r.value,
+          r.time ?? Date.now() / 1000,
+        ]);
       }
     });
   }
@@ -106,14 +127,23 @@ export class RunStore {
       where.push('(r.name LIKE ? OR d.csv_path LIKE ? OR r.id IN (SELECT run_id FROM run_tags WHERE tag LIKE ?))');
       params.push(`%${filter.search}%`, `%${filter.search}%`, `%${filter.search}%`);
     }
-    const rows = await this.db.all<RunRow>(`${RUN_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC`, params);
+    const rows = await this.db.all<RunRow>(
+      `${RUN_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC`,
+      params,
+    );
     return Promise.all(rows.map((r) => this.toSummary(r)));
   }
 
   async getRun(id: number): Promise<RunDetail | null> {
     const row = await this.db.get<RunRow>(`${RUN_SELECT} WHERE r.id = ?`, [id]);
     if (!row) return null;
-    return { ...(await this.toSummary(row)), configYaml: row.config_yaml, error: row.error, notes: row.notes, parentRunId: row.parent_run_id };
+    return {
+      ...(await this.toSummary(row)),
+      configYaml: row.config_yaml,
+      error: row.error,
+      notes: row.notes,
+      parentRunId: row.parent_run_id,
+    };
   }
 
   private async toSummary(r: RunRow): Promise<RunSummary> {
@@ -152,14 +182,22 @@ export class RunStore {
   }
 
   /** One row per (run, kind): a newer best or last replaces the older one. */
-  async recordCheckpoint(runId: number, c: { kind: 'best' | 'last'; path: string; epoch: number; metricKey: string | null; metricValue: number | null }): Promise<void> {
+  async recordCheckpoint(
+    runId: number,
+    c: { kind: 'best' | 'last'; path: string; epoch: number; metricKey: string | null; metricValue: number | null },
+  ): Promise<void> {
     await this.db.transaction(async () => {
       await this.db.run('DELETE FROM checkpoints WHERE run_id=? AND kind=?', [runId, c.kind]);
-      await this.db.run('INSERT INTO checkpoints (run_id, path, epoch, metric_key, metric_value, kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)', [runId, c.path, c.epoch, c.metricKey, c.metricValue, c.kind, new Date().toISOString()]);
+      await this.db.run(
+        'INSERT INTO checkpoints (run_id, path, epoch, metric_key, metric_value, kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
+        [runId, c.path, c.epoch, c.metricKey, c.metricValue, c.kind, new Date().toISOString()],
+      );
     });
   }
 
-  async checkpoints(runId: number): Promise<{ kind: string; path: string; epoch: number; metric_key: string | null; metric_value: number | null }[]> {
+  async checkpoints(
+    runId: number,
+  ): Promise<{ kind: string; path: string; epoch: number; metric_key: string | null; metric_value: number | null }[]> {
     return this.db.all('SELECT kind, path, epoch, metric_key, metric_value FROM checkpoints WHERE run_id=? ORDER BY kind', [runId]);
   }
 
@@ -194,7 +232,9 @@ export class RunStore {
   }
 
   /** Runs trained on a dataset that have a best checkpoint, best metric first. */
-  async bestCheckpointsFor(csvPath: string): Promise<{ runId: number; name: string; checkpoint: string; metricKey: string | null; metricValue: number | null }[]> {
+  async bestCheckpointsFor(
+    csvPath: string,
+  ): Promise<{ runId: number; name: string; checkpoint: string; metricKey: string | null; metricValue: number | null }[]> {
     return this.db.all(
       `SELECT r.id AS runId, r.name AS name, c.path AS checkpoint, c.metric_key AS metricKey, c.metric_value AS metricValue
        FROM runs r JOIN datasets d ON d.id = r.dataset_id JOIN checkpoints c ON c.run_id = r.id AND c.kind = 'best'

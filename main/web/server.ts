@@ -67,7 +67,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       // Total: a body that is not an object, or a client that disconnects mid-body, gets an error, never a dead server.
       handleCall(req, res).catch((err: unknown) => {
         log(`api call failed: ${err instanceof Error ? err.message : String(err)}`);
-        if (!res.headersSent) res.writeHead(400, { 'content-type': 'application/json' }).end(JSON.stringify({ ok: false, error: { code: 'invalid_input', message: 'Malformed request' } }));
+        if (!res.headersSent)
+          res
+            .writeHead(400, { 'content-type': 'application/json' })
+            .end(JSON.stringify({ ok: false, error: { code: 'invalid_input', message: 'Malformed request' } }));
         else res.destroy();
       });
       return;
@@ -85,7 +88,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     };
     if (req.method !== 'POST') return reply(405, { ok: false, error: { code: 'failed', message: 'POST only' } });
     const auth = req.headers.authorization?.replace(/^Bearer /, '');
-    if (!sameToken(auth, token)) return reply(401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong session token' } });
+    if (!sameToken(auth, token))
+      return reply(401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong session token' } });
     let size = 0;
     const chunks: Buffer[] = [];
     for await (const chunk of req) {
@@ -110,7 +114,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   function serveStatic(pathname: string, res: http.ServerResponse): void {
     const file = resolveStaticFile(staticDir, pathname);
     if (!file) {
-      res.writeHead(404, { 'content-type': 'text/plain' }).end(existsSync(staticDir) ? 'Not found' : `The UI is not built: run "npm run build" (looked in ${staticDir})`);
+      res
+        .writeHead(404, { 'content-type': 'text/plain' })
+        .end(existsSync(staticDir) ? 'Not found' : `The UI is not built: run "npm run build" (looked in ${staticDir})`);
       return;
     }
     const headers: Record<string, string> = { 'content-type': contentTypeOf(file), 'x-content-type-options': 'nosniff' };

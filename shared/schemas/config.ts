@@ -15,12 +15,21 @@ const hardness = z.union([positiveInt, z.tuple([positiveInt, positiveInt])]);
 export const MinerConfig = z.discriminatedUnion('name', [
   z.object({ name: z.literal('all_triplets'), args: z.object({ max_output_triplets: positiveInt.optional() }).strict().default({}) }),
   z.object({ name: z.literal('hard_triplets'), args: z.object({}).strict().default({}) }),
-  z.object({ name: z.literal('n_hard_triplets'), args: z.object({ n_positive: hardness.default(1), n_negative: hardness.default(1) }).strict().default({ n_positive: 1, n_negative: 1 }) }),
+  z.object({
+    name: z.literal('n_hard_triplets'),
+    args: z
+      .object({ n_positive: hardness.default(1), n_negative: hardness.default(1) })
+      .strict()
+      .default({ n_positive: 1, n_negative: 1 }),
+  }),
   z.object({
     name: z.literal('miner_with_bank'),
     args: z.object({ bank_size_in_batches: positiveInt, n_positive: hardness.default(1), n_negative: hardness.default(1) }).strict(),
   }),
-  z.object({ name: z.literal('triplets_with_memory'), args: z.object({ bank_size_in_batches: positiveInt, tri_expand_k: z.number().min(1) }).strict() }),
+  z.object({
+    name: z.literal('triplets_with_memory'),
+    args: z.object({ bank_size_in_batches: positiveInt, tri_expand_k: z.number().min(1) }).strict(),
+  }),
 ]);
 export type MinerConfig = z.infer<typeof MinerConfig>;
 
@@ -41,25 +50,56 @@ export const CriterionConfig = z.discriminatedUnion('name', [
   z.object({
     name: z.literal('arcface'),
     args: z
-      .object({ m: z.number().min(0).default(0.4), s: z.number().positive().default(64), smoothing_epsilon: z.number().min(0).lt(1).default(0), use_categories: z.boolean().default(false), reduction: Reduction })
+      .object({
+        m: z.number().min(0).default(0.4),
+        s: z.number().positive().default(64),
+        smoothing_epsilon: z.number().min(0).lt(1).default(0),
+        use_categories: z.boolean().default(false),
+        reduction: Reduction,
+      })
       .strict(),
   }),
   z.object({
     name: z.literal('surrogate_precision'),
-    args: z.object({ k: positiveInt, temperature1: z.number().positive().default(1), temperature2: z.number().positive().default(0.01), reduction: Reduction }).strict(),
+    args: z
+      .object({
+        k: positiveInt,
+        temperature1: z.number().positive().default(1),
+        temperature2: z.number().positive().default(0.01),
+        reduction: Reduction,
+      })
+      .strict(),
   }),
 ]);
 export type CriterionConfig = z.infer<typeof CriterionConfig>;
 
 export const SamplerConfig = z.discriminatedUnion('name', [
-  z.object({ name: z.literal('balance'), args: z.object({ n_labels: z.number().int().min(2), n_instances: z.number().int().min(2) }).strict() }),
+  z.object({
+    name: z.literal('balance'),
+    args: z.object({ n_labels: z.number().int().min(2), n_instances: z.number().int().min(2) }).strict(),
+  }),
   z.object({
     name: z.literal('category_balance'),
-    args: z.object({ n_categories: positiveInt, n_labels: z.number().int().min(2), n_instances: z.number().int().min(2), resample_labels: z.boolean().default(false), weight_categories: z.boolean().default(true) }).strict(),
+    args: z
+      .object({
+        n_categories: positiveInt,
+        n_labels: z.number().int().min(2),
+        n_instances: z.number().int().min(2),
+        resample_labels: z.boolean().default(false),
+        weight_categories: z.boolean().default(true),
+      })
+      .strict(),
   }),
   z.object({
     name: z.literal('distinct_category_balance'),
-    args: z.object({ n_categories: positiveInt, n_labels: z.number().int().min(2), n_instances: z.number().int().min(2), epoch_size: positiveInt }).strict(),
+    args: z
+      .object({
+        n_categories: positiveInt,
+        n_labels: z.number().int().min(2),
+        n_instances: z.number().int().min(2),
+        epoch_size: positiveInt,
+      })
+      .strict(),
   }),
 ]);
 export type SamplerConfig = z.infer<typeof SamplerConfig>;
@@ -84,22 +124,55 @@ export type ExtractorConfig = z.infer<typeof ExtractorConfig>;
 
 export const OptimizerConfig = z.object({
   name: z.enum(['adam', 'adamw', 'sgd']),
-  args: z.object({ lr: z.number().positive(), weight_decay: z.number().min(0).default(0), momentum: z.number().min(0).lt(1).default(0.9) }).strict(),
+  args: z
+    .object({ lr: z.number().positive(), weight_decay: z.number().min(0).default(0), momentum: z.number().min(0).lt(1).default(0.9) })
+    .strict(),
 });
 export type OptimizerConfig = z.infer<typeof OptimizerConfig>;
 
 export const SchedulerConfig = z.discriminatedUnion('name', [
   z.object({ name: z.literal('step'), args: z.object({ step_size: positiveInt, gamma: z.number().positive().default(0.1) }).strict() }),
-  z.object({ name: z.literal('multi_step'), args: z.object({ milestones: z.array(positiveInt).min(1), gamma: z.number().positive().default(0.1) }).strict() }),
+  z.object({
+    name: z.literal('multi_step'),
+    args: z.object({ milestones: z.array(positiveInt).min(1), gamma: z.number().positive().default(0.1) }).strict(),
+  }),
   z.object({ name: z.literal('cosine_annealing'), args: z.object({ T_max: positiveInt, eta_min: z.number().min(0).default(0) }).strict() }),
-  z.object({ name: z.literal('one_cycle'), args: z.object({ max_lr: z.number().positive(), total_steps: positiveInt, pct_start: z.number().gt(0).lt(1).default(0.3), div_factor: z.number().positive().default(25), final_div_factor: z.number().positive().default(1e4) }).strict() }),
-  z.object({ name: z.literal('reduce_on_plateau'), args: z.object({ factor: z.number().gt(0).lt(1).default(0.1), patience: z.number().int().min(0).default(10), mode: z.enum(['min', 'max']).default('max'), min_lr: z.number().min(0).default(0) }).strict() }),
+  z.object({
+    name: z.literal('one_cycle'),
+    args: z
+      .object({
+        max_lr: z.number().positive(),
+        total_steps: positiveInt,
+        pct_start: z.number().gt(0).lt(1).default(0.3),
+        div_factor: z.number().positive().default(25),
+        final_div_factor: z.number().positive().default(1e4),
+      })
+      .strict(),
+  }),
+  z.object({
+    name: z.literal('reduce_on_plateau'),
+    args: z
+      .object({
+        factor: z.number().gt(0).lt(1).default(0.1),
+        patience: z.number().int().min(0).default(10),
+        mode: z.enum(['min', 'max']).default('max'),
+        min_lr: z.number().min(0).default(0),
+      })
+      .strict(),
+  }),
 ]);
 export type SchedulerConfig = z.infer<typeof SchedulerConfig>;
 
 export const TransformConfig = z.object({
   name: z.enum(['norm_resize', 'augs']),
-  args: z.object({ hflip: z.boolean().default(false), pad_crop: z.number().int().min(0).default(0), brightness: z.number().min(0).max(1).default(0) }).strict().default({ hflip: false, pad_crop: 0, brightness: 0 }),
+  args: z
+    .object({
+      hflip: z.boolean().default(false),
+      pad_crop: z.number().int().min(0).default(0),
+      brightness: z.number().min(0).max(1).default(0),
+    })
+    .strict()
+    .default({ hflip: false, pad_crop: 0, brightness: 0 }),
 });
 export type TransformConfig = z.infer<typeof TransformConfig>;
 
@@ -132,7 +205,14 @@ export const TrainConfig = z
     /** Cap on steps per epoch (null = the sampler's epoch). */
     steps_per_epoch: positiveInt.nullable().default(null),
     valid_period: positiveInt.default(1),
-    metric_args: MetricArgsConfig.default({ cmc_top_k: [1, 5], precision_top_k: [5], map_top_k: [5], ndcg_top_k: [], fmr_vals: [], pcf_variance: [0.5] }),
+    metric_args: MetricArgsConfig.default({
+      cmc_top_k: [1, 5],
+      precision_top_k: [5],
+      map_top_k: [5],
+      ndcg_top_k: [],
+      fmr_vals: [],
+      pcf_variance: [0.5],
+    }),
     metric_for_checkpointing: z.string().default(metricKey('cmc', 1)),
     mode_for_checkpointing: z.enum(['max', 'min']).default('max'),
     early_stopping_patience: z.number().int().positive().nullable().default(null),

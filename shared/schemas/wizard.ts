@@ -24,7 +24,12 @@ export const SplitOptionsSchema = z.object({
 });
 export type SplitOptionsInput = z.input<typeof SplitOptionsSchema>;
 
-export const WizardProgress = z.object({ jobId: z.string(), phase: z.enum(['listing', 'checking', 'writing']), done: z.number().int(), total: z.number().int() });
+export const WizardProgress = z.object({
+  jobId: z.string(),
+  phase: z.enum(['listing', 'checking', 'writing']),
+  done: z.number().int(),
+  total: z.number().int(),
+});
 
 export const WizardPreview = z.object({
   kind: z.enum(['folder', 'table', 'oml']),
@@ -40,7 +45,15 @@ export const WizardPreview = z.object({
   instancesPerLabel: z.array(z.tuple([z.number().int(), z.number().int()])),
   /** A few images of some labels, for the thumbnail grid. */
   examples: z.array(z.object({ label: z.number().int(), name: z.string(), split: z.string(), paths: z.array(z.string()) })),
-  problems: z.array(z.object({ severity: z.enum(['error', 'warning']), code: z.string(), path: z.string().nullable(), message: z.string(), fix: z.string().optional() })),
+  problems: z.array(
+    z.object({
+      severity: z.enum(['error', 'warning']),
+      code: z.string(),
+      path: z.string().nullable(),
+      message: z.string(),
+      fix: z.string().optional(),
+    }),
+  ),
   problemCount: z.number().int(),
 });
 export type WizardPreview = z.infer<typeof WizardPreview>;

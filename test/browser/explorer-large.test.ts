@@ -19,14 +19,20 @@ afterAll(async () => {
   await session?.close();
 });
 
-const progressValue = (p: Page) => p.locator('[data-testid=jobs] progress').first().evaluate((el) => (el as HTMLProgressElement).value);
+const progressValue = (p: Page) =>
+  p
+    .locator('[data-testid=jobs] progress')
+    .first()
+    .evaluate((el) => (el as HTMLProgressElement).value);
 
 describe('explorer on 10,000 images', () => {
   it('embeds in a worker while the user moves between pages, showing progress', async () => {
     await page.goto(`${session.web.server.url}#/datasets`);
     await page.locator('input[name=csvPath]').fill(csv);
     await page.locator('form button[type=submit]').click();
-    await page.waitForFunction(() => document.querySelector('[data-testid=dataset-summary]')?.textContent?.includes('10010'), null, { timeout: 60_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=dataset-summary]')?.textContent?.includes('10010'), null, {
+      timeout: 60_000,
+    });
 
     await page.click('[data-nav=explorer]');
     const jobs = page.locator('[data-testid=jobs]');
@@ -41,18 +47,25 @@ describe('explorer on 10,000 images', () => {
     await page.locator('[data-page=runs] h1').waitFor({ timeout: 5_000 });
     await page.click('[data-nav=train]');
     await page.locator('[data-testid=backends]').waitFor({ timeout: 30_000 });
-    await page.waitForFunction((b) => {
-      const el = document.querySelector('[data-testid=jobs] progress') as HTMLProgressElement | null;
-      return el === null || el.value > b;
-    }, before, { timeout: 60_000 });
+    await page.waitForFunction(
+      (b) => {
+        const el = document.querySelector('[data-testid=jobs] progress') as HTMLProgressElement | null;
+        return el === null || el.value > b;
+      },
+      before,
+      { timeout: 60_000 },
+    );
     await screenshot(page, 'explorer-large-2-other-page');
 
     await page.click('[data-nav=explorer]');
     const tiles = page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss');
-    await tiles.first().waitFor({ timeout: 120_000 }).catch(async (e) => {
-      await screenshot(page, 'explorer-large-failed');
-      throw e;
-    });
+    await tiles
+      .first()
+      .waitFor({ timeout: 120_000 })
+      .catch(async (e) => {
+        await screenshot(page, 'explorer-large-failed');
+        throw e;
+      });
     expect(await tiles.count()).toBe(10);
     await jobs.waitFor({ state: 'detached', timeout: 10_000 });
     await screenshot(page, 'explorer-large-3-results');

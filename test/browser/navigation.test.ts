@@ -8,15 +8,19 @@ let session: BrowserSession;
 let page: Page;
 
 beforeAll(async () => {
-  session = await startBrowserSession('ms-browser-', async ({ web }) => {
-    // A real run in the store, so the Runs page has something to show.
-    const store = web.core.store;
-    const ds = await store.registerDataset('fashion-mnist-mini', SAMPLE_CSV, path.dirname(SAMPLE_CSV));
-    const id = await store.createRun({ name: 'tiny-cnn-triplet', datasetId: ds });
-    await store.setStatus(id, 'running', { backend: 'wasm', pid: process.pid });
-    await store.logMetrics(id, [{ step: 100, epoch: 3, key: 'OVERALL/cmc/1', value: 0.8125 }]);
-    await store.setStatus(id, 'finished');
-  }, { width: 1280, height: 860 });
+  session = await startBrowserSession(
+    'ms-browser-',
+    async ({ web }) => {
+      // A real run in the store, so the Runs page has something to show.
+      const store = web.core.store;
+      const ds = await store.registerDataset('fashion-mnist-mini', SAMPLE_CSV, path.dirname(SAMPLE_CSV));
+      const id = await store.createRun({ name: 'tiny-cnn-triplet', datasetId: ds });
+      await store.setStatus(id, 'running', { backend: 'wasm', pid: process.pid });
+      await store.logMetrics(id, [{ step: 100, epoch: 3, key: 'OVERALL/cmc/1', value: 0.8125 }]);
+      await store.setStatus(id, 'finished');
+    },
+    { width: 1280, height: 860 },
+  );
   page = session.page;
 });
 

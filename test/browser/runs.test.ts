@@ -14,7 +14,13 @@ async function seed(web: BrowserSession['web']) {
   const store = web.core.store;
   const ds = await store.registerDataset('fashion-mnist-mini', SAMPLE_CSV, path.dirname(SAMPLE_CSV));
   for (const [i, lr] of [0.001, 0.003, 0.0003].entries()) {
-    const config = { seed: 42, dataset: SAMPLE_CSV, max_epochs: 5, optimizer: { name: 'adam', args: { lr } }, sampler: { name: 'balance', args: { n_labels: 5, n_instances: 8 } } };
+    const config = {
+      seed: 42,
+      dataset: SAMPLE_CSV,
+      max_epochs: 5,
+      optimizer: { name: 'adam', args: { lr } },
+      sampler: { name: 'balance', args: { n_labels: 5, n_instances: 8 } },
+    };
     const id = await store.createRun({ name: `adam-lr${lr}`, configYaml: YAML.stringify(config), config, datasetId: ds });
     await store.setStatus(id, 'running', { backend: 'wasm 4.22.0', pid: process.pid });
     const rows = [];

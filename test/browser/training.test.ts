@@ -33,7 +33,9 @@ describe('training from the UI', () => {
     const live = page.locator('[data-testid=live-run]');
     await live.waitFor();
     await page.locator('.chart[data-title=Loss] canvas').waitFor({ timeout: 60_000 });
-    await page.waitForFunction(() => document.querySelector('[data-testid=live-run] .status')?.textContent === 'finished', null, { timeout: 90_000 });
+    await page.waitForFunction(() => document.querySelector('[data-testid=live-run] .status')?.textContent === 'finished', null, {
+      timeout: 90_000,
+    });
     const text = await live.textContent();
     expect(text).toMatch(/backend: (wasm|tensorflow|cpu)/);
     expect(text).toMatch(/cmc\/1\s*0\.\d{4}/);
@@ -54,7 +56,9 @@ describe('training from the UI', () => {
     expect(await select.inputValue()).toMatch(/checkpoints[\\/]best$/);
     await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').first().waitFor();
     await page.waitForFunction(() => document.querySelector('[data-testid=explorer-heading]')?.textContent?.includes('checkpoint'));
-    expect(await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').count()).toBe(10);
+    expect(
+      await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').count(),
+    ).toBe(10);
     await screenshot(page, '14-explorer-checkpoint');
     await select.selectOption('');
     await page.waitForFunction(() => document.querySelector('[data-testid=explorer-heading]')?.textContent?.includes('raw pixels'));

@@ -11,7 +11,15 @@ export async function launchBrowser(): Promise<Browser> {
   mkdirSync(ARTIFACTS, { recursive: true });
   return chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
   });
 }
 
@@ -40,7 +48,11 @@ export interface BrowserSession {
  * Web mode on a fresh data folder plus a Chromium page watching for errors: what every browser test starts from.
  * `prepare` runs after the server starts and before the browser opens (to seed data).
  */
-export async function startBrowserSession(prefix: string, prepare?: (s: Pick<BrowserSession, 'web' | 'dir'>) => Promise<void>, viewport = { width: 1280, height: 900 }): Promise<BrowserSession> {
+export async function startBrowserSession(
+  prefix: string,
+  prepare?: (s: Pick<BrowserSession, 'web' | 'dir'>) => Promise<void>,
+  viewport = { width: 1280, height: 900 },
+): Promise<BrowserSession> {
   const { serveWeb } = await import('../../main/cli/commands/serve');
   const { appRoot } = await import('../../main/paths');
   const { tempDir } = await import('./tmp');

@@ -17,7 +17,11 @@ export async function writeFashionMnistValidation(dir: string, count: number): P
   await mkdir(path.join(dir, 'images'), { recursive: true });
   await forEachBounded(n, 16, async (i) => {
     const rel = `images/${String(i).padStart(5, '0')}.png`;
-    const png = await sharp(Buffer.from(images.pixels.subarray(i * size, (i + 1) * size)), { raw: { width: images.cols, height: images.rows, channels: 1 } }).png().toBuffer();
+    const png = await sharp(Buffer.from(images.pixels.subarray(i * size, (i + 1) * size)), {
+      raw: { width: images.cols, height: images.rows, channels: 1 },
+    })
+      .png()
+      .toBuffer();
     await writeFile(path.join(dir, rel), png);
     rows[i] = `${labels[i]},${rel},validation,True,True`;
   });

@@ -11,10 +11,17 @@ const CATEGORY = ['tops', 'bottoms', 'tops', 'dresses', 'tops', 'shoes', 'tops',
  * with spaces and non-ASCII letters (optionally under category folders), plus the trouble a user's folder has:
  * a truncated PNG, an empty file, a text file, a byte-identical duplicate and a label with a single image.
  */
-export async function makeImageFolder(root: string, opts: { perLabel?: number; categories?: boolean } = {}): Promise<{ root: string; good: number }> {
+export async function makeImageFolder(
+  root: string,
+  opts: { perLabel?: number; categories?: boolean } = {},
+): Promise<{ root: string; good: number }> {
   const per = opts.perLabel ?? 6;
   const sampleDir = path.dirname(SAMPLE_CSV);
-  const lines = readFileSync(SAMPLE_CSV, 'utf8').trim().split('\n').slice(1).map((l) => l.split(','));
+  const lines = readFileSync(SAMPLE_CSV, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split(','));
   const taken = new Map<number, number>();
   let good = 0;
   for (const [labelCell, rel] of lines) {

@@ -43,11 +43,24 @@ export function importsOf(file: string): ImportEdge[] {
   for (const m of text.matchAll(IMPORT)) {
     const bindings = m[3]!;
     const named = /^\{([\s\S]*)\}$/.exec(bindings.trim());
-    const allTyped = named !== null && named[1]!.split(',').map((s) => s.trim()).filter(Boolean).every((s) => s.startsWith('type '));
-    edges.push({ from: file, specifier: m[4]!, target: resolve(file, m[4]!), typeOnly: Boolean(m[2]) || allTyped, line: lineOf(m.index! + 1) });
+    const allTyped =
+      named !== null &&
+      named[1]!
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean)
+        .every((s) => s.startsWith('type '));
+    edges.push({
+      from: file,
+      specifier: m[4]!,
+      target: resolve(file, m[4]!),
+      typeOnly: Boolean(m[2]) || allTyped,
+      line: lineOf(m.index! + 1),
+    });
   }
   for (const re of [SIDE_EFFECT, DYNAMIC]) {
-    for (const m of text.matchAll(re)) edges.push({ from: file, specifier: m[1]!, target: resolve(file, m[1]!), typeOnly: false, line: lineOf(m.index! + 1) });
+    for (const m of text.matchAll(re))
+      edges.push({ from: file, specifier: m[1]!, target: resolve(file, m[1]!), typeOnly: false, line: lineOf(m.index! + 1) });
   }
   return edges;
 }

@@ -21,7 +21,9 @@ export async function writePng(file: string, width = 16, height = 16, seed = 0):
   mkdirSync(path.dirname(file), { recursive: true });
   const data = Buffer.alloc(width * height);
   for (let i = 0; i < data.length; i++) data[i] = (i * 7 + seed * 31) % 256;
-  await sharp(data, { raw: { width, height, channels: 1 } }).png().toFile(file);
+  await sharp(data, { raw: { width, height, channels: 1 } })
+    .png()
+    .toFile(file);
   return file;
 }
 

@@ -15,7 +15,8 @@ describe('metric-studio CLI', () => {
   it('--help lists every command', () => {
     const { code, stdout } = cli(['--help']);
     expect(code).toBe(0);
-    for (const c of ['convert', 'check', 'train', 'evaluate', 'predict', 'runs', 'zoo', 'serve']) expect(stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
+    for (const c of ['convert', 'check', 'train', 'evaluate', 'predict', 'runs', 'zoo', 'serve'])
+      expect(stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
     expect(COMMANDS.map((c) => c.name)).toContain('serve');
   });
 
@@ -44,7 +45,10 @@ describe('metric-studio CLI', () => {
 
   it('check names the row and field of a missing column and a missing image, and exits non-zero', async () => {
     await writePng(path.join(dir, 'a.png'));
-    const noColumn = writeCsv(path.join(dir, 'no-column.csv'), [['label', 'path', 'split', 'is_query'], [0, 'a.png', 'train', '']]);
+    const noColumn = writeCsv(path.join(dir, 'no-column.csv'), [
+      ['label', 'path', 'split', 'is_query'],
+      [0, 'a.png', 'train', ''],
+    ]);
     const r1 = cli(['check', noColumn]);
     expect(r1.code).toBe(1);
     expect(r1.stderr).toContain(`${noColumn}, row 1, column is_gallery: required column "is_gallery" is missing`);

@@ -23,7 +23,9 @@ describe('convert a folder of images', () => {
     const { good } = await makeImageFolder(src, { perLabel: 6 });
     const out = path.join(src, 'df.csv');
     const r = await convert({ source: src, out, split: { ...DEFAULT_SPLIT, valFraction: 0.4, seed: 3 } });
-    expect(codes(r.analysis.problems)).toEqual(expect.arrayContaining(['image_unreadable', 'not_an_image', 'duplicate_file', 'single_instance_label']));
+    expect(codes(r.analysis.problems)).toEqual(
+      expect.arrayContaining(['image_unreadable', 'not_an_image', 'duplicate_file', 'single_instance_label']),
+    );
     const unreadable = r.analysis.problems.filter((p) => p.code === 'image_unreadable').map((p) => p.path);
     expect(unreadable.sort()).toEqual(['T-shirt top/empty.jpg', 'T-shirt top/truncated.png']);
     expect(r.report.ok).toBe(true);
@@ -66,8 +68,22 @@ describe('convert a folder of images', () => {
 
   it('loads in the trainer', async () => {
     const src = path.join(dir, 'photos');
-    const cfg = TrainConfig.parse(smallConfig(path.join(src, 'df.csv'), { dataset_root: null, max_epochs: 1, valid_period: 1, sampler: { name: 'balance', args: { n_labels: 2, n_instances: 3 } } }));
-    const result = await train({ config: cfg, baseDir: src, outDir: path.join(dir, 'train-out'), runId: 1, emit: () => {}, shouldStop: () => false });
+    const cfg = TrainConfig.parse(
+      smallConfig(path.join(src, 'df.csv'), {
+        dataset_root: null,
+        max_epochs: 1,
+        valid_period: 1,
+        sampler: { name: 'balance', args: { n_labels: 2, n_instances: 3 } },
+      }),
+    );
+    const result = await train({
+      config: cfg,
+      baseDir: src,
+      outDir: path.join(dir, 'train-out'),
+      runId: 1,
+      emit: () => {},
+      shouldStop: () => false,
+    });
     expect(result.status).toBe('finished');
     expect(result.lastMetrics['OVERALL/cmc/1']).toBeGreaterThan(0);
   }, 60_000);
@@ -83,7 +99,13 @@ describe('convert a table', () => {
     lines.push('\tCoat\t0\t0\t1\t1');
     lines.push('Coat/img 5 é.png\tCoat\t20\t20\t30\t30');
     writeFileSync(path.join(dir, 'table.tsv'), lines.join('\n') + '\n');
-    const r = await convert({ source: path.join(dir, 'table.tsv'), root: src, out: path.join(dir, 'out', 'df.csv'), mapping: { path: 'file', label: 'class', bbox: { format: 'xywh', columns: ['x', 'y', 'w', 'h'] } }, split: { ...DEFAULT_SPLIT, valLabels: 2 } });
+    const r = await convert({
+      source: path.join(dir, 'table.tsv'),
+      root: src,
+      out: path.join(dir, 'out', 'df.csv'),
+      mapping: { path: 'file', label: 'class', bbox: { format: 'xywh', columns: ['x', 'y', 'w', 'h'] } },
+      split: { ...DEFAULT_SPLIT, valLabels: 2 },
+    });
     expect(r.analysis.kind).toBe('table');
     expect(r.analysis.problems.find((p) => p.code === 'row_incomplete')!.message).toContain('row 18');
     expect(r.analysis.problems.find((p) => p.code === 'bbox_outside_image')!.path).toBe('Coat/img 5 é.png');
@@ -94,7 +116,16 @@ describe('convert a table', () => {
   });
 
   it('the CLI prints the summary and problems, and fails only when nothing usable can be written', () => {
-    const ok = cli(['convert', path.join(dir, 'nested'), '--out', path.join(dir, 'cli', 'df.csv'), '--val-fraction', '0.5', '--data-dir', path.join(dir, 'data')]);
+    const ok = cli([
+      'convert',
+      path.join(dir, 'nested'),
+      '--out',
+      path.join(dir, 'cli', 'df.csv'),
+      '--val-fraction',
+      '0.5',
+      '--data-dir',
+      path.join(dir, 'data'),
+    ]);
     expect(ok.code).toBe(0);
     expect(ok.stdout).toContain('wrote ');
     expect(ok.stdout).toMatch(/validation: \d+ rows/);
@@ -116,7 +147,17 @@ describe('convert a table', () => {
 
   it('an existing OML CSV keeps its split and passes through validated', () => {
     const out = path.join(dir, 'oml', 'df.csv');
-    const r = cli(['convert', SAMPLE_CSV, '--root', path.dirname(SAMPLE_CSV), '--out', out, '--json', '--data-dir', path.join(dir, 'data')]);
+    const r = cli([
+      'convert',
+      SAMPLE_CSV,
+      '--root',
+      path.dirname(SAMPLE_CSV),
+      '--out',
+      out,
+      '--json',
+      '--data-dir',
+      path.join(dir, 'data'),
+    ]);
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
     expect(res.report.ok).toBe(true);

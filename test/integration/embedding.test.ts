@@ -35,7 +35,18 @@ beforeAll(async () => {
   checkpoint = path.join(dir, 'ckpt');
   await saveCheckpoint(checkpoint, {
     model,
-    meta: { format: 'metric-studio-checkpoint/1', runId: null, epoch: 0, step: 0, config: cfg, inputShape: [28, 28, 1], labelMapping: [], metrics: {}, backend: 'wasm', savedAt: new Date().toISOString() },
+    meta: {
+      format: 'metric-studio-checkpoint/1',
+      runId: null,
+      epoch: 0,
+      step: 0,
+      config: cfg,
+      inputShape: [28, 28, 1],
+      labelMapping: [],
+      metrics: {},
+      backend: 'wasm',
+      savedAt: new Date().toISOString(),
+    },
     criterion: [],
   });
   jobs = new WorkerJobs(path.join(dir, 'cache'), hub);
@@ -63,7 +74,14 @@ describe('embedding jobs in worker processes', () => {
     expect(fromCheckpoint.code, fromCheckpoint.stderr).toBe(0);
     expect(JSON.parse(fromCheckpoint.stdout)).toEqual(JSON.parse(fromFile.stdout));
     // And the numbers are the ones the in-process metrics give on the explorer's vectors.
-    const { tree } = computeMetrics(tableValidationSet(table, [...v.rows], v.embeddings), { cmc: [1, 5], precision: [5], map: [10], ndcg: [], fmr: [], pcf: [0.5] });
+    const { tree } = computeMetrics(tableValidationSet(table, [...v.rows], v.embeddings), {
+      cmc: [1, 5],
+      precision: [5],
+      map: [10],
+      ndcg: [],
+      fmr: [],
+      pcf: [0.5],
+    });
     expect(flattenMetrics(JSON.parse(fromCheckpoint.stdout))).toEqual(flattenMetrics(tree));
   });
 
@@ -83,7 +101,14 @@ describe('embedding jobs in worker processes', () => {
     const table = await loadDataset(SAMPLE_CSV);
     const explorer = new Explorer(jobs);
     const v = await explorer.embeddings(table, checkpoint);
-    const { rr, queryIds } = computeMetrics(tableValidationSet(table, [...v.rows], v.embeddings), { cmc: [5], precision: [], map: [], ndcg: [], fmr: [], pcf: [] });
+    const { rr, queryIds } = computeMetrics(tableValidationSet(table, [...v.rows], v.embeddings), {
+      cmc: [5],
+      precision: [],
+      map: [],
+      ndcg: [],
+      fmr: [],
+      pcf: [],
+    });
     for (const q of [0, 17, 123]) {
       const row = v.rows[queryIds[q]!]!;
       const hit = await explorer.search(table, table.rowNumber[row]!, 5, checkpoint);

@@ -31,7 +31,22 @@ afterAll(() => cleanup());
 
 describe('metric-studio evaluate', () => {
   it('reproduces hand-computed OML metrics, overall and per category', () => {
-    const { code, stdout, stderr } = cli(['evaluate', '--dataset', csv, '--embeddings', path.join(dir, 'pred.json'), '--cmc', '1,2', '--precision', '2', '--map', '4', '--pcf', '', '--json']);
+    const { code, stdout, stderr } = cli([
+      'evaluate',
+      '--dataset',
+      csv,
+      '--embeddings',
+      path.join(dir, 'pred.json'),
+      '--cmc',
+      '1,2',
+      '--precision',
+      '2',
+      '--map',
+      '4',
+      '--pcf',
+      '',
+      '--json',
+    ]);
     expect(stderr).toBe('');
     expect(code).toBe(0);
     const m = JSON.parse(stdout);
@@ -54,7 +69,10 @@ describe('metric-studio evaluate', () => {
   });
 
   it('names the path of wrong dimensions and NaNs', () => {
-    writeFileSync(path.join(dir, 'bad.json'), JSON.stringify({ 'a0.png': [0, 1], 'a1.png': [1], 'a2.png': [5, 1], 'b0.png': [2, 'x'], 'b1.png': [9, 1] }));
+    writeFileSync(
+      path.join(dir, 'bad.json'),
+      JSON.stringify({ 'a0.png': [0, 1], 'a1.png': [1], 'a2.png': [5, 1], 'b0.png': [2, 'x'], 'b1.png': [9, 1] }),
+    );
     const { code, stderr } = cli(['evaluate', '--dataset', csv, '--embeddings', path.join(dir, 'bad.json')]);
     expect(code).toBe(1);
     expect(stderr).toContain('embedding for "a1.png" (row 3) has 1 values, the first one had 2');
@@ -62,7 +80,9 @@ describe('metric-studio evaluate', () => {
   });
 
   it('rejects invalid k values and missing flags', () => {
-    expect(cli(['evaluate', '--dataset', csv, '--embeddings', path.join(dir, 'pred.json'), '--cmc', '0']).stderr).toContain('cmc values must be positive integers');
+    expect(cli(['evaluate', '--dataset', csv, '--embeddings', path.join(dir, 'pred.json'), '--cmc', '0']).stderr).toContain(
+      'cmc values must be positive integers',
+    );
     expect(cli(['evaluate', '--dataset', csv]).code).toBe(2);
   });
 });

@@ -45,7 +45,11 @@ async function run(overrides: Partial<TrainConfigInput>, name: string, opts: { r
     shouldStop: () => stop,
   });
   const points = metricPoints(events);
-  return { result, lrs: points.filter((p) => 'lr' in p.values).map((p) => p.values.lr!), losses: points.filter((p) => 'loss' in p.values).map((p) => p.values.loss!) };
+  return {
+    result,
+    lrs: points.filter((p) => 'lr' in p.values).map((p) => p.values.lr!),
+    losses: points.filter((p) => 'loss' in p.values).map((p) => p.values.loss!),
+  };
 }
 
 describe('every optimizer × every scheduler × scheduler_interval', () => {
@@ -73,7 +77,8 @@ describe('every optimizer × every scheduler × scheduler_interval', () => {
           if (name === 'none') expect(lrs).toEqual(Array(6).fill(lr));
           if (name === 'step') lrs.forEach((x, k) => expect(x).toBeCloseTo(lr * 0.5 ** t(k), 12));
           if (name === 'multi_step') lrs.forEach((x, k) => expect(x).toBeCloseTo(t(k) >= 1 ? lr * 0.1 : lr, 12));
-          if (name === 'cosine_annealing') lrs.forEach((x, k) => expect(x).toBeCloseTo((lr * (1 + Math.cos((Math.PI * t(k)) / 3))) / 2, 12));
+          if (name === 'cosine_annealing')
+            lrs.forEach((x, k) => expect(x).toBeCloseTo((lr * (1 + Math.cos((Math.PI * t(k)) / 3))) / 2, 12));
           if (name === 'one_cycle') {
             expect(lrs[0]).toBeCloseTo(0.01 / 25, 12);
             // The peak falls between steps 0 and 1 (pct_start · total_steps − 1 = 0.8): step 1 is just past it.
@@ -88,7 +93,15 @@ describe('every optimizer × every scheduler × scheduler_interval', () => {
 
   it('one_cycle with one warm-up step or less starts at its peak instead of NaN', async () => {
     // pct_start · total_steps = 1: the warm-up ends at step 0, where t / (pct_start · total_steps − 1) was 0/0.
-    const { lrs } = await run({ scheduling: { scheduler_interval: 'step', scheduler: { name: 'one_cycle', args: { max_lr: 0.01, total_steps: 10, pct_start: 0.1 } } } }, 'one-cycle-short');
+    const { lrs } = await run(
+      {
+        scheduling: {
+          scheduler_interval: 'step',
+          scheduler: { name: 'one_cycle', args: { max_lr: 0.01, total_steps: 10, pct_start: 0.1 } },
+        },
+      },
+      'one-cycle-short',
+    );
     expect(lrs[0]).toBe(0.01);
     expect(lrs.every(Number.isFinite)).toBe(true);
   });

@@ -13,8 +13,12 @@ beforeEach(() => ({ dir, cleanup } = tempDir('ms-store-')));
 afterEach(() => cleanup());
 
 function startWriter(dataDir: string) {
-  const child = spawn(process.execPath, [path.resolve('bin/run-ts.mjs'), 'test/helpers/store-writer.ts', dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const ready = new Promise<number>((resolve) => child.stdout.on('data', (d) => /ready (\d+)/.test(String(d)) && resolve(Number(/ready (\d+)/.exec(String(d))![1]))));
+  const child = spawn(process.execPath, [path.resolve('bin/run-ts.mjs'), 'test/helpers/store-writer.ts', dataDir], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const ready = new Promise<number>((resolve) =>
+    child.stdout.on('data', (d) => /ready (\d+)/.test(String(d)) && resolve(Number(/ready (\d+)/.exec(String(d))![1]))),
+  );
   return { child, ready };
 }
 

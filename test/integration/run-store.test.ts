@@ -28,7 +28,9 @@ describe('run store', () => {
 
   it('rolls back a failing migration whole', async () => {
     const db = await Sqlite.open(path.join(dir, 'y.sqlite'));
-    await expect(migrate(db, ['CREATE TABLE a (x INTEGER);', 'CREATE TABLE b (y INTEGER); SELECT * FROM missing_table;'])).rejects.toThrow();
+    await expect(
+      migrate(db, ['CREATE TABLE a (x INTEGER);', 'CREATE TABLE b (y INTEGER); SELECT * FROM missing_table;']),
+    ).rejects.toThrow();
     expect((await db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(1);
     expect(await db.all("SELECT name FROM sqlite_master WHERE name='b'")).toEqual([]);
     await db.close();
@@ -48,7 +50,13 @@ describe('run store', () => {
     await store.addTag(a, 'baseline');
     const runs = await store.listRuns();
     expect(runs.map((r) => r.name)).toEqual(['second', 'first']);
-    expect(runs[1]).toMatchObject({ status: 'running', backend: 'wasm', datasetCsv: '/d/df.csv', tags: ['baseline'], lastMetrics: { loss: 0.5, 'OVERALL/cmc/1': 0.8 } });
+    expect(runs[1]).toMatchObject({
+      status: 'running',
+      backend: 'wasm',
+      datasetCsv: '/d/df.csv',
+      tags: ['baseline'],
+      lastMetrics: { loss: 0.5, 'OVERALL/cmc/1': 0.8 },
+    });
     expect(runs[1]!.startedAt).not.toBeNull();
     expect((await store.listRuns({ search: 'sec' })).map((r) => r.id)).toEqual([b]);
     await store.close();

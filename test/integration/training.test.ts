@@ -24,7 +24,14 @@ describe('training on the shipped sample', () => {
   it('lowers the loss and beats the untrained network, and its checkpoint reloads to the same embeddings', async () => {
     const events: TrainEvent[] = [];
     const outDir = path.join(dir, 'run-a');
-    const result = await train({ config: TrainConfig.parse(smallConfig(csv)), baseDir: dir, outDir, runId: 1, emit: (e) => events.push(e), shouldStop: () => false });
+    const result = await train({
+      config: TrainConfig.parse(smallConfig(csv)),
+      baseDir: dir,
+      outDir,
+      runId: 1,
+      emit: (e) => events.push(e),
+      shouldStop: () => false,
+    });
     expect(result.status).toBe('finished');
 
     const points = metricPoints(events);
@@ -67,7 +74,7 @@ describe('training on the shipped sample', () => {
     const broken = await supervisor.start({ config: cfg, configYaml: yaml, baseDir: dir, name: 'broken' }, (e) => {
       if (!killed && e.type === 'checkpoint' && e.kind === 'last' && e.epoch === 1) {
         killed = true;
-        process.kill(supervisor.workerPid(e.runId)!, "SIGKILL");
+        process.kill(supervisor.workerPid(e.runId)!, 'SIGKILL');
       }
     });
     await broken.done;

@@ -13,7 +13,11 @@ let server: WebServer;
 const base = () => `http://127.0.0.1:${server.port}`;
 
 async function call(method: string, input: unknown, token = server.token) {
-  const res = await fetch(`${base()}/api/call`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify({ method, input }) });
+  const res = await fetch(`${base()}/api/call`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ method, input }),
+  });
   // The tests assert the response shapes themselves.
   return { status: res.status, body: (await res.json()) as any };
 }
@@ -100,7 +104,9 @@ describe('web mode server', () => {
     expect(await raw(`GET /%00 HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
     const auth = `Authorization: Bearer ${server.token}`;
     for (const body of ['null', '[1]', '"x"', '7']) {
-      const line = await raw(`POST /api/call HTTP/1.1\r\n${host}\r\n${auth}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+      const line = await raw(
+        `POST /api/call HTTP/1.1\r\n${host}\r\n${auth}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      );
       expect(line, body).toMatch(/^HTTP\/1\.1 400/);
     }
     // Announces 1000 bytes, sends 10, hangs up.

@@ -28,8 +28,17 @@ function fakeClient(handlers: Record<string, (input: unknown) => unknown>): ApiC
 }
 
 const run = (id: number, name: string, extra: Partial<RunSummary> = {}): RunSummary => ({
-  id, name, status: 'finished', datasetCsv: '/data/df.csv', backend: 'wasm', createdAt: '2026-01-01T00:00:00Z',
-  startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:01:05Z', tags: ['baseline'], lastMetrics: { 'OVERALL/cmc/1': 0.8612 }, ...extra,
+  id,
+  name,
+  status: 'finished',
+  datasetCsv: '/data/df.csv',
+  backend: 'wasm',
+  createdAt: '2026-01-01T00:00:00Z',
+  startedAt: '2026-01-01T00:00:00Z',
+  endedAt: '2026-01-01T00:01:05Z',
+  tags: ['baseline'],
+  lastMetrics: { 'OVERALL/cmc/1': 0.8612 },
+  ...extra,
 });
 
 beforeEach(() => setActivePinia(createPinia()));
@@ -64,7 +73,9 @@ describe('IPC client', () => {
   it('unwraps results and raises ClientError with the API error', async () => {
     const bridge: BridgeSurface = {
       invoke: vi.fn(async (method: string) =>
-        method === 'app.info' ? { ok: true as const, result: { name: 'x' } } : { ok: false as const, error: { code: 'not_found' as const, message: 'No run with id 3' } },
+        method === 'app.info'
+          ? { ok: true as const, result: { name: 'x' } }
+          : { ok: false as const, error: { code: 'not_found' as const, message: 'No run with id 3' } },
       ),
       subscribe: vi.fn(() => () => {}),
     };

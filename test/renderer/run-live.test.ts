@@ -28,20 +28,52 @@ function client(handlers: Record<string, (input: any) => unknown>) {
 }
 
 const detail = (id: number, status = 'running') => ({
-  id, name: `run ${id}`, status, datasetCsv: '/d/df.csv', backend: 'wasm', createdAt: '2026-01-01T00:00:00Z', startedAt: '2026-01-01T00:00:00Z',
-  endedAt: null, tags: [], lastMetrics: {}, configYaml: 'x: 1', notes: '', error: null, parentRunId: null,
+  id,
+  name: `run ${id}`,
+  status,
+  datasetCsv: '/d/df.csv',
+  backend: 'wasm',
+  createdAt: '2026-01-01T00:00:00Z',
+  startedAt: '2026-01-01T00:00:00Z',
+  endedAt: null,
+  tags: [],
+  lastMetrics: {},
+  configYaml: 'x: 1',
+  notes: '',
+  error: null,
+  parentRunId: null,
 });
-const metrics = (runId: number, points: [number, number, Record<string, number>][]): TrainEvent => ({ type: 'metrics', runId, points: points.map(([step, epoch, values]) => ({ step, epoch, values })) });
+const metrics = (runId: number, points: [number, number, Record<string, number>][]): TrainEvent => ({
+  type: 'metrics',
+  runId,
+  points: points.map(([step, epoch, values]) => ({ step, epoch, values })),
+});
 
 beforeEach(() => setActivePinia(createPinia()));
 
 describe('useRunLive', () => {
   it('replays events that arrived before it attached, appends live ones once, and merges with the stored series', async () => {
-    const api = client({ 'runs.get': ({ id }) => detail(id), 'runs.metrics': () => ({ series: { loss: [[1, 0, 0.9], [2, 0, 0.8]] } }) });
+    const api = client({
+      'runs.get': ({ id }) => detail(id),
+      'runs.metrics': () => ({
+        series: {
+          loss: [
+            [1, 0, 0.9],
+            [2, 0, 0.8],
+          ],
+        },
+      }),
+    });
     setApi(api.c);
     useTrainEventsStore().ensureSubscribed();
     // Step 2 is already stored; step 3 arrives before the page attaches (e.g. before train.start returned).
-    api.emit('train.events', metrics(7, [[2, 0, { loss: 0.8 }], [3, 0, { loss: 0.7 }]]));
+    api.emit(
+      'train.events',
+      metrics(7, [
+        [2, 0, { loss: 0.8 }],
+        [3, 0, { loss: 0.7 }],
+      ]),
+    );
     api.emit('train.events', metrics(8, [[1, 0, { loss: 5 }]])); // another run: not ours
     let live!: ReturnType<typeof useRunLive>;
     const Host = defineComponent({ setup: () => ((live = useRunLive(ref(7))), () => h('div')) });
@@ -67,7 +99,13 @@ describe('Run detail page', () => {
       'train.stop': () => ({ stopping: true }),
     });
     setApi(api.c);
-    const router = createRouter({ history: createMemoryHistory(), routes: [{ path: '/runs/:id', component: RunDetailPage }, { path: '/:p(.*)*', component: { template: '<div/>' } }] });
+    const router = createRouter({
+      history: createMemoryHistory(),
+      routes: [
+        { path: '/runs/:id', component: RunDetailPage },
+        { path: '/:p(.*)*', component: { template: '<div/>' } },
+      ],
+    });
     const baseline = { changed: api.count('runs.changed') };
     for (let visit = 0; visit < 3; visit++) {
       await router.push('/runs/3');

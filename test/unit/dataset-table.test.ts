@@ -78,7 +78,10 @@ describe('reading an OML CSV', () => {
   });
 
   it('reports missing required columns and partial bbox columns on the header row', async () => {
-    const file = writeCsv(path.join(dir, 'df.csv'), [['label', 'path', 'split', 'is_query', 'x_1'], [0, 'a.png', 'train', '', 1]]);
+    const file = writeCsv(path.join(dir, 'df.csv'), [
+      ['label', 'path', 'split', 'is_query', 'x_1'],
+      [0, 'a.png', 'train', '', 1],
+    ]);
     const { problems } = await readDatasetCsv(file);
     const header = problems.items.filter((p) => p.row === 1);
     expect(header.map((p) => p.column)).toEqual(['is_gallery', 'x_2,y_1,y_2']);
@@ -108,11 +111,18 @@ describe('inspectDataset', () => {
     ]);
     const { report } = await inspectDataset(file);
     expect(report.ok).toBe(false);
-    expect(codes(report)).toEqual(expect.arrayContaining(['query_label_not_in_gallery', 'single_instance_label', 'duplicate_row', 'path_missing']));
+    expect(codes(report)).toEqual(
+      expect.arrayContaining(['query_label_not_in_gallery', 'single_instance_label', 'duplicate_row', 'path_missing']),
+    );
     const missing = report.problems.find((p) => p.code === 'path_missing')!;
     expect(missing).toMatchObject({ row: 8, column: 'path', severity: 'error' });
     expect(report.problems.find((p) => p.code === 'duplicate_row')).toMatchObject({ row: 5, message: expect.stringContaining('row 2') });
-    expect(report.summary).toMatchObject({ rows: 7, labels: 4, train: { rows: 4, labels: 2 }, validation: { rows: 3, queries: 1, galleries: 2 } });
+    expect(report.summary).toMatchObject({
+      rows: 7,
+      labels: 4,
+      train: { rows: 4, labels: 2 },
+      validation: { rows: 3, queries: 1, galleries: 2 },
+    });
   });
 
   it('with image checks, reports corrupt images and boxes outside the image', async () => {
@@ -155,8 +165,14 @@ describe('train labels', () => {
     const { rows, labels, mapping } = trainRows(table);
     expect([...rows]).toEqual([0, 1, 2, 4]);
     expect([...labels]).toEqual([0, 1, 0, 1]);
-    expect([...mapping]).toEqual([[42, 0], [7, 1]]);
+    expect([...mapping]).toEqual([
+      [42, 0],
+      [7, 1],
+    ]);
     // OML's dict(zip(label, category)): the last row of a label decides.
-    expect([...label2category(table, rows, (l) => mapping.get(l)!)]).toEqual([[0, 'z'], [1, 'y']]);
+    expect([...label2category(table, rows, (l) => mapping.get(l)!)]).toEqual([
+      [0, 'z'],
+      [1, 'y'],
+    ]);
   });
 });

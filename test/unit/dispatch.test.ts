@@ -63,7 +63,15 @@ describe('dispatcher', () => {
   });
 
   it('has a service for every contract method and nothing else', () => {
-    const handlers = createHandlers({ dataDir: '/tmp', store: {} as RunStore, transport: 'web', training: {} as TrainingSupervisor, wizard: {} as WizardService, jobs: {} as WorkerJobs, explorer: {} as Explorer });
+    const handlers = createHandlers({
+      dataDir: '/tmp',
+      store: {} as RunStore,
+      transport: 'web',
+      training: {} as TrainingSupervisor,
+      wizard: {} as WizardService,
+      jobs: {} as WorkerJobs,
+      explorer: {} as Explorer,
+    });
     expect(Object.keys(handlers).sort()).toEqual(Object.keys(methods).sort());
   });
 });

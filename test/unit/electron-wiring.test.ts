@@ -10,7 +10,15 @@ import { CONTENT_SECURITY_POLICY } from '../../main/security';
 describe('hardened window', () => {
   it('isolates the page from Node', () => {
     const prefs = windowOptions('/app/preload.cjs').webPreferences!;
-    expect(prefs).toMatchObject({ contextIsolation: true, sandbox: true, nodeIntegration: false, nodeIntegrationInWorker: false, webSecurity: true, webviewTag: false, preload: '/app/preload.cjs' });
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      webviewTag: false,
+      preload: '/app/preload.cjs',
+    });
   });
 
   it('has a CSP that allows only the app itself to run scripts', () => {
@@ -37,7 +45,11 @@ function fakeIpcRenderer() {
   const ipc: IpcRendererLike & { emit(channel: string, ...args: unknown[]): void } = {
     invoke: vi.fn(async () => ({ ok: true, result: 'pong' })),
     on: (channel, l) => listeners.set(channel, [...(listeners.get(channel) ?? []), l]),
-    removeListener: (channel, l) => listeners.set(channel, (listeners.get(channel) ?? []).filter((x) => x !== l)),
+    removeListener: (channel, l) =>
+      listeners.set(
+        channel,
+        (listeners.get(channel) ?? []).filter((x) => x !== l),
+      ),
     emit: (channel, ...args) => (listeners.get(channel) ?? []).forEach((l) => l({}, ...args)),
   };
   return ipc;
@@ -78,7 +90,10 @@ describe('IPC adapter', () => {
     const call = handlers.get(IPC_CHANNELS.call)!;
     await expect(call({ senderFrame: { url: `${APP_ORIGIN}/index.html` } }, 'runs.list', {})).resolves.toEqual({ ok: true, result: 1 });
     expect(dispatch).toHaveBeenCalledWith('runs.list', {});
-    await expect(call({ senderFrame: { url: 'https://evil.example/' } }, 'runs.list', {})).resolves.toMatchObject({ ok: false, error: { code: 'unauthorized' } });
+    await expect(call({ senderFrame: { url: 'https://evil.example/' } }, 'runs.list', {})).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'unauthorized' },
+    });
     expect(dispatch).toHaveBeenCalledTimes(1);
   });
 

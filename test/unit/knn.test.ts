@@ -44,7 +44,17 @@ describe('batched kNN', () => {
     const ids = Int32Array.from({ length: 20 }, (_, i) => i);
     const seq = Int32Array.from({ length: 20 }, (_, i) => (i < 4 ? 0 : -1));
     const labels = Int32Array.from({ length: 20 }, (_, i) => i % 3);
-    const rr = batchedKnn({ queries: e, gallery: e, nItems: 100, queryIds: ids, galleryIds: ids, querySequence: seq, gallerySequence: seq, queryLabels: labels, galleryLabels: labels });
+    const rr = batchedKnn({
+      queries: e,
+      gallery: e,
+      nItems: 100,
+      queryIds: ids,
+      galleryIds: ids,
+      querySequence: seq,
+      gallerySequence: seq,
+      queryLabels: labels,
+      galleryLabels: labels,
+    });
     const listOf = (i: number) => Array.from(rr.retrieved.subarray(rr.offsets[i]!, rr.offsets[i + 1]!));
     expect(listOf(0)).not.toContain(0);
     for (const s of [1, 2, 3]) expect(listOf(0)).not.toContain(s);

@@ -43,7 +43,8 @@ function violations(edges: ImportEdge[]): string[] {
     const from = layerOf(e.from)!;
     const to = layerOf(e.target);
     if (!to) broken.push(`${rel(e.from)}:${e.line} imports ${e.specifier}, which is in no layer`);
-    else if (to !== from && !from.mayImport.has(to.name)) broken.push(`${rel(e.from)}:${e.line} (${from.name}) imports ${rel(e.target)} (${to.name})`);
+    else if (to !== from && !from.mayImport.has(to.name))
+      broken.push(`${rel(e.from)}:${e.line} (${from.name}) imports ${rel(e.target)} (${to.name})`);
   }
   return broken;
 }
@@ -51,7 +52,12 @@ function violations(edges: ImportEdge[]): string[] {
 describe('layer rules (docs/ARCHITECTURE.md)', () => {
   it('the table names every layer it refers to, and every source file belongs to one layer', () => {
     expect(layers.map((l) => l.name)).toEqual(expect.arrayContaining(['shared', 'engine', 'services', 'renderer']));
-    for (const l of layers) for (const m of l.mayImport) expect(layers.map((x) => x.name), `${l.name} may import ${m}`).toContain(m);
+    for (const l of layers)
+      for (const m of l.mayImport)
+        expect(
+          layers.map((x) => x.name),
+          `${l.name} may import ${m}`,
+        ).toContain(m);
     expect(files.filter((f) => !layerOf(f)).map(rel)).toEqual([]);
   });
 
@@ -61,7 +67,10 @@ describe('layer rules (docs/ARCHITECTURE.md)', () => {
 
   it('only the Electron layers import electron, and nothing in the app main process loads TensorFlow.js', () => {
     const electronUsers = files.filter((f) => importsOf(f).some((e) => e.specifier === 'electron')).map(rel);
-    expect(electronUsers.every((f) => f.startsWith('main/electron/') || f.startsWith('main/preload/')), electronUsers.join(', ')).toBe(true);
+    expect(
+      electronUsers.every((f) => f.startsWith('main/electron/') || f.startsWith('main/preload/')),
+      electronUsers.join(', '),
+    ).toBe(true);
     // What Electron main and web mode load at run time (type-only imports are erased): training, embedding and
     // backend probes must happen in worker processes.
     for (const entry of ['main/electron/main.ts', 'main/cli/commands/serve.ts']) {
@@ -80,7 +89,13 @@ describe('layer rules (docs/ARCHITECTURE.md)', () => {
   });
 
   it('reports planted upward imports: engine → services, shared → main, renderer → main', () => {
-    const planted = (from: string, to: string): ImportEdge => ({ from: path.join(ROOT, from), specifier: to, target: path.join(ROOT, to), typeOnly: false, line: 1 });
+    const planted = (from: string, to: string): ImportEdge => ({
+      from: path.join(ROOT, from),
+      specifier: to,
+      target: path.join(ROOT, to),
+      typeOnly: false,
+      line: 1,
+    });
     const edges = [
       planted('main/engine/inference.ts', 'main/services/images.ts'),
       planted('shared/api.ts', 'main/paths.ts'),

@@ -42,9 +42,18 @@ function gradientCheck(criterion: Criterion, data: Float32Array, n: number, d: n
 
 describe('triplet loss', () => {
   it('computes relu(margin + d(a,p) − d(a,n)) and its logs', () => {
-    const a = tf.tensor2d([[0, 0], [0, 0]]);
-    const p = tf.tensor2d([[3, 4], [1, 0]]);
-    const n = tf.tensor2d([[6, 8], [0, 0.5]]);
+    const a = tf.tensor2d([
+      [0, 0],
+      [0, 0],
+    ]);
+    const p = tf.tensor2d([
+      [3, 4],
+      [1, 0],
+    ]);
+    const n = tf.tensor2d([
+      [6, 8],
+      [0, 0.5],
+    ]);
     const out = tripletLoss(a, p, n, { margin: 0.2 });
     // d(a,p) = 5, 1; d(a,n) = 10, 0.5 → relu(0.2 − 5) = 0, relu(0.2 + 0.5) = 0.7
     expect(out.loss.dataSync()[0]).toBeCloseTo(0.35, 5);
@@ -83,7 +92,12 @@ describe('ArcFace', () => {
   it('smooths labels uniformly or within the category', () => {
     const plain = smoothedTargets(Int32Array.from([1]), 4, 0.2);
     expect(Array.from(plain)).toEqual([0.05, 0.85, 0.05, 0.05].map(Math.fround));
-    const cats = new Map([[0, 'a'], [1, 'a'], [2, 'b'], [3, 'b']]);
+    const cats = new Map([
+      [0, 'a'],
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'b'],
+    ]);
     const byCat = smoothedTargets(Int32Array.from([1]), 4, 0.2, cats);
     expect(Array.from(byCat).map((v) => Number(v.toFixed(6)))).toEqual([0.1, 0.9, 0, 0]);
   });
@@ -91,7 +105,12 @@ describe('ArcFace', () => {
   it('applies the angular margin to the target logit only', () => {
     // Features equal to class centres: cos = 1 for the own class, so the target logit is s·cos(m).
     const crit = new ArcFaceLoss({ inFeatures: 2, numClasses: 2, m: 0.5, s: 10 });
-    crit.weight.assign(tf.tensor2d([[1, 0], [0, 1]]));
+    crit.weight.assign(
+      tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
     const { loss, logs } = crit.compute(tf.tensor2d([[1, 0]]), Int32Array.from([0]));
     const target = 10 * Math.cos(0.5);
     const expected = -(target - Math.log(Math.exp(target) + Math.exp(0)));
@@ -116,10 +135,20 @@ describe('surrogate precision', () => {
     const labels = Int32Array.from([0, 0, 1, 1]);
     const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
     // Separated: self has rank 0.5 (σ(0) for itself), the neighbour 1.5; internal k = 2 and t1 = 1.
-    const separated = tf.tensor2d([[0, 0], [0, 0.1], [5, 5], [5, 5.1]]);
+    const separated = tf.tensor2d([
+      [0, 0],
+      [0, 0.1],
+      [5, 5],
+      [5, 5.1],
+    ]);
     const best = 1 - (sigmoid(2 - 0.5) + sigmoid(2 - 1.5)) / 2;
     expect(crit.compute(separated, labels).loss.dataSync()[0]).toBeCloseTo(best, 3);
-    const mixed = tf.tensor2d([[0, 0], [5, 5], [0, 0.1], [5, 5.1]]);
+    const mixed = tf.tensor2d([
+      [0, 0],
+      [5, 5],
+      [0, 0.1],
+      [5, 5.1],
+    ]);
     expect(crit.compute(mixed, labels).loss.dataSync()[0]).toBeGreaterThan(best + 0.1);
   });
 

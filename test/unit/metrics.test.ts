@@ -101,7 +101,9 @@ describe('computeMetrics on a validation set', () => {
   });
 
   it('reports OVERALL as the mean over queries and each category over its own queries', () => {
-    const set = set1d([0, 0.1, 5, 5.1, 9, 20], [0, 0, 1, 1, 2, 2], [1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1], { categories: ['a', 'a', 'a', 'a', 'b', 'b'] });
+    const set = set1d([0, 0.1, 5, 5.1, 9, 20], [0, 0, 1, 1, 2, 2], [1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1], {
+      categories: ['a', 'a', 'a', 'a', 'b', 'b'],
+    });
     const { tree } = computeMetrics(set, { ...NONE, cmc: [1] });
     expect(tree.a!.cmc!['1']).toBe(1);
     // 9's nearest item is 5.1 (label 1): a miss; 20's nearest is 9: a hit.
@@ -136,7 +138,7 @@ describe('PCF', () => {
     const data = new Float32Array(4 * 2 * dim);
     const scales = [Math.sqrt(8), 2, Math.sqrt(2), 1];
     scales.forEach((s, axis) => {
-      data[(2 * axis) * dim + axis] = s;
+      data[2 * axis * dim + axis] = s;
       data[(2 * axis + 1) * dim + axis] = -s;
     });
     expect(pcf(data, 8, dim, [0.5, 0.9])).toEqual([1 / dim, 3 / dim]);

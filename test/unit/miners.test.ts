@@ -8,7 +8,8 @@ import { MinerWithBank, TripletMinerWithMemory } from '../../main/engine/miners/
 const features = Float32Array.from([0, 1, 5, 2, 3, 10]);
 const labels = Int32Array.from([0, 0, 0, 1, 1, 1]);
 const rng = () => mulberry32(1);
-const asTriples = (t: { a: Int32Array; p: Int32Array; n: Int32Array }) => Array.from(t.a, (a, i): [number, number, number] => [a, t.p[i]!, t.n[i]!]);
+const asTriples = (t: { a: Int32Array; p: Int32Array; n: Int32Array }) =>
+  Array.from(t.a, (a, i): [number, number, number] => [a, t.p[i]!, t.n[i]!]);
 
 describe('all_triplets', () => {
   it('yields every ordered anchor/positive pair × negative: Σ c(c−1)(N−c)', () => {
@@ -51,13 +52,18 @@ describe('hard miners', () => {
   it('n_hard_triplets with a [from, to] range skips the hardest (label-noise guard)', () => {
     const t = new NHardTripletsMiner([2, 2], [1, 2]).mine(features, 1, labels);
     // anchor 0: second-hardest positive = 1 (idx 1); two nearest negatives = idx 3 (d2), idx 4 (d3)
-    expect(asTriples(t).filter((x) => x[0] === 0)).toEqual([[0, 1, 3], [0, 1, 4]]);
+    expect(asTriples(t).filter((x) => x[0] === 0)).toEqual([
+      [0, 1, 3],
+      [0, 1, 4],
+    ]);
     expect(() => new NHardTripletsMiner([0, 2])).toThrow('n_positive');
     expect(() => new NHardTripletsMiner(1, [3, 2])).toThrow('n_negative');
   });
 
   it('(1,1) equals hard_triplets and a huge n equals all_triplets', () => {
-    expect(asTriples(new NHardTripletsMiner(1, 1).mine(features, 1, labels))).toEqual(asTriples(new HardTripletsMiner().mine(features, 1, labels)));
+    expect(asTriples(new NHardTripletsMiner(1, 1).mine(features, 1, labels))).toEqual(
+      asTriples(new HardTripletsMiner().mine(features, 1, labels)),
+    );
     const all = new NHardTripletsMiner(100, 100).mine(features, 1, labels);
     expect(all.a).toHaveLength(countAllTriplets(labels));
   });
@@ -87,7 +93,7 @@ describe('memory-bank miners', () => {
     expect(extra).toBeGreaterThan(0);
     expect(extra).toBeLessThanOrEqual(2 * original);
     // Pool = batch (6) + bank (12): the bank's first 6 rows hold the first batch, the rest its fake labels −1…−6.
-    const lab = (k: number) => (k < 6 ? labels[k]! : k < 12 ? labels[k - 6]! : -((k - 12) + 1));
+    const lab = (k: number) => (k < 6 ? labels[k]! : k < 12 ? labels[k - 6]! : -(k - 12 + 1));
     for (let i = 0; i < t.a.length; i++) {
       expect(lab(t.a[i]!)).toBe(lab(t.p[i]!));
       expect(lab(t.a[i]!)).not.toBe(lab(t.n[i]!));

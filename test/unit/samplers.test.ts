@@ -105,6 +105,8 @@ describe('category samplers', () => {
     const firstTwo = epoch.slice(0, 2).flatMap((b) => [...new Set(labelsOf(b, labels2))]);
     expect(firstTwo.sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
     for (const b of epoch) expect(b).toHaveLength(8);
-    expect(() => new DistinctCategoryBalanceSampler(labels, l2c, 1, 2, 2, 3)).toThrow('All the categories must have at least 2 unique labels');
+    expect(() => new DistinctCategoryBalanceSampler(labels, l2c, 1, 2, 2, 3)).toThrow(
+      'All the categories must have at least 2 unique labels',
+    );
   });
 });

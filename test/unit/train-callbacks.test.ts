@@ -41,7 +41,15 @@ function session(overrides: Partial<TrainConfig> = {}, clock?: () => number) {
   } as unknown as TrainSession;
   return { s, events };
 }
-const batch = (loss: number, extra: Partial<BatchLogs> = {}): BatchLogs => ({ loss, logs: {}, spread: 1, batchSize: 20, epochStep: 1, epochSteps: 2, ...extra });
+const batch = (loss: number, extra: Partial<BatchLogs> = {}): BatchLogs => ({
+  loss,
+  logs: {},
+  spread: 1,
+  batchSize: 20,
+  epochStep: 1,
+  epochSteps: 2,
+  ...extra,
+});
 const logs = (events: TrainEvent[]) => events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
 
 describe('EventSink', () => {
@@ -128,7 +136,11 @@ describe('LrScheduling', () => {
 
   it('feeds reduce_on_plateau only after a validation, and its state survives a save/load', () => {
     const { s } = session({ optimizer: { name: 'sgd', args: { lr: 1, weight_decay: 0, momentum: 0.9 } } });
-    const make = () => new LrScheduling(new Scheduler({ name: 'reduce_on_plateau', args: { factor: 0.5, patience: 1, mode: 'max', min_lr: 0 } }, 1), 'epoch');
+    const make = () =>
+      new LrScheduling(
+        new Scheduler({ name: 'reduce_on_plateau', args: { factor: 0.5, patience: 1, mode: 'max', min_lr: 0 } }, 1),
+        'epoch',
+      );
     const cb = make();
     const feed = (c: LrScheduling, value: number, validated = true) => {
       s.metrics = { 'OVERALL/cmc/1': value };
@@ -221,7 +233,12 @@ describe('CallbackList', () => {
     const calls: string[] = [];
     const a: TrainCallback = { onEpochEnd: () => void calls.push('a') };
     let restored: unknown = null;
-    const b: TrainCallback = { stateKey: 'b', state: () => ({ n: 1 }), loadState: (x) => (restored = x), onEpochEnd: async () => void calls.push('b') };
+    const b: TrainCallback = {
+      stateKey: 'b',
+      state: () => ({ n: 1 }),
+      loadState: (x) => (restored = x),
+      onEpochEnd: async () => void calls.push('b'),
+    };
     const list = new CallbackList([b, a]);
     await list.onEpochEnd({} as TrainSession);
     expect(calls).toEqual(['b', 'a']);

@@ -81,7 +81,11 @@ describe('wasm training kernels match the cpu backend', () => {
         const x = tf.tensor2d(rand(5 * 3, 4), [5, 3]);
         const idx = tf.tensor1d([4, 0, 4, 2, 4], 'int32');
         const w = tf.tensor2d(rand(5 * 3, 5), [5, 3]);
-        return Float32Array.from(tf.grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)))(x).dataSync());
+        return Float32Array.from(
+          tf
+            .grad((t: tf.Tensor) => tf.sum(tf.mul(tf.gather(t, idx), w)))(x)
+            .dataSync(),
+        );
       });
     };
     expect(relDiff(await run('wasm'), await run('cpu'))).toBeLessThan(1e-6);
@@ -94,7 +98,9 @@ describe('wasm training kernels match the cpu backend', () => {
         const x = tf.tensor4d(rand(2 * 8 * 8 * 3, 1), [2, 8, 8, 3]);
         const k = tf.tensor4d(rand(3 * 3 * 3 * 4, 2), [3, 3, 3, 4]);
         const dk = tf.tensor4d(rand(3 * 3 * 4, 3), [3, 3, 4, 1]);
-        tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) => tf.sum(tf.depthwiseConv2d(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), c as tf.Tensor4D, 1, 'same')))([x, k, dk]).forEach((g) => g.dataSync());
+        tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+          tf.sum(tf.depthwiseConv2d(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), c as tf.Tensor4D, 1, 'same')),
+        )([x, k, dk]).forEach((g) => g.dataSync());
       });
     step();
     const before = tf.memory();

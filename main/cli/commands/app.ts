@@ -10,7 +10,11 @@ const usage = 'metric-studio app [--web] [--port N] [--data-dir DIR]';
 const require = createRequire(import.meta.url);
 
 /** Why Electron cannot start here, or null when it can. */
-export function electronUnavailable(env: NodeJS.ProcessEnv = process.env, platform = process.platform, resolveBinary = () => require('electron') as unknown): string | null {
+export function electronUnavailable(
+  env: NodeJS.ProcessEnv = process.env,
+  platform = process.platform,
+  resolveBinary = () => require('electron') as unknown,
+): string | null {
   let binary: unknown;
   try {
     binary = resolveBinary();
@@ -18,7 +22,8 @@ export function electronUnavailable(env: NodeJS.ProcessEnv = process.env, platfo
     return `Electron's binary is not installed (${(e instanceof Error ? e.message : String(e)).split('\n')[0]}). Its download needs internet at install time.`;
   }
   if (typeof binary !== 'string' || !existsSync(binary)) return `Electron's binary is missing (${String(binary)}).`;
-  if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY) return 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set).';
+  if (platform === 'linux' && !env.DISPLAY && !env.WAYLAND_DISPLAY)
+    return 'there is no display (neither DISPLAY nor WAYLAND_DISPLAY is set).';
   return null;
 }
 
@@ -28,7 +33,7 @@ export const appCommand: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, { web: { type: 'boolean' }, port: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);
-    if (values.help) return out(usage), 0;
+    if (values.help) return (out(usage), 0);
     const passOn = [...(values.port ? ['--port', values.port] : []), ...(values['data-dir'] ? ['--data-dir', values['data-dir']] : [])];
     const why = values.web ? 'web mode was asked for.' : electronUnavailable();
     if (why) {

@@ -24,20 +24,29 @@ export const check: Command = {
   summary: 'Validate an OML dataset CSV and print its summary and every problem',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, {
-      root: { type: 'string' },
-      images: { type: 'boolean' },
-      'no-files': { type: 'boolean' },
-      json: { type: 'boolean' },
-      'max-problems': { type: 'string' },
-    }, usage);
-    if (values.help) return out(usage), 0;
+    const { values, positionals } = parse(
+      argv,
+      {
+        root: { type: 'string' },
+        images: { type: 'boolean' },
+        'no-files': { type: 'boolean' },
+        json: { type: 'boolean' },
+        'max-problems': { type: 'string' },
+      },
+      usage,
+    );
+    if (values.help) return (out(usage), 0);
     if (positionals.length !== 1) throw new UsageError(`check takes one CSV file\nusage: ${usage}`);
     const maxProblems = values['max-problems'] ? Number(values['max-problems']) : 200;
     if (!Number.isInteger(maxProblems) || maxProblems < 0) throw new UsageError('--max-problems must be a non-negative integer');
     let report: DatasetReport;
     try {
-      ({ report } = await inspectDataset(positionals[0]!, { root: values.root, checkFiles: !values['no-files'], checkImages: values.images, maxProblems }));
+      ({ report } = await inspectDataset(positionals[0]!, {
+        root: values.root,
+        checkFiles: !values['no-files'],
+        checkImages: values.images,
+        maxProblems,
+      }));
     } catch (e) {
       if (e instanceof DatasetFileError) throw new UsageError(e.message, 1);
       throw e;
@@ -48,7 +57,8 @@ export const check: Command = {
       for (const line of formatSummary(report)) out(line);
       for (const p of report.problems) err(formatProblem(report.file, p));
       const shown = report.problems.length;
-      if (shown < report.errors + report.warnings) err(`… ${report.errors + report.warnings - shown} more problem(s) not shown (--max-problems)`);
+      if (shown < report.errors + report.warnings)
+        err(`… ${report.errors + report.warnings - shown} more problem(s) not shown (--max-problems)`);
     }
     return report.ok ? 0 : 1;
   },

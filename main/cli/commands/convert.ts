@@ -28,10 +28,21 @@ const usage = `metric-studio convert SRC --out DIR/df.csv [options]
 
 function mappingFrom(values: Record<string, string | boolean | undefined>): Partial<ColumnMapping> {
   const m: Partial<ColumnMapping> = {};
-  const keys: Record<string, keyof ColumnMapping> = { path: 'path', label: 'label', category: 'category', sequence: 'sequence', split: 'split', is_query: 'isQuery', is_gallery: 'isGallery' };
-  for (const pair of String(values.map ?? '').split(',').filter(Boolean)) {
+  const keys: Record<string, keyof ColumnMapping> = {
+    path: 'path',
+    label: 'label',
+    category: 'category',
+    sequence: 'sequence',
+    split: 'split',
+    is_query: 'isQuery',
+    is_gallery: 'isGallery',
+  };
+  for (const pair of String(values.map ?? '')
+    .split(',')
+    .filter(Boolean)) {
     const [k, v] = pair.split('=');
-    if (!k || !v || !(k in keys)) throw new UsageError(`--map expects key=column with key one of ${Object.keys(keys).join(', ')}; got "${pair}"`);
+    if (!k || !v || !(k in keys))
+      throw new UsageError(`--map expects key=column with key one of ${Object.keys(keys).join(', ')}; got "${pair}"`);
     (m as Record<string, string>)[keys[k]!] = v;
   }
   const box = (spec: unknown, format: 'x1y1x2y2' | 'xywh') => {
@@ -62,26 +73,30 @@ export const convertCommand: Command = {
   summary: 'Turn a folder of images or a table into a validated OML dataset CSV (label-disjoint split)',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, {
-      out: { type: 'string' },
-      'val-fraction': { type: 'string' },
-      'val-labels': { type: 'string' },
-      seed: { type: 'string' },
-      'query-fraction': { type: 'string' },
-      'keep-split': { type: 'boolean' },
-      map: { type: 'string' },
-      bbox: { type: 'string' },
-      'bbox-xywh': { type: 'string' },
-      root: { type: 'string' },
-      'keep-single': { type: 'boolean' },
-      'keep-duplicates': { type: 'boolean' },
-      'min-size': { type: 'string' },
-      'drop-tiny': { type: 'boolean' },
-      'no-image-check': { type: 'boolean' },
-      json: { type: 'boolean' },
-      'data-dir': { type: 'string' },
-    }, usage);
-    if (values.help) return out(usage), 0;
+    const { values, positionals } = parse(
+      argv,
+      {
+        out: { type: 'string' },
+        'val-fraction': { type: 'string' },
+        'val-labels': { type: 'string' },
+        seed: { type: 'string' },
+        'query-fraction': { type: 'string' },
+        'keep-split': { type: 'boolean' },
+        map: { type: 'string' },
+        bbox: { type: 'string' },
+        'bbox-xywh': { type: 'string' },
+        root: { type: 'string' },
+        'keep-single': { type: 'boolean' },
+        'keep-duplicates': { type: 'boolean' },
+        'min-size': { type: 'string' },
+        'drop-tiny': { type: 'boolean' },
+        'no-image-check': { type: 'boolean' },
+        json: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+      },
+      usage,
+    );
+    if (values.help) return (out(usage), 0);
     if (positionals.length !== 1 || !values.out) throw new UsageError(`convert takes a source and --out\nusage: ${usage}`);
     const split: SplitOptions = {
       ...DEFAULT_SPLIT,
@@ -90,7 +105,9 @@ export const convertCommand: Command = {
       seed: number('seed', values.seed, Number.isInteger) ?? 0,
       queryFraction: number('query-fraction', values['query-fraction'], (n) => n > 0 && n < 1) ?? null,
       // An OML CSV keeps its own split unless a new one is asked for.
-      keepSplit: Boolean(values['keep-split']) || ((await isOmlCsv(positionals[0]!)) && values['val-fraction'] === undefined && values['val-labels'] === undefined),
+      keepSplit:
+        Boolean(values['keep-split']) ||
+        ((await isOmlCsv(positionals[0]!)) && values['val-fraction'] === undefined && values['val-labels'] === undefined),
       keepSingle: Boolean(values['keep-single']),
       dropDuplicates: !values['keep-duplicates'],
       minSize: number('min-size', values['min-size'], (n) => n >= 0) ?? DEFAULT_SPLIT.minSize,
@@ -98,17 +115,31 @@ export const convertCommand: Command = {
     };
     const tty = Boolean(process.stderr.isTTY);
     try {
-      const result = await convert({ source: positionals[0]!, out: values.out, root: values.root, mapping: mappingFrom(values), split, checkImages: !values['no-image-check'] }, (p) => {
-        if (tty) process.stderr.write(`\r${p.phase} ${p.done}${p.total ? `/${p.total}` : ''}   `);
-      });
+      const result = await convert(
+        {
+          source: positionals[0]!,
+          out: values.out,
+          root: values.root,
+          mapping: mappingFrom(values),
+          split,
+          checkImages: !values['no-image-check'],
+        },
+        (p) => {
+          if (tty) process.stderr.write(`\r${p.phase} ${p.done}${p.total ? `/${p.total}` : ''}   `);
+        },
+      );
       if (tty) process.stderr.write('\r\x1b[2K');
       const store = await RunStore.open(values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir());
       await store.registerDataset(path.basename(path.dirname(result.csv)), result.csv, path.dirname(result.csv), result.report.summary);
       await store.close();
       if (values.json) {
-        out(JSON.stringify({ csv: result.csv, summary: result.summary, report: result.report, problems: result.analysis.problems }, null, 2));
+        out(
+          JSON.stringify({ csv: result.csv, summary: result.summary, report: result.report, problems: result.analysis.problems }, null, 2),
+        );
       } else {
-        out(`wrote ${result.csv} (${result.analysis.kind} source, ${result.analysis.plan.dropped} item(s) dropped) and ${path.basename(result.summary)}`);
+        out(
+          `wrote ${result.csv} (${result.analysis.kind} source, ${result.analysis.plan.dropped} item(s) dropped) and ${path.basename(result.summary)}`,
+        );
         for (const line of formatSummary(result.report)) out(line);
         for (const p of result.analysis.problems) err(`${p.severity}: ${p.path ?? ''}: ${p.message}`);
         for (const p of result.report.problems) err(formatProblem(result.report.file, p));

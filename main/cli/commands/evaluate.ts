@@ -39,7 +39,9 @@ function numbers(flag: string, value: string | undefined, fallback: number[]): n
 export function formatMetrics(tree: MetricsTree): string[] {
   const lines: string[] = [];
   for (const [group, metrics] of Object.entries(tree)) {
-    const parts = Object.entries(metrics).flatMap(([name, byK]) => Object.entries(byK).map(([k, v]) => `${name}@${k} ${Number.isNaN(v) ? 'NaN' : v.toFixed(4)}`));
+    const parts = Object.entries(metrics).flatMap(([name, byK]) =>
+      Object.entries(byK).map(([k, v]) => `${name}@${k} ${Number.isNaN(v) ? 'NaN' : v.toFixed(4)}`),
+    );
     lines.push(`${group.padEnd(12)} ${parts.join('  ')}`);
   }
   return lines;
@@ -50,24 +52,30 @@ export const evaluate: Command = {
   summary: 'Compute retrieval metrics (CMC, precision, mAP, NDCG, FNMR@FMR, PCF) from embeddings',
   usage,
   async run(argv) {
-    const { values } = parse(argv, {
-      dataset: { type: 'string' },
-      root: { type: 'string' },
-      embeddings: { type: 'string' },
-      checkpoint: { type: 'string' },
-      baseline: { type: 'string' },
-      cmc: { type: 'string' },
-      precision: { type: 'string' },
-      map: { type: 'string' },
-      ndcg: { type: 'string' },
-      fmr: { type: 'string' },
-      pcf: { type: 'string' },
-      json: { type: 'boolean' },
-    }, usage);
-    if (values.help) return out(usage), 0;
+    const { values } = parse(
+      argv,
+      {
+        dataset: { type: 'string' },
+        root: { type: 'string' },
+        embeddings: { type: 'string' },
+        checkpoint: { type: 'string' },
+        baseline: { type: 'string' },
+        cmc: { type: 'string' },
+        precision: { type: 'string' },
+        map: { type: 'string' },
+        ndcg: { type: 'string' },
+        fmr: { type: 'string' },
+        pcf: { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      usage,
+    );
+    if (values.help) return (out(usage), 0);
     const sources = [values.embeddings, values.checkpoint, values.baseline].filter(Boolean).length;
-    if (!values.dataset || sources !== 1) throw new UsageError(`--dataset and one of --embeddings, --checkpoint or --baseline are required\nusage: ${usage}`);
-    if (values.baseline && values.baseline !== 'raw-pixels') throw new UsageError(`--baseline must be raw-pixels, got "${values.baseline}"`);
+    if (!values.dataset || sources !== 1)
+      throw new UsageError(`--dataset and one of --embeddings, --checkpoint or --baseline are required\nusage: ${usage}`);
+    if (values.baseline && values.baseline !== 'raw-pixels')
+      throw new UsageError(`--baseline must be raw-pixels, got "${values.baseline}"`);
     const args: MetricArgs = {
       cmc: numbers('cmc', values.cmc, DEFAULT_METRIC_ARGS.cmc),
       precision: numbers('precision', values.precision, DEFAULT_METRIC_ARGS.precision),

@@ -12,9 +12,14 @@ export const predict: Command = {
   summary: 'Embed every image under a folder with a checkpoint; writes OML-format predictions.json',
   usage,
   async run(argv) {
-    const { values } = parse(argv, { checkpoint: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, bs: { type: 'string' } }, usage);
-    if (values.help) return out(usage), 0;
-    if (!values.checkpoint || !values['data-dir'] || !values.out) throw new UsageError(`--checkpoint, --data-dir and --out are required\nusage: ${usage}`);
+    const { values } = parse(
+      argv,
+      { checkpoint: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, bs: { type: 'string' } },
+      usage,
+    );
+    if (values.help) return (out(usage), 0);
+    if (!values.checkpoint || !values['data-dir'] || !values.out)
+      throw new UsageError(`--checkpoint, --data-dir and --out are required\nusage: ${usage}`);
     const bs = Number(values.bs ?? 256);
     if (!Number.isInteger(bs) || bs < 1 || bs > 4096) throw new UsageError(`--bs must be an integer from 1 to 4096, got "${values.bs}"`);
     const dir = path.resolve(values['data-dir']);
@@ -26,7 +31,13 @@ export const predict: Command = {
     err(`embedding ${files.length} images in a worker process`);
     const progress = progressLine('embedding');
     const set = await withWorkerJobs((jobs) =>
-      jobs.embed({ kind: 'checkpoint', dir: path.resolve(values.checkpoint!) }, { kind: 'files', files: files.map((f) => path.join(dir, f)) }, 'predict', progress.update, bs),
+      jobs.embed(
+        { kind: 'checkpoint', dir: path.resolve(values.checkpoint!) },
+        { kind: 'files', files: files.map((f) => path.join(dir, f)) },
+        'predict',
+        progress.update,
+        bs,
+      ),
     )
       .catch((e: unknown) => {
         throw e instanceof EmbeddingJobError ? new UsageError(e.message, 1) : e;

@@ -21,8 +21,12 @@ export const runs: Command = {
   summary: 'List, show, compare and delete runs in the run store',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' }, 'keep-files': { type: 'boolean' } }, usage);
-    if (values.help) return out(usage), 0;
+    const { values, positionals } = parse(
+      argv,
+      { json: { type: 'boolean' }, 'data-dir': { type: 'string' }, 'keep-files': { type: 'boolean' } },
+      usage,
+    );
+    if (values.help) return (out(usage), 0);
     const [sub = 'list', ...rest] = positionals;
     const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
     const store = await RunStore.open(dataDir);
@@ -35,7 +39,9 @@ export const runs: Command = {
           out(`${'id'.padStart(5)}  ${'status'.padEnd(11)} ${'duration'.padEnd(9)} ${'cmc@1'.padEnd(7)} name`);
           for (const r of list) {
             const cmc = r.lastMetrics[metricKey('cmc', 1)];
-            out(`${String(r.id).padStart(5)}  ${r.status.padEnd(11)} ${duration(r.startedAt, r.endedAt).padEnd(9)} ${(cmc === undefined ? '—' : cmc.toFixed(4)).padEnd(7)} ${r.name}${r.tags.length ? `  [${r.tags.join(', ')}]` : ''}`);
+            out(
+              `${String(r.id).padStart(5)}  ${r.status.padEnd(11)} ${duration(r.startedAt, r.endedAt).padEnd(9)} ${(cmc === undefined ? '—' : cmc.toFixed(4)).padEnd(7)} ${r.name}${r.tags.length ? `  [${r.tags.join(', ')}]` : ''}`,
+            );
           }
         }
         return 0;
@@ -72,7 +78,8 @@ export const runs: Command = {
           const w = 14;
           out(`${''.padEnd(28)}${details.map((r) => `#${r.id}`.padEnd(w)).join('')}`);
           out('final metrics:');
-          for (const m of cmp.metrics) out(`  ${m.key.slice(8).padEnd(26)}${m.values.map((v) => (v === null ? '—' : v.toFixed(4)).padEnd(w)).join('')}`);
+          for (const m of cmp.metrics)
+            out(`  ${m.key.slice(8).padEnd(26)}${m.values.map((v) => (v === null ? '—' : v.toFixed(4)).padEnd(w)).join('')}`);
           out(cmp.configDiff.length ? 'config differences:' : 'configs are identical');
           for (const d of cmp.configDiff) out(`  ${d.key.padEnd(26)}${d.values.map((v) => (v ?? '—').padEnd(w)).join('')}`);
         }

@@ -10,7 +10,12 @@ const usage = 'metric-studio serve [--port N] [--data-dir DIR]';
 export async function serveWeb(options: { port?: number; dataDir?: string; log?: (m: string) => void }) {
   const dataDir = options.dataDir ? path.resolve(options.dataDir) : defaultDataDir();
   const core = await startCore(dataDir, 'web');
-  const server = await startWebServer({ dispatch: core.dispatch, hub: core.hub, staticDir: path.join(appRoot(), 'dist', 'renderer'), port: options.port });
+  const server = await startWebServer({
+    dispatch: core.dispatch,
+    hub: core.hub,
+    staticDir: path.join(appRoot(), 'dist', 'renderer'),
+    port: options.port,
+  });
   const stop = async () => {
     await server.close();
     await core.close();
@@ -24,7 +29,7 @@ export const serve: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, { port: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);
-    if (values.help) return out(usage), 0;
+    if (values.help) return (out(usage), 0);
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--port must be 0–65535');
     const { server, core, stop } = await serveWeb({ port, dataDir: values['data-dir'] });

@@ -8,7 +8,8 @@ import { type Command, UsageError, err, out, parse } from '../args';
 import { bar } from '../progress';
 import { isOverallKey, shortMetricKey } from '../../../shared/metric-key';
 
-const usage = 'metric-studio train CONFIG.yaml [--set key=value ...] [--name NAME] [--data-dir DIR]\n       metric-studio train --resume RUN_ID [--data-dir DIR]';
+const usage =
+  'metric-studio train CONFIG.yaml [--set key=value ...] [--name NAME] [--data-dir DIR]\n       metric-studio train --resume RUN_ID [--data-dir DIR]';
 
 /** Progress for people: a redrawn line on a terminal, plain lines (one per epoch and event) otherwise. */
 function reporter(tty: boolean) {
@@ -21,7 +22,9 @@ function reporter(tty: boolean) {
         ips = p.values.img_per_s ?? ips;
       }
     } else if (e.type === 'progress' && e.phase === 'training' && tty) {
-      process.stdout.write(`\r  epoch ${e.epoch} ${bar(e.epochStep, e.epochSteps)} ${e.epochStep}/${e.epochSteps}  loss ${lastLoss.toFixed(4)}  ${ips.toFixed(0)} img/s   `);
+      process.stdout.write(
+        `\r  epoch ${e.epoch} ${bar(e.epochStep, e.epochSteps)} ${e.epochStep}/${e.epochSteps}  loss ${lastLoss.toFixed(4)}  ${ips.toFixed(0)} img/s   `,
+      );
     } else if (e.type === 'log') {
       (e.level === 'info' ? out : err)(`${tty ? '\r\x1b[2K' : ''}${e.level === 'info' ? '' : `${e.level}: `}${e.message}`);
     } else if (e.type === 'checkpoint' && e.kind === 'best') {
@@ -35,8 +38,12 @@ export const trainCommand: Command = {
   summary: 'Train an embedding model from a YAML config (OML layout), in a worker process',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { set: { type: 'string', multiple: true }, name: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' } }, usage);
-    if (values.help) return out(usage), 0;
+    const { values, positionals } = parse(
+      argv,
+      { set: { type: 'string', multiple: true }, name: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' } },
+      usage,
+    );
+    if (values.help) return (out(usage), 0);
     const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
     const store = await RunStore.open(dataDir);
     const supervisor = new TrainingSupervisor(store, null, dataDir);
@@ -72,7 +79,10 @@ export const trainCommand: Command = {
       const final = Object.entries(run.lastMetrics).filter(([k]) => isOverallKey(k));
       if (final.length) out(`final metrics: ${final.map(([k, v]) => `${shortMetricKey(k)} ${v.toFixed(4)}`).join('  ')}`);
       const ckpts = await store.checkpoints(run.id);
-      for (const c of ckpts) out(`${c.kind} checkpoint: ${c.path} (epoch ${c.epoch}${c.metric_value !== null ? `, ${c.metric_key} ${c.metric_value.toFixed(4)}` : ''})`);
+      for (const c of ckpts)
+        out(
+          `${c.kind} checkpoint: ${c.path} (epoch ${c.epoch}${c.metric_value !== null ? `, ${c.metric_key} ${c.metric_value.toFixed(4)}` : ''})`,
+        );
       return run.status === 'finished' ? 0 : run.status === 'stopped' ? 130 : 1;
     } finally {
       process.off('SIGINT', onSigint);

@@ -11,7 +11,7 @@ export const zoo: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
-    if (values.help) return out(usage), 0;
+    if (values.help) return (out(usage), 0);
     const sub = positionals[0] ?? 'list';
     if (sub !== 'list') throw new UsageError(`Unknown zoo subcommand "${sub}"\nusage: ${usage}`);
     const core = await startCore(values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir(), 'web');
@@ -20,7 +20,11 @@ export const zoo: Command = {
       if (!res.ok) throw new Error(res.error.message);
       const entries = res.result as { key: string; name: string; embeddingDim: number; licence: string; installed: boolean }[];
       if (values.json) out(JSON.stringify(entries, null, 2));
-      else for (const e of entries) out(`${e.key.padEnd(28)} ${String(e.embeddingDim).padStart(5)}-d  ${e.licence.padEnd(5)} ${e.installed ? 'installed' : '—'}  ${e.name}`);
+      else
+        for (const e of entries)
+          out(
+            `${e.key.padEnd(28)} ${String(e.embeddingDim).padStart(5)}-d  ${e.licence.padEnd(5)} ${e.installed ? 'installed' : '—'}  ${e.name}`,
+          );
       return 0;
     } finally {
       await core.close();

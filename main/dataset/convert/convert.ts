@@ -56,7 +56,9 @@ export async function analyze(req: ConvertRequest, onProgress?: (p: Progress) =>
     const { columns } = await readHeader(src);
     const guessed = { ...guessMapping(columns), ...req.mapping };
     if (!guessed.path || !guessed.label) {
-      throw new ConvertError(`${src}: say which columns hold the image path and the label (found columns: ${columns.join(', ')}); e.g. --map path=file,label=class`);
+      throw new ConvertError(
+        `${src}: say which columns hold the image path and the label (found columns: ${columns.join(', ')}); e.g. --map path=file,label=class`,
+      );
     }
     for (const c of [guessed.path, guessed.label, guessed.category, guessed.sequence, ...(guessed.bbox?.columns ?? [])]) {
       if (c && !columns.includes(c)) throw new ConvertError(`${src}: no column "${c}" (found: ${columns.join(', ')})`);
@@ -67,8 +69,12 @@ export async function analyze(req: ConvertRequest, onProgress?: (p: Progress) =>
   }
   if (signal?.aborted) throw new ConvertError('Cancelled');
   onProgress?.({ phase: 'listing', done: listed, total: listed });
-  if (items.length === 0) throw new ConvertError(`No images found in ${src}${sourceProblems.length ? ` (${sourceProblems.length} file(s) skipped)` : ''}`);
-  const facts = req.checkImages === false ? items.map((_, i) => ({ ok: true, width: Number.MAX_SAFE_INTEGER, height: Number.MAX_SAFE_INTEGER, hash: `unchecked:${i}` })) : await inspectImages(root, items, onProgress, signal);
+  if (items.length === 0)
+    throw new ConvertError(`No images found in ${src}${sourceProblems.length ? ` (${sourceProblems.length} file(s) skipped)` : ''}`);
+  const facts =
+    req.checkImages === false
+      ? items.map((_, i) => ({ ok: true, width: Number.MAX_SAFE_INTEGER, height: Number.MAX_SAFE_INTEGER, hash: `unchecked:${i}` }))
+      : await inspectImages(root, items, onProgress, signal);
   if (signal?.aborted) throw new ConvertError('Cancelled');
   const plan = makePlan(items, facts, req.split);
   return { kind, root, items, plan, problems: [...sourceProblems, ...plan.problems], mapping };
@@ -82,11 +88,20 @@ export interface ConvertResult {
 }
 
 /** analyze → write df.csv + summary → validate the written file with the same checker as `check`. */
-export async function convert(req: ConvertRequest & { out: string }, onProgress?: (p: Progress) => void, signal?: AbortSignal): Promise<ConvertResult> {
+export async function convert(
+  req: ConvertRequest & { out: string },
+  onProgress?: (p: Progress) => void,
+  signal?: AbortSignal,
+): Promise<ConvertResult> {
   const analysis = await analyze(req, onProgress, signal);
-  if (analysis.plan.rows.length === 0) throw new ConvertError('Nothing usable remains after dropping unreadable images and single-instance labels');
+  if (analysis.plan.rows.length === 0)
+    throw new ConvertError('Nothing usable remains after dropping unreadable images and single-instance labels');
   onProgress?.({ phase: 'writing', done: 0, total: analysis.plan.rows.length });
-  const { csv, summary } = await writePlan(analysis.plan, analysis.root, req.out, { kind: analysis.kind, split: req.split, mapping: analysis.mapping });
+  const { csv, summary } = await writePlan(analysis.plan, analysis.root, req.out, {
+    kind: analysis.kind,
+    split: req.split,
+    mapping: analysis.mapping,
+  });
   const { report } = await inspectDataset(csv, { checkFiles: req.checkImages !== false });
   return { analysis, csv, summary, report };
 }

@@ -9,7 +9,13 @@ import type { ImageFacts, Progress, SourceItem } from './types';
  * Reads every image once: content hash (to find duplicate files), size, and a full decode at a tiny size, which
  * catches truncated and corrupt files that a header read would pass. Bounded concurrency; cancellable.
  */
-export async function inspectImages(root: string, items: SourceItem[], onProgress?: (p: Progress) => void, signal?: AbortSignal, concurrency = 8): Promise<ImageFacts[]> {
+export async function inspectImages(
+  root: string,
+  items: SourceItem[],
+  onProgress?: (p: Progress) => void,
+  signal?: AbortSignal,
+  concurrency = 8,
+): Promise<ImageFacts[]> {
   const facts: ImageFacts[] = new Array(items.length);
   let done = 0;
   await forEachBounded(items.length, concurrency, async (i) => {

@@ -19,7 +19,16 @@ export interface SplitOptions {
   dropTiny: boolean;
 }
 
-export const DEFAULT_SPLIT: SplitOptions = { valFraction: 0.5, seed: 0, keepSplit: false, queryFraction: null, keepSingle: false, dropDuplicates: true, minSize: 16, dropTiny: false };
+export const DEFAULT_SPLIT: SplitOptions = {
+  valFraction: 0.5,
+  seed: 0,
+  keepSplit: false,
+  queryFraction: null,
+  keepSingle: false,
+  dropDuplicates: true,
+  minSize: 16,
+  dropTiny: false,
+};
 
 export interface PlannedRow {
   label: number;
@@ -60,23 +69,46 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
     const it = items[i]!;
     const f = facts[i]!;
     if (!f.ok) {
-      problems.push({ severity: 'warning', code: 'image_unreadable', path: it.path, message: `${it.origin}: dropped: not a readable image (${f.error})` });
+      problems.push({
+        severity: 'warning',
+        code: 'image_unreadable',
+        path: it.path,
+        message: `${it.origin}: dropped: not a readable image (${f.error})`,
+      });
       continue;
     }
     const first = seenHash.get(f.hash);
     if (first !== undefined) {
-      problems.push({ severity: 'warning', code: 'duplicate_file', path: it.path, message: `same content as ${first}${opts.dropDuplicates ? ' (dropped)' : ''}`, fix: 'drop duplicates' });
+      problems.push({
+        severity: 'warning',
+        code: 'duplicate_file',
+        path: it.path,
+        message: `same content as ${first}${opts.dropDuplicates ? ' (dropped)' : ''}`,
+        fix: 'drop duplicates',
+      });
       if (opts.dropDuplicates) continue;
     } else seenHash.set(f.hash, it.path);
     if (f.width < opts.minSize || f.height < opts.minSize) {
-      problems.push({ severity: 'warning', code: 'tiny_image', path: it.path, message: `${f.width}×${f.height} is smaller than ${opts.minSize} px${opts.dropTiny ? ' (dropped)' : ''}`, fix: 'drop tiny images' });
+      problems.push({
+        severity: 'warning',
+        code: 'tiny_image',
+        path: it.path,
+        message: `${f.width}×${f.height} is smaller than ${opts.minSize} px${opts.dropTiny ? ' (dropped)' : ''}`,
+        fix: 'drop tiny images',
+      });
       if (opts.dropTiny) continue;
     }
     const b = it.bbox;
     if (b) {
       const [x1, x2, y1, y2] = b;
       if (!(x1 >= 0 && y1 >= 0 && x1 < x2 && y1 < y2 && x2 <= f.width && y2 <= f.height)) {
-        problems.push({ severity: 'warning', code: 'bbox_outside_image', path: it.path, message: `${it.origin}: box (${x1},${y1})–(${x2},${y2}) is not inside the ${f.width}×${f.height} image: clipped`, fix: 'clip boxes' });
+        problems.push({
+          severity: 'warning',
+          code: 'bbox_outside_image',
+          path: it.path,
+          message: `${it.origin}: box (${x1},${y1})–(${x2},${y2}) is not inside the ${f.width}×${f.height} image: clipped`,
+          fix: 'clip boxes',
+        });
         const c: [number, number, number, number] = [Math.max(0, x1), Math.min(f.width, x2), Math.max(0, y1), Math.min(f.height, y2)];
         it.bbox = c[0] < c[1] && c[2] < c[3] ? c : null;
       }
@@ -94,7 +126,10 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
   // Label-disjoint split, seeded.
   const splitOf = new Map<number, 'train' | 'validation'>();
   if (!opts.keepSplit) {
-    const labels = shuffled([...byLabel.keys()].sort((a, b) => a - b), mulberry32(opts.seed));
+    const labels = shuffled(
+      [...byLabel.keys()].sort((a, b) => a - b),
+      mulberry32(opts.seed),
+    );
     const nVal = Math.min(labels.length, Math.max(0, opts.valLabels ?? Math.round(labels.length * opts.valFraction)));
     labels.forEach((l, k) => splitOf.set(l, k < nVal ? 'validation' : 'train'));
   }
@@ -106,9 +141,22 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
     const train = members.filter((i) => memberSplit(i) === 'train');
     const val = members.filter((i) => memberSplit(i) === 'validation');
     if (train.length === 1 && !opts.keepSingle) {
-      problems.push({ severity: 'warning', code: 'single_instance_label', path: items[train[0]!]!.path, message: `train label "${items[train[0]!]!.labelName}" has one image: dropped (samplers need two)`, fix: 'keep single-instance labels' });
+      problems.push({
+        severity: 'warning',
+        code: 'single_instance_label',
+        path: items[train[0]!]!.path,
+        message: `train label "${items[train[0]!]!.labelName}" has one image: dropped (samplers need two)`,
+        fix: 'keep single-instance labels',
+      });
     } else {
-      if (train.length === 1) problems.push({ severity: 'warning', code: 'single_instance_label', path: items[train[0]!]!.path, message: `train label "${items[train[0]!]!.labelName}" has one image; samplers need two`, fix: 'drop single-instance labels' });
+      if (train.length === 1)
+        problems.push({
+          severity: 'warning',
+          code: 'single_instance_label',
+          path: items[train[0]!]!.path,
+          message: `train label "${items[train[0]!]!.labelName}" has one image; samplers need two`,
+          fix: 'drop single-instance labels',
+        });
       for (const i of train) rows.push(toRow(items[i]!, label, 'train', null, null));
     }
     if (val.length === 0) continue;
@@ -117,9 +165,18 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
       flags = val.map((i) => [items[i]!.isQuery!, items[i]!.isGallery!]);
     } else if (opts.queryFraction === null) {
       flags = val.map(() => [true, true]);
-      if (val.length === 1) problems.push({ severity: 'warning', code: 'query_without_positives', path: items[val[0]!]!.path, message: `validation label "${items[val[0]!]!.labelName}" has one image: as a query it has nothing to find` });
+      if (val.length === 1)
+        problems.push({
+          severity: 'warning',
+          code: 'query_without_positives',
+          path: items[val[0]!]!.path,
+          message: `validation label "${items[val[0]!]!.labelName}" has one image: as a query it has nothing to find`,
+        });
     } else {
-      const order = shuffled(val.map((_, k) => k), rng);
+      const order = shuffled(
+        val.map((_, k) => k),
+        rng,
+      );
       const nq = val.length === 1 ? 0 : Math.min(val.length - 1, Math.max(1, Math.round(val.length * opts.queryFraction)));
       const isQ = new Set(order.slice(0, nq));
       flags = val.map((_, k) => [isQ.has(k), !isQ.has(k)]);
@@ -127,7 +184,12 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
     // OML requires every query label among the gallery labels: a label with queries but no gallery item gets one.
     if (flags.some(([q]) => q) && !flags.some(([, g]) => g)) {
       flags[0] = [flags[0]![0], true];
-      problems.push({ severity: 'warning', code: 'query_label_not_in_gallery', path: items[val[0]!]!.path, message: `validation label "${items[val[0]!]!.labelName}" had queries but no gallery item: its first image is now also a gallery item` });
+      problems.push({
+        severity: 'warning',
+        code: 'query_label_not_in_gallery',
+        path: items[val[0]!]!.path,
+        message: `validation label "${items[val[0]!]!.labelName}" had queries but no gallery item: its first image is now also a gallery item`,
+      });
     }
     val.forEach((i, k) => {
       const [q, g] = flags[k]!;
@@ -140,6 +202,12 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
   return { rows, labelNames, problems, dropped: items.length - rows.length };
 }
 
-function toRow(it: SourceItem, label: number, split: 'train' | 'validation', isQuery: boolean | null, isGallery: boolean | null): PlannedRow {
+function toRow(
+  it: SourceItem,
+  label: number,
+  split: 'train' | 'validation',
+  isQuery: boolean | null,
+  isGallery: boolean | null,
+): PlannedRow {
   return { label, path: it.path, split, isQuery, isGallery, category: it.category, sequence: it.sequence, bbox: it.bbox };
 }

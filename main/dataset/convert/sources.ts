@@ -28,18 +28,33 @@ export async function* scanFolder(root: string, problems: ConvertProblem[], sign
     const ext = path.extname(rel).toLowerCase();
     if (!DATASET_IMAGE_EXTENSIONS.has(ext)) {
       if (!rel.endsWith('.csv') && !rel.endsWith('.json') && !path.basename(rel).startsWith('.')) {
-        problems.push({ severity: 'warning', code: 'not_an_image', path: rel, message: `skipped: ${IMAGE_EXTENSIONS.has(ext) ? 'unsupported image type' : 'not an image file'}` });
+        problems.push({
+          severity: 'warning',
+          code: 'not_an_image',
+          path: rel,
+          message: `skipped: ${IMAGE_EXTENSIONS.has(ext) ? 'unsupported image type' : 'not an image file'}`,
+        });
       }
       continue;
     }
     if (depth === 0) {
-      problems.push({ severity: 'warning', code: 'no_label_folder', path: rel, message: 'skipped: images must sit in a folder named after their label' });
+      problems.push({
+        severity: 'warning',
+        code: 'no_label_folder',
+        path: rel,
+        message: 'skipped: images must sit in a folder named after their label',
+      });
       continue;
     }
     layoutDepth ??= depth;
     const parts = rel.split('/');
     if (depth !== layoutDepth || depth > 2) {
-      problems.push({ severity: 'warning', code: 'unexpected_depth', path: rel, message: `skipped: expected ${layoutDepth === 1 ? 'root/<label>/image' : 'root/<category>/<label>/image'}` });
+      problems.push({
+        severity: 'warning',
+        code: 'unexpected_depth',
+        path: rel,
+        message: `skipped: expected ${layoutDepth === 1 ? 'root/<label>/image' : 'root/<category>/<label>/image'}`,
+      });
       continue;
     }
     yield {
@@ -77,7 +92,12 @@ export async function readHeader(file: string): Promise<{ columns: string[]; del
   await fh.close();
   const head = buf.subarray(0, bytesRead).toString('utf8').split(/\r?\n/, 1)[0] ?? '';
   const delimiter = ['\t', ';', ','].map((d) => [d, head.split(d).length] as const).sort((a, b) => b[1] - a[1])[0]![0];
-  const columns = head.split(delimiter).map((c) => c.trim().replace(/^\uFEFF/, '').replace(/^"|"$/g, ''));
+  const columns = head.split(delimiter).map((c) =>
+    c
+      .trim()
+      .replace(/^\uFEFF/, '')
+      .replace(/^"|"$/g, ''),
+  );
   return { columns, delimiter };
 }
 
@@ -93,7 +113,8 @@ export function guessMapping(columns: string[]): Partial<ColumnMapping> {
     isQuery: find('is_query'),
     isGallery: find('is_gallery'),
   };
-  if (['x_1', 'x_2', 'y_1', 'y_2'].every((c) => columns.includes(c))) m.bbox = { format: 'x1y1x2y2', columns: ['x_1', 'y_1', 'x_2', 'y_2'] };
+  if (['x_1', 'x_2', 'y_1', 'y_2'].every((c) => columns.includes(c)))
+    m.bbox = { format: 'x1y1x2y2', columns: ['x_1', 'y_1', 'x_2', 'y_2'] };
   else if (['x', 'y', 'w', 'h'].every((c) => columns.includes(c))) m.bbox = { format: 'xywh', columns: ['x', 'y', 'w', 'h'] };
   return m;
 }
@@ -104,16 +125,28 @@ const flag = (v: string | undefined): boolean | null => {
 };
 
 /** Any CSV/TSV (an OML CSV included) through a column mapping; rows that cannot be used are reported by row. */
-export async function* readTable(file: string, mapping: ColumnMapping, problems: ConvertProblem[], signal?: AbortSignal): AsyncGenerator<SourceItem> {
+export async function* readTable(
+  file: string,
+  mapping: ColumnMapping,
+  problems: ConvertProblem[],
+  signal?: AbortSignal,
+): AsyncGenerator<SourceItem> {
   const { delimiter } = await readHeader(file);
-  const parser = createReadStream(file).pipe(parse({ bom: true, columns: true, delimiter, skip_empty_lines: true, relax_column_count: true, info: true, trim: true }));
+  const parser = createReadStream(file).pipe(
+    parse({ bom: true, columns: true, delimiter, skip_empty_lines: true, relax_column_count: true, info: true, trim: true }),
+  );
   for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
     if (signal?.aborted) return;
     const row = info.lines;
     const p = record[mapping.path] ?? '';
     const labelName = record[mapping.label] ?? '';
     if (!p || !labelName) {
-      problems.push({ severity: 'warning', code: 'row_incomplete', path: p || null, message: `row ${row}: skipped: ${!p ? `column ${mapping.path} (path)` : `column ${mapping.label} (label)`} is empty` });
+      problems.push({
+        severity: 'warning',
+        code: 'row_incomplete',
+        path: p || null,
+        message: `row ${row}: skipped: ${!p ? `column ${mapping.path} (path)` : `column ${mapping.label} (label)`} is empty`,
+      });
       continue;
     }
     let bbox: SourceItem['bbox'] = null;
@@ -122,11 +155,19 @@ export async function* readTable(file: string, mapping: ColumnMapping, problems:
       if (cells.some((c) => c !== '')) {
         const v = cells.map(Number);
         if (v.some((x) => !Number.isFinite(x))) {
-          problems.push({ severity: 'warning', code: 'bbox_invalid', path: p, message: `row ${row}: box ignored: ${mapping.bbox.columns.join(', ')} must be numbers, got ${cells.join(', ')}` });
+          problems.push({
+            severity: 'warning',
+            code: 'bbox_invalid',
+            path: p,
+            message: `row ${row}: box ignored: ${mapping.bbox.columns.join(', ')} must be numbers, got ${cells.join(', ')}`,
+          });
         } else {
           const [a, b, c, d] = v as [number, number, number, number];
           // x1,y1,x2,y2 or x,y,w,h → OML's x_1, x_2, y_1, y_2 (integers)
-          bbox = mapping.bbox.format === 'xywh' ? [Math.round(a), Math.round(a + c), Math.round(b), Math.round(b + d)] : [Math.round(a), Math.round(c), Math.round(b), Math.round(d)];
+          bbox =
+            mapping.bbox.format === 'xywh'
+              ? [Math.round(a), Math.round(a + c), Math.round(b), Math.round(b + d)]
+              : [Math.round(a), Math.round(c), Math.round(b), Math.round(d)];
         }
       }
     }

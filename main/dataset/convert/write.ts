@@ -11,13 +11,27 @@ import type { Plan } from './plan';
  * CSV's folder, plus `<name>.summary.json`. Both land via a temporary file and a rename; the images are never
  * touched.
  */
-export async function writePlan(plan: Plan, sourceRoot: string, outCsv: string, extra: Record<string, unknown> = {}): Promise<{ csv: string; summary: string }> {
+export async function writePlan(
+  plan: Plan,
+  sourceRoot: string,
+  outCsv: string,
+  extra: Record<string, unknown> = {},
+): Promise<{ csv: string; summary: string }> {
   const outDir = path.dirname(path.resolve(outCsv));
   await mkdir(outDir, { recursive: true });
   const hasCategory = plan.rows.some((r) => r.category !== null);
   const hasSequence = plan.rows.some((r) => r.sequence !== null);
   const hasBbox = plan.rows.some((r) => r.bbox !== null);
-  const columns = ['label', 'path', 'split', 'is_query', 'is_gallery', ...(hasCategory ? ['category'] : []), ...(hasSequence ? ['sequence'] : []), ...(hasBbox ? ['x_1', 'x_2', 'y_1', 'y_2'] : [])];
+  const columns = [
+    'label',
+    'path',
+    'split',
+    'is_query',
+    'is_gallery',
+    ...(hasCategory ? ['category'] : []),
+    ...(hasSequence ? ['sequence'] : []),
+    ...(hasBbox ? ['x_1', 'x_2', 'y_1', 'y_2'] : []),
+  ];
   const rel = (p: string) => path.relative(outDir, path.resolve(sourceRoot, p)).split(path.sep).join('/');
   const flag = (v: boolean | null) => (v === null ? '' : v ? 'True' : 'False');
   const record = (r: Plan['rows'][number]) => [
@@ -42,7 +56,10 @@ export async function writePlan(plan: Plan, sourceRoot: string, outCsv: string, 
     source: path.resolve(sourceRoot),
     rows: plan.rows.length,
     dropped: plan.dropped,
-    train: { rows: count((r) => r.split === 'train'), labels: new Set(plan.rows.filter((r) => r.split === 'train').map((r) => r.label)).size },
+    train: {
+      rows: count((r) => r.split === 'train'),
+      labels: new Set(plan.rows.filter((r) => r.split === 'train').map((r) => r.label)).size,
+    },
     validation: {
       rows: count((r) => r.split === 'validation'),
       labels: new Set(plan.rows.filter((r) => r.split === 'validation').map((r) => r.label)).size,

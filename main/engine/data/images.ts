@@ -19,7 +19,8 @@ export async function decodeImage(file: string, box: Box | null, spec: ImageSpec
   img = img.resize(spec.size, spec.size, { fit: 'fill' });
   img = spec.channels === 1 ? img.greyscale() : img.removeAlpha().toColourspace('srgb');
   const data = await img.raw().toBuffer();
-  if (data.length !== spec.size * spec.size * spec.channels) throw new Error(`decoded ${data.length} bytes, expected ${spec.size * spec.size * spec.channels}`);
+  if (data.length !== spec.size * spec.size * spec.channels)
+    throw new Error(`decoded ${data.length} bytes, expected ${spec.size * spec.size * spec.channels}`);
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
@@ -29,7 +30,9 @@ export async function decodeRow(t: DatasetTable, i: number, spec: ImageSpec): Pr
   try {
     return await decodeImage(file, rowBox(t, i), spec);
   } catch (err) {
-    throw new Error(`Cannot read image at row ${t.rowNumber[i]} ("${t.path[i]}", ${file}): ${err instanceof Error ? err.message : String(err)}`);
+    throw new Error(
+      `Cannot read image at row ${t.rowNumber[i]} ("${t.path[i]}", ${file}): ${err instanceof Error ? err.message : String(err)}`,
+    );
   }
 }
 
@@ -39,7 +42,11 @@ export async function decodeRow(t: DatasetTable, i: number, spec: ImageSpec): Pr
  */
 export class ImageStore {
   private readonly cache = new Map<number, Uint8Array>();
-  constructor(readonly table: DatasetTable, readonly spec: ImageSpec, readonly keep: boolean) {}
+  constructor(
+    readonly table: DatasetTable,
+    readonly spec: ImageSpec,
+    readonly keep: boolean,
+  ) {}
 
   async get(rows: readonly number[]): Promise<Uint8Array[]> {
     const out: Uint8Array[] = new Array(rows.length);

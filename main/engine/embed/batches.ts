@@ -9,7 +9,14 @@ export type LoadBatch = (start: number, end: number) => Promise<Uint8Array[]>;
  * the explorer: inference mode (batch-norm uses its running statistics), `bs` images at a time, the next batch
  * decoded while this one runs. Returns count × dim, row-major.
  */
-export async function embedBatches(model: tf.LayersModel, spec: ImageSpec, count: number, load: LoadBatch, bs: number, onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
+export async function embedBatches(
+  model: tf.LayersModel,
+  spec: ImageSpec,
+  count: number,
+  load: LoadBatch,
+  bs: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<Float32Array> {
   const dim = model.outputs[0]!.shape[1]!;
   const out = new Float32Array(count * dim);
   // A prefetch that fails after the loop has already failed must not surface as an unhandled rejection.

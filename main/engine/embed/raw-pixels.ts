@@ -23,7 +23,11 @@ export async function rawPixelVector(file: string, box: [number, number, number,
 }
 
 /** Raw-pixel vectors of dataset rows (boxes cropped as in training), count × 784. */
-export async function rawPixelRows(t: DatasetTable, rows: readonly number[], onProgress?: (done: number, total: number) => void): Promise<Float32Array> {
+export async function rawPixelRows(
+  t: DatasetTable,
+  rows: readonly number[],
+  onProgress?: (done: number, total: number) => void,
+): Promise<Float32Array> {
   const out = new Float32Array(rows.length * RAW_PIXELS_DIM);
   let done = 0;
   await forEachBounded(rows.length, 8, async (j) => {

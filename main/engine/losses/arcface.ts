@@ -19,7 +19,12 @@ export interface ArcFaceOptions {
  * Smoothed targets (oml/functional/label_smoothing.py): (1−ε)·onehot + ε/C, or with categories
  * (1−ε)·onehot + ε/|labels of y's category| over that category only.
  */
-export function smoothedTargets(labels: Int32Array, numClasses: number, epsilon: number, label2category?: Map<number, string>): Float32Array {
+export function smoothedTargets(
+  labels: Int32Array,
+  numClasses: number,
+  epsilon: number,
+  label2category?: Map<number, string>,
+): Float32Array {
   const out = new Float32Array(labels.length * numClasses);
   for (let i = 0; i < labels.length; i++) {
     const y = labels[i]!;
@@ -55,7 +60,14 @@ export class ArcFaceLoss implements Criterion {
     // Xavier-uniform, seeded so a run reproduces.
     const bound = Math.sqrt(6 / (C + D));
     const rng = mulberry32(options.seed ?? 0);
-    this.weight = tf.variable(tf.tensor2d(Float32Array.from({ length: C * D }, () => (rng() * 2 - 1) * bound), [C, D]), true, `arcface_weight_${Date.now()}_${Math.floor(rng() * 1e9)}`);
+    this.weight = tf.variable(
+      tf.tensor2d(
+        Float32Array.from({ length: C * D }, () => (rng() * 2 - 1) * bound),
+        [C, D],
+      ),
+      true,
+      `arcface_weight_${Date.now()}_${Math.floor(rng() * 1e9)}`,
+    );
     this.trainableVariables = [this.weight];
   }
 
@@ -78,11 +90,17 @@ export class ArcFaceLoss implements Criterion {
       const sin = tf.sqrt(tf.maximum(tf.sub(1, tf.square(cos)), 1e-12));
       // The branch mask is a constant: tfjs has no gradient for comparisons, and none is needed.
       const cosValues = cos.dataSync();
-      const easy = tf.tensor(Uint8Array.from(cosValues, (c) => (c > th ? 1 : 0)), cos.shape, 'bool');
+      const easy = tf.tensor(
+        Uint8Array.from(cosValues, (c) => (c > th ? 1 : 0)),
+        cos.shape,
+        'bool',
+      );
       const withMargin = tf.where(easy, tf.sub(tf.mul(cos, cosM), tf.mul(sin, sinM)), tf.sub(cos, mm));
       const onehot = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), C), 'bool');
       const logits = tf.mul(tf.where(onehot, withMargin, cos), this.s);
-      const targets = this.eps ? tf.tensor2d(smoothedTargets(labels, C, this.eps, this.options.label2category), [labels.length, C]) : tf.oneHot(tf.tensor1d(labels, 'int32'), C);
+      const targets = this.eps
+        ? tf.tensor2d(smoothedTargets(labels, C, this.eps, this.options.label2category), [labels.length, C])
+        : tf.oneHot(tf.tensor1d(labels, 'int32'), C);
       const perSample = tf.neg(tf.sum(tf.mul(targets, tf.logSoftmax(logits)), 1));
       const r = this.options.reduction ?? 'mean';
       return r === 'mean' ? tf.mean(perSample) : r === 'sum' ? tf.sum(perSample) : perSample;

@@ -26,4 +26,3 @@ export function reduce(t: tf.Tensor, reduction: Reduction): tf.Tensor {
   if (reduction === 'none') return t;
   throw new Error(`Unexpected reduction: ${String(reduction)} (mean, sum or none)`);
 }
-

@@ -20,7 +20,8 @@ export class SurrogatePrecision implements Criterion {
   private readonly k: number;
 
   constructor(readonly options: SurrogatePrecisionOptions) {
-    if (!(Number.isInteger(options.k) && options.k > 0)) throw new Error(`surrogate_precision k must be a positive integer, got ${options.k}`);
+    if (!(Number.isInteger(options.k) && options.k > 0))
+      throw new Error(`surrogate_precision k must be a positive integer, got ${options.k}`);
     this.k = options.k + 1;
   }
 

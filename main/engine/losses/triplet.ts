@@ -56,7 +56,11 @@ export class TripletLossWithMiner implements Criterion {
   readonly trainableVariables: tf.Variable[] = [];
   private rng: Rng;
 
-  constructor(readonly options: TripletOptions, readonly miner: TripletMiner = new AllTripletsMiner(), seed = 0) {
+  constructor(
+    readonly options: TripletOptions,
+    readonly miner: TripletMiner = new AllTripletsMiner(),
+    seed = 0,
+  ) {
     checkMargin(options.margin);
     this.rng = mulberry32(seed);
   }
@@ -74,7 +78,14 @@ export class TripletLossWithMiner implements Criterion {
     // pool's distance matrix is far cheaper than gathering (and back-propagating through) 3 × T feature rows.
     const n = pool.shape[0];
     const flat = tf.reshape(pairwiseDist(pool as tf.Tensor2D, pool as tf.Tensor2D), [n * n]);
-    const pick = (rows: Int32Array, cols: Int32Array) => tf.gather(flat, tf.tensor1d(Int32Array.from(rows, (r, i) => r * n + cols[i]!), 'int32')) as tf.Tensor1D;
+    const pick = (rows: Int32Array, cols: Int32Array) =>
+      tf.gather(
+        flat,
+        tf.tensor1d(
+          Int32Array.from(rows, (r, i) => r * n + cols[i]!),
+          'int32',
+        ),
+      ) as tf.Tensor1D;
     const dPos = pick(mined.a, mined.p);
     const dNeg = pick(mined.a, mined.n);
     const out = tripletLossFromDistances(dPos, dNeg, this.options);
@@ -93,5 +104,12 @@ function splitLogs(P: ArrayLike<number>, N: ArrayLike<number>, isOriginal: Uint8
   };
   const o = part(true);
   const b = part(false);
-  return { orig_active_tri: o.active, bank_active_tri: b.active, pos_dist_orig: o.pos, neg_dist_orig: o.neg, pos_dist_bank: b.pos, neg_dist_bank: b.neg };
+  return {
+    orig_active_tri: o.active,
+    bank_active_tri: b.active,
+    pos_dist_orig: o.pos,
+    neg_dist_orig: o.neg,
+    pos_dist_bank: b.pos,
+    neg_dist_bank: b.neg,
+  };
 }

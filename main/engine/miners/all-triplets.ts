@@ -19,8 +19,19 @@ export class AllTripletsMiner implements TripletMiner {
   mine(_features: Float32Array, _dim: number, labels: Int32Array, rng: Rng): MinedTriplets {
     checkInBatch(labels);
     const total = countAllTriplets(labels);
-    const keep = total > this.maxOutputTriplets ? new Set(sampleWithoutReplacement(Array.from({ length: total }, (_, i) => i), this.maxOutputTriplets, rng)) : null;
-    const a: number[] = [], p: number[] = [], n: number[] = [];
+    const keep =
+      total > this.maxOutputTriplets
+        ? new Set(
+            sampleWithoutReplacement(
+              Array.from({ length: total }, (_, i) => i),
+              this.maxOutputTriplets,
+              rng,
+            ),
+          )
+        : null;
+    const a: number[] = [],
+      p: number[] = [],
+      n: number[] = [];
     let k = 0;
     for (let i = 0; i < labels.length; i++) {
       for (let j = 0; j < labels.length; j++) {

@@ -8,7 +8,10 @@ class FeatureBank {
   features: Float32Array;
   labels: Int32Array;
   ptr = 0;
-  constructor(readonly size: number, readonly dim: number) {
+  constructor(
+    readonly size: number,
+    readonly dim: number,
+  ) {
     this.features = new Float32Array(size * dim);
     this.labels = new Int32Array(size);
   }
@@ -39,7 +42,10 @@ export class MinerWithBank implements TripletMiner {
   private bank: FeatureBank | null = null;
   private accumulated = false;
 
-  constructor(readonly bankSizeInBatches: number, readonly miner: NHardTripletsMiner) {
+  constructor(
+    readonly bankSizeInBatches: number,
+    readonly miner: NHardTripletsMiner,
+  ) {
     checkBankSize(bankSizeInBatches);
   }
 
@@ -47,13 +53,20 @@ export class MinerWithBank implements TripletMiner {
     const bs = labels.length;
     this.bank ??= new FeatureBank(this.bankSizeInBatches * bs, dim);
     const bank = this.bank;
-    if (bank.size % bs !== 0 || dim !== bank.dim) throw new MinerError(`miner_with_bank needs a constant batch size (${bank.size / this.bankSizeInBatches}) and dimension`);
+    if (bank.size % bs !== 0 || dim !== bank.dim)
+      throw new MinerError(`miner_with_bank needs a constant batch size (${bank.size / this.bankSizeInBatches}) and dimension`);
     let result: MinedTriplets;
     if (this.accumulated) {
       const all = pool(features, bank);
       const allLabels = Int32Array.from([...labels, ...bank.labels]);
       const ignore = new Uint8Array(allLabels.length).fill(1, bs);
-      const t = nHardFromDistances(pairwiseDistances(all, allLabels.length, dim), allLabels, this.miner.positive, this.miner.negative, ignore);
+      const t = nHardFromDistances(
+        pairwiseDistances(all, allLabels.length, dim),
+        allLabels,
+        this.miner.positive,
+        this.miner.negative,
+        ignore,
+      );
       result = { ...t, bank: { features: bank.features.slice(), count: bank.size }, logs: bankLogs(t, bs) };
     } else {
       const t = nHardFromDistances(pairwiseDistances(features, bs, dim), labels, this.miner.positive, this.miner.negative);
@@ -69,7 +82,7 @@ function bankLogs(t: { a: Int32Array; p: Int32Array; n: Int32Array }, bs: number
   const pos = new Map<number, Set<number>>();
   const neg = new Map<number, Set<number>>();
   t.a.forEach((a, i) => {
-    if (!pos.has(a)) (pos.set(a, new Set()), neg.set(a, new Set()));
+    if (!pos.has(a)) pos.set(a, new Set()), neg.set(a, new Set());
     pos.get(a)!.add(t.p[i]!);
     neg.get(a)!.add(t.n[i]!);
   });
@@ -79,13 +92,19 @@ function bankLogs(t: { a: Int32Array; p: Int32Array; n: Int32Array }, bs: number
     for (const ids of m.values()) s += [...ids].filter((x) => x >= bs === fromBank).length;
     return s / m.size;
   };
-  return { positives_from_bank: avg(pos, true), positives_from_batch: avg(pos, false), negatives_from_bank: avg(neg, true), negatives_from_batch: avg(neg, false) };
+  return {
+    positives_from_bank: avg(pos, true),
+    positives_from_batch: avg(pos, false),
+    negatives_from_bank: avg(neg, true),
+    negatives_from_batch: avg(neg, false),
+  };
 }
 
 /** Every ordered pair (a, p), a ≠ p, inside each group. */
 function orderedPairs(groups: number[][]): [number, number][] {
   const out: [number, number][] = [];
-  for (const g of groups) for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++) out.push([g[i]!, g[j]!], [g[j]!, g[i]!]);
+  for (const g of groups)
+    for (let i = 0; i < g.length; i++) for (let j = i + 1; j < g.length; j++) out.push([g[i]!, g[j]!], [g[j]!, g[i]!]);
   return out;
 }
 
@@ -104,7 +123,10 @@ export class TripletMinerWithMemory implements TripletMiner {
   readonly name = 'triplets_with_memory';
   private bank: FeatureBank | null = null;
 
-  constructor(readonly bankSizeInBatches: number, readonly triExpandK: number) {
+  constructor(
+    readonly bankSizeInBatches: number,
+    readonly triExpandK: number,
+  ) {
     checkBankSize(bankSizeInBatches);
     if (!(triExpandK >= 1)) throw new MinerError(`tri_expand_k must be >= 1, got ${triExpandK}`);
   }
@@ -127,31 +149,37 @@ export class TripletMinerWithMemory implements TripletMiner {
     const bankLabel = (i: number) => bank.labels[i - bs]!;
 
     // part 1: anchor, positive and negative from the batch
-    const a1: number[] = [], p1: number[] = [], n1: number[] = [];
+    const a1: number[] = [],
+      p1: number[] = [],
+      n1: number[] = [];
     for (const [a, p] of orderedPairs(groupsOf(labels))) {
-      for (let n = 0; n < bs; n++) if (labels[n] !== labels[a]) (a1.push(a), p1.push(p), n1.push(n));
+      for (let n = 0; n < bs; n++) if (labels[n] !== labels[a]) a1.push(a), p1.push(p), n1.push(n);
     }
     const nBank = Math.floor((a1.length * (this.triExpandK - 1)) / 2);
 
     // part 2: anchor + positive from the bank, negative from the batch
-    const a2: number[] = [], p2: number[] = [], n2: number[] = [];
+    const a2: number[] = [],
+      p2: number[] = [],
+      n2: number[] = [];
     const bankGroups = groupsOf(bank.labels, bs).filter((g) => g.length > 1);
     if (nBank > 0 && bankGroups.length > 0) {
       let pairs: [number, number][] = [];
       while (pairs.length < nBank) pairs = pairs.concat(orderedPairs([bankGroups[randInt(rng, bankGroups.length)]!]));
       for (const [a, p] of shuffled(pairs, rng).slice(0, nBank)) {
         const n = randInt(rng, bs);
-        if (bankLabel(a) !== labels[n]) (a2.push(a), p2.push(p), n2.push(n));
+        if (bankLabel(a) !== labels[n]) a2.push(a), p2.push(p), n2.push(n);
       }
     }
 
     // part 3: anchor + positive from the batch, negative from the bank
-    const a3: number[] = [], p3: number[] = [], n3: number[] = [];
+    const a3: number[] = [],
+      p3: number[] = [],
+      n3: number[] = [];
     const batchPairs = orderedPairs(groupsOf(labels));
     for (let k = 0; k < nBank && batchPairs.length > 0; k++) {
       const n = bs + randInt(rng, bank.size);
       const [a, p] = batchPairs[randInt(rng, batchPairs.length)]!;
-      if (labels[a] !== bankLabel(n)) (a3.push(a), p3.push(p), n3.push(n));
+      if (labels[a] !== bankLabel(n)) a3.push(a), p3.push(p), n3.push(n);
     }
 
     const result: MinedTriplets = {

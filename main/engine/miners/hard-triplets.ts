@@ -17,9 +17,17 @@ export function toSlice(n: HardnessRange, name: string): [number, number] {
  * For each anchor (not masked out): positives ranked by descending distance, negatives by ascending distance
  * (ties by index), sliced, and every positive × negative pair emitted.
  */
-export function nHardFromDistances(dist: Float32Array, labels: Int32Array, pos: [number, number], neg: [number, number], ignoreAnchor?: Uint8Array) {
+export function nHardFromDistances(
+  dist: Float32Array,
+  labels: Int32Array,
+  pos: [number, number],
+  neg: [number, number],
+  ignoreAnchor?: Uint8Array,
+) {
   const count = labels.length;
-  const a: number[] = [], p: number[] = [], n: number[] = [];
+  const a: number[] = [],
+    p: number[] = [],
+    n: number[] = [];
   for (let i = 0; i < count; i++) {
     if (ignoreAnchor?.[i]) continue;
     const row = i * count;

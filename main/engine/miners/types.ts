@@ -8,7 +8,8 @@ export function checkInBatch(labels: Int32Array): void {
   for (const l of labels) counts.set(l, (counts.get(l) ?? 0) + 1);
   if (counts.size < 2) throw new MinerError('A batch must contain at least 2 labels to form triplets');
   const single = [...counts].filter(([, n]) => n < 2).map(([l]) => l);
-  if (single.length) throw new MinerError(`Every label in a batch needs at least 2 instances; label ${single[0]} has 1 (use a balance sampler)`);
+  if (single.length)
+    throw new MinerError(`Every label in a batch needs at least 2 instances; label ${single[0]} has 1 (use a balance sampler)`);
 }
 
 /** Euclidean distances between every pair of rows (OML's pairwise_dist on detached features). */

@@ -31,9 +31,13 @@ const bn = (name: string) => tf.layers.batchNormalization({ momentum: 0.9, epsil
 
 /** The notes' "tiny" net: conv32 → maxpool → conv64 → maxpool; the head turns it into an embedding. */
 export function smallCnn(input: SymbolicTensor): SymbolicTensor {
-  let x = tf.layers.conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init.glorot(), name: 'conv1' }).apply(input) as SymbolicTensor;
+  let x = tf.layers
+    .conv2d({ filters: 32, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init.glorot(), name: 'conv1' })
+    .apply(input) as SymbolicTensor;
   x = tf.layers.maxPooling2d({ poolSize: 2, name: 'pool1' }).apply(x) as SymbolicTensor;
-  x = tf.layers.conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init.glorot(), name: 'conv2' }).apply(x) as SymbolicTensor;
+  x = tf.layers
+    .conv2d({ filters: 64, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init.glorot(), name: 'conv2' })
+    .apply(x) as SymbolicTensor;
   return tf.layers.maxPooling2d({ poolSize: 2, name: 'pool2' }).apply(x) as SymbolicTensor;
 }
 
@@ -44,7 +48,15 @@ export function mobileNetV2(input: SymbolicTensor, alpha = 1): SymbolicTensor {
   let x = conv(makeDivisible(32 * alpha), 3, 2, 'stem_conv').apply(input) as SymbolicTensor;
   x = new ReLU6({ name: 'stem_relu' }).apply(bn('stem_bn').apply(x)) as SymbolicTensor;
   // t (expansion), c (channels), n (repeats), s (first stride)
-  const settings: [number, number, number, number][] = [[1, 16, 1, 1], [6, 24, 2, 2], [6, 32, 3, 2], [6, 64, 4, 2], [6, 96, 3, 1], [6, 160, 3, 2], [6, 320, 1, 1]];
+  const settings: [number, number, number, number][] = [
+    [1, 16, 1, 1],
+    [6, 24, 2, 2],
+    [6, 32, 3, 2],
+    [6, 64, 4, 2],
+    [6, 96, 3, 1],
+    [6, 160, 3, 2],
+    [6, 320, 1, 1],
+  ];
   let block = 0;
   for (const [t, c, n, s] of settings) {
     const out = makeDivisible(c * alpha);
@@ -56,7 +68,16 @@ export function mobileNetV2(input: SymbolicTensor, alpha = 1): SymbolicTensor {
         y = conv(inC * t, 1, 1, `${name}_expand`).apply(y) as SymbolicTensor;
         y = new ReLU6({ name: `${name}_expand_relu` }).apply(bn(`${name}_expand_bn`).apply(y)) as SymbolicTensor;
       }
-      y = tf.layers.depthwiseConv2d({ kernelSize: 3, strides: i === 0 ? s : 1, padding: 'same', useBias: false, depthwiseInitializer: init.he(), name: `${name}_dw` }).apply(y) as SymbolicTensor;
+      y = tf.layers
+        .depthwiseConv2d({
+          kernelSize: 3,
+          strides: i === 0 ? s : 1,
+          padding: 'same',
+          useBias: false,
+          depthwiseInitializer: init.he(),
+          name: `${name}_dw`,
+        })
+        .apply(y) as SymbolicTensor;
       y = new ReLU6({ name: `${name}_dw_relu` }).apply(bn(`${name}_dw_bn`).apply(y)) as SymbolicTensor;
       y = bn(`${name}_project_bn`).apply(conv(out, 1, 1, `${name}_project`).apply(y)) as SymbolicTensor;
       x = i > 0 && inC === out ? (tf.layers.add({ name: `${name}_add` }).apply([x, y]) as SymbolicTensor) : y;
@@ -72,15 +93,27 @@ export function resnet18(input: SymbolicTensor): SymbolicTensor {
   let x = conv(64, 7, 2, 'conv1').apply(input) as SymbolicTensor;
   x = tf.layers.activation({ activation: 'relu', name: 'conv1_relu' }).apply(bn('conv1_bn').apply(x)) as SymbolicTensor;
   x = tf.layers.maxPooling2d({ poolSize: 3, strides: 2, padding: 'same', name: 'pool1' }).apply(x) as SymbolicTensor;
-  const stages: [number, number][] = [[64, 1], [128, 2], [256, 2], [512, 2]];
+  const stages: [number, number][] = [
+    [64, 1],
+    [128, 2],
+    [256, 2],
+    [512, 2],
+  ];
   stages.forEach(([filters, stride], s) => {
     for (let b = 0; b < 2; b++) {
       const name = `layer${s + 1}_${b}`;
       const st = b === 0 ? stride : 1;
-      let y = tf.layers.activation({ activation: 'relu', name: `${name}_relu1` }).apply(bn(`${name}_bn1`).apply(conv(filters, 3, st, `${name}_conv1`).apply(x))) as SymbolicTensor;
+      let y = tf.layers
+        .activation({ activation: 'relu', name: `${name}_relu1` })
+        .apply(bn(`${name}_bn1`).apply(conv(filters, 3, st, `${name}_conv1`).apply(x))) as SymbolicTensor;
       y = bn(`${name}_bn2`).apply(conv(filters, 3, 1, `${name}_conv2`).apply(y)) as SymbolicTensor;
-      const shortcut = st !== 1 || x.shape[3] !== filters ? (bn(`${name}_down_bn`).apply(conv(filters, 1, st, `${name}_down`).apply(x)) as SymbolicTensor) : x;
-      x = tf.layers.activation({ activation: 'relu', name: `${name}_out` }).apply(tf.layers.add({ name: `${name}_add` }).apply([y, shortcut])) as SymbolicTensor;
+      const shortcut =
+        st !== 1 || x.shape[3] !== filters
+          ? (bn(`${name}_down_bn`).apply(conv(filters, 1, st, `${name}_down`).apply(x)) as SymbolicTensor)
+          : x;
+      x = tf.layers
+        .activation({ activation: 'relu', name: `${name}_out` })
+        .apply(tf.layers.add({ name: `${name}_add` }).apply([y, shortcut])) as SymbolicTensor;
     }
   });
   return x;

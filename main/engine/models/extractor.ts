@@ -20,13 +20,19 @@ export function buildExtractor(cfg: ExtractorConfig, inputShape: [number, number
     x = tf.layers.flatten({ name: 'flatten' }).apply(smallCnn(input)) as tf.SymbolicTensor;
   } else {
     const features = cfg.name === 'mobilenet_v2' ? mobileNetV2(input, a.alpha) : resnet18(input);
-    x = (a.pooling === 'gem' ? new GeMPooling({ p: a.gem_p, name: 'pool_gem' }) : tf.layers.globalAveragePooling2d({ name: 'pool_avg' })).apply(features) as tf.SymbolicTensor;
+    x = (
+      a.pooling === 'gem' ? new GeMPooling({ p: a.gem_p, name: 'pool_gem' }) : tf.layers.globalAveragePooling2d({ name: 'pool_avg' })
+    ).apply(features) as tf.SymbolicTensor;
   }
   if (a.head === 'mlp') {
-    x = tf.layers.dense({ units: a.emb_dim * 2, activation: 'relu', kernelInitializer: head.glorot(), name: `${HEAD_PREFIX}mlp_hidden` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .dense({ units: a.emb_dim * 2, activation: 'relu', kernelInitializer: head.glorot(), name: `${HEAD_PREFIX}mlp_hidden` })
+      .apply(x) as tf.SymbolicTensor;
   }
   if (a.head !== 'none' || cfg.name === 'small_cnn') {
-    x = tf.layers.dense({ units: a.emb_dim, kernelInitializer: head.glorot(), name: `${HEAD_PREFIX}projection` }).apply(x) as tf.SymbolicTensor;
+    x = tf.layers
+      .dense({ units: a.emb_dim, kernelInitializer: head.glorot(), name: `${HEAD_PREFIX}projection` })
+      .apply(x) as tf.SymbolicTensor;
   }
   if (a.normalise_features) x = new L2Normalize({ name: `${HEAD_PREFIX}l2norm` }).apply(x) as tf.SymbolicTensor;
   return tf.model({ inputs: input, outputs: x, name: cfg.name });

@@ -12,7 +12,11 @@ export class BalanceSampler implements BatchSampler {
   readonly length: number;
   private readonly byLabel: Map<number, number[]>;
 
-  constructor(labels: ArrayLike<number>, readonly nLabels: number, readonly nInstances: number) {
+  constructor(
+    labels: ArrayLike<number>,
+    readonly nLabels: number,
+    readonly nInstances: number,
+  ) {
     requireInt('n_labels', nLabels);
     requireInt('n_instances', nInstances);
     this.byLabel = indicesByLabel(labels);

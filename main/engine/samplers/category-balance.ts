@@ -5,16 +5,24 @@ import { SamplerError, requireInt, requireTwoPerLabel } from './types';
 
 export type Label2Category = Map<number, string>;
 
-function checkCommon(byLabel: Map<number, number[]>, label2category: Label2Category, nCategories: number, nLabels: number, nInstances: number) {
+function checkCommon(
+  byLabel: Map<number, number[]>,
+  label2category: Label2Category,
+  nCategories: number,
+  nLabels: number,
+  nInstances: number,
+) {
   requireInt('n_categories', nCategories);
   requireInt('n_labels', nLabels);
   requireInt('n_instances', nInstances);
   const categories = new Set(label2category.values());
-  if (!(nCategories >= 1 && nCategories <= categories.size)) throw new SamplerError(`must be 1 <= n_categories <= ${categories.size}, ${nCategories} given`);
+  if (!(nCategories >= 1 && nCategories <= categories.size))
+    throw new SamplerError(`must be 1 <= n_categories <= ${categories.size}, ${nCategories} given`);
   if (!(nLabels > 1 && nLabels <= byLabel.size)) throw new SamplerError(`must be 1 < n_labels <= ${byLabel.size}, ${nLabels} given`);
   if (nInstances <= 1) throw new SamplerError(`must be n_instances > 1, ${nInstances} given`);
   if ([...byLabel.keys()].some((l) => !label2category.has(l))) throw new SamplerError('All the labels must have category');
-  if ([...label2category.keys()].some((l) => !byLabel.has(l))) throw new SamplerError('All the labels from label2category mapping must be in the labels');
+  if ([...label2category.keys()].some((l) => !byLabel.has(l)))
+    throw new SamplerError('All the labels from label2category mapping must be in the labels');
   requireTwoPerLabel(byLabel);
   const category2labels = new Map<string, number[]>();
   for (const c of [...categories].sort()) category2labels.set(c, []);
@@ -33,7 +41,15 @@ export class CategoryBalanceSampler implements BatchSampler {
   private readonly category2labels: Map<string, number[]>;
   private readonly weights: number[];
 
-  constructor(labels: ArrayLike<number>, label2category: Label2Category, readonly nCategories: number, readonly nLabels: number, readonly nInstances: number, readonly resampleLabels = false, readonly weightCategories = true) {
+  constructor(
+    labels: ArrayLike<number>,
+    label2category: Label2Category,
+    readonly nCategories: number,
+    readonly nLabels: number,
+    readonly nInstances: number,
+    readonly resampleLabels = false,
+    readonly weightCategories = true,
+  ) {
     this.byLabel = indicesByLabel(labels);
     this.category2labels = checkCommon(this.byLabel, label2category, nCategories, nLabels, nInstances);
     if (!resampleLabels && [...this.category2labels.values()].some((ls) => ls.length < nLabels)) {
@@ -50,7 +66,13 @@ export class CategoryBalanceSampler implements BatchSampler {
     const batches: number[][] = [];
     for (let b = 0; b < this.length; b++) {
       const chosen = weightedSampleWithoutReplacement(cats, this.weights, this.nCategories, rng);
-      batches.push(chosen.flatMap((c) => smartSample(this.category2labels.get(c)!, this.nLabels, rng).flatMap((l) => smartSample(this.byLabel.get(l)!, this.nInstances, rng))));
+      batches.push(
+        chosen.flatMap((c) =>
+          smartSample(this.category2labels.get(c)!, this.nLabels, rng).flatMap((l) =>
+            smartSample(this.byLabel.get(l)!, this.nInstances, rng),
+          ),
+        ),
+      );
     }
     return batches;
   }
@@ -66,10 +88,18 @@ export class DistinctCategoryBalanceSampler implements BatchSampler {
   private readonly byLabel: Map<number, number[]>;
   private readonly category2labels: Map<string, number[]>;
 
-  constructor(labels: ArrayLike<number>, label2category: Label2Category, readonly nCategories: number, readonly nLabels: number, readonly nInstances: number, epochSize: number) {
+  constructor(
+    labels: ArrayLike<number>,
+    label2category: Label2Category,
+    readonly nCategories: number,
+    readonly nLabels: number,
+    readonly nInstances: number,
+    epochSize: number,
+  ) {
     this.byLabel = indicesByLabel(labels);
     this.category2labels = checkCommon(this.byLabel, label2category, nCategories, nLabels, nInstances);
-    if ([...this.category2labels.values()].some((ls) => ls.length < nLabels)) throw new SamplerError(`All the categories must have at least ${nLabels} unique labels`);
+    if ([...this.category2labels.values()].some((ls) => ls.length < nLabels))
+      throw new SamplerError(`All the categories must have at least ${nLabels} unique labels`);
     requireInt('epoch_size', epochSize);
     if (epochSize < 1) throw new SamplerError(`epoch_size must be >= 1, ${epochSize} given`);
     this.batchSize = nCategories * nLabels * nInstances;

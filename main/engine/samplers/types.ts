@@ -7,5 +7,8 @@ export function requireInt(name: string, v: number): void {
 
 export function requireTwoPerLabel(byLabel: Map<number, number[]>): void {
   const single = [...byLabel.entries()].filter(([, ids]) => ids.length < 2).map(([l]) => l);
-  if (single.length) throw new SamplerError(`Each label must contain at least 2 instances; labels with one: ${single.slice(0, 10).join(', ')}${single.length > 10 ? ' …' : ''}`);
+  if (single.length)
+    throw new SamplerError(
+      `Each label must contain at least 2 instances; labels with one: ${single.slice(0, 10).join(', ')}${single.length > 10 ? ' …' : ''}`,
+    );
 }

@@ -62,13 +62,23 @@ export async function saveCheckpoint(dir: string, input: SaveInput): Promise<voi
       await writeFile(path.join(tmp, 'weights.bin'), Buffer.from(concat(artifacts.weightData!)));
       await writeFile(
         path.join(tmp, 'model.json'),
-        JSON.stringify({ format: 'layers-model', generatedBy: 'metric-studio', modelTopology: artifacts.modelTopology, weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }] }),
+        JSON.stringify({
+          format: 'layers-model',
+          generatedBy: 'metric-studio',
+          modelTopology: artifacts.modelTopology,
+          weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        }),
       );
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
   if (input.optimizer) await encode(tmp, 'optimizer', input.optimizer);
-  if (input.criterion?.length) await encode(tmp, 'criterion', input.criterion.map((v) => ({ name: v.name, tensor: v })));
+  if (input.criterion?.length)
+    await encode(
+      tmp,
+      'criterion',
+      input.criterion.map((v) => ({ name: v.name, tensor: v })),
+    );
   await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(input.meta, null, 2));
   const old = `${dir}.old`;
   await rm(old, { recursive: true, force: true });

@@ -5,7 +5,10 @@
 export class CollapseDetector {
   private losses: number[] = [];
   private active: number[] = [];
-  constructor(readonly margin: number | null, readonly window = 30) {}
+  constructor(
+    readonly margin: number | null,
+    readonly window = 30,
+  ) {}
 
   /** Returns a warning the first time the recent steps look collapsed, else null. */
   observe(loss: number, activeTri: number | undefined, spread: number): string | null {
@@ -13,7 +16,8 @@ export class CollapseDetector {
     if (activeTri !== undefined) this.active.push(activeTri);
     if (this.losses.length > this.window) this.losses.shift();
     if (this.active.length > this.window) this.active.shift();
-    if (spread < 1e-4) return `Embeddings have collapsed: their spread across the batch is ${spread.toExponential(1)} (all images map to nearly one point).`;
+    if (spread < 1e-4)
+      return `Embeddings have collapsed: their spread across the batch is ${spread.toExponential(1)} (all images map to nearly one point).`;
     if (this.margin !== null && this.losses.length === this.window && this.active.length === this.window) {
       const meanLoss = this.losses.reduce((a, b) => a + b, 0) / this.window;
       const meanActive = this.active.reduce((a, b) => a + b, 0) / this.window;
@@ -29,7 +33,8 @@ export class CollapseDetector {
 export function embeddingSpread(data: Float32Array | Int32Array | Uint8Array, rows: number, dim: number): number {
   let total = 0;
   for (let j = 0; j < dim; j++) {
-    let s = 0, s2 = 0;
+    let s = 0,
+      s2 = 0;
     for (let i = 0; i < rows; i++) {
       const v = data[i * dim + j]!;
       s += v;

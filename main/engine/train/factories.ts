@@ -21,9 +21,24 @@ export function createSampler(cfg: SamplerConfig, labels: Int32Array, label2cate
     case 'balance':
       return new BalanceSampler(labels, cfg.args.n_labels, cfg.args.n_instances);
     case 'category_balance':
-      return new CategoryBalanceSampler(labels, needCategories(), cfg.args.n_categories, cfg.args.n_labels, cfg.args.n_instances, cfg.args.resample_labels, cfg.args.weight_categories);
+      return new CategoryBalanceSampler(
+        labels,
+        needCategories(),
+        cfg.args.n_categories,
+        cfg.args.n_labels,
+        cfg.args.n_instances,
+        cfg.args.resample_labels,
+        cfg.args.weight_categories,
+      );
     case 'distinct_category_balance':
-      return new DistinctCategoryBalanceSampler(labels, needCategories(), cfg.args.n_categories, cfg.args.n_labels, cfg.args.n_instances, cfg.args.epoch_size);
+      return new DistinctCategoryBalanceSampler(
+        labels,
+        needCategories(),
+        cfg.args.n_categories,
+        cfg.args.n_labels,
+        cfg.args.n_instances,
+        cfg.args.epoch_size,
+      );
   }
 }
 
@@ -42,7 +57,13 @@ export function createMiner(cfg: MinerConfig): TripletMiner {
   }
 }
 
-export function createCriterion(cfg: CriterionConfig, embDim: number, numClasses: number, label2category: Map<number, string>, seed: number): Criterion {
+export function createCriterion(
+  cfg: CriterionConfig,
+  embDim: number,
+  numClasses: number,
+  label2category: Map<number, string>,
+  seed: number,
+): Criterion {
   switch (cfg.name) {
     case 'triplet_with_miner':
       return new TripletLossWithMiner({ margin: cfg.args.margin, reduction: cfg.args.reduction }, createMiner(cfg.args.miner), seed);
@@ -58,6 +79,11 @@ export function createCriterion(cfg: CriterionConfig, embDim: number, numClasses
         seed,
       });
     case 'surrogate_precision':
-      return new SurrogatePrecision({ k: cfg.args.k, temperature1: cfg.args.temperature1, temperature2: cfg.args.temperature2, reduction: cfg.args.reduction });
+      return new SurrogatePrecision({
+        k: cfg.args.k,
+        temperature1: cfg.args.temperature1,
+        temperature2: cfg.args.temperature2,
+        reduction: cfg.args.reduction,
+      });
   }
 }

@@ -57,7 +57,10 @@ export class Scheduler {
   private badEpochs = 0;
   private plateauLr: number;
 
-  constructor(readonly config: SchedulerConfig, readonly baseLr: number) {
+  constructor(
+    readonly config: SchedulerConfig,
+    readonly baseLr: number,
+  ) {
     this.plateauLr = baseLr;
   }
 

@@ -75,7 +75,10 @@ async function loadDataset(cfg: TrainConfig, baseDir: string) {
   const { table } = await readDatasetCsv(csv, { root, problems });
   validateTable(table, problems);
   if (problems.errors > 0) {
-    const lines = problems.sorted().filter((p) => p.severity === 'error').map((p) => formatProblem(table.file, p));
+    const lines = problems
+      .sorted()
+      .filter((p) => p.severity === 'error')
+      .map((p) => formatProblem(table.file, p));
     throw new Error(`The dataset has ${problems.errors} error(s):\n${lines.join('\n')}`);
   }
   return table;
@@ -157,7 +160,14 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
     embDim,
     criterion,
     optimizer,
-    metricArgs: { cmc: m.cmc_top_k, precision: m.precision_top_k, map: m.map_top_k, ndcg: m.ndcg_top_k, fmr: m.fmr_vals, pcf: m.pcf_variance },
+    metricArgs: {
+      cmc: m.cmc_top_k,
+      precision: m.precision_top_k,
+      map: m.map_top_k,
+      ndcg: m.ndcg_top_k,
+      fmr: m.fmr_vals,
+      pcf: m.pcf_variance,
+    },
     ckptRoot,
     resumed: loaded?.meta ?? null,
     startEpoch,

@@ -33,9 +33,13 @@ const stream = (seed: number, purpose: number, epoch: number) => mulberry32((see
 export function defaultCallbacks(s: TrainSession, checkpointing: Checkpointing): TrainCallback[] {
   const { cfg } = s;
   const list: TrainCallback[] = [new StepLogger(), new Validation()];
-  if (cfg.scheduling) list.push(new LrScheduling(new Scheduler(cfg.scheduling.scheduler, cfg.optimizer.args.lr), cfg.scheduling.scheduler_interval));
+  if (cfg.scheduling)
+    list.push(new LrScheduling(new Scheduler(cfg.scheduling.scheduler, cfg.optimizer.args.lr), cfg.scheduling.scheduler_interval));
   if (cfg.early_stopping_patience !== null) list.push(new EarlyStopping(cfg.early_stopping_patience));
-  list.push(checkpointing, new CollapseWatch(new CollapseDetector(cfg.criterion.name === 'triplet_with_miner' ? cfg.criterion.args.margin : null)));
+  list.push(
+    checkpointing,
+    new CollapseWatch(new CollapseDetector(cfg.criterion.name === 'triplet_with_miner' ? cfg.criterion.args.margin : null)),
+  );
   return list;
 }
 

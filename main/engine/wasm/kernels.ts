@@ -17,7 +17,10 @@ function call(ctx: Ctx, name: string, inputs: Record<string, TensorInfo>, attrs:
 }
 
 /** Runs a sequence of kernel calls, disposing every intermediate that is not the result. */
-function scoped(ctx: Ctx, fn: (k: (name: string, inputs: Record<string, TensorInfo>, attrs?: NamedAttrMap) => TensorInfo) => TensorInfo): TensorInfo {
+function scoped(
+  ctx: Ctx,
+  fn: (k: (name: string, inputs: Record<string, TensorInfo>, attrs?: NamedAttrMap) => TensorInfo) => TensorInfo,
+): TensorInfo {
   const made: TensorInfo[] = [];
   const k = (name: string, inputs: Record<string, TensorInfo>, attrs?: NamedAttrMap) => {
     const out = call(ctx, name, inputs, attrs);
@@ -31,7 +34,14 @@ function scoped(ctx: Ctx, fn: (k: (name: string, inputs: Record<string, TensorIn
 
 const reshape = (k: Parameters<Parameters<typeof scoped>[1]>[0], x: TensorInfo, shape: number[]) => k('Reshape', { x }, { shape });
 
-function convPads(xShape: number[], filterShape: [number, number, number, number], strides: number | [number, number], pad: unknown, dimRoundingMode: unknown, depthwise = false) {
+function convPads(
+  xShape: number[],
+  filterShape: [number, number, number, number],
+  strides: number | [number, number],
+  pad: unknown,
+  dimRoundingMode: unknown,
+  depthwise = false,
+) {
   return tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape,
@@ -47,7 +57,11 @@ function convPads(xShape: number[], filterShape: [number, number, number, number
 const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, pad, dimRoundingMode, filterShape, dataFormat } = attrs as unknown as {
-    strides: [number, number]; pad: unknown; dimRoundingMode: unknown; filterShape: [number, number, number, number]; dataFormat: string;
+    strides: [number, number];
+    pad: unknown;
+    dimRoundingMode: unknown;
+    filterShape: [number, number, number, number];
+    dataFormat: string;
   };
   if (dataFormat && dataFormat !== 'NHWC') throw new Error('Conv2DBackpropFilter on wasm supports NHWC only');
   const ctx = { backend: backend as unknown as Backend };
@@ -56,9 +70,22 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const [B, H, W] = x.shape as [number, number, number, number];
   const { top, left } = info.padInfo;
   return scoped(ctx, (k) => {
-    if (kH === 1 && kW === 1 && info.strideHeight === 1 && info.strideWidth === 1 && top === 0 && left === 0 && info.outHeight === H && info.outWidth === W) {
+    if (
+      kH === 1 &&
+      kW === 1 &&
+      info.strideHeight === 1 &&
+      info.strideWidth === 1 &&
+      top === 0 &&
+      left === 0 &&
+      info.outHeight === H &&
+      info.outWidth === W
+    ) {
       // 1×1 stride 1: dW = x2dᵀ · dy2d.
-      const prod = k('BatchMatMul', { a: reshape(k, x, [1, B * H * W, inC]), b: reshape(k, dy, [1, B * H * W, outC]) }, { transposeA: true, transposeB: false });
+      const prod = k(
+        'BatchMatMul',
+        { a: reshape(k, x, [1, B * H * W, inC]), b: reshape(k, dy, [1, B * H * W, outC]) },
+        { transposeA: true, transposeB: false },
+      );
       return reshape(k, prod, [1, 1, inC, outC]);
     }
     const xT = k('Transpose', { x }, { perm: [3, 1, 2, 0] }); // [inC, H, W, B]
@@ -67,7 +94,12 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     const right = Math.max(0, kW - W - left + (info.outWidth - 1) * info.strideWidth);
     const conv = k('Conv2D', { x: xT, filter: dyT }, {
       strides: [1, 1],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
       dataFormat: 'NHWC',
       dilations: [info.strideHeight, info.strideWidth],
       dimRoundingMode: 'floor',
@@ -82,7 +114,21 @@ function zeroInsert(k: Parameters<Parameters<typeof scoped>[1]>[0], dy: TensorIn
   if (sH === 1 && sW === 1) return dy;
   const [B, oh, ow, C] = dy.shape as [number, number, number, number];
   const six = reshape(k, dy, [B, oh, 1, ow, 1, C]);
-  const padded = k('PadV2', { x: six }, { paddings: [[0, 0], [0, 0], [0, sH - 1], [0, 0], [0, sW - 1], [0, 0]], constantValue: 0 });
+  const padded = k(
+    'PadV2',
+    { x: six },
+    {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, sH - 1],
+        [0, 0],
+        [0, sW - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  );
   const flat = reshape(k, padded, [B, oh * sH, ow * sW, C]);
   return k('Slice', { x: flat }, { begin: [0, 0, 0, 0], size: [B, (oh - 1) * sH + 1, (ow - 1) * sW + 1, C] });
 }
@@ -94,7 +140,11 @@ function zeroInsert(k: Parameters<Parameters<typeof scoped>[1]>[0], dy: TensorIn
 const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const { strides, pad, dimRoundingMode, inputShape, dataFormat } = attrs as unknown as {
-    strides: [number, number]; pad: unknown; dimRoundingMode: unknown; inputShape: [number, number, number, number]; dataFormat: string;
+    strides: [number, number];
+    pad: unknown;
+    dimRoundingMode: unknown;
+    inputShape: [number, number, number, number];
+    dataFormat: string;
   };
   if (dataFormat && dataFormat !== 'NHWC') throw new Error('Conv2DBackpropInput on wasm supports NHWC only');
   const ctx = { backend: backend as unknown as Backend };
@@ -103,8 +153,21 @@ const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const [kH, kW, inC, outC] = fShape;
   const [B, H, W] = inputShape;
   return scoped(ctx, (k) => {
-    if (kH === 1 && kW === 1 && info.strideHeight === 1 && info.strideWidth === 1 && info.padInfo.top === 0 && info.padInfo.left === 0 && info.outHeight === H && info.outWidth === W) {
-      const prod = k('BatchMatMul', { a: reshape(k, dy, [1, B * H * W, outC]), b: reshape(k, filter, [1, inC, outC]) }, { transposeA: false, transposeB: true });
+    if (
+      kH === 1 &&
+      kW === 1 &&
+      info.strideHeight === 1 &&
+      info.strideWidth === 1 &&
+      info.padInfo.top === 0 &&
+      info.padInfo.left === 0 &&
+      info.outHeight === H &&
+      info.outWidth === W
+    ) {
+      const prod = k(
+        'BatchMatMul',
+        { a: reshape(k, dy, [1, B * H * W, outC]), b: reshape(k, filter, [1, inC, outC]) },
+        { transposeA: false, transposeB: true },
+      );
       return reshape(k, prod, [B, H, W, inC]);
     }
     const up = zeroInsert(k, dy, info.strideHeight, info.strideWidth);
@@ -114,7 +177,12 @@ const conv2DBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const rotated = k('Transpose', { x: k('Reverse', { x: filter }, { dims: [0, 1] }) }, { perm: [0, 1, 3, 2] }); // [kH, kW, outC, inC]
     const conv = k('Conv2D', { x: up, filter: rotated }, {
       strides: [1, 1],
-      pad: [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]],
+      pad: [
+        [0, 0],
+        [before[0], after[0]],
+        [before[1], after[1]],
+        [0, 0],
+      ],
       dataFormat: 'NHWC',
       dilations: [1, 1],
       dimRoundingMode: 'floor',
@@ -134,7 +202,11 @@ function checkDepthwise(dilations: unknown, multiplier: number): void {
 const depthwiseBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: TensorInfo; filter: TensorInfo };
   const { strides, dilations, pad, dimRoundingMode, inputShape } = attrs as unknown as {
-    strides: [number, number]; dilations: unknown; pad: unknown; dimRoundingMode: unknown; inputShape: [number, number, number, number];
+    strides: [number, number];
+    dilations: unknown;
+    pad: unknown;
+    dimRoundingMode: unknown;
+    inputShape: [number, number, number, number];
   };
   const fShape = filter.shape as [number, number, number, number];
   checkDepthwise(dilations, fShape[3]);
@@ -150,7 +222,12 @@ const depthwiseBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
     const rotated = k('Reverse', { x: filter }, { dims: [0, 1] });
     const conv = k('DepthwiseConv2dNative', { x: up, filter: rotated }, {
       strides: [1, 1],
-      pad: [[0, 0], [before[0], after[0]], [before[1], after[1]], [0, 0]],
+      pad: [
+        [0, 0],
+        [before[0], after[0]],
+        [before[1], after[1]],
+        [0, 0],
+      ],
       dilations: [1, 1],
       dataFormat: 'NHWC',
       dimRoundingMode: 'floor',
@@ -164,7 +241,11 @@ const depthwiseBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
 const depthwiseBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
   const { strides, dilations, pad, dimRoundingMode, filterShape } = attrs as unknown as {
-    strides: [number, number]; dilations: unknown; pad: unknown; dimRoundingMode: unknown; filterShape: [number, number, number, number];
+    strides: [number, number];
+    dilations: unknown;
+    pad: unknown;
+    dimRoundingMode: unknown;
+    filterShape: [number, number, number, number];
   };
   checkDepthwise(dilations, filterShape[3]);
   const ctx = { backend: backend as unknown as Backend };
@@ -179,7 +260,12 @@ const depthwiseBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     const right = Math.max(0, kW - W - left + (info.outWidth - 1) * info.strideWidth);
     const conv = k('DepthwiseConv2dNative', { x: xF, filter: dyF }, {
       strides: [1, 1],
-      pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
       dilations: [info.strideHeight, info.strideWidth],
       dataFormat: 'NHWC',
       dimRoundingMode: 'floor',

@@ -22,7 +22,16 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const thumbnails = new Map<string, Promise<string | null>>();
   function thumbnail(root: string, path: string, size: number): Promise<string | null> {
     const key = `${root}|${path}|${size}`;
-    if (!thumbnails.has(key)) thumbnails.set(key, api().call('datasets.thumbnail', { root, path, size }).then((r) => r.dataUrl, () => null));
+    if (!thumbnails.has(key))
+      thumbnails.set(
+        key,
+        api()
+          .call('datasets.thumbnail', { root, path, size })
+          .then(
+            (r) => r.dataUrl,
+            () => null,
+          ),
+      );
     return thumbnails.get(key)!;
   }
 
@@ -48,7 +57,12 @@ export const useDatasetsStore = defineStore('datasets', () => {
 
   async function page(newOffset: number, limit = 24) {
     if (!current.value) return;
-    const res = await api().call('datasets.rows', { csvPath: current.value.csvPath, root: current.value.root || undefined, offset: newOffset, limit });
+    const res = await api().call('datasets.rows', {
+      csvPath: current.value.csvPath,
+      root: current.value.root || undefined,
+      offset: newOffset,
+      limit,
+    });
     rows.value = res.rows;
     total.value = res.total;
     offset.value = newOffset;

@@ -41,7 +41,13 @@ export const useExplorerStore = defineStore('explorer', () => {
     loading.value = true;
     error.value = null;
     try {
-      result.value = await api().call('explorer.search', { csvPath: csvPath.value, root: root.value || undefined, queryRow, k: k.value, checkpoint: checkpoint.value || undefined });
+      result.value = await api().call('explorer.search', {
+        csvPath: csvPath.value,
+        root: root.value || undefined,
+        queryRow,
+        k: k.value,
+        checkpoint: checkpoint.value || undefined,
+      });
     } catch (e) {
       error.value = (e as Error).message;
     } finally {

@@ -32,9 +32,15 @@ export const useRunsStore = defineStore('runs', () => {
   }
 
   const get = (id: number) => api().call('runs.get', { id });
-  const metrics = (id: number) => api().call('runs.metrics', { id }).then((r) => r.series);
+  const metrics = (id: number) =>
+    api()
+      .call('runs.metrics', { id })
+      .then((r) => r.series);
   const checkpoints = (id: number) => api().call('runs.checkpoints', { id });
-  const log = (id: number) => api().call('runs.log', { id }).then((r) => r.text);
+  const log = (id: number) =>
+    api()
+      .call('runs.log', { id })
+      .then((r) => r.text);
   const update = (id: number, fields: { name?: string; notes?: string; tags?: string[] }) => api().call('runs.update', { id, ...fields });
   const remove = (id: number) => api().call('runs.delete', { id, deleteFiles: true });
   const resume = (id: number) => api().call('train.resume', { runId: id });
@@ -43,5 +49,23 @@ export const useRunsStore = defineStore('runs', () => {
   /** The newest run that is training now (a page reloaded mid-run finds it again). */
   const running = async () => (await api().call('runs.list', { status: 'running' }))[0] ?? null;
 
-  return { runs, loaded, error, search, load, watchChanges, onChanged, get, metrics, checkpoints, log, update, remove, resume, stop, compare, running };
+  return {
+    runs,
+    loaded,
+    error,
+    search,
+    load,
+    watchChanges,
+    onChanged,
+    get,
+    metrics,
+    checkpoints,
+    log,
+    update,
+    remove,
+    resume,
+    stop,
+    compare,
+    running,
+  };
 });

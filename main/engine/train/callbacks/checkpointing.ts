@@ -4,7 +4,8 @@ import { saveCheckpoint, type CheckpointMeta } from '../checkpoint';
 import type { TrainSession } from '../session';
 
 /** Is `value` better than `best` in this mode (null = nothing yet)? */
-export const improves = (value: number, best: number | null, mode: 'max' | 'min') => best === null || (mode === 'max' ? value > best : value < best);
+export const improves = (value: number, best: number | null, mode: 'max' | 'min') =>
+  best === null || (mode === 'max' ? value > best : value < best);
 
 /**
  * OML's checkpointing: `best` whenever `metric_for_checkpointing` improves, `last` after every epoch (with the
@@ -55,7 +56,12 @@ export class Checkpointing implements TrainCallback {
       ...(kind === 'last' ? { callbacks: s.callbackStates() } : {}),
     };
     const dir = path.join(s.ckptRoot, kind);
-    await saveCheckpoint(dir, { model: s.model, meta, optimizer: kind === 'last' ? await s.optimizer.getWeights() : undefined, criterion: s.criterion.trainableVariables });
+    await saveCheckpoint(dir, {
+      model: s.model,
+      meta,
+      optimizer: kind === 'last' ? await s.optimizer.getWeights() : undefined,
+      criterion: s.criterion.trainableVariables,
+    });
     const value = metrics[s.cfg.metric_for_checkpointing];
     const metricKey = value === undefined ? null : s.cfg.metric_for_checkpointing;
     s.events.send({ type: 'checkpoint', runId: s.runId, epoch: s.epoch, kind, path: dir, metricKey, metricValue: value ?? null });

@@ -32,6 +32,7 @@ export class EarlyStopping implements TrainCallback {
   }
 
   onTrainEnd(s: TrainSession): void {
-    if (s.stopTraining) s.events.log(`early stopping: no improvement of ${s.cfg.metric_for_checkpointing} for ${this.sinceBest} validations`);
+    if (s.stopTraining)
+      s.events.log(`early stopping: no improvement of ${s.cfg.metric_for_checkpointing} for ${this.sinceBest} validations`);
   }
 }

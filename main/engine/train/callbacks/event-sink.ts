@@ -84,7 +84,9 @@ export class StepLogger implements TrainCallback {
 
   onEpochEnd(s: TrainSession): void {
     const seconds = (performance.now() - this.t0) / 1000;
-    s.events.log(`epoch ${s.epoch}: mean loss ${(this.lossSum / Math.max(1, this.steps)).toFixed(4)}, ${(this.seen / seconds).toFixed(0)} img/s`);
+    s.events.log(
+      `epoch ${s.epoch}: mean loss ${(this.lossSum / Math.max(1, this.steps)).toFixed(4)}, ${(this.seen / seconds).toFixed(0)} img/s`,
+    );
   }
 
   onTrainEnd(s: TrainSession): void {
