@@ -124,7 +124,7 @@ export function summarize(t: DatasetTable): DatasetSummary {
   }
   const histogram = new Map<number, number>();
   for (const n of perLabel.values()) histogram.set(n, (histogram.get(n) ?? 0) + 1);
-  const hasBboxes = t.bbox !== null && t.bbox.some((v) => v !== NO_BBOX);
+  const hasBboxes = t.bbox?.some((v) => v !== NO_BBOX) ?? false;
   const categories = t.category ? [...new Set(t.category.filter((c) => c !== ''))].sort() : [];
   const splitSummary = (s: typeof train) => ({ rows: s.rows, labels: s.labels.size, queries: s.queries, galleries: s.galleries });
   return {

@@ -79,5 +79,10 @@ p.onMessage((msg) => {
   started = true;
   if (msg.type === 'start') void runTraining(msg);
   else if (msg.type === 'embed') void runEmbedding(msg);
-  else if (msg.type === 'probe') void probeBackends().then((report) => (p.send({ type: 'probe-result', report }), p.exit(0)));
+  else if (msg.type === 'probe') {
+    void probeBackends().then((report) => {
+      p.send({ type: 'probe-result', report });
+      p.exit(0);
+    });
+  }
 });

@@ -39,13 +39,17 @@ export interface ValidationSet {
 
 function subset(e: Embeddings, ids: Int32Array): Embeddings {
   const data = new Float32Array(ids.length * e.dim);
-  ids.forEach((id, i) => data.set(e.data.subarray(id * e.dim, (id + 1) * e.dim), i * e.dim));
+  ids.forEach((id, i) => {
+    data.set(e.data.subarray(id * e.dim, (id + 1) * e.dim), i * e.dim);
+  });
   return { data, count: ids.length, dim: e.dim };
 }
 
 const pick = <T extends Float64Array | Int32Array>(a: T, ids: Int32Array): T => {
   const out = new (a.constructor as { new (n: number): T })(ids.length);
-  ids.forEach((id, i) => (out[i] = a[id]!));
+  ids.forEach((id, i) => {
+    out[i] = a[id]!;
+  });
   return out;
 };
 
@@ -124,14 +128,20 @@ export function computeMetrics(set: ValidationSet, args: MetricArgs): { tree: Me
       const neg: number[] = [];
       for (const q of qs) {
         const d = rr.distances.subarray(rr.offsets[q]!, rr.offsets[q + 1]!);
-        d.forEach((v, i) => (correct[q]![i] ? pos : neg).push(v));
+        d.forEach((v, i) => {
+          (correct[q]![i] ? pos : neg).push(v);
+        });
       }
       const vals = fnmrAtFmr(Float64Array.from(pos), Float64Array.from(neg), args.fmr);
       m['fnmr@fmr'] = Object.fromEntries(args.fmr.map((f, i) => [String(f), vals[i]!]));
     }
     if (args.pcf.length) {
       const items = group === OVERALL ? null : new Set<number>();
-      if (items) set.categories!.forEach((c, i) => c === group && items.add(i));
+      if (items) {
+        set.categories!.forEach((c, i) => {
+          if (c === group) items.add(i);
+        });
+      }
       const ids = items ? Int32Array.from(items) : Int32Array.from({ length: set.embeddings.count }, (_, i) => i);
       const e = subset(set.embeddings, ids);
       const vals = pcf(e.data, e.count, e.dim, args.pcf);

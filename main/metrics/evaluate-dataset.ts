@@ -78,7 +78,9 @@ export function validationSet(t: DatasetTable, vectors: (path: string) => unknow
     );
   }
   const data = new Float32Array(rows.length * dim);
-  vecs.forEach((v, r) => data.set(v, r * dim));
+  vecs.forEach((v, r) => {
+    data.set(v, r * dim);
+  });
   return tableValidationSet(t, rows, { data, count: rows.length, dim });
 }
 

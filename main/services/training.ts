@@ -175,7 +175,10 @@ export class TrainingSupervisor {
 
   /** Kill every worker (app shutdown): their runs become "interrupted" and can be resumed. */
   async shutdown(): Promise<void> {
-    const waits = [...this.live.values()].map((l) => (l.worker.kill(), l.done));
+    const waits = [...this.live.values()].map((l) => {
+      l.worker.kill();
+      return l.done;
+    });
     await Promise.all(waits);
   }
 }

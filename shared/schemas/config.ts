@@ -6,9 +6,6 @@ import { z } from 'zod';
 import { BackendName } from './engine';
 import { metricKey } from '../metric-key';
 
-const block = <N extends string, A extends z.ZodType>(name: readonly [N, ...N[]] | z.ZodEnum<Record<N, N>>, args: A) =>
-  z.object({ name: Array.isArray(name) ? z.enum(name as [N, ...N[]]) : (name as z.ZodEnum<Record<N, N>>), args: args });
-
 const positiveInt = z.number().int().positive();
 const hardness = z.union([positiveInt, z.tuple([positiveInt, positiveInt])]);
 

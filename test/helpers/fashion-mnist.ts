@@ -28,6 +28,6 @@ export async function writeFashionMnistValidation(dir: string, count: number): P
   // Training rows reuse the first images of labels 100/101 (not in validation): only the checker needs them.
   const train = Array.from({ length: 10 }, (_, i) => `${100 + (i % 2)},images/${String(i).padStart(5, '0')}.png,train,,`);
   const csv = path.join(dir, 'df.csv');
-  await writeFile(csv, ['label,path,split,is_query,is_gallery', ...train, ...rows].join('\n') + '\n');
+  await writeFile(csv, `${['label,path,split,is_query,is_gallery', ...train, ...rows].join('\n')}\n`);
   return csv;
 }

@@ -12,7 +12,7 @@ export function tempDir(prefix = 'ms-test-'): { dir: string; cleanup: () => void
 /** Writes a CSV from rows of cells (header first). */
 export function writeCsv(file: string, rows: (string | number)[][]): string {
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, rows.map((r) => r.join(',')).join('\n') + '\n');
+  writeFileSync(file, `${rows.map((r) => r.join(',')).join('\n')}\n`);
   return file;
 }
 

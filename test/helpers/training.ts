@@ -22,7 +22,7 @@ export function seenLabelsCsv(dir: string): string {
     out.push(n < 30 ? [label, p, 'train', '', '', category].join(',') : [label, p, 'validation', 'True', 'True', category].join(','));
   }
   const file = path.join(dir, 'seen.csv');
-  writeFileSync(file, out.join('\n') + '\n');
+  writeFileSync(file, `${out.join('\n')}\n`);
   return file;
 }
 

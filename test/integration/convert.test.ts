@@ -98,7 +98,7 @@ describe('convert a table', () => {
     }
     lines.push('\tCoat\t0\t0\t1\t1');
     lines.push('Coat/img 5 é.png\tCoat\t20\t20\t30\t30');
-    writeFileSync(path.join(dir, 'table.tsv'), lines.join('\n') + '\n');
+    writeFileSync(path.join(dir, 'table.tsv'), `${lines.join('\n')}\n`);
     const r = await convert({
       source: path.join(dir, 'table.tsv'),
       root: src,

@@ -75,10 +75,10 @@ describe('every optimizer × every scheduler × scheduler_interval', () => {
           // Steps 0–1 are epoch 0, 2–3 epoch 1, 4–5 epoch 2.
           const t = (k: number) => (interval === 'epoch' ? Math.floor(k / 2) : k);
           if (name === 'none') expect(lrs).toEqual(Array(6).fill(lr));
-          if (name === 'step') lrs.forEach((x, k) => expect(x).toBeCloseTo(lr * 0.5 ** t(k), 12));
-          if (name === 'multi_step') lrs.forEach((x, k) => expect(x).toBeCloseTo(t(k) >= 1 ? lr * 0.1 : lr, 12));
+          if (name === 'step') for (const [k, x] of lrs.entries()) expect(x).toBeCloseTo(lr * 0.5 ** t(k), 12);
+          if (name === 'multi_step') for (const [k, x] of lrs.entries()) expect(x).toBeCloseTo(t(k) >= 1 ? lr * 0.1 : lr, 12);
           if (name === 'cosine_annealing')
-            lrs.forEach((x, k) => expect(x).toBeCloseTo((lr * (1 + Math.cos((Math.PI * t(k)) / 3))) / 2, 12));
+            for (const [k, x] of lrs.entries()) expect(x).toBeCloseTo((lr * (1 + Math.cos((Math.PI * t(k)) / 3))) / 2, 12);
           if (name === 'one_cycle') {
             expect(lrs[0]).toBeCloseTo(0.01 / 25, 12);
             // The peak falls between steps 0 and 1 (pct_start · total_steps − 1 = 0.8): step 1 is just past it.

@@ -22,7 +22,9 @@ function client(handlers: Record<string, (input: any) => unknown>) {
       return () => set.delete(handler);
     }) as ApiClient['on'],
   };
-  const emit = (event: string, payload: unknown) => [...(listeners.get(event) ?? [])].forEach((l) => l(payload));
+  const emit = (event: string, payload: unknown) => {
+    for (const l of [...(listeners.get(event) ?? [])]) l(payload);
+  };
   const count = (event: string) => listeners.get(event)?.size ?? 0;
   return { c, emit, count };
 }
@@ -76,7 +78,12 @@ describe('useRunLive', () => {
     );
     api.emit('train.events', metrics(8, [[1, 0, { loss: 5 }]])); // another run: not ours
     let live!: ReturnType<typeof useRunLive>;
-    const Host = defineComponent({ setup: () => ((live = useRunLive(ref(7))), () => h('div')) });
+    const Host = defineComponent({
+      setup: () => {
+        live = useRunLive(ref(7));
+        return () => h('div');
+      },
+    });
     const w = mount(Host);
     await flushPromises();
     api.emit('train.events', metrics(7, [[4, 1, { loss: 0.6 }]]));

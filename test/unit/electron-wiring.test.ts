@@ -50,7 +50,9 @@ function fakeIpcRenderer() {
         channel,
         (listeners.get(channel) ?? []).filter((x) => x !== l),
       ),
-    emit: (channel, ...args) => (listeners.get(channel) ?? []).forEach((l) => l({}, ...args)),
+    emit: (channel, ...args) => {
+      for (const l of listeners.get(channel) ?? []) l({}, ...args);
+    },
   };
   return ipc;
 }

@@ -69,7 +69,7 @@ describe('EventSink', () => {
   });
 
   it('sends only the latest progress of a window', () => {
-    let now = 0;
+    const now = 0;
     const { s, events } = session({}, () => now);
     s.events.flush();
     for (let k = 1; k <= 3; k++) s.events.progress({ epoch: 0, step: k, epochStep: k, epochSteps: 3, phase: 'training' });

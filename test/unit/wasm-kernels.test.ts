@@ -100,7 +100,9 @@ describe('wasm training kernels match the cpu backend', () => {
         const dk = tf.tensor4d(rand(3 * 3 * 4, 3), [3, 3, 4, 1]);
         tf.grads((a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
           tf.sum(tf.depthwiseConv2d(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'), c as tf.Tensor4D, 1, 'same')),
-        )([x, k, dk]).forEach((g) => g.dataSync());
+        )([x, k, dk]).forEach((g) => {
+          g.dataSync();
+        });
       });
     step();
     const before = tf.memory();

@@ -33,7 +33,10 @@ export const appCommand: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, { web: { type: 'boolean' }, port: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);
-    if (values.help) return (out(usage), 0);
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
     const passOn = [...(values.port ? ['--port', values.port] : []), ...(values['data-dir'] ? ['--data-dir', values['data-dir']] : [])];
     const why = values.web ? 'web mode was asked for.' : electronUnavailable();
     if (why) {

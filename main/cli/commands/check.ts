@@ -35,7 +35,10 @@ export const check: Command = {
       },
       usage,
     );
-    if (values.help) return (out(usage), 0);
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
     if (positionals.length !== 1) throw new UsageError(`check takes one CSV file\nusage: ${usage}`);
     const maxProblems = values['max-problems'] ? Number(values['max-problems']) : 200;
     if (!Number.isInteger(maxProblems) || maxProblems < 0) throw new UsageError('--max-problems must be a non-negative integer');

@@ -96,7 +96,10 @@ export const convertCommand: Command = {
       },
       usage,
     );
-    if (values.help) return (out(usage), 0);
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
     if (positionals.length !== 1 || !values.out) throw new UsageError(`convert takes a source and --out\nusage: ${usage}`);
     const split: SplitOptions = {
       ...DEFAULT_SPLIT,

@@ -70,7 +70,10 @@ export const evaluate: Command = {
       },
       usage,
     );
-    if (values.help) return (out(usage), 0);
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
     const sources = [values.embeddings, values.checkpoint, values.baseline].filter(Boolean).length;
     if (!values.dataset || sources !== 1)
       throw new UsageError(`--dataset and one of --embeddings, --checkpoint or --baseline are required\nusage: ${usage}`);

@@ -17,7 +17,10 @@ export const predict: Command = {
       { checkpoint: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, bs: { type: 'string' } },
       usage,
     );
-    if (values.help) return (out(usage), 0);
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
     if (!values.checkpoint || !values['data-dir'] || !values.out)
       throw new UsageError(`--checkpoint, --data-dir and --out are required\nusage: ${usage}`);
     const bs = Number(values.bs ?? 256);
@@ -45,7 +48,9 @@ export const predict: Command = {
       .finally(() => progress.end());
     const { data, dim } = set.embeddings;
     const result: Record<string, number[]> = {};
-    files.forEach((f, i) => (result[f] = Array.from(data.subarray(i * dim, (i + 1) * dim))));
+    files.forEach((f, i) => {
+      result[f] = Array.from(data.subarray(i * dim, (i + 1) * dim));
+    });
     await writeFile(values.out, JSON.stringify(result));
     out(`wrote ${files.length} ${dim}-d embeddings to ${values.out} (backend ${set.backend ?? '—'})`);
     return 0;

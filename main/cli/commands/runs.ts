@@ -26,7 +26,10 @@ export const runs: Command = {
       { json: { type: 'boolean' }, 'data-dir': { type: 'string' }, 'keep-files': { type: 'boolean' } },
       usage,
     );
-    if (values.help) return (out(usage), 0);
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
     const [sub = 'list', ...rest] = positionals;
     const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
     const store = await RunStore.open(dataDir);

@@ -29,7 +29,10 @@ export const serve: Command = {
   usage,
   async run(argv) {
     const { values } = parse(argv, { port: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);
-    if (values.help) return (out(usage), 0);
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
     const port = values.port === undefined ? undefined : Number(values.port);
     if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) throw new UsageError('--port must be 0–65535');
     const { server, core, stop } = await serveWeb({ port, dataDir: values['data-dir'] });

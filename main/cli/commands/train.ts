@@ -43,7 +43,10 @@ export const trainCommand: Command = {
       { set: { type: 'string', multiple: true }, name: { type: 'string' }, 'data-dir': { type: 'string' }, resume: { type: 'string' } },
       usage,
     );
-    if (values.help) return (out(usage), 0);
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
     const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
     const store = await RunStore.open(dataDir);
     const supervisor = new TrainingSupervisor(store, null, dataDir);

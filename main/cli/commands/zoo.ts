@@ -11,7 +11,10 @@ export const zoo: Command = {
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
-    if (values.help) return (out(usage), 0);
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
     const sub = positionals[0] ?? 'list';
     if (sub !== 'list') throw new UsageError(`Unknown zoo subcommand "${sub}"\nusage: ${usage}`);
     const core = await startCore(values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir(), 'web');

@@ -131,7 +131,9 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
       mulberry32(opts.seed),
     );
     const nVal = Math.min(labels.length, Math.max(0, opts.valLabels ?? Math.round(labels.length * opts.valFraction)));
-    labels.forEach((l, k) => splitOf.set(l, k < nVal ? 'validation' : 'train'));
+    labels.forEach((l, k) => {
+      splitOf.set(l, k < nVal ? 'validation' : 'train');
+    });
   }
 
   const rows: PlannedRow[] = [];

@@ -49,7 +49,7 @@ export async function writePlan(
   // Streamed: a million rows never become one string.
   await pipeline(Readable.from(plan.rows.map(record)), stringify({ header: true, columns }), createWriteStream(tmp));
   await rename(tmp, csvPath);
-  const summaryPath = csvPath.replace(/\.csv$/i, '') + '.summary.json';
+  const summaryPath = `${csvPath.replace(/\.csv$/i, '')}.summary.json`;
   const count = (pred: (r: Plan['rows'][number]) => boolean) => plan.rows.filter(pred).length;
   const summary = {
     createdAt: new Date().toISOString(),

@@ -31,7 +31,12 @@ export class SurrogatePrecision implements Criterion {
     const bs = labels.length;
     const gt = new Float32Array(bs * bs);
     const counts = new Float32Array(bs);
-    for (let i = 0; i < bs; i++) for (let j = 0; j < bs; j++) if (labels[i] === labels[j]) (gt[i * bs + j] = 1), counts[i]!++;
+    for (let i = 0; i < bs; i++)
+      for (let j = 0; j < bs; j++)
+        if (labels[i] === labels[j]) {
+          gt[i * bs + j] = 1;
+          counts[i]!++;
+        }
     const loss = tf.tidy(() => {
       const d = pairwiseDist(features, features);
       // diff[i, j, p] = d[i, j] − d[i, p]

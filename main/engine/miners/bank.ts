@@ -82,7 +82,10 @@ function bankLogs(t: { a: Int32Array; p: Int32Array; n: Int32Array }, bs: number
   const pos = new Map<number, Set<number>>();
   const neg = new Map<number, Set<number>>();
   t.a.forEach((a, i) => {
-    if (!pos.has(a)) pos.set(a, new Set()), neg.set(a, new Set());
+    if (!pos.has(a)) {
+      pos.set(a, new Set());
+      neg.set(a, new Set());
+    }
     pos.get(a)!.add(t.p[i]!);
     neg.get(a)!.add(t.n[i]!);
   });
@@ -110,7 +113,10 @@ function orderedPairs(groups: number[][]): [number, number][] {
 
 function groupsOf(labels: Int32Array, offset = 0): number[][] {
   const m = new Map<number, number[]>();
-  labels.forEach((l, i) => (m.has(l) ? m.get(l)!.push(i + offset) : m.set(l, [i + offset])));
+  labels.forEach((l, i) => {
+    if (m.has(l)) m.get(l)!.push(i + offset);
+    else m.set(l, [i + offset]);
+  });
   return [...m.values()];
 }
 
@@ -153,7 +159,12 @@ export class TripletMinerWithMemory implements TripletMiner {
       p1: number[] = [],
       n1: number[] = [];
     for (const [a, p] of orderedPairs(groupsOf(labels))) {
-      for (let n = 0; n < bs; n++) if (labels[n] !== labels[a]) a1.push(a), p1.push(p), n1.push(n);
+      for (let n = 0; n < bs; n++)
+        if (labels[n] !== labels[a]) {
+          a1.push(a);
+          p1.push(p);
+          n1.push(n);
+        }
     }
     const nBank = Math.floor((a1.length * (this.triExpandK - 1)) / 2);
 
@@ -167,7 +178,11 @@ export class TripletMinerWithMemory implements TripletMiner {
       while (pairs.length < nBank) pairs = pairs.concat(orderedPairs([bankGroups[randInt(rng, bankGroups.length)]!]));
       for (const [a, p] of shuffled(pairs, rng).slice(0, nBank)) {
         const n = randInt(rng, bs);
-        if (bankLabel(a) !== labels[n]) a2.push(a), p2.push(p), n2.push(n);
+        if (bankLabel(a) !== labels[n]) {
+          a2.push(a);
+          p2.push(p);
+          n2.push(n);
+        }
       }
     }
 
@@ -179,7 +194,11 @@ export class TripletMinerWithMemory implements TripletMiner {
     for (let k = 0; k < nBank && batchPairs.length > 0; k++) {
       const n = bs + randInt(rng, bank.size);
       const [a, p] = batchPairs[randInt(rng, batchPairs.length)]!;
-      if (labels[a] !== bankLabel(n)) a3.push(a), p3.push(p), n3.push(n);
+      if (labels[a] !== bankLabel(n)) {
+        a3.push(a);
+        p3.push(p);
+        n3.push(n);
+      }
     }
 
     const result: MinedTriplets = {

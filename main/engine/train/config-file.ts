@@ -1,7 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import YAML from 'yaml';
-import { z } from 'zod';
 import { TrainConfig } from '../../../shared/schemas/config';
 import { formatIssues, zodIssues } from '../../../shared/issues';
 

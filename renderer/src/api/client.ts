@@ -1,12 +1,12 @@
-import {
-  type ApiClient,
-  type ApiErrorShape,
-  type BridgeSurface,
-  type EventName,
-  type EventPayload,
-  type MethodInput,
-  type MethodName,
-  type MethodOutput,
+import type {
+  ApiClient,
+  ApiErrorShape,
+  BridgeSurface,
+  EventName,
+  EventPayload,
+  MethodInput,
+  MethodName,
+  MethodOutput,
 } from '../../../shared/api';
 
 /** A failed API call as the renderer sees it, whichever transport carried it. */

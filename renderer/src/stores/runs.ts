@@ -22,9 +22,11 @@ export const useRunsStore = defineStore('runs', () => {
     }
   }
   // Any run that changes anywhere (CLI, worker, another window) refreshes the list.
-  let offList: (() => void) | null = null;
+  let watching = false;
   function watchChanges() {
-    offList ??= api().on('runs.changed', () => void load());
+    if (watching) return;
+    watching = true;
+    api().on('runs.changed', () => void load());
   }
   /** Calls back when a run changes (status, rename, …); returns the unsubscribe. */
   function onChanged(listener: (runId: number | null) => void): () => void {

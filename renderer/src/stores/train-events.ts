@@ -14,10 +14,12 @@ const BUFFER_PER_RUN = 5000;
 export const useTrainEventsStore = defineStore('train-events', () => {
   const buffers = new Map<number, TrainEvent[]>();
   const listeners = new Map<number, Set<Listener>>();
-  let off: (() => void) | null = null;
+  let subscribed = false;
 
   function ensureSubscribed() {
-    off ??= api().on('train.events', (e) => {
+    if (subscribed) return;
+    subscribed = true;
+    api().on('train.events', (e) => {
       const ls = listeners.get(e.runId);
       if (ls?.size) for (const l of ls) l(e);
       else {

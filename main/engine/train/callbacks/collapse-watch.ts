@@ -1,5 +1,5 @@
 import type { BatchLogs, TrainCallback } from '../../interfaces/callbacks';
-import { CollapseDetector } from '../collapse';
+import type { CollapseDetector } from '../collapse';
 import type { TrainSession } from '../session';
 
 /** Warns once, in the log and as a `collapse_warning` point, when the embedding looks collapsed. */
