@@ -7,14 +7,16 @@
 import { z } from 'zod';
 import { DatasetReport, DatasetRow, SampleDataset } from './schemas/dataset';
 import { RunDetail, RunSummary } from './schemas/run';
-import { BackendReport, ZooEntry } from './schemas/engine';
-import { JobProgress, RunsChanged, TrainEvent } from './schemas/events';
+import { BackendReport } from './schemas/engine';
+import { ZooEntry } from './schemas/zoo';
+import { JobProgress, RunsChanged, TrainEvent, ZooChanged } from './schemas/events';
 import { ColumnMappingSchema, SplitOptionsSchema, WizardPreview, WizardProgress } from './schemas/wizard';
 
 const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, doc: string) => ({ input, output, doc });
 
 const FilePath = z.string().min(1).max(4096);
 const DatasetRef = z.object({ csvPath: FilePath, root: FilePath.optional() });
+const ZooKey = z.string().regex(/^[a-z0-9_]{1,64}$/, 'a zoo model key (lowercase letters, digits, _)');
 
 export const methods = {
   'app.info': method(
@@ -162,13 +164,25 @@ export const methods = {
     ),
     'Best checkpoints of the runs trained on this dataset, to search with.',
   ),
-  'zoo.list': method(z.object({}), z.array(ZooEntry), 'Pretrained models in the zoo catalogue.'),
+  'zoo.list': method(z.object({}), z.array(ZooEntry), 'Pretrained models in the zoo catalogue, with what is installed.'),
+  'zoo.download': method(
+    z.object({ key: ZooKey }),
+    z.object({ jobId: z.string() }),
+    'Start downloading a zoo model (verified by its digest); progress and the end arrive as jobs.progress.',
+  ),
+  'zoo.cancel': method(
+    z.object({ jobId: z.string().min(1).max(64) }),
+    z.object({ cancelled: z.boolean() }),
+    'Cancel a download (its partial file resumes next time).',
+  ),
+  'zoo.remove': method(z.object({ key: ZooKey }), z.object({ removed: z.boolean() }), 'Delete an installed zoo model.'),
   'explorer.search': method(
     DatasetRef.extend({
       queryRow: z.number().int().min(2),
       k: z.number().int().min(1).max(100).default(10),
-      /** A checkpoint folder; raw pixels when absent. */
+      /** A checkpoint folder, or an installed zoo model's key; raw pixels when both are absent. */
       checkpoint: FilePath.optional(),
+      zoo: ZooKey.optional(),
     }),
     z.object({
       embedding: z.string(),
@@ -186,6 +200,7 @@ export const events = {
   'runs.changed': RunsChanged,
   'wizard.progress': WizardProgress,
   'jobs.progress': JobProgress,
+  'zoo.changed': ZooChanged,
 } as const;
 
 export type Methods = typeof methods;

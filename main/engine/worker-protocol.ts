@@ -1,8 +1,8 @@
 import type { BackendName, BackendReport } from '../../shared/schemas/engine';
 import type { TrainEvent } from '../../shared/schemas/events';
 
-/** What to embed with: a trained checkpoint folder, or raw pixels (the model-free baseline). */
-export type EmbedModel = { kind: 'checkpoint'; dir: string } | { kind: 'raw-pixels' };
+/** What to embed with: a trained checkpoint folder, an installed zoo model's folder, or raw pixels (the baseline). */
+export type EmbedModel = { kind: 'checkpoint'; dir: string } | { kind: 'zoo'; key: string; dir: string } | { kind: 'raw-pixels' };
 
 /** What to embed: a dataset's validation rows (boxes cropped as in training), or image files as they are. */
 export type EmbedTarget = { kind: 'dataset'; csv: string; root?: string } | { kind: 'files'; files: string[] };

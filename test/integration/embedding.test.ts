@@ -25,6 +25,7 @@ const hub = new EventHub();
 const progress: JobProgress[] = [];
 hub.subscribe((event, payload) => event === 'jobs.progress' && progress.push(payload as JobProgress));
 let jobs: WorkerJobs;
+const ckpt = () => ({ kind: 'checkpoint' as const, dir: checkpoint });
 
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir('ms-embed-'));
@@ -62,7 +63,7 @@ describe('embedding jobs in worker processes', () => {
     const byPath = JSON.parse(readFileSync(predictions, 'utf8')) as Record<string, number[]>;
 
     const table = await loadDataset(SAMPLE_CSV);
-    const v = await new Explorer(jobs).embeddings(table, checkpoint);
+    const v = await new Explorer(jobs).embeddings(table, ckpt());
     expect(v.rows).toHaveLength(300);
     expect(v.embeddings.dim).toBe(64);
     v.rows.forEach((row, i) => {
@@ -88,7 +89,7 @@ describe('embedding jobs in worker processes', () => {
   it('reports progress on the event hub, from 0 to every row, then done', async () => {
     const table = await loadDataset(SAMPLE_CSV);
     progress.length = 0;
-    await new Explorer(jobs).embeddings(table);
+    await new Explorer(jobs).embeddings(table, { kind: 'raw-pixels' });
     const states = progress.map((p) => p.state);
     expect(states[0]).toBe('running');
     expect(states.at(-1)).toBe('done');
@@ -100,7 +101,7 @@ describe('embedding jobs in worker processes', () => {
   it('the explorer ranks as the metrics do: its top-k is the kNN of the evaluation', async () => {
     const table = await loadDataset(SAMPLE_CSV);
     const explorer = new Explorer(jobs);
-    const v = await explorer.embeddings(table, checkpoint);
+    const v = await explorer.embeddings(table, ckpt());
     const { rr, queryIds } = computeMetrics(tableValidationSet(table, [...v.rows], v.embeddings), {
       cmc: [5],
       precision: [],
@@ -111,7 +112,7 @@ describe('embedding jobs in worker processes', () => {
     });
     for (const q of [0, 17, 123]) {
       const row = v.rows[queryIds[q]!]!;
-      const hit = await explorer.search(table, table.rowNumber[row]!, 5, checkpoint);
+      const hit = await explorer.search(table, table.rowNumber[row]!, 5, ckpt());
       const expected = Array.from(rr.retrieved.subarray(rr.offsets[q]!, rr.offsets[q + 1]!), (g) => v.galleryRows[g]!);
       expect(hit.results.map((r) => r.row)).toEqual(expected.map((i) => table.rowNumber[i]));
     }
@@ -119,7 +120,7 @@ describe('embedding jobs in worker processes', () => {
 
   it('a failed job names what failed and leaves no file behind', async () => {
     const table = await loadDataset(SAMPLE_CSV);
-    await expect(new Explorer(jobs).embeddings(table, path.join(dir, 'nope'))).rejects.toThrow(/nope/);
+    await expect(new Explorer(jobs).embeddings(table, { kind: 'checkpoint', dir: path.join(dir, 'nope') })).rejects.toThrow(/nope/);
     expect(progress.at(-1)!.state).toBe('failed');
     const left = (await import('node:fs')).readdirSync(path.join(dir, 'cache'));
     expect(left).toEqual([]);

@@ -7,6 +7,7 @@ import type { TrainingSupervisor } from '../../main/services/training';
 import type { WizardService } from '../../main/services/wizard';
 import type { WorkerJobs } from '../../main/services/embedding';
 import type { Explorer } from '../../main/services/explorer';
+import type { ZooService } from '../../main/services/zoo';
 
 function handlersWith(overrides: Partial<Handlers>): Handlers {
   const fail = async () => {
@@ -71,6 +72,7 @@ describe('dispatcher', () => {
       wizard: {} as WizardService,
       jobs: {} as WorkerJobs,
       explorer: {} as Explorer,
+      zoo: {} as ZooService,
     });
     expect(Object.keys(handlers).sort()).toEqual(Object.keys(methods).sort());
   });

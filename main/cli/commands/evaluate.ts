@@ -4,19 +4,20 @@ import { DatasetFileError } from '../../dataset/table';
 import { computeMetrics, DEFAULT_METRIC_ARGS, type MetricArgs, type MetricsTree } from '../../metrics/embedding-metrics';
 import { EmbeddingsError, readPredictions, validationSet } from '../../metrics/evaluate-dataset';
 import { type Command, UsageError, err, out, parse } from '../args';
-import path from 'node:path';
 import type { DatasetTable } from '../../dataset/table';
 import { tableValidationSet } from '../../metrics/evaluate-dataset';
 import type { ValidationSet } from '../../metrics/embedding-metrics';
 import { EmbeddingJobError } from '../../services/embedding';
-import { embedModelOf, embedValidation } from '../../services/explorer';
+import { embedValidation } from '../../services/explorer';
+import type { EmbedModel } from '../../engine/worker-protocol';
+import { cliEmbedModel } from '../models';
 import { progressLine, withWorkerJobs } from '../progress';
 
 /** The validation rows embedded in a worker process (the explorer's own path), boxes cropped as in training. */
-async function embeddedValidationSet(t: DatasetTable, checkpoint?: string): Promise<ValidationSet> {
-  const progress = progressLine(checkpoint ? 'embedding' : 'raw pixels');
+async function embeddedValidationSet(t: DatasetTable, model: EmbedModel): Promise<ValidationSet> {
+  const progress = progressLine(model.kind === 'raw-pixels' ? 'raw pixels' : 'embedding');
   try {
-    const v = await withWorkerJobs((jobs) => embedValidation(jobs, t, embedModelOf(checkpoint), progress.update));
+    const v = await withWorkerJobs((jobs) => embedValidation(jobs, t, model, progress.update));
     return tableValidationSet(t, [...v.rows], v.embeddings);
   } catch (e) {
     throw e instanceof EmbeddingJobError ? new UsageError(e.message, 1) : e;
@@ -26,7 +27,7 @@ async function embeddedValidationSet(t: DatasetTable, checkpoint?: string): Prom
 }
 
 const usage =
-  'metric-studio evaluate --dataset df.csv [--root DIR] (--embeddings predictions.json | --checkpoint DIR | --baseline raw-pixels) [--cmc 1,5] [--precision 5] [--map 5] [--ndcg 5] [--fmr 0.01] [--pcf 0.5] [--json]';
+  'metric-studio evaluate --dataset df.csv [--root DIR] (--embeddings predictions.json | --checkpoint DIR | --zoo KEY | --baseline raw-pixels) [--data-dir DIR] [--cmc 1,5] [--precision 5] [--map 5] [--ndcg 5] [--fmr 0.01] [--pcf 0.5] [--json]';
 
 function numbers(flag: string, value: string | undefined, fallback: number[]): number[] {
   if (value === undefined) return fallback;
@@ -59,6 +60,8 @@ export const evaluate: Command = {
         root: { type: 'string' },
         embeddings: { type: 'string' },
         checkpoint: { type: 'string' },
+        zoo: { type: 'string' },
+        'data-dir': { type: 'string' },
         baseline: { type: 'string' },
         cmc: { type: 'string' },
         precision: { type: 'string' },
@@ -74,9 +77,9 @@ export const evaluate: Command = {
       out(usage);
       return 0;
     }
-    const sources = [values.embeddings, values.checkpoint, values.baseline].filter(Boolean).length;
+    const sources = [values.embeddings, values.checkpoint, values.zoo, values.baseline].filter(Boolean).length;
     if (!values.dataset || sources !== 1)
-      throw new UsageError(`--dataset and one of --embeddings, --checkpoint or --baseline are required\nusage: ${usage}`);
+      throw new UsageError(`--dataset and one of --embeddings, --checkpoint, --zoo or --baseline are required\nusage: ${usage}`);
     if (values.baseline && values.baseline !== 'raw-pixels')
       throw new UsageError(`--baseline must be raw-pixels, got "${values.baseline}"`);
     const args: MetricArgs = {
@@ -97,7 +100,7 @@ export const evaluate: Command = {
       if (values.embeddings) {
         const predictions = await readPredictions(values.embeddings);
         set = validationSet(table, (p) => predictions.get(p), values.embeddings);
-      } else set = await embeddedValidationSet(table, values.checkpoint ? path.resolve(values.checkpoint) : undefined);
+      } else set = await embeddedValidationSet(table, cliEmbedModel(values));
       const { tree } = computeMetrics(set, args);
       if (values.json) out(JSON.stringify(tree, (_k, v) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2));
       else for (const line of formatMetrics(tree)) out(line);

@@ -3,26 +3,36 @@ import path from 'node:path';
 import { IMAGE_EXTENSIONS, listImages } from '../../dataset/image-files';
 import { EmbeddingJobError } from '../../services/embedding';
 import { type Command, UsageError, err, out, parse } from '../args';
+import { cliEmbedModel } from '../models';
 import { progressLine, withWorkerJobs } from '../progress';
 
-const usage = 'metric-studio predict --checkpoint DIR --data-dir IMAGES --out predictions.json [--bs N]';
+const usage = 'metric-studio predict (--checkpoint DIR | --zoo KEY [--app-data-dir DIR]) --data-dir IMAGES --out predictions.json [--bs N]';
 
 export const predict: Command = {
   name: 'predict',
-  summary: 'Embed every image under a folder with a checkpoint; writes OML-format predictions.json',
+  summary: 'Embed every image under a folder with a checkpoint or a zoo model; writes OML-format predictions.json',
   usage,
   async run(argv) {
     const { values } = parse(
       argv,
-      { checkpoint: { type: 'string' }, 'data-dir': { type: 'string' }, out: { type: 'string' }, bs: { type: 'string' } },
+      {
+        checkpoint: { type: 'string' },
+        zoo: { type: 'string' },
+        'app-data-dir': { type: 'string' },
+        'data-dir': { type: 'string' },
+        out: { type: 'string' },
+        bs: { type: 'string' },
+      },
       usage,
     );
     if (values.help) {
       out(usage);
       return 0;
     }
-    if (!values.checkpoint || !values['data-dir'] || !values.out)
-      throw new UsageError(`--checkpoint, --data-dir and --out are required\nusage: ${usage}`);
+    if (!(values.checkpoint || values.zoo) || (values.checkpoint && values.zoo) || !values['data-dir'] || !values.out)
+      throw new UsageError(`one of --checkpoint or --zoo, and --data-dir and --out are required\nusage: ${usage}`);
+    // In predict --data-dir is the images folder (OML's name); zoo models live in the app's data folder.
+    const model = cliEmbedModel({ checkpoint: values.checkpoint, zoo: values.zoo, 'data-dir': values['app-data-dir'] });
     const bs = Number(values.bs ?? 256);
     if (!Number.isInteger(bs) || bs < 1 || bs > 4096) throw new UsageError(`--bs must be an integer from 1 to 4096, got "${values.bs}"`);
     const dir = path.resolve(values['data-dir']);
@@ -34,13 +44,7 @@ export const predict: Command = {
     err(`embedding ${files.length} images in a worker process`);
     const progress = progressLine('embedding');
     const set = await withWorkerJobs((jobs) =>
-      jobs.embed(
-        { kind: 'checkpoint', dir: path.resolve(values.checkpoint!) },
-        { kind: 'files', files: files.map((f) => path.join(dir, f)) },
-        'predict',
-        progress.update,
-        bs,
-      ),
+      jobs.embed(model, { kind: 'files', files: files.map((f) => path.join(dir, f)) }, 'predict', progress.update, bs),
     )
       .catch((e: unknown) => {
         throw e instanceof EmbeddingJobError ? new UsageError(e.message, 1) : e;

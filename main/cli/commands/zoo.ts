@@ -1,13 +1,15 @@
-import { startCore } from '../../services/core';
-import { defaultDataDir } from '../../paths';
 import path from 'node:path';
-import { type Command, UsageError, out, parse } from '../args';
+import { defaultDataDir } from '../../paths';
+import { ZooService } from '../../services/zoo';
+import { DownloadCancelled } from '../../zoo/download';
+import { type Command, UsageError, err, out, parse } from '../args';
+import { progressLine } from '../progress';
 
-const usage = 'metric-studio zoo list [--json] [--data-dir DIR]';
+const usage = 'metric-studio zoo list | download KEY | remove KEY   [--json] [--data-dir DIR]';
 
 export const zoo: Command = {
   name: 'zoo',
-  summary: 'List pretrained models in the zoo',
+  summary: 'Pretrained models: list the catalogue, download (verified) or remove a model',
   usage,
   async run(argv) {
     const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
@@ -15,22 +17,54 @@ export const zoo: Command = {
       out(usage);
       return 0;
     }
-    const sub = positionals[0] ?? 'list';
-    if (sub !== 'list') throw new UsageError(`Unknown zoo subcommand "${sub}"\nusage: ${usage}`);
-    const core = await startCore(values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir(), 'web');
-    try {
-      const res = await core.dispatch('zoo.list', {});
-      if (!res.ok) throw new Error(res.error.message);
-      const entries = res.result as { key: string; name: string; embeddingDim: number; licence: string; installed: boolean }[];
+    const [sub = 'list', key] = positionals;
+    const service = new ZooService(values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir());
+    const needKey = () => {
+      if (!key) throw new UsageError(`zoo ${sub} needs a model key (metric-studio zoo list)\nusage: ${usage}`);
+      try {
+        return service.entry(key).key;
+      } catch (e) {
+        throw new UsageError((e as Error).message, 1);
+      }
+    };
+    if (sub === 'list') {
+      const entries = service.list();
       if (values.json) out(JSON.stringify(entries, null, 2));
       else
-        for (const e of entries)
+        for (const e of entries) {
+          const state = e.installed ? (e.verified ? 'installed' : 'installed (unverified)') : '—';
           out(
-            `${e.key.padEnd(28)} ${String(e.embeddingDim).padStart(5)}-d  ${e.licence.padEnd(5)} ${e.installed ? 'installed' : '—'}  ${e.name}`,
+            `${e.key.padEnd(22)} ${String(e.embeddingDim).padStart(5)}-d  ${(e.sizeBytes / 1e6).toFixed(1).padStart(6)} MB  ${state.padEnd(12)} ${e.name}`,
           );
+        }
       return 0;
-    } finally {
-      await core.close();
     }
+    if (sub === 'download') {
+      const k = needKey();
+      const progress = progressLine(`downloading ${k}`);
+      const job = service.download(k, (received, total) => progress.update(received, total ?? 0));
+      const onSigint = () => service.cancel(job.jobId);
+      process.once('SIGINT', onSigint);
+      try {
+        await job.done;
+      } catch (e) {
+        throw new UsageError(e instanceof DownloadCancelled ? e.message : `zoo download ${k}: ${(e as Error).message}`, 1);
+      } finally {
+        progress.end();
+        process.off('SIGINT', onSigint);
+      }
+      const entry = service.list().find((e) => e.key === k)!;
+      if (values.json) out(JSON.stringify(entry, null, 2));
+      else out(`${k}: installed${entry.verified ? ', verified' : ' (unverified: no digest known)'} in ${service.installedDir(k)}`);
+      return 0;
+    }
+    if (sub === 'remove') {
+      const k = needKey();
+      const removed = await service.remove(k);
+      if (values.json) out(JSON.stringify({ key: k, removed }));
+      else err(removed ? `${k}: removed` : `${k}: was not installed`);
+      return 0;
+    }
+    throw new UsageError(`Unknown zoo subcommand "${sub}"\nusage: ${usage}`);
   },
 };

@@ -2,7 +2,9 @@ import { readDatasetCsv, validationRows } from '../../dataset/table';
 import { forEachBounded } from '../../dataset/files';
 import { writeEmbeddingFile } from '../../retrieval/embedding-file';
 import { decodeImage, ImageStore } from '../data/images';
+import { useBackend } from '../backends';
 import { loadExtractor } from '../inference';
+import { loadZooEmbedder } from '../zoo-model';
 import type { EmbedRequest, EmbedResult } from '../worker-protocol';
 import type { LoadBatch } from './batches';
 import { embedBatches } from './batches';
@@ -65,6 +67,11 @@ export async function runEmbedJob(req: EmbedRequest, onProgress: Progress): Prom
   if (req.model.kind === 'raw-pixels') {
     data = await target.rawPixels(onProgress);
     model = RAW_PIXELS_NAME;
+  } else if (req.model.kind === 'zoo') {
+    backend = (await useBackend(req.backend)).name;
+    const zoo = await loadZooEmbedder(req.model.dir);
+    data = await embedBatches(zoo.model, zoo.spec, count, target.decode(zoo.spec), req.bs, onProgress);
+    model = `zoo ${req.model.key} (${zoo.manifest.entry.embeddingLayer}, ${zoo.manifest.entry.embeddingDim}-d${zoo.manifest.verified ? '' : ', unverified'})`;
   } else {
     const ex = await loadExtractor(req.model.dir, req.backend);
     backend = ex.backend.name;

@@ -48,4 +48,31 @@ export class ReLU6 extends tf.layers.Layer {
   }
 }
 
-for (const cls of [GeMPooling, L2Normalize, ReLU6]) tf.serialization.registerClass(cls);
+/**
+ * x · scale + offset per channel, with constants (not weights): maps the pipeline's [−1, 1] pixels to what a
+ * pretrained network was trained on ([0, 1], ImageNet mean/std, …).
+ */
+export class ChannelAffine extends tf.layers.Layer {
+  static className = 'ChannelAffine';
+  readonly scale: number[];
+  readonly offset: number[];
+  constructor(config: { scale: number[]; offset: number[]; name?: string }) {
+    super(config);
+    this.scale = config.scale;
+    this.offset = config.offset;
+  }
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    return inputShape;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      return tf.add(tf.mul(x, tf.tensor1d(this.scale)), tf.tensor1d(this.offset));
+    });
+  }
+  override getConfig() {
+    return { ...super.getConfig(), scale: this.scale, offset: this.offset };
+  }
+}
+
+for (const cls of [GeMPooling, L2Normalize, ReLU6, ChannelAffine]) tf.serialization.registerClass(cls);

@@ -10,9 +10,12 @@ export const useExplorerStore = defineStore('explorer', () => {
   const queries = ref<DatasetRow[]>([]);
   const result = ref<MethodOutput<'explorer.search'> | null>(null);
   const k = ref(10);
-  /** The checkpoint searched with; '' = raw pixels. */
-  const checkpoint = ref('');
+  /** The model searched with: '' = raw pixels, `ckpt:<folder>` = a run's checkpoint, `zoo:<key>` = a zoo model. */
+  const model = ref('');
+  /** Chosen by the user (or the Zoo page): opening a dataset then keeps it instead of picking the best run. */
+  let chosen = false;
   const models = ref<MethodOutput<'explorer.models'>>([]);
+  const zooModels = ref<MethodOutput<'zoo.list'>>([]);
   const loading = ref(false);
   const error = ref<string | null>(null);
 
@@ -30,8 +33,13 @@ export const useExplorerStore = defineStore('explorer', () => {
         if (offset + 500 >= page.total) break;
       }
       queries.value = all.slice(0, 200);
-      models.value = await api().call('explorer.models', { csvPath: path });
-      checkpoint.value = models.value[0]?.checkpoint ?? '';
+      [models.value, zooModels.value] = await Promise.all([
+        api().call('explorer.models', { csvPath: path }),
+        api()
+          .call('zoo.list', {})
+          .then((all) => all.filter((z) => z.installed)),
+      ]);
+      if (!chosen) model.value = models.value[0] ? `ckpt:${models.value[0].checkpoint}` : '';
     } catch (e) {
       error.value = (e as Error).message;
     }
@@ -46,7 +54,8 @@ export const useExplorerStore = defineStore('explorer', () => {
         root: root.value || undefined,
         queryRow,
         k: k.value,
-        checkpoint: checkpoint.value || undefined,
+        checkpoint: model.value.startsWith('ckpt:') ? model.value.slice(5) : undefined,
+        zoo: model.value.startsWith('zoo:') ? model.value.slice(4) : undefined,
       });
     } catch (e) {
       error.value = (e as Error).message;
@@ -54,5 +63,15 @@ export const useExplorerStore = defineStore('explorer', () => {
       loading.value = false;
     }
   }
-  return { csvPath, root, queries, result, k, checkpoint, models, loading, error, openDataset, search };
+  function choose(value: string) {
+    model.value = value;
+    chosen = true;
+  }
+  /** The Zoo page's "Evaluate on a dataset": search with that model on the dataset open in Datasets. */
+  function useZoo(key: string) {
+    choose(`zoo:${key}`);
+    csvPath.value = '';
+    result.value = null;
+  }
+  return { csvPath, root, queries, result, k, model, models, zooModels, loading, error, openDataset, search, choose, useZoo };
 });

@@ -1,0 +1,58 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import type { ZooNormalisation } from '../../shared/schemas/zoo';
+import { type InstalledManifest, readManifest } from '../zoo/catalog';
+import type { ImageSpec } from './data/images';
+import { ChannelAffine, L2Normalize } from './models/layers';
+
+/** Per-channel scale and offset from the pipeline's [−1, 1] pixels to the network's own input range. */
+export function affineFor(n: ZooNormalisation): { scale: number[]; offset: number[] } {
+  if (n === 'minus_one_one') return { scale: [1, 1, 1], offset: [0, 0, 0] };
+  if (n === 'zero_one') return { scale: [0.5, 0.5, 0.5], offset: [0.5, 0.5, 0.5] };
+  return { scale: n.std.map((s) => 0.5 / s), offset: n.mean.map((m, c) => (0.5 - m) / n.std[c]!) };
+}
+
+/** An installed zoo model folder as a tfjs LayersModel (model.json + the weight files its manifest names). */
+export async function loadZooNetwork(dir: string): Promise<{ network: tf.LayersModel; manifest: InstalledManifest }> {
+  const manifest = readManifest(dir);
+  if (!manifest) throw new Error(`${dir} is not an installed zoo model (no valid manifest.json): download it again`);
+  if (manifest.entry.format !== 'tfjs-layers')
+    throw new Error(`${manifest.entry.key}: ${manifest.entry.format} models are not loadable yet`);
+  const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as {
+    modelTopology: object;
+    weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
+  };
+  const groups = json.weightsManifest;
+  const buffers = await Promise.all(groups.flatMap((g) => g.paths.map((p) => readFile(path.join(dir, path.basename(p))))));
+  const data = Buffer.concat(buffers);
+  const network = await tf.loadLayersModel(
+    tf.io.fromMemory({
+      modelTopology: json.modelTopology,
+      weightSpecs: groups.flatMap((g) => g.weights),
+      weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer,
+    }),
+  );
+  return { network, manifest };
+}
+
+/**
+ * A zoo model as a frozen embedder: pixels → the network's normalisation → its `embeddingLayer` → average-pooled
+ * over space when spatial → L2-normalised. The returned model takes the pipeline's own image batches.
+ */
+export async function loadZooEmbedder(dir: string): Promise<{ model: tf.LayersModel; spec: ImageSpec; manifest: InstalledManifest }> {
+  const { network, manifest } = await loadZooNetwork(dir);
+  const e = manifest.entry;
+  const layer = network.layers.find((l) => l.name === e.embeddingLayer);
+  if (!layer) throw new Error(`${e.key}: the network has no layer "${e.embeddingLayer}"`);
+  const trunk = tf.model({ inputs: network.inputs, outputs: layer.output as tf.SymbolicTensor, name: `${e.key}_trunk` });
+  const input = tf.input({ shape: [e.inputSize, e.inputSize, e.channels], name: 'image' });
+  let x = new ChannelAffine({ ...affineFor(e.normalisation), name: 'zoo_normalise' }).apply(input) as tf.SymbolicTensor;
+  x = trunk.apply(x) as tf.SymbolicTensor;
+  if (x.shape.length === 4) x = tf.layers.globalAveragePooling2d({ name: 'zoo_pool' }).apply(x) as tf.SymbolicTensor;
+  x = new L2Normalize({ name: 'zoo_l2norm' }).apply(x) as tf.SymbolicTensor;
+  const model = tf.model({ inputs: input, outputs: x, name: e.key });
+  const dim = model.outputs[0]!.shape[1];
+  if (dim !== e.embeddingDim) throw new Error(`${e.key}: embeddings are ${dim}-d, the catalogue says ${e.embeddingDim}`);
+  return { model, spec: { size: e.inputSize, channels: e.channels }, manifest };
+}

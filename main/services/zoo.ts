@@ -1,0 +1,116 @@
+import { randomUUID } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { ApiError } from '../../shared/api';
+import type { ZooCatalogEntry, ZooEntry } from '../../shared/schemas/zoo';
+import type { EventHub } from '../api/dispatch';
+import { modelDir, readCatalog, readManifest } from '../zoo/catalog';
+import { DownloadCancelled } from '../zoo/download';
+import { type InstallOptions, installZooModel, removeZooModel } from '../zoo/install';
+
+/**
+ * The model zoo for the app and the CLI: the catalogue with what is installed, downloads as background jobs
+ * (progress on `jobs.progress`, cancellable, one at a time per model), removal, and where an installed model is.
+ * Downloads are I/O: they run here, off the UI; loading the model for embedding happens in a worker.
+ */
+export class ZooService {
+  private readonly running = new Map<string, { key: string; abort: AbortController; done: Promise<void> }>();
+
+  constructor(
+    private readonly dataDir: string,
+    private readonly hub: EventHub | null = null,
+    private readonly install: typeof installZooModel = installZooModel,
+    private readonly registry?: InstallOptions['registry'],
+  ) {}
+
+  catalog(): ZooCatalogEntry[] {
+    return readCatalog();
+  }
+
+  list(): ZooEntry[] {
+    return this.catalog().map((entry) => {
+      const m = readManifest(modelDir(this.dataDir, entry.key));
+      return { ...entry, installed: m !== null, verified: m?.verified ?? false, origin: 'catalogue' as const };
+    });
+  }
+
+  entry(key: string): ZooCatalogEntry {
+    const e = this.catalog().find((x) => x.key === key);
+    if (!e)
+      throw new ApiError(
+        'not_found',
+        `No zoo model "${key}" (known: ${this.catalog()
+          .map((x) => x.key)
+          .join(', ')})`,
+      );
+    return e;
+  }
+
+  /** The folder of an installed model, for embedding with it. */
+  installedDir(key: string): string {
+    this.entry(key);
+    const dir = modelDir(this.dataDir, key);
+    if (!readManifest(dir))
+      throw new ApiError(
+        'not_found',
+        `Zoo model "${key}" is not downloaded yet: download it on the Zoo page or with "metric-studio zoo download ${key}"`,
+      );
+    return dir;
+  }
+
+  /** Starts downloading a model; resolves at once with the job id (progress and the end arrive as jobs.progress). */
+  download(key: string, onProgress?: (received: number, total: number | null) => void): { jobId: string; done: Promise<void> } {
+    const entry = this.entry(key);
+    const existing = [...this.running.entries()].find(([, j]) => j.key === key);
+    if (existing) return { jobId: existing[0], done: existing[1].done };
+    const jobId = randomUUID();
+    const abort = new AbortController();
+    const label = `Downloading ${entry.name}`;
+    const emit = (done: number, total: number, state: 'running' | 'done' | 'failed', message?: string) =>
+      this.hub?.emit('jobs.progress', { jobId, label, done, total, state, ...(message ? { message } : {}) });
+    emit(0, entry.sizeBytes, 'running');
+    let last = 0;
+    const done = this.install(entry, this.dataDir, {
+      signal: abort.signal,
+      registry: this.registry,
+      onProgress: (p) => {
+        onProgress?.(p.received, p.total);
+        if (Date.now() - last < 150) return;
+        last = Date.now();
+        emit(p.received, p.total ?? entry.sizeBytes, 'running');
+      },
+    }).then(
+      () => {
+        emit(entry.sizeBytes, entry.sizeBytes, 'done');
+        this.hub?.emit('zoo.changed', { key });
+      },
+      (e: unknown) => {
+        emit(0, entry.sizeBytes, 'failed', e instanceof DownloadCancelled ? 'cancelled' : (e as Error).message);
+        throw e;
+      },
+    );
+    done.catch(() => {}).finally(() => this.running.delete(jobId));
+    this.running.set(jobId, { key, abort, done });
+    return { jobId, done };
+  }
+
+  cancel(jobId: string): boolean {
+    const job = this.running.get(jobId);
+    job?.abort.abort();
+    return job !== undefined;
+  }
+
+  async remove(key: string): Promise<boolean> {
+    this.entry(key);
+    if ([...this.running.values()].some((j) => j.key === key))
+      throw new ApiError('invalid_input', `"${key}" is downloading: cancel it first`);
+    return removeZooModel(this.dataDir, key);
+  }
+
+  isInstalled(key: string): boolean {
+    return existsSync(modelDir(this.dataDir, key)) && readManifest(modelDir(this.dataDir, key)) !== null;
+  }
+
+  shutdown(): void {
+    for (const j of this.running.values()) j.abort.abort();
+  }
+}

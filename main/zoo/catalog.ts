@@ -1,0 +1,41 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { formatIssues, zodIssues } from '../../shared/issues';
+import { ZooCatalog, type ZooCatalogEntry, ZooCatalogEntry as ZooCatalogEntrySchema } from '../../shared/schemas/zoo';
+import { appRoot } from '../paths';
+
+/** Where the catalogue comes from: the shipped one, or an organisation's own (METRIC_STUDIO_ZOO_CATALOG). */
+export const CATALOG_ENV = 'METRIC_STUDIO_ZOO_CATALOG';
+export const CATALOG_FILE = () => process.env[CATALOG_ENV] || path.join(appRoot(), 'main', 'zoo', 'catalog.json');
+
+/** The shipped catalogue, checked against its schema (a broken catalogue is a bug: it says where). */
+export function readCatalog(file = CATALOG_FILE()): ZooCatalogEntry[] {
+  const parsed = ZooCatalog.safeParse(JSON.parse(readFileSync(file, 'utf8')));
+  if (!parsed.success) throw new Error(`${file}: ${formatIssues(zodIssues(parsed.error))}`);
+  return parsed.data.entries;
+}
+
+/** The folder of every zoo model and download under the data folder. */
+export const zooRoot = (dataDir: string) => path.join(dataDir, 'zoo');
+export const modelDir = (dataDir: string, key: string) => path.join(zooRoot(dataDir), 'models', key);
+export const MANIFEST = 'manifest.json';
+
+/** What an installed model folder says about itself (the loader needs nothing else). */
+export interface InstalledManifest {
+  entry: ZooCatalogEntry;
+  /** The digest the download was checked against; null = none was known (unverified). */
+  digest: string | null;
+  verified: boolean;
+  installedAt: string;
+}
+
+export function readManifest(dir: string): InstalledManifest | null {
+  const file = path.join(dir, MANIFEST);
+  if (!existsSync(file)) return null;
+  try {
+    const m = JSON.parse(readFileSync(file, 'utf8')) as InstalledManifest;
+    return ZooCatalogEntrySchema.safeParse(m.entry).success ? m : null;
+  } catch {
+    return null;
+  }
+}

