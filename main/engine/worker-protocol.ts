@@ -27,7 +27,7 @@ export interface EmbedResult {
 
 /** Supervisor → worker. A worker process does one job: a training run, an embedding job, or a backend probe. */
 export type WorkerRequest =
-  | { type: 'start'; runId: number; configYaml: string; baseDir: string; outDir: string; resume: boolean }
+  | { type: 'start'; runId: number; configYaml: string; baseDir: string; outDir: string; resume: boolean; dataDir: string }
   | { type: 'stop' }
   | { type: 'embed'; jobId: string; request: EmbedRequest }
   | { type: 'probe' };

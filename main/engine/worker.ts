@@ -46,6 +46,7 @@ async function runTraining(msg: Extract<WorkerRequest, { type: 'start' }>): Prom
       outDir: msg.outDir,
       runId,
       resume: msg.resume,
+      dataDir: msg.dataDir,
       emit: (e) => p.send(e),
       shouldStop: () => stopRequested,
     });

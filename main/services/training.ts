@@ -113,7 +113,7 @@ export class TrainingSupervisor {
         resolveDone();
       })();
     });
-    worker.send({ type: 'start', runId, configYaml, baseDir, outDir, resume });
+    worker.send({ type: 'start', runId, configYaml, baseDir, outDir, resume, dataDir: this.dataDir });
     return live.done;
   }
 

@@ -101,22 +101,52 @@ export const SamplerConfig = z.discriminatedUnion('name', [
 ]);
 export type SamplerConfig = z.infer<typeof SamplerConfig>;
 
-export const ExtractorConfig = z.object({
-  name: z.enum(['small_cnn', 'mobilenet_v2', 'resnet18']),
-  args: z
-    .object({
-      emb_dim: positiveInt.default(128),
-      normalise_features: z.boolean().default(true),
-      pooling: z.enum(['avg', 'gem']).default('avg'),
-      gem_p: z.number().positive().default(3),
-      head: z.enum(['none', 'linear', 'mlp']).default('linear'),
-      alpha: z.number().positive().default(1),
-      /** Pretrained weights: a checkpoint folder (model.json + weights) of the same architecture. */
-      weights: z.string().nullable().default(null),
-    })
-    .strict()
-    .default({ emb_dim: 128, normalise_features: true, pooling: 'avg', gem_p: 3, head: 'linear', alpha: 1, weights: null }),
-});
+export const ExtractorConfig = z
+  .object({
+    /** `zoo`: a downloaded zoo model as the backbone (args.model), its trunk up to args.layer. */
+    name: z.enum(['small_cnn', 'mobilenet_v2', 'resnet18', 'zoo']),
+    args: z
+      .object({
+        emb_dim: positiveInt.default(128),
+        normalise_features: z.boolean().default(true),
+        pooling: z.enum(['avg', 'gem']).default('avg'),
+        gem_p: z.number().positive().default(3),
+        head: z.enum(['none', 'linear', 'mlp']).default('linear'),
+        alpha: z.number().positive().default(1),
+        /** Pretrained weights: a checkpoint folder (model.json + weights) of the same architecture. */
+        weights: z.string().nullable().default(null),
+        /** zoo: the model's key (`metric-studio zoo list`). */
+        model: z
+          .string()
+          .regex(/^[a-z0-9_]+$/)
+          .nullable()
+          .default(null),
+        /** zoo: the backbone layer whose output is pooled into features (default: the catalogue's embedding layer). */
+        layer: z.string().nullable().default(null),
+        /**
+         * zoo: the first backbone layer that trains; every layer before it stays frozen. null = the whole backbone
+         * stays frozen: only the head trains, on features computed once and cached (seconds on a CPU).
+         */
+        train_from: z.string().nullable().default(null),
+      })
+      .strict()
+      .default({
+        emb_dim: 128,
+        normalise_features: true,
+        pooling: 'avg',
+        gem_p: 3,
+        head: 'linear',
+        alpha: 1,
+        weights: null,
+        model: null,
+        layer: null,
+        train_from: null,
+      }),
+  })
+  .refine((e) => e.name !== 'zoo' || e.args.model !== null, {
+    message: 'extractor "zoo" needs args.model: a zoo model key',
+    path: ['args', 'model'],
+  });
 export type ExtractorConfig = z.infer<typeof ExtractorConfig>;
 
 export const OptimizerConfig = z.object({

@@ -78,7 +78,10 @@ describe('web mode in Chromium', () => {
     await page.click('[data-nav=zoo]');
     await page.locator('.zoo-entry').first().waitFor();
     expect(await page.locator('.zoo-entry').count()).toBeGreaterThanOrEqual(2);
-    expect(await page.locator('.zoo-entry').first().textContent()).toContain('128-d');
+    const first = await page.locator('.zoo-entry').first().textContent();
+    expect(first).toContain('576-d from block_13_expand_relu');
+    expect(first).toContain('not downloaded');
+    expect(await page.locator('.zoo-entry [data-testid=download]').count()).toBeGreaterThanOrEqual(2);
     await screenshot(page, '5-zoo');
   });
 

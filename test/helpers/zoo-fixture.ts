@@ -39,6 +39,7 @@ const umd = (value: string) =>
 
 /** A small real tfjs layers network (seeded), packed like nsfwjs ships its models. */
 export async function tinyZooPackage(): Promise<{ tgz: Buffer; entry: ZooCatalogEntry }> {
+  await tf.ready();
   const input = tf.input({ shape: [32, 32, 3], name: 'input_1' });
   const init = (seed: number) => tf.initializers.glorotUniform({ seed });
   let x = tf.layers

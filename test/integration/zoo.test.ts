@@ -15,7 +15,14 @@ import { ArchiveError } from '../../main/zoo/archive';
 import { CATALOG_ENV, modelDir } from '../../main/zoo/catalog';
 import { installZooModel } from '../../main/zoo/install';
 import { npmRegistry } from '../../main/zoo/registry';
+import type * as tf from '@tensorflow/tfjs';
+import { TrainConfig } from '../../shared/schemas/config';
+import type { TrainEvent } from '../../shared/schemas/events';
+import { loadCheckpoint } from '../../main/engine/train/checkpoint';
+import { train } from '../../main/engine/train/trainer';
+import { loadZooNetwork } from '../../main/engine/zoo-model';
 import { cli } from '../helpers/cli';
+import { metricPoints, SAMPLE_ROOT, seenLabelsCsv, smallConfig } from '../helpers/training';
 import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
 import { makeTgz, sri512, startMockRegistry, tinyZooPackage } from '../helpers/zoo-fixture';
 
@@ -144,4 +151,109 @@ describe('zoo', () => {
     expect(existsSync(modelDir(dataDir, 'tiny_cnn'))).toBe(false);
     expect(existsSync(path.join(dir, 'evil.js'))).toBe(false);
   });
+});
+
+describe('training on a zoo backbone', () => {
+  const zooConfig = (over: Record<string, unknown> = {}) =>
+    TrainConfig.parse(
+      smallConfig(seen, {
+        image_size: 32,
+        channels: 3,
+        max_epochs: 60,
+        valid_period: 30,
+        sampler: { name: 'balance', args: { n_labels: 5, n_instances: 6 } },
+        extractor: { name: 'zoo', args: { model: 'tiny_cnn', emb_dim: 32, head: 'linear', normalise_features: true } },
+        optimizer: { name: 'adam', args: { lr: 0.01 } },
+        ...over,
+      }),
+    );
+  let dataDir: string;
+  let seen: string;
+  beforeAll(async () => {
+    seen = seenLabelsCsv(dir);
+    dataDir = path.join(dir, 'train-data');
+    await new ZooService(dataDir).download('tiny_cnn').done;
+  });
+
+  it('frozen backbone: caches its features once, trains only the head, and its checkpoint embeds images to the same metric', async () => {
+    const run = async (name: string) => {
+      const events: TrainEvent[] = [];
+      const result = await train({
+        config: zooConfig(),
+        baseDir: dir,
+        outDir: path.join(dir, name),
+        runId: 1,
+        dataDir,
+        emit: (e) => events.push(e),
+        shouldStop: () => false,
+      });
+      return { result, events, logs: events.flatMap((e) => (e.type === 'log' ? [e.message] : [])) };
+    };
+    const first = await run('zoo-frozen-a');
+    expect(first.result.status).toBe('finished');
+    expect(first.logs.some((l) => /^backbone features: 300 images → 16-d in .* \(computed once; only the head trains\)$/.test(l))).toBe(
+      true,
+    );
+    // The head learns: the loss falls and retrieval beats the untrained head (on a random tiny backbone).
+    const points = metricPoints(first.events);
+    const losses = points.flatMap((p) => ('loss' in p.values ? [p.values.loss!] : []));
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    expect(mean(losses.slice(-8))).toBeLessThan(0.75 * mean(losses.slice(0, 8)));
+    const cmc = points.flatMap((p) => ('OVERALL/cmc/1' in p.values ? [p.values['OVERALL/cmc/1']!] : []));
+    expect(cmc.at(-1)!).toBeGreaterThan(cmc[0]! + 0.05);
+    const again = await run('zoo-frozen-b');
+    expect(again.logs.some((l) => /^backbone features: reusing 300 cached vectors \(16-d\)/.test(l))).toBe(true);
+    expect(again.result.lastMetrics).toEqual(first.result.lastMetrics);
+
+    // The best checkpoint is a whole image → embedding model: embedding the images reproduces the logged metric.
+    const best = path.join(dir, 'zoo-frozen-a', 'checkpoints', 'best');
+    const ev = cli(['evaluate', '--dataset', seen, '--root', SAMPLE_ROOT, '--checkpoint', best, '--cmc', '1', '--map', '5', '--json']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).OVERALL.cmc['1']).toBeCloseTo(first.result.bestMetric!, 4);
+  }, 180_000);
+
+  it('train_from fine-tunes the layers from there on (with augmentations), leaving those before it as they were', async () => {
+    const cfg = zooConfig({ max_epochs: 2, valid_period: 2, transforms_train: { name: 'augs', args: { hflip: true } } });
+    cfg.extractor.args.train_from = 'features';
+    const outDir = path.join(dir, 'zoo-finetune');
+    const result = await train({ config: cfg, baseDir: dir, outDir, runId: 2, dataDir, emit: () => {}, shouldStop: () => false });
+    expect(result.status).toBe('finished');
+    const { model } = await loadCheckpoint(path.join(outDir, 'checkpoints', 'last'));
+    const { network } = await loadZooNetwork(new ZooService(dataDir).installedDir('tiny_cnn'));
+    const trunk = model.getLayer('trunk') as tf.LayersModel;
+    const same = (name: string) => {
+      const a = trunk.getLayer(name).getWeights()[0]!.dataSync();
+      const b = network.getLayer(name).getWeights()[0]!.dataSync();
+      return a.every((v, i) => v === b[i]);
+    };
+    expect(same('conv1')).toBe(true);
+    expect(same('features')).toBe(false);
+  }, 120_000);
+
+  it('says which image size a zoo model needs, and that frozen features turn augmentations off', async () => {
+    const wrong = zooConfig({ image_size: 28 });
+    await expect(
+      train({
+        config: wrong,
+        baseDir: dir,
+        outDir: path.join(dir, 'zoo-wrong'),
+        runId: 3,
+        dataDir,
+        emit: () => {},
+        shouldStop: () => false,
+      }),
+    ).rejects.toThrow(/zoo model "tiny_cnn" takes 32×32 RGB: set image_size: 32 and channels: 3/);
+    const logs: string[] = [];
+    const augs = zooConfig({ max_epochs: 1, valid_period: 1, transforms_train: { name: 'augs', args: { hflip: true } } });
+    await train({
+      config: augs,
+      baseDir: dir,
+      outDir: path.join(dir, 'zoo-augs'),
+      runId: 4,
+      dataDir,
+      emit: (e) => e.type === 'log' && e.level === 'warn' && logs.push(e.message),
+      shouldStop: () => false,
+    });
+    expect(logs.join('\n')).toMatch(/augmentations are off — the backbone is frozen/);
+  }, 120_000);
 });

@@ -6,8 +6,7 @@ import { useBackend } from '../backends';
 import { loadExtractor } from '../inference';
 import { loadZooEmbedder } from '../zoo-model';
 import type { EmbedRequest, EmbedResult } from '../worker-protocol';
-import type { LoadBatch } from './batches';
-import { embedBatches } from './batches';
+import { embedBatches, imageInputs } from './batches';
 import { RAW_PIXELS_DIM, RAW_PIXELS_NAME, rawPixelRows, rawPixelVector } from './raw-pixels';
 
 type Progress = (done: number, total: number) => void;
@@ -15,7 +14,7 @@ type Progress = (done: number, total: number) => void;
 /** What a target resolves to: its keys (row indices or paths) and how to decode any range of it. */
 interface Resolved {
   keys: (number | string)[];
-  decode: (spec: { size: number; channels: 1 | 3 }) => LoadBatch;
+  decode: (spec: { size: number; channels: 1 | 3 }) => (start: number, end: number) => Promise<Uint8Array[]>;
   rawPixels: (onProgress: Progress) => Promise<Float32Array>;
 }
 
@@ -70,12 +69,12 @@ export async function runEmbedJob(req: EmbedRequest, onProgress: Progress): Prom
   } else if (req.model.kind === 'zoo') {
     backend = (await useBackend(req.backend)).name;
     const zoo = await loadZooEmbedder(req.model.dir);
-    data = await embedBatches(zoo.model, zoo.spec, count, target.decode(zoo.spec), req.bs, onProgress);
+    data = await embedBatches(zoo.model, count, imageInputs(zoo.spec, target.decode(zoo.spec)), req.bs, onProgress);
     model = `zoo ${req.model.key} (${zoo.manifest.entry.embeddingLayer}, ${zoo.manifest.entry.embeddingDim}-d${zoo.manifest.verified ? '' : ', unverified'})`;
   } else {
     const ex = await loadExtractor(req.model.dir, req.backend);
     backend = ex.backend.name;
-    data = await embedBatches(ex.model, ex.spec, count, target.decode(ex.spec), req.bs, onProgress);
+    data = await embedBatches(ex.model, count, imageInputs(ex.spec, target.decode(ex.spec)), req.bs, onProgress);
     model = `checkpoint ${req.model.dir} (epoch ${ex.meta.epoch}, ${data.length / Math.max(1, count)}-d)`;
   }
   const dim = count ? data.length / count : 0;

@@ -1,4 +1,6 @@
-import { mkdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../../../shared/schemas/config';
@@ -10,6 +12,11 @@ import { validateTable } from '../../dataset/validate';
 import type { MetricArgs } from '../../metrics/embedding-metrics';
 import { useBackend, type ActiveBackend } from '../backends';
 import { ImageStore, type ImageSpec } from '../data/images';
+import { embedBatches, imageInputs } from '../embed/batches';
+import { buildZooExtractor, type ZooExtractor } from '../models/zoo-extractor';
+import { modelDir, readManifest } from '../../zoo/catalog';
+import { readEmbeddingFile, writeEmbeddingFile } from '../../retrieval/embedding-file';
+import { FeatureInputs, ImageInputs, type InputPipeline } from './inputs';
 import type { Criterion } from '../interfaces/criterions';
 import type { BatchSampler } from '../interfaces/samplers';
 import { buildExtractor, embeddingDim } from '../models/extractor';
@@ -30,6 +37,8 @@ export interface TrainOptions {
   shouldStop: () => boolean;
   /** Step metrics and progress are sent at most this often (ms); 0 sends every step. */
   eventIntervalMs?: number;
+  /** The app's data folder: where zoo models are installed and backbone features are cached. */
+  dataDir?: string;
 }
 
 /** Everything a run is made of, built once from the config (OML's pipeline wiring), plus the loop's counters. */
@@ -43,10 +52,12 @@ export interface TrainSession {
   /** Dataset rows of the training split, indexed by the sampler's batch indices. */
   readonly trainIndex: number[];
   readonly valRows: number[];
-  readonly store: ImageStore;
+  /** What the loop feeds its network: decoded images, or a frozen backbone's cached features. */
+  readonly inputs: InputPipeline;
   readonly spec: ImageSpec;
   readonly inputShape: [number, number, number];
   readonly sampler: BatchSampler;
+  /** image → embedding: what checkpoints hold (the loop may train a part of it, `inputs.net`). */
   readonly model: tf.LayersModel;
   readonly embDim: number;
   readonly criterion: Criterion;
@@ -89,19 +100,94 @@ async function loadModel(opts: TrainOptions, ckptRoot: string, inputShape: [numb
   const cfg = opts.config;
   const resumeFrom = opts.resume ? checkpointDir(path.join(ckptRoot, 'last')) : null;
   if (opts.resume && !resumeFrom) throw new Error(`Nothing to resume: no checkpoint in ${path.join(ckptRoot, 'last')}`);
-  if (resumeFrom) {
-    const loaded = await loadCheckpoint(resumeFrom);
-    log(`resuming after epoch ${loaded.meta.epoch} (step ${loaded.meta.step}) from ${resumeFrom}`);
-    return { model: loaded.model, loaded };
+  const loaded = resumeFrom ? await loadCheckpoint(resumeFrom) : null;
+  if (loaded) log(`resuming after epoch ${loaded.meta.epoch} (step ${loaded.meta.step}) from ${resumeFrom}`);
+  if (cfg.extractor.name === 'zoo') {
+    const zoo = await zooExtractor(opts, inputShape);
+    // The zoo graph is rebuilt from the installed model; a checkpoint of the same config has the same weights list.
+    if (loaded) zoo.model.setWeights(loaded.model.getWeights());
+    return { model: zoo.model, zoo, loaded };
   }
+  if (loaded) return { model: loaded.model, zoo: null, loaded };
   const model = buildExtractor(cfg.extractor, inputShape, cfg.seed);
   if (cfg.extractor.args.weights) {
     const pretrained = await loadCheckpoint(path.resolve(opts.baseDir, cfg.extractor.args.weights));
     model.setWeights(pretrained.model.getWeights());
     log(`initialised from ${pretrained.dir}`);
   }
-  return { model, loaded: null };
+  return { model, zoo: null, loaded };
 }
+
+async function zooExtractor(opts: TrainOptions, inputShape: [number, number, number]): Promise<ZooExtractor> {
+  const key = opts.config.extractor.args.model!;
+  if (!opts.dataDir) throw new Error('extractor "zoo" needs the app data folder (where zoo models are installed)');
+  const dir = modelDir(opts.dataDir, key);
+  const manifest = readManifest(dir);
+  if (!manifest)
+    throw new Error(`extractor.args.model: zoo model "${key}" is not downloaded: metric-studio zoo download ${key} (or the Zoo page)`);
+  const e = manifest.entry;
+  if (inputShape[0] !== e.inputSize || inputShape[2] !== e.channels) {
+    throw new Error(
+      `image_size / channels: zoo model "${key}" takes ${e.inputSize}×${e.inputSize} RGB: set image_size: ${e.inputSize} and channels: 3`,
+    );
+  }
+  return buildZooExtractor(opts.config.extractor, dir, opts.config.seed);
+}
+
+/**
+ * The frozen backbone's pooled features of `rows`, computed once and kept in `cache/features/` (keyed by the
+ * model, the layer, the pooling, the image size and the dataset file's identity), so later runs start at once.
+ */
+async function cachedFeatures(
+  s: { cfg: TrainConfig; table: DatasetTable; spec: ImageSpec; events: EventSink; dataDir?: string },
+  zoo: ZooExtractor,
+  rows: number[],
+) {
+  const a = s.cfg.extractor.args;
+  const st = await stat(s.table.file);
+  const id = [
+    zoo.manifest.entry.key,
+    zoo.manifest.installedAt,
+    a.layer ?? zoo.manifest.entry.embeddingLayer,
+    a.pooling,
+    a.gem_p,
+    s.spec.size,
+    s.table.file,
+    st.size,
+    st.mtimeMs,
+    s.table.root,
+    rows.length,
+  ].join('|');
+  const file = s.dataDir ? path.join(s.dataDir, 'cache', 'features', `${createHash('sha1').update(id).digest('hex')}.emb`) : null;
+  if (file && existsSync(file)) {
+    const hit = await readEmbeddingFile(file).catch(() => null);
+    if (hit && hit.header.keys.length === rows.length && hit.header.keys.every((k, i) => k === rows[i])) {
+      s.events.log(`backbone features: reusing ${rows.length} cached vectors (${hit.embeddings.dim}-d) from ${file}`);
+      return hit.embeddings;
+    }
+  }
+  const store = new ImageStore(s.table, s.spec, false);
+  const t0 = performance.now();
+  const data = await embedBatches(
+    zoo.features,
+    rows.length,
+    imageInputs(s.spec, (b, e) => store.get(rows.slice(b, e))),
+    s.cfg.bs_val,
+    (done, total) => s.events.progress({ epoch: 0, step: 0, epochStep: done, epochSteps: total, phase: 'loading' }),
+  );
+  const dim = zoo.features.outputs[0]!.shape[1]!;
+  s.events.log(
+    `backbone features: ${rows.length} images → ${dim}-d in ${((performance.now() - t0) / 1000).toFixed(1)} s (computed once; only the head trains)`,
+  );
+  if (file) {
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeEmbeddingFile(file, { data, count: rows.length, dim }, `zoo ${zoo.manifest.entry.key} features`, rows);
+  }
+  return { data, count: rows.length, dim };
+}
+
+const augments = (t: TrainConfig['transforms_train']) =>
+  t.name === 'augs' && (t.args.hflip || t.args.pad_crop > 0 || t.args.brightness > 0);
 
 /** Builds a run from its config: backend → dataset → sampler → model → criterion → optimiser (+ resumed state). */
 export async function setupTraining(opts: TrainOptions, events: EventSink): Promise<TrainSession> {
@@ -121,7 +207,7 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
   const sampler = createSampler(cfg.sampler, train.labels, l2c);
   const ckptRoot = path.join(opts.outDir, 'checkpoints');
   await mkdir(ckptRoot, { recursive: true });
-  const { model, loaded } = await loadModel(opts, ckptRoot, inputShape, (m) => events.log(m));
+  const { model, zoo, loaded } = await loadModel(opts, ckptRoot, inputShape, (m) => events.log(m));
   const embDim = embeddingDim(model);
   const criterion = createCriterion(cfg.criterion, embDim, train.mapping.size, l2c, cfg.seed);
   const optimizer = new Optimizer(cfg.optimizer);
@@ -134,13 +220,31 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
     if (loaded.optimizer.length) await optimizer.setWeights(loaded.optimizer);
   }
 
-  const store = new ImageStore(table, spec, cfg.cache_images);
   const trainIndex = Array.from(train.rows);
   const startEpoch = loaded ? loaded.meta.epoch + 1 : 0;
   const step = loaded?.meta.step ?? 0;
-  if (cfg.cache_images) {
-    events.progress({ epoch: startEpoch, step, epochStep: 0, epochSteps: 0, phase: 'loading' });
-    await store.preload([...trainIndex, ...valRows], (done, total) => done === total && events.log(`decoded ${total} images`));
+  let inputs: InputPipeline;
+  if (zoo?.frozenBackbone) {
+    if (augments(cfg.transforms_train)) {
+      events.log(
+        'transforms_train: augmentations are off — the backbone is frozen and its features are computed once; set extractor.args.train_from to fine-tune with augmentations',
+        'warn',
+      );
+    }
+    const rows = [...trainIndex, ...valRows];
+    const features = await cachedFeatures({ cfg, table, spec, events, dataDir: opts.dataDir }, zoo, rows);
+    const index = new Int32Array(table.size).fill(-1);
+    rows.forEach((r, i) => {
+      index[r] = i;
+    });
+    inputs = new FeatureInputs(zoo.head, index, features.data, features.dim);
+  } else {
+    const store = new ImageStore(table, spec, cfg.cache_images);
+    if (cfg.cache_images) {
+      events.progress({ epoch: startEpoch, step, epochStep: 0, epochSteps: 0, phase: 'loading' });
+      await store.preload([...trainIndex, ...valRows], (done, total) => done === total && events.log(`decoded ${total} images`));
+    }
+    inputs = new ImageInputs(model, store, spec, cfg.transforms_train);
   }
   const m = cfg.metric_args;
   return {
@@ -152,7 +256,7 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
     train,
     trainIndex,
     valRows,
-    store,
+    inputs,
     spec,
     inputShape,
     sampler,

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../../random';
-import { toFloatBatch } from '../data/images';
 import type { TrainCallback } from '../interfaces/callbacks';
 import { trainableWeights } from '../models/extractor';
 import { Checkpointing } from './callbacks/checkpointing';
@@ -45,26 +44,28 @@ export function defaultCallbacks(s: TrainSession, checkpointing: Checkpointing):
 
 /** One epoch of the sampler's batches; false when a stop was requested. */
 async function trainEpoch(s: TrainSession, callbacks: CallbackList, shouldStop: () => boolean): Promise<boolean> {
-  const { cfg, spec } = s;
+  const { cfg, inputs } = s;
   const vars = [...trainableWeights(s.model, s.epoch < cfg.freeze_n_epochs), ...s.criterion.trainableVariables];
   const batches = s.sampler.epoch(stream(cfg.seed, 1, s.epoch));
   s.criterion.reseed?.(cfg.seed * 7919 + s.epoch);
   const steps = cfg.steps_per_epoch ? Math.min(cfg.steps_per_epoch, batches.length) : batches.length;
   const augRng = stream(cfg.seed, 2, s.epoch);
-  let next = s.store.get(batches[0]!.map((k) => s.trainIndex[k]!));
+  const rows = (b: number) => batches[b]!.map((k) => s.trainIndex[k]!);
+  let next = inputs.load(rows(0), augRng);
   for (let b = 0; b < steps; b++) {
     if (shouldStop()) return false;
     const batch = batches[b]!;
-    const images = await next;
-    // Decode the next batch while this one trains (sharp works off the JS thread).
-    if (b + 1 < steps) next = s.store.get(batches[b + 1]!.map((k) => s.trainIndex[k]!));
+    const data = await next;
+    // Load the next batch while this one trains (sharp decodes off the JS thread); loads stay in batch order,
+    // so the augmentation stream is drawn in the same order on every run.
+    if (b + 1 < steps) next = inputs.load(rows(b + 1), augRng);
     await callbacks.onBatchBegin(s);
     const labels = Int32Array.from(batch, (k) => s.train.labels[k]!);
     let logs: Record<string, number> = {};
     let spread = 1;
-    const x = tf.tensor4d(toFloatBatch(images, spec, cfg.transforms_train, augRng), [batch.length, spec.size, spec.size, spec.channels]);
+    const x = tf.tensor(data, [batch.length, ...inputs.itemShape]);
     const loss = s.optimizer.step(() => {
-      const features = s.model.apply(x, { training: true }) as tf.Tensor2D;
+      const features = inputs.net.apply(x, { training: true }) as tf.Tensor2D;
       spread = embeddingSpread(features.dataSync() as Float32Array, batch.length, s.embDim);
       const out = s.criterion.compute(features, labels);
       logs = out.logs;

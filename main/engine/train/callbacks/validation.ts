@@ -1,13 +1,13 @@
 import { computeMetrics, flattenMetrics } from '../../../metrics/embedding-metrics';
 import { tableValidationSet } from '../../../metrics/evaluate-dataset';
 import type { TrainCallback } from '../../interfaces/callbacks';
-import { embedRows } from '../embed';
+import { embedPipeline } from '../inputs';
 import type { TrainSession } from '../session';
 
 /** Retrieval metrics on the validation rows (OML's MetricValCallback). */
 export async function validate(s: TrainSession, epoch: number): Promise<Record<string, number>> {
   s.events.progress({ epoch, step: s.step, epochStep: 0, epochSteps: 0, phase: 'validating' });
-  const data = await embedRows(s.model, s.store, s.valRows, s.cfg.bs_val);
+  const data = await embedPipeline(s.inputs, s.valRows, s.cfg.bs_val);
   const { tree } = computeMetrics(tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim: s.embDim }), s.metricArgs);
   const flat = Object.fromEntries(Object.entries(flattenMetrics(tree)).filter(([, v]) => Number.isFinite(v)));
   s.events.send({ type: 'metrics', runId: s.runId, points: [{ step: s.step, epoch, values: flat }] });

@@ -1,0 +1,74 @@
+import * as tf from '@tensorflow/tfjs';
+import type { ExtractorConfig } from '../../../shared/schemas/config';
+import type { InstalledManifest } from '../../zoo/catalog';
+import { affineFor, loadZooNetwork } from '../zoo-model';
+import { Init } from './backbones';
+import { HEAD_PREFIX } from './extractor';
+import { ChannelAffine, GeMPooling, L2Normalize } from './layers';
+
+/** A zoo backbone with a head, in the pieces the training loop needs. */
+export interface ZooExtractor {
+  /** image → embedding: what checkpoints hold and evaluate/explorer load. */
+  model: tf.LayersModel;
+  /** image → pooled backbone features. */
+  features: tf.LayersModel;
+  /** features → embedding: the trainable head (`head_net`). */
+  head: tf.LayersModel;
+  /** No backbone layer trains: the head can learn from features computed once. */
+  frozenBackbone: boolean;
+  manifest: InstalledManifest;
+}
+
+/**
+ * Builds `zoo` extractor: the installed network cut at `args.layer` (default: the catalogue's embedding layer),
+ * average- or GeM-pooled, then OML's head (optional MLP → projection → L2). Backbone layers before
+ * `args.train_from` are frozen; without `train_from` the whole backbone is.
+ */
+export async function buildZooExtractor(cfg: ExtractorConfig, dir: string, seed: number): Promise<ZooExtractor> {
+  const a = cfg.args;
+  const { network, manifest } = await loadZooNetwork(dir);
+  const e = manifest.entry;
+  const layerName = a.layer ?? e.embeddingLayer;
+  const names = network.layers.map((l) => l.name);
+  const cut = network.layers.find((l) => l.name === layerName);
+  if (!cut) throw new Error(`extractor.args.layer: ${e.key} has no layer "${layerName}" (it has ${names.slice(-8).join(', ')}, …)`);
+  const trunk = tf.model({ inputs: network.inputs, outputs: cut.output as tf.SymbolicTensor, name: 'trunk' });
+  let frozenBackbone = true;
+  if (a.train_from) {
+    const from = trunk.layers.findIndex((l) => l.name === a.train_from);
+    if (from < 0) throw new Error(`extractor.args.train_from: "${a.train_from}" is not a layer of ${e.key} up to ${layerName}`);
+    trunk.layers.forEach((l, i) => {
+      l.trainable = i >= from;
+    });
+    frozenBackbone = false;
+  } else trunk.trainable = false;
+
+  const image = tf.input({ shape: [e.inputSize, e.inputSize, e.channels], name: 'image' });
+  let f = new ChannelAffine({ ...affineFor(e.normalisation), name: 'zoo_normalise' }).apply(image) as tf.SymbolicTensor;
+  f = trunk.apply(f) as tf.SymbolicTensor;
+  if (f.shape.length === 4) {
+    const pool =
+      a.pooling === 'gem' ? new GeMPooling({ p: a.gem_p, name: 'pool_gem' }) : tf.layers.globalAveragePooling2d({ name: 'pool_avg' });
+    f = pool.apply(f) as tf.SymbolicTensor;
+  }
+  const features = tf.model({ inputs: image, outputs: f, name: 'zoo_features' });
+
+  const init = new Init(seed + 1);
+  const featIn = tf.input({ shape: [f.shape[1]!], name: 'features' });
+  let h: tf.SymbolicTensor = featIn;
+  if (a.head === 'mlp') {
+    h = tf.layers
+      .dense({ units: a.emb_dim * 2, activation: 'relu', kernelInitializer: init.glorot(), name: `${HEAD_PREFIX}mlp_hidden` })
+      .apply(h) as tf.SymbolicTensor;
+  }
+  if (a.head !== 'none')
+    h = tf.layers
+      .dense({ units: a.emb_dim, kernelInitializer: init.glorot(), name: `${HEAD_PREFIX}projection` })
+      .apply(h) as tf.SymbolicTensor;
+  if (a.normalise_features) h = new L2Normalize({ name: `${HEAD_PREFIX}l2norm` }).apply(h) as tf.SymbolicTensor;
+  if (h === featIn)
+    throw new Error('extractor: a zoo backbone with head "none" needs normalise_features: true or train_from (nothing would change)');
+  const head = tf.model({ inputs: featIn, outputs: h, name: `${HEAD_PREFIX}net` });
+  const model = tf.model({ inputs: image, outputs: head.apply(features.outputs[0]!) as tf.SymbolicTensor, name: `zoo_${e.key}` });
+  return { model, features, head, frozenBackbone, manifest };
+}
