@@ -10,6 +10,15 @@ export const imageInputs =
   async (start, end) =>
     toFloatBatch(await decode(start, end), spec, null, null);
 
+/** Input values per batch that keep a CNN's activations well inside the wasm backend's 32-bit heap. */
+const MAX_BATCH_INPUT_VALUES = 4_000_000;
+
+/** `requested`, lowered for large inputs: 256 images of 28×28 are fine, 256 of 224×224×3 overflow the wasm heap. */
+export function inferenceBatchSize(requested: number, itemShape: readonly number[]): number {
+  const per = itemShape.reduce((a, b) => a * b, 1);
+  return Math.max(1, Math.min(requested, Math.floor(MAX_BATCH_INPUT_VALUES / per)));
+}
+
 /**
  * The one batch loop behind every embedding — validation during training, `predict`, `evaluate --checkpoint`,
  * the explorer: inference mode (batch-norm uses its running statistics), `bs` items at a time, the next batch
@@ -24,6 +33,7 @@ export async function embedBatches(
 ): Promise<Float32Array> {
   const dim = model.outputs[0]!.shape[1]!;
   const itemShape = model.inputs[0]!.shape.slice(1) as number[];
+  bs = inferenceBatchSize(bs, itemShape);
   const out = new Float32Array(count * dim);
   // A prefetch that fails after the loop has already failed must not surface as an unhandled rejection.
   const prefetch = (start: number, end: number) => {

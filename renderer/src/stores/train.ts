@@ -28,6 +28,12 @@ export const useTrainStore = defineStore('train', () => {
     baseDir.value = r.path.replace(/[\\/][^\\/]+$/, '');
     void validate();
   }
+  /** A config written elsewhere (the Zoo page, a run's "train again"), with absolute paths. */
+  function useConfig(text: string) {
+    yaml.value = text;
+    baseDir.value = '/';
+    void validate();
+  }
   async function validate() {
     issues.value = (await api().call('train.validate', { yaml: yaml.value })).issues;
   }
@@ -52,5 +58,5 @@ export const useTrainStore = defineStore('train', () => {
   async function stop() {
     if (liveRunId.value !== null) await useRunsStore().stop(liveRunId.value);
   }
-  return { recipes, yaml, baseDir, issues, error, liveRunId, loadRecipes, pick, validate, findRunning, start, stop };
+  return { recipes, yaml, baseDir, issues, error, liveRunId, loadRecipes, pick, useConfig, validate, findRunning, start, stop };
 });
