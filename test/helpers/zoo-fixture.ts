@@ -94,6 +94,19 @@ export async function tinyZooPackage(): Promise<{ tgz: Buffer; entry: ZooCatalog
   return { tgz, entry };
 }
 
+/** Sends `body` in `chunk`-byte pieces every `everyMs`: a slow server, to watch progress. */
+export function trickle(res: http.ServerResponse, body: Buffer, chunk: number, everyMs: number): void {
+  let at = 0;
+  const tick = () => {
+    if (res.destroyed) return;
+    if (at >= body.length) return void res.end();
+    res.write(body.subarray(at, at + chunk));
+    at += chunk;
+    setTimeout(tick, everyMs);
+  };
+  tick();
+}
+
 /** An npm registry on 127.0.0.1 serving packuments and tarballs; `slowMs` trickles tarballs in 16 KB pieces. */
 export async function startMockRegistry(packages: Map<string, Buffer>, slowMs = 0) {
   const server = http.createServer((req, res) => {
@@ -103,15 +116,7 @@ export async function startMockRegistry(packages: Map<string, Buffer>, slowMs = 
       const body = packages.get(decodeURIComponent(tar[1]!))!;
       res.writeHead(200, { 'content-length': body.length });
       if (!slowMs) return void res.end(body);
-      let at = 0;
-      const tick = () => {
-        if (res.destroyed) return;
-        if (at >= body.length) return void res.end();
-        res.write(body.subarray(at, at + 16_384));
-        at += 16_384;
-        setTimeout(tick, slowMs);
-      };
-      return tick();
+      return trickle(res, body, 16_384, slowMs);
     }
     const doc = /^\/([^/]+)\/([^/]+)$/.exec(url);
     const name = doc ? decodeURIComponent(doc[1]!) : '';

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { checkUrl, DownloadCancelled, DownloadError, type DownloadProgress, download } from '../../main/zoo/download';
 import { tempDir } from '../helpers/tmp';
+import { trickle } from '../helpers/zoo-fixture';
 
 const payload = randomBytes(300_000);
 const sri = (b: Buffer, alg = 'sha512') => `${alg}-${createHash(alg).update(b).digest('base64')}`;
@@ -35,17 +36,7 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse) {
     if (p === '/drop') setTimeout(() => res.socket?.destroy(), 20);
     return; // '/stall': never another byte on this connection
   }
-  if (p === '/slow' || p === '/cancel') {
-    let at = 0;
-    const tick = () => {
-      if (res.destroyed) return;
-      if (at >= body.length) return void res.end();
-      res.write(body.subarray(at, at + 20_000));
-      at += 20_000;
-      setTimeout(tick, 30);
-    };
-    return tick();
-  }
+  if (p === '/slow' || p === '/cancel') return trickle(res, body, 20_000, 30);
   res.end(body);
 }
 
