@@ -13,12 +13,8 @@ export function affineFor(n: ZooNormalisation): { scale: number[]; offset: numbe
   return { scale: n.std.map((s) => 0.5 / s), offset: n.mean.map((m, c) => (0.5 - m) / n.std[c]!) };
 }
 
-/** An installed zoo model folder as a tfjs LayersModel (model.json + the weight files its manifest names). */
-export async function loadZooNetwork(dir: string): Promise<{ network: tf.LayersModel; manifest: InstalledManifest }> {
-  const manifest = readManifest(dir);
-  if (!manifest) throw new Error(`${dir} is not an installed zoo model (no valid manifest.json): download it again`);
-  if (manifest.entry.format !== 'tfjs-layers')
-    throw new Error(`${manifest.entry.key}: ${manifest.entry.format} models are not loadable yet`);
+/** A TF.js layers model folder: model.json and the weight files it names (read by base name, inside the folder). */
+export async function loadLayersFolder(dir: string): Promise<tf.LayersModel> {
   const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as {
     modelTopology: object;
     weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
@@ -26,14 +22,22 @@ export async function loadZooNetwork(dir: string): Promise<{ network: tf.LayersM
   const groups = json.weightsManifest;
   const buffers = await Promise.all(groups.flatMap((g) => g.paths.map((p) => readFile(path.join(dir, path.basename(p))))));
   const data = Buffer.concat(buffers);
-  const network = await tf.loadLayersModel(
+  return tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: json.modelTopology,
       weightSpecs: groups.flatMap((g) => g.weights),
       weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer,
     }),
   );
-  return { network, manifest };
+}
+
+/** An installed zoo model folder as a tfjs LayersModel, with its manifest. */
+export async function loadZooNetwork(dir: string): Promise<{ network: tf.LayersModel; manifest: InstalledManifest }> {
+  const manifest = readManifest(dir);
+  if (!manifest) throw new Error(`${dir} is not an installed zoo model (no valid manifest.json): download it again`);
+  if (manifest.entry.format !== 'tfjs-layers')
+    throw new Error(`${manifest.entry.key}: ${manifest.entry.format} models are not loadable yet`);
+  return { network: await loadLayersFolder(dir), manifest };
 }
 
 /**

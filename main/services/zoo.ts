@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { ApiError } from '../../shared/api';
 import type { ZooCatalogEntry, ZooEntry } from '../../shared/schemas/zoo';
 import type { EventHub } from '../api/dispatch';
-import { modelDir, readCatalog, readManifest } from '../zoo/catalog';
+import { modelDir, readCatalog, readManifest, zooRoot } from '../zoo/catalog';
 import { DownloadCancelled } from '../zoo/download';
 import { type InstallOptions, installZooModel, removeZooModel } from '../zoo/install';
 
@@ -26,22 +27,29 @@ export class ZooService {
     return readCatalog();
   }
 
+  /** Models the user imported from folders (`zoo import`): installed, never downloaded. */
+  private imported(): ZooCatalogEntry[] {
+    const root = path.join(zooRoot(this.dataDir), 'models');
+    if (!existsSync(root)) return [];
+    return readdirSync(root)
+      .map((k) => readManifest(path.join(root, k))?.entry)
+      .filter((e): e is ZooCatalogEntry => e?.source.kind === 'local');
+  }
+
   list(): ZooEntry[] {
-    return this.catalog().map((entry) => {
+    const catalogue = this.catalog().map((entry) => {
       const m = readManifest(modelDir(this.dataDir, entry.key));
       return { ...entry, installed: m !== null, verified: m?.verified ?? false, origin: 'catalogue' as const };
     });
+    const known = new Set(catalogue.map((e) => e.key));
+    const local = this.imported().filter((e) => !known.has(e.key));
+    return [...catalogue, ...local.map((e) => ({ ...e, installed: true, verified: false, origin: 'local' as const }))];
   }
 
   entry(key: string): ZooCatalogEntry {
-    const e = this.catalog().find((x) => x.key === key);
-    if (!e)
-      throw new ApiError(
-        'not_found',
-        `No zoo model "${key}" (known: ${this.catalog()
-          .map((x) => x.key)
-          .join(', ')})`,
-      );
+    const all = [...this.catalog(), ...this.imported()];
+    const e = all.find((x) => x.key === key);
+    if (!e) throw new ApiError('not_found', `No zoo model "${key}" (known: ${all.map((x) => x.key).join(', ')})`);
     return e;
   }
 

@@ -49,6 +49,7 @@ async function fetchSource(
     const file = path.join(downloads, `${entry.key}-${path.basename(new URL(src.url).pathname) || 'model'}`);
     return download(src.url, file, { digest: src.sha256, signal: opts.signal, onProgress: opts.onProgress, maxBytes: entry.sizeBytes * 2 });
   }
+  if (src.kind === 'local') throw new DownloadError(`${entry.key} was imported from ${src.path}: import it again instead`);
   const file = path.join(downloads, `${src.package.replace(/[@/]/g, '_')}-${src.version}.tgz`);
   if (existsSync(file) && (await sri(file, 'sha512')) === src.integrity) return { file, digest: src.integrity };
   const registry = await (opts.registry ?? npmRegistry)();

@@ -21,6 +21,8 @@ export const ZooSource = z.discriminatedUnion('kind', [
       .regex(/^[0-9a-f]{64}$/)
       .nullable(),
   }),
+  /** Imported by the user from a folder on this machine (`metric-studio zoo import`). */
+  z.object({ kind: z.literal('local'), path: z.string() }),
 ]);
 export type ZooSource = z.infer<typeof ZooSource>;
 

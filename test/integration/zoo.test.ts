@@ -126,6 +126,27 @@ describe('zoo', () => {
     const missing = cli(['evaluate', '--dataset', SAMPLE_CSV, '--zoo', 'tiny_cnn', '--data-dir', path.join(dir, 'empty')], env());
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/not downloaded yet/);
+    // A user's own TF.js layers folder (here: the installed model's) becomes a local zoo model, checked first.
+    const src = modelDir(dataDir, 'tiny_cnn');
+    const imported = cli(['zoo', 'import', src, '--key', 'my_net', '--layer', 'conv1', '--data-dir', dataDir], env());
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toMatch(/my_net: imported \(32×32 RGB → 8-d from conv1\)/);
+    const both = JSON.parse(cli(['zoo', 'list', '--json', '--data-dir', dataDir], env()).stdout);
+    expect(both.find((e: { key: string }) => e.key === 'my_net')).toMatchObject({
+      origin: 'local',
+      installed: true,
+      verified: false,
+      embeddingDim: 8,
+    });
+    const viaImported = cli(['evaluate', '--dataset', SAMPLE_CSV, '--zoo', 'my_net', '--data-dir', dataDir, '--json'], env());
+    expect(viaImported.code, viaImported.stderr).toBe(0);
+    const bad = cli(['zoo', 'import', dir, '--key', 'nothing', '--data-dir', dataDir], env());
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/model\.json: not a readable TF\.js model/);
+    const badLayer = cli(['zoo', 'import', src, '--key', 'x', '--layer', 'nope', '--data-dir', dataDir], env());
+    expect(badLayer.stderr).toMatch(/no layer "nope" \(the last ones are .*features/);
+    expect(existsSync(modelDir(dataDir, 'x'))).toBe(false);
+
     const removed = cli(['zoo', 'remove', 'tiny_cnn', '--data-dir', dataDir], env());
     expect(removed.code, removed.stderr).toBe(0);
     expect(existsSync(modelDir(dataDir, 'tiny_cnn'))).toBe(false);

@@ -5,14 +5,26 @@ import { DownloadCancelled } from '../../zoo/download';
 import { type Command, UsageError, err, out, parse } from '../args';
 import { progressLine } from '../progress';
 
-const usage = 'metric-studio zoo list | download KEY | remove KEY   [--json] [--data-dir DIR]';
+const usage =
+  'metric-studio zoo list | download KEY | remove KEY | import FOLDER --key KEY [--layer NAME] [--name NAME] [--normalisation zero_one|minus_one_one]   [--json] [--data-dir DIR]';
 
 export const zoo: Command = {
   name: 'zoo',
-  summary: 'Pretrained models: list the catalogue, download (verified) or remove a model',
+  summary: 'Pretrained models: list the catalogue, download (verified), import your own, or remove a model',
   usage,
   async run(argv) {
-    const { values, positionals } = parse(argv, { json: { type: 'boolean' }, 'data-dir': { type: 'string' } }, usage);
+    const { values, positionals } = parse(
+      argv,
+      {
+        json: { type: 'boolean' },
+        'data-dir': { type: 'string' },
+        key: { type: 'string' },
+        layer: { type: 'string' },
+        name: { type: 'string' },
+        normalisation: { type: 'string' },
+      },
+      usage,
+    );
     if (values.help) {
       out(usage);
       return 0;
@@ -63,6 +75,26 @@ export const zoo: Command = {
       const removed = await service.remove(k);
       if (values.json) out(JSON.stringify({ key: k, removed }));
       else err(removed ? `${k}: removed` : `${k}: was not installed`);
+      return 0;
+    }
+    if (sub === 'import') {
+      if (!key || !values.key) throw new UsageError(`zoo import needs a model folder and --key\nusage: ${usage}`);
+      const normalisation = values.normalisation ?? 'zero_one';
+      if (normalisation !== 'zero_one' && normalisation !== 'minus_one_one')
+        throw new UsageError('--normalisation must be zero_one or minus_one_one');
+      // The model is loaded to check it: TensorFlow.js runs in this CLI process, never in the app's main process.
+      const { importZooModel, ImportError } = await import('../../engine/zoo-import');
+      const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
+      const m = await importZooModel(key, dataDir, { key: values.key, layer: values.layer, name: values.name, normalisation }).catch(
+        (e: unknown) => {
+          throw e instanceof ImportError ? new UsageError(e.message, 1) : e;
+        },
+      );
+      if (values.json) out(JSON.stringify(m.entry, null, 2));
+      else
+        out(
+          `${m.entry.key}: imported (${m.entry.inputSize}×${m.entry.inputSize} RGB → ${m.entry.embeddingDim}-d from ${m.entry.embeddingLayer})`,
+        );
       return 0;
     }
     throw new UsageError(`Unknown zoo subcommand "${sub}"\nusage: ${usage}`);
