@@ -138,11 +138,7 @@ async function zooExtractor(opts: TrainOptions, inputShape: [number, number, num
  * The frozen backbone's pooled features of `rows`, computed once and kept in `cache/features/` (keyed by the
  * model, the layer, the pooling, the image size and the dataset file's identity), so later runs start at once.
  */
-async function cachedFeatures(
-  s: { cfg: TrainConfig; table: DatasetTable; spec: ImageSpec; events: EventSink; dataDir?: string },
-  zoo: ZooExtractor,
-  rows: number[],
-) {
+async function cachedFeatures(s: InputContext, zoo: ZooExtractor, rows: number[]) {
   const a = s.cfg.extractor.args;
   const st = await stat(s.table.file);
   const id = [
@@ -186,6 +182,42 @@ async function cachedFeatures(
   return { data, count: rows.length, dim };
 }
 
+/** The criterion's weights and the optimiser's slots of a resumed run. */
+async function restoreState(loaded: Awaited<ReturnType<typeof loadCheckpoint>>, criterion: Criterion, optimizer: Optimizer): Promise<void> {
+  for (const v of criterion.trainableVariables) {
+    const saved = loaded.criterion.find((c) => c.name === v.name) ?? loaded.criterion[criterion.trainableVariables.indexOf(v)];
+    if (saved) v.assign(saved.tensor);
+  }
+  // tfjs optimisers take saved slots before their first step and match them to variables by position.
+  if (loaded.optimizer.length) await optimizer.setWeights(loaded.optimizer);
+}
+
+type InputContext = { cfg: TrainConfig; table: DatasetTable; spec: ImageSpec; events: EventSink; dataDir?: string };
+
+/** Cached backbone features when a zoo backbone is frozen, else decoded (and cached) images. */
+async function buildInputs(c: InputContext, model: tf.LayersModel, zoo: ZooExtractor | null, rows: number[]): Promise<InputPipeline> {
+  if (zoo?.frozenBackbone) {
+    if (augments(c.cfg.transforms_train)) {
+      c.events.log(
+        'transforms_train: augmentations are off — the backbone is frozen and its features are computed once; set extractor.args.train_from to fine-tune with augmentations',
+        'warn',
+      );
+    }
+    const features = await cachedFeatures(c, zoo, rows);
+    const index = new Int32Array(c.table.size).fill(-1);
+    rows.forEach((r, i) => {
+      index[r] = i;
+    });
+    return new FeatureInputs(zoo.head, index, features.data, features.dim);
+  }
+  const store = new ImageStore(c.table, c.spec, c.cfg.cache_images);
+  if (c.cfg.cache_images) {
+    c.events.progress({ epoch: 0, step: 0, epochStep: 0, epochSteps: 0, phase: 'loading' });
+    await store.preload(rows, (done, total) => done === total && c.events.log(`decoded ${total} images`));
+  }
+  return new ImageInputs(model, store, c.spec, c.cfg.transforms_train);
+}
+
 const augments = (t: TrainConfig['transforms_train']) =>
   t.name === 'augs' && (t.args.hflip || t.args.pad_crop > 0 || t.args.brightness > 0);
 
@@ -211,41 +243,12 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
   const embDim = embeddingDim(model);
   const criterion = createCriterion(cfg.criterion, embDim, train.mapping.size, l2c, cfg.seed);
   const optimizer = new Optimizer(cfg.optimizer);
-  if (loaded) {
-    for (const v of criterion.trainableVariables) {
-      const saved = loaded.criterion.find((c) => c.name === v.name) ?? loaded.criterion[criterion.trainableVariables.indexOf(v)];
-      if (saved) v.assign(saved.tensor);
-    }
-    // tfjs optimisers take saved slots before their first step and match them to variables by position.
-    if (loaded.optimizer.length) await optimizer.setWeights(loaded.optimizer);
-  }
+  if (loaded) await restoreState(loaded, criterion, optimizer);
 
   const trainIndex = Array.from(train.rows);
   const startEpoch = loaded ? loaded.meta.epoch + 1 : 0;
   const step = loaded?.meta.step ?? 0;
-  let inputs: InputPipeline;
-  if (zoo?.frozenBackbone) {
-    if (augments(cfg.transforms_train)) {
-      events.log(
-        'transforms_train: augmentations are off — the backbone is frozen and its features are computed once; set extractor.args.train_from to fine-tune with augmentations',
-        'warn',
-      );
-    }
-    const rows = [...trainIndex, ...valRows];
-    const features = await cachedFeatures({ cfg, table, spec, events, dataDir: opts.dataDir }, zoo, rows);
-    const index = new Int32Array(table.size).fill(-1);
-    rows.forEach((r, i) => {
-      index[r] = i;
-    });
-    inputs = new FeatureInputs(zoo.head, index, features.data, features.dim);
-  } else {
-    const store = new ImageStore(table, spec, cfg.cache_images);
-    if (cfg.cache_images) {
-      events.progress({ epoch: startEpoch, step, epochStep: 0, epochSteps: 0, phase: 'loading' });
-      await store.preload([...trainIndex, ...valRows], (done, total) => done === total && events.log(`decoded ${total} images`));
-    }
-    inputs = new ImageInputs(model, store, spec, cfg.transforms_train);
-  }
+  const inputs = await buildInputs({ cfg, table, spec, events, dataDir: opts.dataDir }, model, zoo, [...trainIndex, ...valRows]);
   const m = cfg.metric_args;
   return {
     cfg,
