@@ -1,3 +1,4 @@
+import { SplitOptionsSchema } from '../../../shared/schemas/wizard';
 import { mulberry32, shuffled } from '../../random';
 import type { ConvertProblem, ImageFacts, SourceItem } from './types';
 
@@ -19,16 +20,8 @@ export interface SplitOptions {
   dropTiny: boolean;
 }
 
-export const DEFAULT_SPLIT: SplitOptions = {
-  valFraction: 0.5,
-  seed: 0,
-  keepSplit: false,
-  queryFraction: null,
-  keepSingle: false,
-  dropDuplicates: true,
-  minSize: 16,
-  dropTiny: false,
-};
+/** The defaults are the contract's (shared/schemas/wizard.ts), so the CLI, the API and the wizard agree. */
+export const DEFAULT_SPLIT: SplitOptions = SplitOptionsSchema.parse({});
 
 export interface PlannedRow {
   label: number;
