@@ -1,7 +1,8 @@
-import { cp, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { cp, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { ZooCatalogEntry, ZooNormalisation } from '../../shared/schemas/zoo';
-import { type InstalledManifest, MANIFEST, modelDir } from '../zoo/catalog';
+import type { InstalledManifest } from '../zoo/catalog';
+import { placeModelFolder } from '../zoo/install';
 import { loadLayersFolder, loadZooEmbedder } from './zoo-model';
 
 export interface ImportOptions {
@@ -69,16 +70,15 @@ export async function importZooModel(src: string, dataDir: string, opts: ImportO
     sizeBytes: 1,
     files: [{ from: 'model.json', to: 'model.json', encoding: 'raw' }, ...files.map((f) => ({ from: f, to: f, encoding: 'raw' as const }))],
   };
-  const dir = modelDir(dataDir, opts.key);
-  const tmp = `${dir}.tmp`;
-  await rm(tmp, { recursive: true, force: true });
-  await mkdir(tmp, { recursive: true });
-  for (const f of ['model.json', ...files]) await cp(path.join(folder, f), path.join(tmp, f));
   const manifest: InstalledManifest = { entry, digest: null, verified: false, installedAt: new Date().toISOString() };
-  await writeFile(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
   // It must work as an embedder before it replaces anything.
-  await loadZooEmbedder(tmp);
-  await rm(dir, { recursive: true, force: true });
-  await rename(tmp, dir);
+  await placeModelFolder(
+    dataDir,
+    manifest,
+    async (tmp) => {
+      for (const f of ['model.json', ...files]) await cp(path.join(folder, f), path.join(tmp, f));
+    },
+    loadZooEmbedder,
+  );
   return manifest;
 }

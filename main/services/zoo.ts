@@ -114,10 +114,6 @@ export class ZooService {
     return removeZooModel(this.dataDir, key);
   }
 
-  isInstalled(key: string): boolean {
-    return existsSync(modelDir(this.dataDir, key)) && readManifest(modelDir(this.dataDir, key)) !== null;
-  }
-
   shutdown(): void {
     for (const j of this.running.values()) j.abort.abort();
   }

@@ -48,8 +48,8 @@ export function checkUrl(url: string): URL {
   throw new DownloadError(`Refusing ${u.protocol}//${u.host}: downloads must use https (plain http only on this machine's loopback)`);
 }
 
-/** The digest of a file, in the form `expected` is written in. */
-async function fileDigest(file: string, expected: string): Promise<string> {
+/** The digest of a file, in the form `expected` is written in (SRI `sha512-…` or hex sha256). */
+export async function fileDigest(file: string, expected: string): Promise<string> {
   const sri = /^(sha256|sha384|sha512)-/.exec(expected);
   const hash = createHash(sri ? sri[1]! : 'sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);

