@@ -169,7 +169,7 @@ async function cachedFeatures(s: InputContext, zoo: ZooExtractor, rows: number[]
     rows.length,
     imageInputs(s.spec, (b, e) => store.get(rows.slice(b, e))),
     s.cfg.bs_val,
-    (done, total) => s.events.progress({ epoch: 0, step: 0, epochStep: done, epochSteps: total, phase: 'loading' }),
+    (done, total) => s.events.progress({ epoch: s.epoch, step: s.step, epochStep: done, epochSteps: total, phase: 'loading' }),
   );
   const dim = zoo.features.outputs[0]!.shape[1]!;
   s.events.log(
@@ -192,7 +192,16 @@ async function restoreState(loaded: Awaited<ReturnType<typeof loadCheckpoint>>, 
   if (loaded.optimizer.length) await optimizer.setWeights(loaded.optimizer);
 }
 
-type InputContext = { cfg: TrainConfig; table: DatasetTable; spec: ImageSpec; events: EventSink; dataDir?: string };
+type InputContext = {
+  cfg: TrainConfig;
+  table: DatasetTable;
+  spec: ImageSpec;
+  events: EventSink;
+  dataDir?: string;
+  /** Where the run starts (a resumed run's epoch and step), for the loading progress. */
+  epoch: number;
+  step: number;
+};
 
 /** Cached backbone features when a zoo backbone is frozen, else decoded (and cached) images. */
 async function buildInputs(c: InputContext, model: tf.LayersModel, zoo: ZooExtractor | null, rows: number[]): Promise<InputPipeline> {
@@ -212,7 +221,7 @@ async function buildInputs(c: InputContext, model: tf.LayersModel, zoo: ZooExtra
   }
   const store = new ImageStore(c.table, c.spec, c.cfg.cache_images);
   if (c.cfg.cache_images) {
-    c.events.progress({ epoch: 0, step: 0, epochStep: 0, epochSteps: 0, phase: 'loading' });
+    c.events.progress({ epoch: c.epoch, step: c.step, epochStep: 0, epochSteps: 0, phase: 'loading' });
     await store.preload(rows, (done, total) => done === total && c.events.log(`decoded ${total} images`));
   }
   return new ImageInputs(model, store, c.spec, c.cfg.transforms_train);
@@ -248,7 +257,10 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
   const trainIndex = Array.from(train.rows);
   const startEpoch = loaded ? loaded.meta.epoch + 1 : 0;
   const step = loaded?.meta.step ?? 0;
-  const inputs = await buildInputs({ cfg, table, spec, events, dataDir: opts.dataDir }, model, zoo, [...trainIndex, ...valRows]);
+  const inputs = await buildInputs({ cfg, table, spec, events, dataDir: opts.dataDir, epoch: startEpoch, step }, model, zoo, [
+    ...trainIndex,
+    ...valRows,
+  ]);
   const m = cfg.metric_args;
   return {
     cfg,
