@@ -1,5 +1,5 @@
 // One measured training run (a child process): the same step as bench/reference/torch_train.py, on the engine's
-// backend. usage: training-run.ts tiny|mnv2 STEPS → one JSON line.
+// backend. usage: training-run.ts tiny|mnv2 STEPS [THREADS|auto] → one JSON line.
 import * as tf from '@tensorflow/tfjs';
 import { ExtractorConfig } from '../shared/schemas/config';
 import { useBackend } from '../main/engine/backends';
@@ -9,8 +9,8 @@ import { HardTripletsMiner } from '../main/engine/miners/hard-triplets';
 import { Optimizer } from '../main/engine/train/optim';
 import { trainableWeights } from '../main/engine/models/extractor';
 
-const [kind = 'tiny', stepsArg = '20'] = process.argv.slice(2);
-const backend = await useBackend('auto');
+const [kind = 'tiny', stepsArg = '20', threadsArg = 'auto'] = process.argv.slice(2);
+const backend = await useBackend('auto', threadsArg === 'auto' ? 'auto' : Number(threadsArg));
 const tinyNet = kind === 'tiny';
 const cfg = ExtractorConfig.parse(
   tinyNet ? { name: 'small_cnn', args: { emb_dim: 128 } } : { name: 'mobilenet_v2', args: { emb_dim: 128, alpha: 0.35 } },

@@ -31,12 +31,19 @@ const lastJson = (s: string) => JSON.parse(s.trim().split('\n').pop()!);
 export function benchTraining(kind: 'tiny' | 'mnv2', steps: number): string[] {
   const label = kind === 'tiny' ? 'small CNN, 28×28×1, batch 64' : 'MobileNetV2-0.35, 64×64×3, batch 32';
   const lines = [`training step (forward, batch-hard triplet, backward, Adam): ${label}`];
-  const ours = spawnSync(process.execPath, [path.resolve('bin/run-ts.mjs'), 'bench/training-run.ts', kind, String(steps)], {
-    encoding: 'utf8',
-  });
-  if (ours.status !== 0) throw new Error(ours.stderr);
-  const mine = lastJson(ours.stdout) as { img_per_s: number; backend: string; threads: number };
-  lines.push(`  Metric Studio (tfjs ${mine.backend}, ${mine.threads} thread(s)): ${mine.img_per_s.toFixed(0)} img/s`);
+  const ourRun = (threads: string) => {
+    const run = spawnSync(process.execPath, [path.resolve('bin/run-ts.mjs'), 'bench/training-run.ts', kind, String(steps), threads], {
+      encoding: 'utf8',
+    });
+    if (run.status !== 0) throw new Error(run.stderr);
+    return lastJson(run.stdout) as { img_per_s: number; backend: string; threads: number };
+  };
+  const single = ourRun('1');
+  const mine = ourRun('auto');
+  lines.push(`  Metric Studio (tfjs ${single.backend}, 1 thread):       ${single.img_per_s.toFixed(0)} img/s`);
+  lines.push(
+    `  Metric Studio (tfjs ${mine.backend}, ${mine.threads} thread(s)): ${mine.img_per_s.toFixed(0)} img/s (${(mine.img_per_s / single.img_per_s).toFixed(2)}× one thread)`,
+  );
   const python = pythonWith('torch');
   const py = python
     ? spawnSync(python, ['bench/reference/torch_train.py', kind, String(steps)], { encoding: 'utf8', env: referenceEnv() })

@@ -1,7 +1,8 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { enableWasmThreads, resolveThreads, withCoreCount } from './wasm/threads';
 import { BACKEND_PREFERENCE, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
 
 const require = createRequire(import.meta.url);
@@ -47,14 +48,19 @@ async function probeNative(name: 'tensorflow-gpu' | 'tensorflow'): Promise<Backe
   }
 }
 
-let wasmConfigured = false;
-/** Points the wasm backend at its .wasm files on disk (Node has no fetch path for them). */
-export function configureWasm(threads?: number): void {
-  if (wasmConfigured) return;
+let wasmThreads: number | null = null;
+/**
+ * Points the wasm backend at its .wasm files on disk (Node has no fetch path for them) and fixes its thread count
+ * for this process: one thread runs the plain SIMD build, more run the threaded-SIMD build on `worker_threads`.
+ * The first call wins — the backend initialises once per process.
+ */
+export function configureWasm(threads: number = resolveThreads('auto')): void {
+  if (wasmThreads !== null) return;
   const dist = path.dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
   setWasmPaths(dist + path.sep);
-  if (threads) setThreadsCount(threads);
-  wasmConfigured = true;
+  if (threads > 1) enableWasmThreads();
+  setThreadsCount(threads);
+  wasmThreads = threads;
 }
 
 async function probeWasm(): Promise<BackendProbe> {
@@ -62,15 +68,16 @@ async function probeWasm(): Promise<BackendProbe> {
   try {
     configureWasm();
     const previous = tf.getBackend();
-    const ok = await tf.setBackend('wasm');
+    const ok = await withCoreCount(wasmThreads!, () => tf.setBackend('wasm'));
     const simd = tf.env().getBool('WASM_HAS_SIMD_SUPPORT');
+    const threads = ok ? getThreadsCount() : 0;
     if (previous && previous !== 'wasm') await tf.setBackend(previous);
     return {
       name: 'wasm',
       package: pkg,
       available: ok,
       version: packageVersion(pkg),
-      detail: ok ? `WebAssembly${simd ? ' + SIMD' : ''}` : 'failed to initialise',
+      detail: ok ? `WebAssembly${simd ? ' + SIMD' : ''}, ${threads} thread${threads === 1 ? '' : 's'}` : 'failed to initialise',
     };
   } catch (err) {
     return { name: 'wasm', package: pkg, available: false, version: packageVersion(pkg), detail: reason(err) };
@@ -111,24 +118,24 @@ export interface ActiveBackend {
  * Makes `preference` (or the best that loads, for "auto") the active tfjs backend, with the wasm training kernels
  * registered. A backend that was asked for by name and does not load is an error that says why.
  */
-export async function useBackend(preference: 'auto' | BackendName): Promise<ActiveBackend> {
+export async function useBackend(preference: 'auto' | BackendName, threads: 'auto' | number = 'auto'): Promise<ActiveBackend> {
+  configureWasm(resolveThreads(threads));
   const report = await probeBackends();
   const name = preference === 'auto' ? report.selected : preference;
   const probe = report.probes.find((p) => p.name === name)!;
   if (!probe.available) throw new Error(`Backend "${name}" is not available: ${probe.detail}`);
-  let threads = 1;
+  let count = 1;
   if (name === 'wasm') {
     const { registerWasmTrainingKernels } = await import('./wasm/kernels');
     registerWasmTrainingKernels();
     await tf.setBackend('wasm');
-    const { getThreadsCount } = await import('@tensorflow/tfjs-backend-wasm');
-    threads = getThreadsCount();
+    count = getThreadsCount();
   } else if (name === 'cpu') {
     await tf.setBackend('cpu');
   } else {
     await tf.setBackend('tensorflow');
-    threads = 0; // native TensorFlow manages its own thread pools
+    count = 0; // native TensorFlow manages its own thread pools
   }
   await tf.ready();
-  return { name, version: probe.version, threads, detail: probe.detail };
+  return { name, version: probe.version, threads: count, detail: probe.detail };
 }

@@ -1,7 +1,7 @@
 import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import type { TrainConfig } from '../../shared/schemas/config';
-import type { TrainEvent } from '../../shared/schemas/events';
+import { backendLabel, type TrainEvent } from '../../shared/schemas/events';
 import type { EventHub } from '../api/dispatch';
 import type { RunStore } from '../store/runs';
 import { isJobMessage, type WorkerHandle } from '../engine/worker-protocol';
@@ -131,7 +131,7 @@ export class TrainingSupervisor {
         appendFileSync(live.logFile, `${new Date().toISOString()} ${e.level.toUpperCase()} ${e.message}\n`);
         return;
       case 'backend':
-        await this.store.setStatus(runId, 'running', { backend: `${e.name}${e.version ? ` ${e.version}` : ''}` });
+        await this.store.setStatus(runId, 'running', { backend: backendLabel(e) });
         return;
       case 'checkpoint':
         await this.store.recordCheckpoint(runId, e);

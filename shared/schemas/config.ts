@@ -219,6 +219,8 @@ export const TrainConfig = z
     postfix: z.string().default('run'),
     seed: z.number().int().default(42),
     backend: z.union([z.literal('auto'), BackendName]).default('auto'),
+    /** CPU threads for the wasm backend: auto = every core (or METRIC_STUDIO_THREADS); the run records the count it got. */
+    threads: z.union([z.literal('auto'), z.number().int().min(1).max(256)]).default('auto'),
     /** The dataset CSV; relative paths are resolved against the config file's folder. */
     dataset: z.string().min(1),
     dataset_root: z.string().nullable().default(null),

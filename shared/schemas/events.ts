@@ -57,3 +57,9 @@ export const JobProgress = z.object({
   message: z.string().optional(),
 });
 export type JobProgress = z.infer<typeof JobProgress>;
+
+/** How a run's backend is shown and stored: name, version and, where it runs its own pool, the thread count. */
+export function backendLabel(e: Pick<Extract<TrainEvent, { type: 'backend' }>, 'name' | 'version' | 'threads'>): string {
+  const threads = e.threads > 0 ? ` · ${e.threads} thread${e.threads === 1 ? '' : 's'}` : '';
+  return `${e.name}${e.version ? ` ${e.version}` : ''}${threads}`;
+}

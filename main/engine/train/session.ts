@@ -233,7 +233,7 @@ const augments = (t: TrainConfig['transforms_train']) =>
 /** Builds a run from its config: backend → dataset → sampler → model → criterion → optimiser (+ resumed state). */
 export async function setupTraining(opts: TrainOptions, events: EventSink): Promise<TrainSession> {
   const { config: cfg, runId } = opts;
-  const backend = await useBackend(cfg.backend);
+  const backend = await useBackend(cfg.backend, cfg.threads);
   events.send({ type: 'backend', runId, name: backend.name, version: backend.version, threads: backend.threads, detail: backend.detail });
   events.log(`backend: ${backend.name} ${backend.version ?? ''} (${backend.detail})`);
 

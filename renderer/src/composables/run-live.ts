@@ -1,6 +1,6 @@
 import { onScopeDispose, ref, watch, type Ref } from 'vue';
 import type { MethodOutput } from '../../../shared/api';
-import type { TrainEvent } from '../../../shared/schemas/events';
+import { backendLabel, type TrainEvent } from '../../../shared/schemas/events';
 import { useRunsStore } from '../stores/runs';
 import { useTrainEventsStore } from '../stores/train-events';
 
@@ -37,7 +37,7 @@ export function useRunLive(runId: Ref<number | null>) {
     } else if (e.type === 'progress') progress.value = e;
     else if (e.type === 'log') logs.value.push({ level: e.level, message: e.message });
     else if (run.value && e.type === 'status') Object.assign(run.value, { status: e.status, error: e.error ?? null });
-    else if (run.value && e.type === 'backend') run.value.backend = `${e.name}${e.version ? ` ${e.version}` : ''}`;
+    else if (run.value && e.type === 'backend') run.value.backend = backendLabel(e);
   }
 
   async function reloadDetail(id: number) {
