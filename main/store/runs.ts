@@ -154,6 +154,10 @@ export class RunStore {
        WHERE m.run_id=?`,
       [r.id, r.id],
     );
+    const best = await this.db.get<{ metric_key: string | null; metric_value: number | null; epoch: number }>(
+      "SELECT metric_key, metric_value, epoch FROM checkpoints WHERE run_id=? AND kind='best'",
+      [r.id],
+    );
     return {
       id: r.id,
       name: r.name,
@@ -165,6 +169,10 @@ export class RunStore {
       endedAt: r.ended_at,
       tags: tags.map((t) => t.tag),
       lastMetrics: Object.fromEntries(last.map((m) => [m.key, m.value])),
+      best:
+        best?.metric_key != null && best.metric_value != null
+          ? { key: best.metric_key, value: best.metric_value, epoch: best.epoch }
+          : null,
     };
   }
 

@@ -1,14 +1,17 @@
-import { OVERALL, parseMetricKey, shortMetricKey } from '../../shared/metric-key';
+import { lowerIsBetter, parseMetricKey, shortMetricKey } from '../../shared/metric-key';
+import type { RunSummary } from '../../shared/schemas/run';
 
 export { duration } from '../../shared/format';
 
-/** The run's headline number: its first OVERALL CMC. */
-export function headline(metrics: Record<string, number>): string {
-  const key = Object.keys(metrics).find((k) => {
-    const p = parseMetricKey(k);
-    return p?.group === OVERALL && p.metric === 'cmc';
-  });
-  return key ? `${shortMetricKey(key)} ${metrics[key]!.toFixed(3)}` : '—';
+/** The Runs table's "Best": the best checkpoint's metric by the run's own checkpoint metric and mode. */
+export function bestLabel(r: Pick<RunSummary, 'best'>): string {
+  return r.best ? `${shortMetricKey(r.best.key)} ${r.best.value.toFixed(3)}` : '—';
+}
+
+/** A sort key where larger is better whatever the metric's direction (lower-is-better metrics are negated). */
+export function bestRank(r: Pick<RunSummary, 'best'>): number {
+  if (!r.best) return Number.NEGATIVE_INFINITY;
+  return lowerIsBetter(r.best.key) ? -r.best.value : r.best.value;
 }
 
 /** Groups metric keys for charts: `OVERALL/cmc/1` → `OVERALL cmc`, step keys (`loss`) stay themselves. */

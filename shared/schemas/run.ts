@@ -16,6 +16,8 @@ export const RunSummary = z.object({
   tags: z.array(z.string()),
   /** Final value of every logged metric key, e.g. `{ "OVERALL/cmc/1": 0.86 }`. */
   lastMetrics: z.record(z.string(), z.number()),
+  /** The best checkpoint's metric (the run's `metric_for_checkpointing`, best by its mode), null before one exists. */
+  best: z.object({ key: z.string(), value: z.number(), epoch: z.number().int() }).nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

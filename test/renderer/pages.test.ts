@@ -37,7 +37,8 @@ const run = (id: number, name: string, extra: Partial<RunSummary> = {}): RunSumm
   startedAt: '2026-01-01T00:00:00Z',
   endedAt: '2026-01-01T00:01:05Z',
   tags: ['baseline'],
-  lastMetrics: { 'OVERALL/cmc/1': 0.8612 },
+  lastMetrics: { 'OVERALL/cmc/1': 0.8501 },
+  best: { key: 'OVERALL/cmc/1', value: 0.8612, epoch: 3 },
   ...extra,
 });
 
@@ -59,6 +60,29 @@ describe('Runs page', () => {
     client.listeners.get('runs.changed')!({ runId: 3 });
     await flushPromises();
     expect(wrapper.findAll('tbody tr')).toHaveLength(2);
+  });
+
+  it("sorts Best by each run's checkpoint metric in that metric's direction", async () => {
+    const runs = [
+      run(1, 'cmc-low', { best: { key: 'OVERALL/cmc/1', value: 0.7, epoch: 1 }, lastMetrics: { 'OVERALL/cmc/1': 0.95 } }),
+      run(2, 'cmc-high', { best: { key: 'OVERALL/cmc/1', value: 0.9, epoch: 4 }, lastMetrics: { 'OVERALL/cmc/1': 0.5 } }),
+      run(3, 'fnmr-low', { best: { key: 'OVERALL/fnmr@fmr/0.1', value: 0.05, epoch: 2 } }),
+      run(4, 'untrained', { best: null }),
+      run(5, 'fnmr-high', { best: { key: 'OVERALL/fnmr@fmr/0.1', value: 0.2, epoch: 2 } }),
+    ];
+    setApi(fakeClient({ 'runs.list': () => runs }));
+    const wrapper = mount(RunsPage, { global: { plugins: [createPinia(), router()] } });
+    await flushPromises();
+    await wrapper
+      .findAll('th')
+      .find((th) => th.text().startsWith('Best'))!
+      .trigger('click');
+    const names = () => wrapper.findAll('tbody tr').map((tr) => tr.findAll('td')[2]!.text());
+    const best = () => wrapper.findAll('tbody tr').map((tr) => tr.findAll('td')[7]!.text());
+    // Best first by the checkpoint's value, not the last one: CMC 0.9 over 0.7; an FNMR of 0.05 over 0.2 (lower is
+    // better); runs without a best checkpoint last.
+    expect(names()).toEqual(['cmc-high', 'cmc-low', 'fnmr-low', 'fnmr-high', 'untrained']);
+    expect(best()).toEqual(['cmc/1 0.900', 'cmc/1 0.700', 'fnmr@fmr/0.1 0.050', 'fnmr@fmr/0.1 0.200', '—']);
   });
 
   it('says so when there are no runs', async () => {

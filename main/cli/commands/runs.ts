@@ -5,7 +5,7 @@ import { deleteRunAndFiles } from '../../services/run-files';
 import { duration } from '../../../shared/format';
 import { RunStore } from '../../store/runs';
 import { type Command, UsageError, out, parse } from '../args';
-import { isOverallKey, metricKey } from '../../../shared/metric-key';
+import { isOverallKey, shortMetricKey } from '../../../shared/metric-key';
 
 const usage = 'metric-studio runs list|show ID|compare ID ID...|delete ID [--json] [--keep-files] [--data-dir DIR]';
 
@@ -39,11 +39,11 @@ export const runs: Command = {
         if (values.json) out(JSON.stringify(list, null, 2));
         else if (list.length === 0) out('No runs yet.');
         else {
-          out(`${'id'.padStart(5)}  ${'status'.padEnd(11)} ${'duration'.padEnd(9)} ${'cmc@1'.padEnd(7)} name`);
+          out(`${'id'.padStart(5)}  ${'status'.padEnd(11)} ${'duration'.padEnd(9)} ${'best'.padEnd(19)} name`);
           for (const r of list) {
-            const cmc = r.lastMetrics[metricKey('cmc', 1)];
+            const best = r.best ? `${shortMetricKey(r.best.key)} ${r.best.value.toFixed(4)}` : '—';
             out(
-              `${String(r.id).padStart(5)}  ${r.status.padEnd(11)} ${duration(r.startedAt, r.endedAt).padEnd(9)} ${(cmc === undefined ? '—' : cmc.toFixed(4)).padEnd(7)} ${r.name}${r.tags.length ? `  [${r.tags.join(', ')}]` : ''}`,
+              `${String(r.id).padStart(5)}  ${r.status.padEnd(11)} ${duration(r.startedAt, r.endedAt).padEnd(9)} ${best.padEnd(19)} ${r.name}${r.tags.length ? `  [${r.tags.join(', ')}]` : ''}`,
             );
           }
         }
