@@ -1,6 +1,6 @@
 // Child process for the threads test: trains the small config with the thread count from argv and prints the
 // backend it got and every step's loss as one JSON line. A process of its own, because the wasm backend fixes
-// its thread count when it first initialises.
+// its thread count when it first initialises; it ends on its own (pool threads must not hold a process open).
 import path from 'node:path';
 import { TrainConfig } from '../../shared/schemas/config';
 import type { TrainEvent } from '../../shared/schemas/events';
@@ -24,4 +24,3 @@ const backend = events.find((e) => e.type === 'backend');
 const losses = metricPoints(events).flatMap((p) => (p.values.loss === undefined ? [] : [[p.step, p.values.loss]]));
 const metric = metricPoints(events).flatMap((p) => (p.values['OVERALL/cmc/1'] === undefined ? [] : [p.values['OVERALL/cmc/1']]));
 process.stdout.write(`${JSON.stringify({ backend, losses, metric })}\n`);
-process.exit(0);

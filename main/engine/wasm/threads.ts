@@ -34,7 +34,14 @@ function pthreadWorkerClass(): typeof NodeWorker {
   return class PthreadWorker extends NodeWorker {
     constructor(_blobUrl: string | URL) {
       super(workerSource, { eval: true });
+      this.unref();
     }
+    /**
+     * Emscripten refs a pthread's worker while it runs; XNNPACK's pool threads run for the life of the process, so
+     * that would keep every process alive after its work is done. The main thread waits on them synchronously
+     * whenever they have work: they never need to hold the event loop.
+     */
+    override ref(): void {}
     override postMessage(message: unknown, transfer?: Parameters<NodeWorker['postMessage']>[1]): void {
       const msg = message as { cmd?: string } | null;
       super.postMessage(msg?.cmd === 'load' ? { ...msg, urlOrBlob: factoryScript } : message, transfer);
