@@ -58,6 +58,7 @@ export async function importZooModel(src: string, dataDir: string, opts: ImportO
     description: `Imported from ${folder}`,
     architecture: network.name,
     format: 'tfjs-layers',
+    builder: null,
     inputSize: h,
     channels: 3,
     normalisation: opts.normalisation ?? 'zero_one',

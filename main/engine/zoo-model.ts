@@ -4,6 +4,7 @@ import * as tf from '@tensorflow/tfjs';
 import type { ZooNormalisation } from '../../shared/schemas/zoo';
 import { type InstalledManifest, readManifest } from '../zoo/catalog';
 import type { ImageSpec } from './data/images';
+import { buildFaceRecognitionNet } from './models/face-recognition';
 import { ChannelAffine, L2Normalize } from './models/layers';
 
 /** Per-channel scale and offset from the pipeline's [−1, 1] pixels to the network's own input range. */
@@ -31,13 +32,32 @@ export async function loadLayersFolder(dir: string): Promise<tf.LayersModel> {
   );
 }
 
+/** A weights manifest (`weights_manifest.json`: groups of paths and specs) and its files, decoded to named tensors. */
+export async function loadWeightsFolder(dir: string): Promise<tf.NamedTensorMap> {
+  const groups = JSON.parse(await readFile(path.join(dir, 'weights_manifest.json'), 'utf8')) as tf.io.WeightsManifestConfig;
+  const buffers = await Promise.all(groups.flatMap((g) => g.paths.map((p) => readFile(path.join(dir, path.basename(p))))));
+  const data = Buffer.concat(buffers);
+  return tf.io.decodeWeights(
+    data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer,
+    groups.flatMap((g) => g.weights),
+  );
+}
+
 /** An installed zoo model folder as a tfjs LayersModel, with its manifest. */
 export async function loadZooNetwork(dir: string): Promise<{ network: tf.LayersModel; manifest: InstalledManifest }> {
   const manifest = readManifest(dir);
   if (!manifest) throw new Error(`${dir} is not an installed zoo model (no valid manifest.json): download it again`);
-  if (manifest.entry.format !== 'tfjs-layers')
-    throw new Error(`${manifest.entry.key}: ${manifest.entry.format} models are not loadable yet`);
-  return { network: await loadLayersFolder(dir), manifest };
+  const { format, builder, key } = manifest.entry;
+  if (format === 'tfjs-layers') return { network: await loadLayersFolder(dir), manifest };
+  if (format === 'tfjs-weights' && builder === 'face_recognition_resnet34') {
+    const weights = await loadWeightsFolder(dir);
+    try {
+      return { network: buildFaceRecognitionNet(weights, key), manifest };
+    } finally {
+      tf.dispose(Object.values(weights));
+    }
+  }
+  throw new Error(`${key}: ${format}${builder ? ` (${builder})` : ''} models are not loadable yet`);
 }
 
 /**

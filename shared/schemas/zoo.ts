@@ -41,8 +41,13 @@ export const ZooCatalogEntry = z
     name: z.string(),
     description: z.string(),
     architecture: z.string(),
-    /** tfjs-layers models can be fine-tuned; graph and ONNX models are frozen embedders. */
-    format: z.enum(['tfjs-layers', 'tfjs-graph', 'onnx']),
+    /**
+     * tfjs-layers models can be fine-tuned; graph and ONNX models are frozen embedders. `tfjs-weights`: a weights
+     * manifest whose network is written in code (`builder`), built as a layers model — fine-tunable too.
+     */
+    format: z.enum(['tfjs-layers', 'tfjs-weights', 'tfjs-graph', 'onnx']),
+    /** For `tfjs-weights`: the architecture in code that the weights belong to. */
+    builder: z.enum(['face_recognition_resnet34']).nullable().default(null),
     inputSize: z.number().int().min(8).max(1024),
     channels: z.literal(3),
     /** What the network expects of RGB values read as 0–255. */
@@ -61,6 +66,9 @@ export const ZooCatalogEntry = z
   })
   .strict();
 export type ZooCatalogEntry = z.infer<typeof ZooCatalogEntry>;
+
+/** Formats the engine turns into a trainable layers model (the others are frozen embedders). */
+export const FINE_TUNABLE_FORMATS: readonly ZooCatalogEntry['format'][] = ['tfjs-layers', 'tfjs-weights'];
 
 export const ZooCatalog = z.object({ version: z.literal(1), entries: z.array(ZooCatalogEntry) }).strict();
 export type ZooCatalog = z.infer<typeof ZooCatalog>;

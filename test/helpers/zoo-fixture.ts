@@ -76,6 +76,7 @@ export async function tinyZooPackage(): Promise<{ tgz: Buffer; entry: ZooCatalog
     description: 'A seeded two-layer CNN packed like nsfwjs',
     architecture: 'conv-conv',
     format: 'tfjs-layers',
+    builder: null,
     inputSize: 32,
     channels: 3,
     normalisation: 'zero_one',
@@ -141,4 +142,126 @@ export async function startMockRegistry(packages: Map<string, Buffer>, slowMs = 
       await new Promise((r) => server.close(r));
     },
   };
+}
+
+/** The blocks of face-api's face-recognition net: name, input and output channels (`down`: a strided block). */
+const FACE_BLOCKS: [string, number, number, boolean][] = [
+  ['conv32_1', 32, 32, false],
+  ['conv32_2', 32, 32, false],
+  ['conv32_3', 32, 32, false],
+  ['conv64_down', 32, 64, true],
+  ['conv64_1', 64, 64, false],
+  ['conv64_2', 64, 64, false],
+  ['conv64_3', 64, 64, false],
+  ['conv128_down', 64, 128, true],
+  ['conv128_1', 128, 128, false],
+  ['conv128_2', 128, 128, false],
+  ['conv256_down', 128, 256, true],
+  ['conv256_1', 256, 256, false],
+  ['conv256_2', 256, 256, false],
+  ['conv256_down_out', 256, 256, true],
+];
+
+/**
+ * A face-recognition package shaped like `@vladmandic/face-api`'s: seeded random weights under face-api's names and
+ * shapes, stored as its weights manifest with uint8 quantisation (as the real file is), plus the decoded weights.
+ */
+export function faceNetPackage(pkg = '@tiny/face-zoo'): { tgz: Buffer; entry: ZooCatalogEntry; weights: tf.NamedTensorMap } {
+  const specs: [string, number[]][] = [];
+  const conv = (prefix: string, k: number, cin: number, cout: number) => {
+    specs.push([`${prefix}/conv/filters`, [k, k, cin, cout]], [`${prefix}/conv/bias`, [cout]]);
+    specs.push([`${prefix}/scale/weights`, [cout]], [`${prefix}/scale/biases`, [cout]]);
+  };
+  conv('conv32_down', 7, 3, 32);
+  for (const [name, cin, cout] of FACE_BLOCKS) {
+    conv(`${name}/conv1`, 3, cin, cout);
+    conv(`${name}/conv2`, 3, cout, cout);
+  }
+  specs.push(['fc', [256, 128]]);
+  let seed = 11;
+  const bytes: Buffer[] = [];
+  const manifestWeights: object[] = [];
+  const weights: tf.NamedTensorMap = {};
+  for (const [name, shape] of specs) {
+    const size = shape.reduce((a, b) => a * b, 1);
+    const fanIn = shape.length === 4 ? shape[0]! * shape[1]! * shape[2]! : shape[0]!;
+    const spread = name.endsWith('scale/weights') ? 0.4 : name.endsWith('bias') || name.endsWith('biases') ? 0.1 : 2 / Math.sqrt(fanIn);
+    const centre = name.endsWith('scale/weights') ? 1 : 0;
+    const values = Float32Array.from({ length: size }, () => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return centre + spread * (seed / 2 ** 31 - 0.5);
+    });
+    let min = values.reduce((a, b) => Math.min(a, b));
+    const max = values.reduce((a, b) => Math.max(a, b));
+    const scale = (max - min) / 255 || 1;
+    const q = Uint8Array.from(values, (v) => Math.round((v - min) / scale));
+    min = Math.fround(min);
+    bytes.push(Buffer.from(q));
+    manifestWeights.push({ name, shape, dtype: 'float32', quantization: { dtype: 'uint8', scale, min } });
+    weights[name] = tf.tensor(
+      Float32Array.from(q, (v) => v * scale + min),
+      shape,
+    );
+  }
+  const manifest = JSON.stringify([{ paths: ['face_recognition_model.bin'], weights: manifestWeights }]);
+  const tgz = makeTgz([
+    { name: 'package/package.json', data: Buffer.from(`{"name":"${pkg}","version":"1.0.0"}`) },
+    { name: 'package/model/face_recognition_model-weights_manifest.json', data: Buffer.from(manifest) },
+    { name: 'package/model/face_recognition_model.bin', data: Buffer.concat(bytes) },
+  ]);
+  const entry: ZooCatalogEntry = {
+    key: 'tiny_face',
+    name: 'Face recognition (test fixture)',
+    description: 'Random weights packed like face-api',
+    architecture: 'ResNet-34 variant (dlib)',
+    format: 'tfjs-weights',
+    builder: 'face_recognition_resnet34',
+    inputSize: 150,
+    channels: 3,
+    normalisation: { mean: [122.782 / 255, 117.001 / 255, 104.298 / 255], std: [1, 1, 1] },
+    embeddingLayer: 'fc',
+    embeddingDim: 128,
+    licence: 'MIT',
+    trainingData: 'none',
+    reportedMetrics: {},
+    source: { kind: 'npm', package: pkg, version: '1.0.0', integrity: sri512(tgz) },
+    sizeBytes: tgz.length,
+    files: [
+      { from: 'package/model/face_recognition_model-weights_manifest.json', to: 'weights_manifest.json', encoding: 'raw' },
+      { from: 'package/model/face_recognition_model.bin', to: 'face_recognition_model.bin', encoding: 'raw' },
+    ],
+  };
+  return { tgz, entry, weights };
+}
+
+/**
+ * face-api's own forward pass (src/faceRecognitionNet: convLayer, scaleLayer, residualLayer, FaceRecognitionNet),
+ * written out with tf ops as it is there, from RGB values 0–255 to the 128-d descriptor: the reference the layers
+ * model built by the zoo must reproduce.
+ */
+export function faceApiForward(w: tf.NamedTensorMap, rgb: tf.Tensor4D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const layer = (x: tf.Tensor4D, p: string, strides: number, relu: boolean, padding: 'same' | 'valid' = 'same') => {
+      let out = tf.add(tf.conv2d(x, w[`${p}/conv/filters`] as tf.Tensor4D, strides, padding), w[`${p}/conv/bias`]!);
+      out = tf.add(tf.mul(out, w[`${p}/scale/weights`]!), w[`${p}/scale/biases`]!);
+      return (relu ? tf.relu(out) : out) as tf.Tensor4D;
+    };
+    const residual = (x: tf.Tensor4D, p: string) =>
+      tf.relu(tf.add(layer(layer(x, `${p}/conv1`, 1, true), `${p}/conv2`, 1, false), x)) as tf.Tensor4D;
+    const residualDown = (x: tf.Tensor4D, p: string) => {
+      let out = layer(layer(x, `${p}/conv1`, 2, true, 'valid'), `${p}/conv2`, 1, false);
+      let pooled = tf.avgPool(x, 2, 2, 'valid');
+      const zeros = tf.zeros(pooled.shape);
+      if (pooled.shape[1] !== out.shape[1] || pooled.shape[2] !== out.shape[2]) {
+        out = tf.concat([out, tf.zeros([out.shape[0], 1, out.shape[2], out.shape[3]])], 1);
+        out = tf.concat([out, tf.zeros([out.shape[0], out.shape[1], 1, out.shape[3]])], 2);
+      }
+      if (pooled.shape[3] !== out.shape[3]) pooled = tf.concat([pooled, zeros], 3) as tf.Tensor4D;
+      return tf.relu(tf.add(pooled, out)) as tf.Tensor4D;
+    };
+    let out = tf.div(tf.sub(rgb, tf.tensor1d([122.782, 117.001, 104.298])), 255) as tf.Tensor4D;
+    out = tf.maxPool(layer(out, 'conv32_down', 2, true, 'valid'), 3, 2, 'valid');
+    for (const [name, , , down] of FACE_BLOCKS) out = down ? residualDown(out, name) : residual(out, name);
+    return tf.matMul(tf.mean(out, [1, 2]) as tf.Tensor2D, w.fc as tf.Tensor2D);
+  });
 }

@@ -75,4 +75,28 @@ export class ChannelAffine extends tf.layers.Layer {
   }
 }
 
-for (const cls of [GeMPooling, L2Normalize, ReLU6, ChannelAffine]) tf.serialization.registerClass(cls);
+/** Appends `extra` zero channels: a residual shortcut that doubles the width without weights (dlib's ResNet). */
+export class ZeroChannelPad extends tf.layers.Layer {
+  static className = 'ZeroChannelPad';
+  readonly extra: number;
+  constructor(config: { extra: number; name?: string }) {
+    super(config);
+    this.extra = config.extra;
+  }
+  override computeOutputShape(inputShape: tf.Shape): tf.Shape {
+    const shape = [...inputShape];
+    shape[shape.length - 1] = (shape.at(-1) as number) + this.extra;
+    return shape;
+  }
+  override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
+    return tf.tidy(() => {
+      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      return tf.pad(x, [...x.shape.slice(0, -1).map((): [number, number] => [0, 0]), [0, this.extra]]);
+    });
+  }
+  override getConfig() {
+    return { ...super.getConfig(), extra: this.extra };
+  }
+}
+
+for (const cls of [GeMPooling, L2Normalize, ReLU6, ChannelAffine, ZeroChannelPad]) tf.serialization.registerClass(cls);
