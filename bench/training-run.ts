@@ -1,5 +1,6 @@
 // One measured training run (a child process): the same step as bench/reference/torch_train.py, on the engine's
-// backend. usage: training-run.ts tiny|mnv2 STEPS [THREADS|auto] → one JSON line.
+// backend. usage: training-run.ts tiny|mnv2 STEPS [THREADS|auto] → one JSON line; `embed BATCHES` times inference of
+// MobileNetV2-1.0 at 224 px (batch 32) through the batch loop every embedding uses.
 import * as tf from '@tensorflow/tfjs';
 import { ExtractorConfig } from '../shared/schemas/config';
 import { useBackend } from '../main/engine/backends';
@@ -8,9 +9,27 @@ import { TripletLossWithMiner } from '../main/engine/losses/triplet';
 import { HardTripletsMiner } from '../main/engine/miners/hard-triplets';
 import { Optimizer } from '../main/engine/train/optim';
 import { trainableWeights } from '../main/engine/models/extractor';
+import { embedBatches } from '../main/engine/embed/batches';
 
 const [kind = 'tiny', stepsArg = '20', threadsArg = 'auto'] = process.argv.slice(2);
 const backend = await useBackend('auto', threadsArg === 'auto' ? 'auto' : Number(threadsArg));
+if (kind === 'embed') {
+  const model = buildExtractor(ExtractorConfig.parse({ name: 'mobilenet_v2', args: { emb_dim: 128, alpha: 1 } }), [224, 224, 3], 0);
+  const batch = 32;
+  const item = new Float32Array(224 * 224 * 3).map((_, i) => ((i * 7919) % 255) / 127.5 - 1);
+  const load = async (start: number, end: number) => {
+    const out = new Float32Array((end - start) * item.length);
+    for (let i = 0; i < end - start; i++) out.set(item, i * item.length);
+    return out;
+  };
+  await embedBatches(model, batch, load, batch);
+  const batches = Number(stepsArg);
+  const t0 = performance.now();
+  await embedBatches(model, batches * batch, load, batch);
+  const seconds = (performance.now() - t0) / 1000;
+  console.log(JSON.stringify({ img_per_s: (batches * batch) / seconds, backend: backend.name, threads: backend.threads }));
+  process.exit(0);
+}
 const tinyNet = kind === 'tiny';
 const cfg = ExtractorConfig.parse(
   tinyNet ? { name: 'small_cnn', args: { emb_dim: 128 } } : { name: 'mobilenet_v2', args: { emb_dim: 128, alpha: 0.35 } },

@@ -2,6 +2,7 @@
 (forward, L2-normalised 128-d embedding, batch-hard triplet loss with margin 0.2, backward, Adam).
 
 usage: python3 torch_train.py tiny|mnv2 STEPS   → one JSON line {"img_per_s": ..., "threads": ...}
+       python3 torch_train.py embed BATCHES      → inference only: MobileNetV2-1.0 at 224 px, batch 32, eval()
 """
 import json
 import os
@@ -67,6 +68,17 @@ def main():
     kind, steps = sys.argv[1], int(sys.argv[2])
     torch.set_num_threads(os.cpu_count() or 1)
     torch.manual_seed(0)
+    if kind == "embed":
+        net = mobilenet_v2(1.0).eval()
+        x = torch.rand(32, 3, 224, 224) * 2 - 1
+        with torch.no_grad():
+            F.normalize(net(x))
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                F.normalize(net(x))
+            seconds = time.perf_counter() - t0
+        print(json.dumps({"img_per_s": steps * 32 / seconds, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+        return
     if kind == "tiny":
         net, shape, labels = tiny(), (64, 1, 28, 28), torch.arange(8).repeat_interleave(8)
     else:
