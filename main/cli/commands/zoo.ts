@@ -42,13 +42,15 @@ export const zoo: Command = {
     if (sub === 'list') {
       const entries = service.list();
       if (values.json) out(JSON.stringify(entries, null, 2));
-      else
+      else {
+        const width = Math.max(...entries.map((e) => e.key.length));
         for (const e of entries) {
           const state = e.installed ? (e.verified ? 'installed' : 'installed (unverified)') : '—';
           out(
-            `${e.key.padEnd(22)} ${String(e.embeddingDim).padStart(5)}-d  ${(e.sizeBytes / 1e6).toFixed(1).padStart(6)} MB  ${state.padEnd(12)} ${e.name}`,
+            `${e.key.padEnd(width)} ${String(e.embeddingDim).padStart(5)}-d  ${(e.sizeBytes / 1e6).toFixed(1).padStart(6)} MB  ${state.padEnd(12)} ${e.name}`,
           );
         }
+      }
       return 0;
     }
     if (sub === 'download') {
