@@ -8,7 +8,9 @@ import { existsSync } from 'node:fs';
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 const run = (cmd, args, env = {}) => spawnSync(cmd, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status;
 
-if (run(npm, ['install', '--no-audit', '--no-fund'], { ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }) !== 0) process.exit(1);
+// ONNX Runtime's CPU build ships in its package; its postinstall would only add the CUDA provider from an outside host.
+const installEnv = { ELECTRON_SKIP_BINARY_DOWNLOAD: '1', ONNXRUNTIME_NODE_INSTALL: 'skip' };
+if (run(npm, ['install', '--no-audit', '--no-fund'], installEnv) !== 0) process.exit(1);
 
 if (existsSync('node_modules/electron/install.js')) {
   const ok = spawnSync(process.execPath, ['node_modules/electron/install.js'], { stdio: 'pipe', encoding: 'utf8' });

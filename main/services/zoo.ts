@@ -88,15 +88,18 @@ export class ZooService {
       },
     }).then(
       () => {
+        // Off the list before anyone awaiting `done` runs: a remove right after a download must not see it running.
+        this.running.delete(jobId);
         emit(entry.sizeBytes, entry.sizeBytes, 'done');
         this.hub?.emit('zoo.changed', { key });
       },
       (e: unknown) => {
+        this.running.delete(jobId);
         emit(0, entry.sizeBytes, 'failed', e instanceof DownloadCancelled ? 'cancelled' : (e as Error).message);
         throw e;
       },
     );
-    done.catch(() => {}).finally(() => this.running.delete(jobId));
+    done.catch(() => {});
     this.running.set(jobId, { key, abort, done });
     return { jobId, done };
   }

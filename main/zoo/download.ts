@@ -69,14 +69,15 @@ export async function download(
   url: string,
   dest: string,
   opts: DownloadOptions,
-): Promise<{ file: string; bytes: number; digest: string | null }> {
+): Promise<{ file: string; bytes: number; digest: string | null; published: boolean }> {
   checkUrl(url);
   const part = `${dest}.part`;
   const retries = opts.retries ?? 4;
+  let published: string | null = null;
   for (let attempt = 0; ; attempt++) {
     if (opts.signal?.aborted) throw new DownloadCancelled(url);
     try {
-      await attemptOnce(url, part, opts);
+      published = await attemptOnce(url, part, opts);
       break;
     } catch (e) {
       if (e instanceof DownloadError || e instanceof DownloadCancelled || attempt >= retries) {
@@ -87,32 +88,48 @@ export async function download(
     }
   }
   const bytes = (await stat(part)).size;
-  let digest: string | null = null;
-  if (opts.digest) {
-    digest = await fileDigest(part, opts.digest);
-    if (digest !== opts.digest) {
-      await rm(part, { force: true });
-      throw new DownloadError(`${url}: the download's digest is ${digest} but ${opts.digest} was expected; the file was deleted`);
-    }
+  // With no digest given, the server's published sha256 is the check; with neither, the file's own sha256 is
+  // returned to be pinned (and the download stays unverified).
+  const expected = opts.digest ?? published;
+  const digest = await fileDigest(part, expected ?? '0'.repeat(64));
+  if (expected && digest !== expected) {
+    await rm(part, { force: true });
+    const whose = opts.digest ? 'expected' : 'published by the server';
+    throw new DownloadError(`${url}: the download's digest is ${digest} but ${expected} was ${whose}; the file was deleted`);
   }
   await rename(part, dest);
-  return { file: dest, bytes, digest };
+  return { file: dest, bytes, digest, published: !opts.digest && published !== null };
+}
+
+/**
+ * The sha256 a server publishes for the file, if any: Git LFS hosts (the Hugging Face hub among them) send it as
+ * `X-Linked-ETag` on the redirect to their storage, or as the `ETag` of the file itself.
+ */
+export function publishedSha256(headers: Record<string, string | string[] | undefined>): string | null {
+  for (const name of ['x-linked-etag', 'etag']) {
+    const v = headers[name];
+    const m = /^(?:W\/)?"?([0-9a-f]{64})"?$/.exec(String(Array.isArray(v) ? v[0] : (v ?? '')).trim());
+    if (m) return m[1]!;
+  }
+  return null;
 }
 
 /** GET with redirects followed by hand, so every hop passes checkUrl (no https → http downgrade). */
 async function follow(url: string, have: number, signal: AbortSignal, dispatcher: Dispatcher) {
   let at = url;
+  let published: string | null = null;
   for (let hop = 0; hop <= 5; hop++) {
     const res = await request(at, { method: 'GET', headers: have > 0 ? { range: `bytes=${have}-` } : {}, signal, dispatcher });
+    published ??= publishedSha256(res.headers);
     const location = res.headers.location;
-    if (res.statusCode < 300 || res.statusCode >= 400 || typeof location !== 'string') return res;
+    if (res.statusCode < 300 || res.statusCode >= 400 || typeof location !== 'string') return { ...res, published };
     res.body.resume();
     at = checkUrl(new URL(location, at).href).href;
   }
   throw new DownloadError(`${url}: too many redirects`);
 }
 
-async function attemptOnce(url: string, part: string, opts: DownloadOptions): Promise<void> {
+async function attemptOnce(url: string, part: string, opts: DownloadOptions): Promise<string | null> {
   const have = (await stat(part).catch(() => null))?.size ?? 0;
   const ac = new AbortController();
   const onAbort = () => ac.abort();
@@ -124,7 +141,7 @@ async function attemptOnce(url: string, part: string, opts: DownloadOptions): Pr
   };
   try {
     armStall();
-    const { statusCode, headers, body } = await follow(url, have, ac.signal, opts.dispatcher ?? proxyAware());
+    const { statusCode, headers, body, published } = await follow(url, have, ac.signal, opts.dispatcher ?? proxyAware());
     if (statusCode === 404 || statusCode === 410) {
       body.resume();
       throw new DownloadError(`${url}: not found (HTTP ${statusCode})`);
@@ -168,6 +185,7 @@ async function attemptOnce(url: string, part: string, opts: DownloadOptions): Pr
       await new Promise<void>((r) => out.end(r));
     }
     if (total !== null && received < total) throw new Error(`connection closed after ${received} of ${total} bytes`);
+    return published;
   } catch (e) {
     if (opts.signal?.aborted) throw new DownloadCancelled(url);
     throw e;

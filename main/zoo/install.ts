@@ -34,17 +34,28 @@ async function fetchSource(
   entry: ZooCatalogEntry,
   dataDir: string,
   opts: InstallOptions,
-): Promise<{ file: string; digest: string | null }> {
+): Promise<{ file: string; digest: string | null; verified: boolean }> {
   const downloads = path.join(zooRoot(dataDir), 'downloads');
   await mkdir(downloads, { recursive: true });
   const src = entry.source;
   if (src.kind === 'url') {
     const file = path.join(downloads, `${entry.key}-${path.basename(new URL(src.url).pathname) || 'model'}`);
-    return download(src.url, file, { digest: src.sha256, signal: opts.signal, onProgress: opts.onProgress, maxBytes: entry.sizeBytes * 2 });
+    // No digest in the catalogue: the server's published sha256 checks the first download, and whatever arrived
+    // first is pinned — a later download that differs is refused.
+    const pin = src.sha256 ? null : await readPin(dataDir, entry.key, src.url);
+    const got = await download(src.url, file, {
+      digest: src.sha256 ?? pin?.sha256 ?? null,
+      signal: opts.signal,
+      onProgress: opts.onProgress,
+      maxBytes: entry.sizeBytes * 2,
+    });
+    const verified = src.sha256 !== null || got.published || (pin?.verified ?? false);
+    if (!src.sha256 && !pin) await writePin(dataDir, entry.key, { url: src.url, sha256: got.digest!, verified });
+    return { file: got.file, digest: got.digest, verified };
   }
   if (src.kind === 'local') throw new DownloadError(`${entry.key} was imported from ${src.path}: import it again instead`);
   const file = path.join(downloads, `${src.package.replace(/[@/]/g, '_')}-${src.version}.tgz`);
-  if (existsSync(file) && (await fileDigest(file, src.integrity)) === src.integrity) return { file, digest: src.integrity };
+  if (existsSync(file) && (await fileDigest(file, src.integrity)) === src.integrity) return { file, digest: src.integrity, verified: true };
   const registry = await (opts.registry ?? npmRegistry)();
   const published = await packageTarball(registry, src.package, src.version, (u) => fetchJson(u, opts.signal));
   if (published.integrity !== src.integrity) {
@@ -52,12 +63,41 @@ async function fetchSource(
       `${src.package}@${src.version}: the registry publishes ${published.integrity}, the catalogue pins ${src.integrity}; not downloaded`,
     );
   }
-  return download(published.tarball, file, {
+  const got = await download(published.tarball, file, {
     digest: src.integrity,
     signal: opts.signal,
     onProgress: opts.onProgress,
     maxBytes: entry.sizeBytes * 2,
   });
+  return { file: got.file, digest: got.digest, verified: true };
+}
+
+/** First-download digests of URL models the catalogue has none for (`zoo/pins.json`), by model key. */
+interface Pin {
+  url: string;
+  sha256: string;
+  /** Whether the server published that digest (checked), or it is only what arrived first. */
+  verified: boolean;
+}
+const pinsFile = (dataDir: string) => path.join(zooRoot(dataDir), 'pins.json');
+
+async function readPins(dataDir: string): Promise<Record<string, Pin>> {
+  try {
+    return JSON.parse(await readFile(pinsFile(dataDir), 'utf8')) as Record<string, Pin>;
+  } catch {
+    return {};
+  }
+}
+
+async function readPin(dataDir: string, key: string, url: string): Promise<Pin | null> {
+  const pin = (await readPins(dataDir))[key];
+  return pin?.url === url && /^[0-9a-f]{64}$/.test(pin.sha256) ? pin : null;
+}
+
+async function writePin(dataDir: string, key: string, pin: Pin): Promise<void> {
+  const pins = { ...(await readPins(dataDir)), [key]: pin };
+  await writeFile(`${pinsFile(dataDir)}.tmp`, JSON.stringify(pins, null, 2));
+  await rename(`${pinsFile(dataDir)}.tmp`, pinsFile(dataDir));
 }
 
 /** The entry's files, decoded (UMD-wrapped models are read as data, never run). */
@@ -84,9 +124,9 @@ async function entryFiles(entry: ZooCatalogEntry, source: string): Promise<Map<s
  * written beside and renamed into place, so a crash leaves either the old model or none — never half of one.
  */
 export async function installZooModel(entry: ZooCatalogEntry, dataDir: string, opts: InstallOptions = {}): Promise<InstalledManifest> {
-  const { file, digest } = await fetchSource(entry, dataDir, opts);
+  const { file, digest, verified } = await fetchSource(entry, dataDir, opts);
   const files = await entryFiles(entry, file);
-  const manifest: InstalledManifest = { entry, digest, verified: digest !== null, installedAt: new Date().toISOString() };
+  const manifest: InstalledManifest = { entry, digest, verified, installedAt: new Date().toISOString() };
   await placeModelFolder(dataDir, manifest, async (tmp) => {
     for (const [name, bytes] of files) await writeFile(path.join(tmp, name), bytes);
   });

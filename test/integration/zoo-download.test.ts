@@ -24,6 +24,12 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse) {
   const p = req.url ?? '/';
   requests.push({ path: p, range: req.headers.range });
   if (p === '/missing') return void res.writeHead(404).end('no');
+  // A Git LFS host (the Hugging Face hub): a redirect to the storage carrying the file's sha256 as X-Linked-ETag.
+  const lfs = /^\/lfs\/(good|bad)$/.exec(p);
+  if (lfs) {
+    const sha = lfs[1] === 'good' ? createHash('sha256').update(payload).digest('hex') : 'f'.repeat(64);
+    return void res.writeHead(302, { location: '/file', 'x-linked-etag': `"${sha}"` }).end();
+  }
   const m = /^bytes=(\d+)-$/.exec(req.headers.range ?? '');
   const start = m ? Number(m[1]) : 0;
   const body = payload.subarray(start);
@@ -80,6 +86,19 @@ describe('zoo downloader', () => {
     await download(`${base}/stall`, dest, { digest: createHash('sha256').update(payload).digest('hex'), stallMs: 300 });
     expect(statSync(dest).size).toBe(payload.length);
     expect(requests.filter((q) => q.path === '/stall').map((q) => q.range)).toEqual([undefined, 'bytes=100000-']);
+  });
+
+  it("checks a file against the server's published sha256 when no digest is known, and returns the file's own otherwise", async () => {
+    const sha = createHash('sha256').update(payload).digest('hex');
+    const good = await download(`${base}/lfs/good`, path.join(dir, 'lfs-good.bin'), { digest: null });
+    expect(good).toMatchObject({ digest: sha, published: true, bytes: payload.length });
+    const dest = path.join(dir, 'lfs-bad.bin');
+    await expect(download(`${base}/lfs/bad`, dest, { digest: null })).rejects.toThrow(
+      /digest is [0-9a-f]{64} but f{64} was published by the server; the file was deleted/,
+    );
+    expect(existsSync(dest) || existsSync(`${dest}.part`)).toBe(false);
+    // No digest anywhere: the download succeeds, unverified, with the digest to pin.
+    expect(await download(`${base}/file`, path.join(dir, 'plain.bin'), { digest: null })).toMatchObject({ digest: sha, published: false });
   });
 
   it('deletes a file whose digest does not match, and says which digests differ', async () => {

@@ -6,7 +6,7 @@ import { type Command, UsageError, err, out, parse } from '../args';
 import { progressLine } from '../progress';
 
 const usage =
-  'metric-studio zoo list | download KEY | remove KEY | import FOLDER --key KEY [--layer NAME] [--name NAME] [--normalisation zero_one|minus_one_one]   [--json] [--data-dir DIR]';
+  'metric-studio zoo list | download KEY | remove KEY | import FOLDER|FILE.onnx --key KEY [--layer NAME] [--name NAME] [--normalisation zero_one|minus_one_one|imagenet] [--input-size N]   [--json] [--data-dir DIR]';
 
 export const zoo: Command = {
   name: 'zoo',
@@ -22,6 +22,7 @@ export const zoo: Command = {
         layer: { type: 'string' },
         name: { type: 'string' },
         normalisation: { type: 'string' },
+        'input-size': { type: 'string' },
       },
       usage,
     );
@@ -81,17 +82,21 @@ export const zoo: Command = {
     }
     if (sub === 'import') {
       if (!key || !values.key) throw new UsageError(`zoo import needs a model folder and --key\nusage: ${usage}`);
-      const normalisation = values.normalisation ?? 'zero_one';
-      if (normalisation !== 'zero_one' && normalisation !== 'minus_one_one')
-        throw new UsageError('--normalisation must be zero_one or minus_one_one');
+      const onnx = key.toLowerCase().endsWith('.onnx');
+      const given = values.normalisation ?? (onnx ? 'imagenet' : 'zero_one');
+      if (given !== 'zero_one' && given !== 'minus_one_one' && given !== 'imagenet')
+        throw new UsageError('--normalisation must be zero_one, minus_one_one or imagenet');
+      const inputSize = values['input-size'] === undefined ? undefined : Number(values['input-size']);
+      if (inputSize !== undefined && !(Number.isInteger(inputSize) && inputSize >= 8 && inputSize <= 1024))
+        throw new UsageError('--input-size must be a whole number of pixels from 8 to 1024');
       // The model is loaded to check it: TensorFlow.js runs in this CLI process, never in the app's main process.
-      const { importZooModel, ImportError } = await import('../../engine/zoo-import');
+      const { importZooModel, ImportError, IMAGENET } = await import('../../engine/zoo-import');
+      const normalisation = given === 'imagenet' ? IMAGENET : given;
       const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
-      const m = await importZooModel(key, dataDir, { key: values.key, layer: values.layer, name: values.name, normalisation }).catch(
-        (e: unknown) => {
-          throw e instanceof ImportError ? new UsageError(e.message, 1) : e;
-        },
-      );
+      const opts = { key: values.key, layer: values.layer, name: values.name, normalisation, inputSize };
+      const m = await importZooModel(key, dataDir, opts).catch((e: unknown) => {
+        throw e instanceof ImportError ? new UsageError(e.message, 1) : e;
+      });
       if (values.json) out(JSON.stringify(m.entry, null, 2));
       else
         out(

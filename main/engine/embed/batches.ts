@@ -19,20 +19,47 @@ export function inferenceBatchSize(requested: number, itemShape: readonly number
   return Math.max(1, Math.min(requested, Math.floor(MAX_BATCH_INPUT_VALUES / per)));
 }
 
+/** Anything that maps a batch of inputs to embeddings: a tfjs model, or an ONNX Runtime session (`embed/onnx.ts`). */
+export interface Embedder {
+  /** The embedding's size. */
+  dim: number;
+  /** One input item's shape (height, width, channels for images; the feature size for cached features). */
+  itemShape: number[];
+  /** Embeds `count` items given row-major; returns count × dim. */
+  embed(inputs: Float32Array, count: number): Promise<Float32Array>;
+}
+
+/** A tfjs model as an Embedder, in inference mode (batch-norm uses its running statistics). */
+export function layersEmbedder(model: tf.LayersModel): Embedder {
+  const itemShape = model.inputs[0]!.shape.slice(1) as number[];
+  return {
+    dim: model.outputs[0]!.shape[1]!,
+    itemShape,
+    async embed(inputs, count) {
+      const emb = tf.tidy(() => model.apply(tf.tensor(inputs, [count, ...itemShape]), { training: false }) as tf.Tensor);
+      try {
+        return (await emb.data()) as Float32Array;
+      } finally {
+        emb.dispose();
+      }
+    },
+  };
+}
+
 /**
  * The one batch loop behind every embedding — validation during training, `predict`, `evaluate --checkpoint`,
  * the explorer: inference mode (batch-norm uses its running statistics), `bs` items at a time, the next batch
  * loaded while this one runs. Returns count × dim, row-major.
  */
 export async function embedBatches(
-  model: tf.LayersModel,
+  model: tf.LayersModel | Embedder,
   count: number,
   load: LoadInputs,
   bs: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<Float32Array> {
-  const dim = model.outputs[0]!.shape[1]!;
-  const itemShape = model.inputs[0]!.shape.slice(1) as number[];
+  const embedder = 'embed' in model ? model : layersEmbedder(model);
+  const { dim, itemShape } = embedder;
   bs = inferenceBatchSize(bs, itemShape);
   const out = new Float32Array(count * dim);
   // A prefetch that fails after the loop has already failed must not surface as an unhandled rejection.
@@ -46,9 +73,7 @@ export async function embedBatches(
     const inputs = await next!;
     const end = Math.min(count, s + bs);
     next = end < count ? prefetch(end, Math.min(count, end + bs)) : null;
-    const emb = tf.tidy(() => model.apply(tf.tensor(inputs, [end - s, ...itemShape]), { training: false }) as tf.Tensor);
-    out.set(await emb.data(), s * dim);
-    emb.dispose();
+    out.set(await embedder.embed(inputs, end - s), s * dim);
     onProgress?.(end, count);
   }
   return out;

@@ -6,7 +6,10 @@ import { useBackend } from '../backends';
 import { loadExtractor } from '../inference';
 import { loadZooEmbedder } from '../zoo-model';
 import type { EmbedRequest, EmbedResult } from '../worker-protocol';
+import { readManifest } from '../../zoo/catalog';
+import { resolveThreads } from '../wasm/threads';
 import { embedBatches, imageInputs } from './batches';
+import { loadOnnxEmbedder, onnxVersion } from './onnx';
 import { RAW_PIXELS_DIM, RAW_PIXELS_NAME, rawPixelRows, rawPixelVector } from './raw-pixels';
 
 type Progress = (done: number, total: number) => void;
@@ -67,10 +70,19 @@ export async function runEmbedJob(req: EmbedRequest, onProgress: Progress): Prom
     data = await target.rawPixels(onProgress);
     model = RAW_PIXELS_NAME;
   } else if (req.model.kind === 'zoo') {
-    backend = (await useBackend(req.backend)).name;
-    const zoo = await loadZooEmbedder(req.model.dir);
-    data = await embedBatches(zoo.model, count, imageInputs(zoo.spec, target.decode(zoo.spec)), req.bs, onProgress);
-    model = `zoo ${req.model.key} (${zoo.manifest.entry.embeddingLayer}, ${zoo.manifest.entry.embeddingDim}-d${zoo.manifest.verified ? '' : ', unverified'})`;
+    const manifest = readManifest(req.model.dir);
+    if (!manifest) throw new Error(`${req.model.dir} is not an installed zoo model (no valid manifest.json): download it again`);
+    const spec = { size: manifest.entry.inputSize, channels: manifest.entry.channels };
+    if (manifest.entry.format === 'onnx') {
+      const onnx = await loadOnnxEmbedder(req.model.dir, manifest.entry, resolveThreads('auto'));
+      backend = `onnxruntime ${(await onnxVersion()) ?? ''}`.trim();
+      data = await embedBatches(onnx, count, imageInputs(spec, target.decode(spec)), req.bs, onProgress);
+    } else {
+      backend = (await useBackend(req.backend)).name;
+      const zoo = await loadZooEmbedder(req.model.dir);
+      data = await embedBatches(zoo.model, count, imageInputs(zoo.spec, target.decode(zoo.spec)), req.bs, onProgress);
+    }
+    model = `zoo ${req.model.key} (${manifest.entry.embeddingLayer}, ${manifest.entry.embeddingDim}-d${manifest.verified ? '' : ', unverified'})`;
   } else {
     const ex = await loadExtractor(req.model.dir, req.backend);
     backend = ex.backend.name;
