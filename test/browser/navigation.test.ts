@@ -16,7 +16,15 @@ beforeAll(async () => {
       const ds = await store.registerDataset('fashion-mnist-mini', SAMPLE_CSV, path.dirname(SAMPLE_CSV));
       const id = await store.createRun({ name: 'tiny-cnn-triplet', datasetId: ds });
       await store.setStatus(id, 'running', { backend: 'wasm', pid: process.pid });
-      await store.logMetrics(id, [{ step: 100, epoch: 3, key: 'OVERALL/cmc/1', value: 0.8125 }]);
+      await store.logMetrics(id, [
+        { step: 100, epoch: 3, key: 'OVERALL/cmc/1', value: 0.8125 },
+        { step: 130, epoch: 4, key: 'OVERALL/cmc/1', value: 0.79 },
+      ]);
+      // A best checkpoint on another dataset: the Explorer (on the sample) must keep to raw pixels for its test.
+      const other = await store.registerDataset('elsewhere', '/data/elsewhere/df.csv', '/data/elsewhere');
+      const elsewhere = await store.createRun({ name: 'elsewhere-run', datasetId: other });
+      await store.recordCheckpoint(elsewhere, { kind: 'best', path: '/x/best', epoch: 3, metricKey: 'OVERALL/cmc/1', metricValue: 0.8125 });
+      await store.setStatus(elsewhere, 'finished');
       await store.setStatus(id, 'finished');
     },
     { width: 1280, height: 860 },
@@ -57,7 +65,8 @@ describe('web mode in Chromium', () => {
     const text = await table.textContent();
     expect(text).toContain('tiny-cnn-triplet');
     expect(text).toContain('finished');
-    expect(text).toContain('cmc/1 0.813');
+    expect(text).toContain('cmc/1 0.813'); // elsewhere-run's best checkpoint
+    expect(text).not.toContain('0.790'); // not tiny-cnn-triplet's last value: it has no best checkpoint
     await screenshot(page, '3-runs');
   });
 
