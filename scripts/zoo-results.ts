@@ -4,6 +4,9 @@
  * through the real CLI, with wall times. Subsets keep it to minutes on a laptop CPU:
  *   RESULTS_PER_LABEL (default 100)   images per label in each split
  *   RESULTS_ZOO (default mobilenetv2_nsfwjs)   comma-separated zoo keys
+ *   RESULTS_BASELINES (default 1)   0 skips the raw-pixels and from-scratch rows (to add zoo rows to a table)
+ *   RESULTS_FINETUNE (default none)   KEY:LAYER,… fine-tunes KEY from LAYER on images (100 steps) as a further row
+ *   RESULTS_PROTOCOLS (default seen,unseen)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -12,7 +15,13 @@ import { appRoot } from '../main/paths';
 
 const root = appRoot();
 const perLabel = Number(process.env.RESULTS_PER_LABEL ?? 100);
-const zooKeys = (process.env.RESULTS_ZOO ?? 'mobilenetv2_nsfwjs').split(',');
+const zooKeys = (process.env.RESULTS_ZOO ?? 'mobilenetv2_nsfwjs').split(',').filter(Boolean);
+const baselines = process.env.RESULTS_BASELINES !== '0';
+const fineTunes = (process.env.RESULTS_FINETUNE ?? '')
+  .split(',')
+  .filter(Boolean)
+  .map((s) => s.split(':') as [string, string]);
+const protocols = (process.env.RESULTS_PROTOCOLS ?? 'seen,unseen').split(',') as ('seen' | 'unseen')[];
 const dataDir = path.join(root, 'datasets', 'results-data');
 const cli = (args: string[]) => {
   const t0 = performance.now();
@@ -34,9 +43,12 @@ const trainRun = (config: string, sets: string[]) => {
   return { cmc: ev.cmc, map: ev.map, seconds: r.seconds };
 };
 
-for (const key of zooKeys) cli(['zoo', 'download', key, '--data-dir', dataDir]);
+for (const key of new Set([...zooKeys, ...fineTunes.map(([k]) => k)])) cli(['zoo', 'download', key, '--data-dir', dataDir]);
+const sizes = new Map(
+  (JSON.parse(cli(['zoo', 'list', '--json', '--data-dir', dataDir]).out) as { key: string; inputSize: number }[]).map((e) => [e.key, e.inputSize]),
+);
 const rows: string[] = [];
-for (const protocol of ['seen', 'unseen'] as const) {
+for (const protocol of protocols) {
   const out = path.join(root, 'datasets', `fmnist-${protocol}-${perLabel}`);
   cli(['convert', '--help']); // the CLI loads
   spawnSync(
@@ -51,11 +63,13 @@ for (const protocol of ['seen', 'unseen'] as const) {
     );
     console.log(rows.at(-1));
   };
-  line('raw pixels (28×28 grey)', evaluate(csv, ['--baseline', 'raw-pixels']));
-  line(
-    'small CNN from scratch (shipped recipe, 1,000 steps)',
-    trainRun(path.join(root, 'recipes', `fashion-mnist-${protocol}.yaml`), [`dataset=${csv}`]),
-  );
+  if (baselines) {
+    line('raw pixels (28×28 grey)', evaluate(csv, ['--baseline', 'raw-pixels']));
+    line(
+      'small CNN from scratch (shipped recipe, 1,000 steps)',
+      trainRun(path.join(root, 'recipes', `fashion-mnist-${protocol}.yaml`), [`dataset=${csv}`]),
+    );
+  }
   for (const key of zooKeys) {
     line(`${key} frozen (no training)`, evaluate(csv, ['--zoo', key, '--data-dir', dataDir]));
     const cfg = path.join(out, `zoo-head-${key}.yaml`);
@@ -64,7 +78,7 @@ for (const protocol of ['seen', 'unseen'] as const) {
       cfg,
       [
         `dataset: ${csv}`,
-        'image_size: 224',
+        `image_size: ${sizes.get(key)}`,
         'channels: 3',
         'sampler: { name: balance, args: { n_labels: 5, n_instances: 16 } }',
         'max_epochs: 400',
@@ -76,6 +90,28 @@ for (const protocol of ['seen', 'unseen'] as const) {
       ].join('\n'),
     );
     line(`${key} frozen + linear head trained on cached features (400 steps)`, trainRun(cfg, []));
+  }
+  for (const [key, layer] of fineTunes) {
+    const cfg = path.join(out, `zoo-finetune-${key}.yaml`);
+    writeFileSync(
+      cfg,
+      [
+        `dataset: ${csv}`,
+        `image_size: ${sizes.get(key)}`,
+        'channels: 3',
+        'cache_images: false',
+        'transforms_train: { name: augs, args: { hflip: true } }',
+        'sampler: { name: balance, args: { n_labels: 5, n_instances: 4 } }',
+        'max_epochs: 50',
+        'valid_period: 25',
+        'bs_val: 64',
+        'metric_args: { cmc_top_k: [1], precision_top_k: [], map_top_k: [10], pcf_variance: [] }',
+        `extractor: { name: zoo, args: { model: ${key}, train_from: ${layer}, head: linear, emb_dim: 128, normalise_features: true } }`,
+        'criterion: { name: triplet_with_miner, args: { margin: 0.2, miner: { name: all_triplets, args: {} } } }',
+        'optimizer: { name: adam, args: { lr: 0.0001 } }',
+      ].join('\n'),
+    );
+    line(`${key} fine-tuned from ${layer} on images (${protocol === 'seen' ? 100 : 50} steps)`, trainRun(cfg, []));
   }
 }
 console.log(`\n${perLabel} images per label per split; CMC@1 and mAP@10 of the best checkpoint (1-vs-rest validation).\n`);
