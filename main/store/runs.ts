@@ -154,8 +154,10 @@ export class RunStore {
        WHERE m.run_id=?`,
       [r.id, r.id],
     );
-    const best = await this.db.get<{ metric_key: string | null; metric_value: number | null; epoch: number }>(
-      "SELECT metric_key, metric_value, epoch FROM checkpoints WHERE run_id=? AND kind='best'",
+    const best = await this.db.get<{ metric_key: string | null; metric_value: number | null; epoch: number; untrained: number | null }>(
+      `SELECT c.metric_key, c.metric_value, c.epoch,
+         (SELECT m.value FROM metrics m WHERE m.run_id=c.run_id AND m.key=c.metric_key AND m.epoch=-1 LIMIT 1) AS untrained
+       FROM checkpoints c WHERE c.run_id=? AND c.kind='best'`,
       [r.id],
     );
     return {
@@ -171,7 +173,7 @@ export class RunStore {
       lastMetrics: Object.fromEntries(last.map((m) => [m.key, m.value])),
       best:
         best?.metric_key != null && best.metric_value != null
-          ? { key: best.metric_key, value: best.metric_value, epoch: best.epoch }
+          ? { key: best.metric_key, value: best.metric_value, epoch: best.epoch, untrained: best.untrained }
           : null,
     };
   }

@@ -8,6 +8,16 @@ export function bestLabel(r: Pick<RunSummary, 'best'>): string {
   return r.best ? `${shortMetricKey(r.best.key)} ${r.best.value.toFixed(3)}` : '—';
 }
 
+/**
+ * What training did to the checkpoint metric, against the untrained network: 'better', 'worse' (or level: training
+ * bought nothing), or null where there is no best checkpoint or no untrained value to compare with.
+ */
+export function trainingVerdict(best: RunSummary['best']): 'better' | 'worse' | null {
+  if (!best || best.untrained === null) return null;
+  const gain = lowerIsBetter(best.key) ? best.untrained - best.value : best.value - best.untrained;
+  return gain > 0 ? 'better' : 'worse';
+}
+
 /** A sort key where larger is better whatever the metric's direction (lower-is-better metrics are negated). */
 export function bestRank(r: Pick<RunSummary, 'best'>): number {
   if (!r.best) return Number.NEGATIVE_INFINITY;

@@ -16,8 +16,11 @@ export const RunSummary = z.object({
   tags: z.array(z.string()),
   /** Final value of every logged metric key, e.g. `{ "OVERALL/cmc/1": 0.86 }`. */
   lastMetrics: z.record(z.string(), z.number()),
-  /** The best checkpoint's metric (the run's `metric_for_checkpointing`, best by its mode), null before one exists. */
-  best: z.object({ key: z.string(), value: z.number(), epoch: z.number().int() }).nullable(),
+  /**
+   * The best checkpoint's metric (the run's `metric_for_checkpointing`, best by its mode), null before one exists;
+   * `untrained`: the same metric of the network before its first step (the baseline training must beat).
+   */
+  best: z.object({ key: z.string(), value: z.number(), epoch: z.number().int(), untrained: z.number().nullable() }).nullable(),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

@@ -66,17 +66,17 @@ describe('run store', () => {
     const store = await RunStore.open(dir);
     const id = await store.createRun({ name: 'rises-then-falls' });
     const cmc = [0.84, 0.8633, 0.85];
-    await store.logMetrics(
-      id,
-      cmc.map((value, epoch) => ({ step: epoch * 10, epoch, key: 'OVERALL/cmc/1', value })),
-    );
+    await store.logMetrics(id, [
+      { step: 0, epoch: -1, key: 'OVERALL/cmc/1', value: 0.8767 }, // the untrained network, validated before step 1
+      ...cmc.map((value, epoch) => ({ step: epoch * 10 + 10, epoch, key: 'OVERALL/cmc/1', value })),
+    ]);
     // What the checkpointing callback records: a best at its epoch, a last at the end.
     await store.recordCheckpoint(id, { kind: 'best', path: '/r/best', epoch: 0, metricKey: 'OVERALL/cmc/1', metricValue: 0.84 });
     await store.recordCheckpoint(id, { kind: 'best', path: '/r/best', epoch: 1, metricKey: 'OVERALL/cmc/1', metricValue: 0.8633 });
     await store.recordCheckpoint(id, { kind: 'last', path: '/r/last', epoch: 2, metricKey: 'OVERALL/cmc/1', metricValue: 0.85 });
     const none = await store.createRun({ name: 'no-checkpoint-yet' });
     const runs = await store.listRuns();
-    expect(runs.find((r) => r.id === id)!.best).toEqual({ key: 'OVERALL/cmc/1', value: 0.8633, epoch: 1 });
+    expect(runs.find((r) => r.id === id)!.best).toEqual({ key: 'OVERALL/cmc/1', value: 0.8633, epoch: 1, untrained: 0.8767 });
     expect(runs.find((r) => r.id === id)!.lastMetrics['OVERALL/cmc/1']).toBe(0.85);
     expect(runs.find((r) => r.id === none)!.best).toBeNull();
     expect((await store.getRun(id))!.best!.value).toBe(0.8633);

@@ -7,6 +7,7 @@ import { ClientError, ipcClient } from '../../renderer/src/api/client';
 import { setApi } from '../../renderer/src/api';
 import RunsPage from '../../renderer/src/pages/RunsPage.vue';
 import { createMemoryHistory, createRouter } from 'vue-router';
+import { trainingVerdict } from '../../renderer/src/format';
 
 const router = () => createRouter({ history: createMemoryHistory(), routes: [{ path: '/:p(.*)*', component: { template: '<div/>' } }] });
 
@@ -38,7 +39,7 @@ const run = (id: number, name: string, extra: Partial<RunSummary> = {}): RunSumm
   endedAt: '2026-01-01T00:01:05Z',
   tags: ['baseline'],
   lastMetrics: { 'OVERALL/cmc/1': 0.8501 },
-  best: { key: 'OVERALL/cmc/1', value: 0.8612, epoch: 3 },
+  best: { key: 'OVERALL/cmc/1', value: 0.8612, epoch: 3, untrained: null },
   ...extra,
 });
 
@@ -64,11 +65,11 @@ describe('Runs page', () => {
 
   it("sorts Best by each run's checkpoint metric in that metric's direction", async () => {
     const runs = [
-      run(1, 'cmc-low', { best: { key: 'OVERALL/cmc/1', value: 0.7, epoch: 1 }, lastMetrics: { 'OVERALL/cmc/1': 0.95 } }),
-      run(2, 'cmc-high', { best: { key: 'OVERALL/cmc/1', value: 0.9, epoch: 4 }, lastMetrics: { 'OVERALL/cmc/1': 0.5 } }),
-      run(3, 'fnmr-low', { best: { key: 'OVERALL/fnmr@fmr/0.1', value: 0.05, epoch: 2 } }),
+      run(1, 'cmc-low', { best: { key: 'OVERALL/cmc/1', value: 0.7, epoch: 1, untrained: null }, lastMetrics: { 'OVERALL/cmc/1': 0.95 } }),
+      run(2, 'cmc-high', { best: { key: 'OVERALL/cmc/1', value: 0.9, epoch: 4, untrained: null }, lastMetrics: { 'OVERALL/cmc/1': 0.5 } }),
+      run(3, 'fnmr-low', { best: { key: 'OVERALL/fnmr@fmr/0.1', value: 0.05, epoch: 2, untrained: null } }),
       run(4, 'untrained', { best: null }),
-      run(5, 'fnmr-high', { best: { key: 'OVERALL/fnmr@fmr/0.1', value: 0.2, epoch: 2 } }),
+      run(5, 'fnmr-high', { best: { key: 'OVERALL/fnmr@fmr/0.1', value: 0.2, epoch: 2, untrained: null } }),
     ];
     setApi(fakeClient({ 'runs.list': () => runs }));
     const wrapper = mount(RunsPage, { global: { plugins: [createPinia(), router()] } });
@@ -83,6 +84,18 @@ describe('Runs page', () => {
     // better); runs without a best checkpoint last.
     expect(names()).toEqual(['cmc-high', 'cmc-low', 'fnmr-low', 'fnmr-high', 'untrained']);
     expect(best()).toEqual(['cmc/1 0.900', 'cmc/1 0.700', 'fnmr@fmr/0.1 0.050', 'fnmr@fmr/0.1 0.200', '—']);
+  });
+
+  it("says whether training beat the untrained network, in the metric's own direction", () => {
+    const cmc = { key: 'OVERALL/cmc/1', epoch: 3 };
+    expect(trainingVerdict({ ...cmc, value: 0.86, untrained: 0.88 })).toBe('worse');
+    expect(trainingVerdict({ ...cmc, value: 0.88, untrained: 0.88 })).toBe('worse'); // level: training bought nothing
+    expect(trainingVerdict({ ...cmc, value: 0.9, untrained: 0.88 })).toBe('better');
+    const fnmr = { key: 'OVERALL/fnmr@fmr/0.1', epoch: 3 };
+    expect(trainingVerdict({ ...fnmr, value: 0.05, untrained: 0.2 })).toBe('better');
+    expect(trainingVerdict({ ...fnmr, value: 0.3, untrained: 0.2 })).toBe('worse');
+    expect(trainingVerdict({ ...cmc, value: 0.9, untrained: null })).toBeNull();
+    expect(trainingVerdict(null)).toBeNull();
   });
 
   it('says so when there are no runs', async () => {
