@@ -45,7 +45,10 @@ const trainRun = (config: string, sets: string[]) => {
 
 for (const key of new Set([...zooKeys, ...fineTunes.map(([k]) => k)])) cli(['zoo', 'download', key, '--data-dir', dataDir]);
 const sizes = new Map(
-  (JSON.parse(cli(['zoo', 'list', '--json', '--data-dir', dataDir]).out) as { key: string; inputSize: number }[]).map((e) => [e.key, e.inputSize]),
+  (JSON.parse(cli(['zoo', 'list', '--json', '--data-dir', dataDir]).out) as { key: string; inputSize: number }[]).map((e) => [
+    e.key,
+    e.inputSize,
+  ]),
 );
 const rows: string[] = [];
 for (const protocol of protocols) {

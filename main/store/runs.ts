@@ -92,10 +92,12 @@ export class RunStore {
     const now = new Date().toISOString();
     await this.db.run(
       `UPDATE runs SET status=?, error=COALESCE(?, error), backend=COALESCE(?, backend), pid=COALESCE(?, pid),
-         started_at=CASE WHEN ?='running' THEN COALESCE(started_at, ?) ELSE started_at END,
+         started_at=CASE WHEN ?='running' OR ? IS NOT NULL THEN COALESCE(started_at, ?) ELSE started_at END,
          ended_at=CASE WHEN ? IN ('finished','failed','interrupted','stopped') THEN ? ELSE ended_at END
        WHERE id=?`,
-      [status, fields.error ?? null, fields.backend ?? null, fields.pid ?? null, status, now, status, now, id],
+      // A run starts when its process does (a pid arrives), not when its backend has loaded: the duration is the
+      // wall time the user waited, loading included.
+      [status, fields.error ?? null, fields.backend ?? null, fields.pid ?? null, status, fields.pid ?? null, now, status, now, id],
     );
   }
 

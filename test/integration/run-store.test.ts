@@ -83,6 +83,22 @@ describe('run store', () => {
     await store.close();
   });
 
+  it("measures a run's duration from its process's start, loading included, to its end", async () => {
+    const store = await RunStore.open(dir);
+    const id = await store.createRun({ name: 'timed' });
+    expect((await store.getRun(id))!.startedAt).toBeNull(); // created, nothing started yet
+    await store.setStatus(id, 'queued', { pid: process.pid }); // the worker process is up
+    const started = (await store.getRun(id))!.startedAt;
+    expect(started).not.toBeNull();
+    await new Promise((r) => setTimeout(r, 20));
+    await store.setStatus(id, 'running', { backend: 'wasm' }); // its backend loaded: the start stays the process's
+    expect((await store.getRun(id))!.startedAt).toBe(started);
+    await store.setStatus(id, 'finished');
+    const run = (await store.getRun(id))!;
+    expect(Date.parse(run.endedAt!) - Date.parse(run.startedAt!)).toBeGreaterThanOrEqual(20);
+    await store.close();
+  });
+
   it('marks runs whose process died as interrupted on the next start', async () => {
     const store = await RunStore.open(dir);
     const alive = await store.createRun({ name: 'alive' });
