@@ -51,8 +51,8 @@ describe('training on the shipped sample', () => {
     const a = await loadExtractor(path.join(outDir, 'checkpoints', 'last'), 'wasm');
     const b = await loadExtractor(path.join(outDir, 'checkpoints', 'last'), 'wasm');
     const x = tf.randomUniform([4, 28, 28, 1], -1, 1, 'float32', 3);
-    const ea = (a.model.predict(x) as tf.Tensor).dataSync();
-    const eb = (b.model.predict(x) as tf.Tensor).dataSync();
+    const ea = ((a.model as tf.LayersModel).predict(x) as tf.Tensor).dataSync();
+    const eb = ((b.model as tf.LayersModel).predict(x) as tf.Tensor).dataSync();
     expect(Array.from(ea)).toEqual(Array.from(eb));
     expect(a.meta.epoch).toBe(14);
     expect(a.meta.labelMapping).toHaveLength(5);

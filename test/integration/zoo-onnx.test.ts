@@ -9,7 +9,10 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ZooCatalogEntry } from '../../shared/schemas/zoo';
+import { TrainConfig } from '../../shared/schemas/config';
+import type { TrainEvent } from '../../shared/schemas/events';
 import { loadOnnxEmbedder } from '../../main/engine/embed/onnx';
+import { train } from '../../main/engine/train/trainer';
 import { loadDataset } from '../../main/services/datasets';
 import { WorkerJobs } from '../../main/services/embedding';
 import { Explorer, embedModelOf } from '../../main/services/explorer';
@@ -17,6 +20,7 @@ import { ZooService } from '../../main/services/zoo';
 import { CATALOG_ENV } from '../../main/zoo/catalog';
 import { cli } from '../helpers/cli';
 import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
+import { SAMPLE_ROOT, smallConfig } from '../helpers/training';
 
 const FIXTURE = path.resolve(import.meta.dirname, '../fixtures/tiny-vit.onnx');
 const EXPECTED = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../fixtures/tiny-vit.expected.json'), 'utf8')) as {
@@ -152,6 +156,52 @@ describe('ONNX zoo models', () => {
     // Different images, different vectors.
     expect(Array.from(v.embeddings.data.subarray(0, 16))).not.toEqual(Array.from(v.embeddings.data.subarray(16 * 40, 16 * 41)));
   }, 60_000);
+
+  it('train a head on cached ONNX features; the checkpoint embeds images through the backbone and the head', async () => {
+    const dataDir = path.join(dir, 'data');
+    const events: TrainEvent[] = [];
+    const config = TrainConfig.parse({
+      ...smallConfig(SAMPLE_CSV, { max_epochs: 6, valid_period: 3 }),
+      dataset_root: SAMPLE_ROOT,
+      image_size: 32,
+      channels: 3,
+      extractor: { name: 'zoo', args: { model: 'tiny_vit', head: 'linear', emb_dim: 8, normalise_features: true } },
+    });
+    const outDir = path.join(dir, 'onnx-head-run');
+    await train({
+      config,
+      baseDir: dir,
+      outDir,
+      runId: 1,
+      dataDir,
+      eventIntervalMs: 0,
+      emit: (e) => events.push(e),
+      shouldStop: () => false,
+    });
+    const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+    expect(logs.some((m) => /backbone features: \d+ images → 16-d/.test(m))).toBe(true);
+    const best = events.filter((e) => e.type === 'checkpoint' && e.kind === 'best').at(-1) as Extract<TrainEvent, { type: 'checkpoint' }>;
+    const meta = JSON.parse(readFileSync(path.join(best.path, 'meta.json'), 'utf8'));
+    expect(meta.backbone).toEqual({ kind: 'onnx', key: 'tiny_vit', dir: path.join(dataDir, 'zoo', 'models', 'tiny_vit') });
+    // The checkpoint, evaluated on images by the CLI (a worker: ONNX backbone, then the head), gives the metric
+    // training logged for it from cached features.
+    const ev = cli(['evaluate', '--dataset', SAMPLE_CSV, '--checkpoint', best.path, '--cmc', '1', '--json']);
+    expect(ev.code, ev.stderr).toBe(0);
+    expect(JSON.parse(ev.stdout).OVERALL.cmc['1']).toBeCloseTo(best.metricValue!, 2);
+    // Fine-tuning an ONNX model is refused with the reason.
+    const refused = TrainConfig.parse({ ...config, extractor: { name: 'zoo', args: { model: 'tiny_vit', train_from: 'x' } } });
+    await expect(
+      train({
+        config: refused,
+        baseDir: dir,
+        outDir: path.join(dir, 'refused'),
+        runId: 2,
+        dataDir,
+        emit: () => {},
+        shouldStop: () => false,
+      }),
+    ).rejects.toThrow(/tiny_vit is an ONNX model, frozen: remove train_from/);
+  }, 90_000);
 
   it("import a user's .onnx file, checked: outputs named, input size tried", () => {
     const dataDir = path.join(dir, 'imports');

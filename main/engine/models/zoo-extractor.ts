@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExtractorConfig } from '../../../shared/schemas/config';
-import type { InstalledManifest } from '../../zoo/catalog';
+import { type InstalledManifest, readManifest } from '../../zoo/catalog';
+import type { Embedder } from '../embed/batches';
+import { loadOnnxEmbedder } from '../embed/onnx';
 import { affineFor, loadZooNetwork } from '../zoo-model';
 import { Init } from './backbones';
 import { HEAD_PREFIX } from './extractor';
@@ -8,10 +10,13 @@ import { ChannelAffine, GeMPooling, L2Normalize } from './layers';
 
 /** A zoo backbone with a head, in the pieces the training loop needs. */
 export interface ZooExtractor {
-  /** image → embedding: what checkpoints hold and evaluate/explorer load. */
+  /**
+   * image → embedding: what checkpoints hold and evaluate/explorer load. For an ONNX backbone (which tfjs cannot
+   * hold) it is the head alone, and the checkpoint names the backbone (`CheckpointMeta.backbone`).
+   */
   model: tf.LayersModel;
-  /** image → pooled backbone features. */
-  features: tf.LayersModel;
+  /** image → pooled backbone features: a tfjs model, or ONNX Runtime's session. */
+  features: tf.LayersModel | Embedder;
   /** features → embedding: the trainable head (`head_net`). */
   head: tf.LayersModel;
   /** No backbone layer trains: the head can learn from features computed once. */
@@ -52,9 +57,32 @@ export async function buildZooExtractor(cfg: ExtractorConfig, dir: string, seed:
     f = pool.apply(f) as tf.SymbolicTensor;
   }
   const features = tf.model({ inputs: image, outputs: f, name: 'zoo_features' });
+  const head = buildHead(a, f.shape[1]!, seed);
+  const model = tf.model({ inputs: image, outputs: head.apply(features.outputs[0]!) as tf.SymbolicTensor, name: `zoo_${e.key}` });
+  return { model, features, head, frozenBackbone, manifest };
+}
 
+/**
+ * An ONNX zoo model as a frozen backbone: ONNX Runtime computes its (pooled, L2-normalised) embedding once per
+ * image, and only OML's head trains on those features. It cannot be fine-tuned or cut at another layer.
+ */
+export async function buildOnnxZooExtractor(cfg: ExtractorConfig, dir: string, seed: number, threads: number): Promise<ZooExtractor> {
+  const a = cfg.args;
+  const manifest = readManifest(dir)!;
+  const e = manifest.entry;
+  if (a.train_from)
+    throw new Error(`extractor.args.train_from: ${e.key} is an ONNX model, frozen: remove train_from to train a head on it`);
+  if (a.layer && a.layer !== e.embeddingLayer)
+    throw new Error(`extractor.args.layer: ${e.key} is an ONNX model: it embeds with its "${e.embeddingLayer}" output only`);
+  const features = await loadOnnxEmbedder(dir, e, threads);
+  const head = buildHead(a, e.embeddingDim, seed);
+  return { model: head, features, head, frozenBackbone: true, manifest };
+}
+
+/** OML's head on backbone features: optional MLP → projection → L2 (`head_net`, the part that trains). */
+function buildHead(a: ExtractorConfig['args'], inDim: number, seed: number): tf.LayersModel {
   const init = new Init(seed + 1);
-  const featIn = tf.input({ shape: [f.shape[1]!], name: 'features' });
+  const featIn = tf.input({ shape: [inDim], name: 'features' });
   let h: tf.SymbolicTensor = featIn;
   if (a.head === 'mlp') {
     h = tf.layers
@@ -68,7 +96,5 @@ export async function buildZooExtractor(cfg: ExtractorConfig, dir: string, seed:
   if (a.normalise_features) h = new L2Normalize({ name: `${HEAD_PREFIX}l2norm` }).apply(h) as tf.SymbolicTensor;
   if (h === featIn)
     throw new Error('extractor: a zoo backbone with head "none" needs normalise_features: true or train_from (nothing would change)');
-  const head = tf.model({ inputs: featIn, outputs: h, name: `${HEAD_PREFIX}net` });
-  const model = tf.model({ inputs: image, outputs: head.apply(features.outputs[0]!) as tf.SymbolicTensor, name: `zoo_${e.key}` });
-  return { model, features, head, frozenBackbone, manifest };
+  return tf.model({ inputs: featIn, outputs: h, name: `${HEAD_PREFIX}net` });
 }

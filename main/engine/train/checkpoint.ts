@@ -20,6 +20,11 @@ export interface CheckpointMeta {
   savedAt: string;
   /** Stateful training callbacks' states (scheduler, early stopping, …), in `last` checkpoints. */
   callbacks?: Record<string, unknown>;
+  /**
+   * A backbone the saved model does not hold: an ONNX zoo model (installed in `dir`) whose features the saved head
+   * embeds. Images → backbone → head is the checkpoint's embedding.
+   */
+  backbone?: { kind: 'onnx'; key: string; dir: string };
 }
 
 function concat(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {

@@ -13,7 +13,8 @@ import type { MetricArgs } from '../../metrics/embedding-metrics';
 import { useBackend, type ActiveBackend } from '../backends';
 import { ImageStore, type ImageSpec } from '../data/images';
 import { embedBatches, imageInputs } from '../embed/batches';
-import { buildZooExtractor, type ZooExtractor } from '../models/zoo-extractor';
+import { buildOnnxZooExtractor, buildZooExtractor, type ZooExtractor } from '../models/zoo-extractor';
+import { resolveThreads } from '../wasm/threads';
 import { modelDir, readManifest } from '../../zoo/catalog';
 import { readEmbeddingFile, writeEmbeddingFile } from '../../retrieval/embedding-file';
 import { FeatureInputs, ImageInputs, type InputPipeline } from './inputs';
@@ -66,6 +67,8 @@ export interface TrainSession {
   readonly ckptRoot: string;
   /** The checkpoint this run resumes from, if any. */
   readonly resumed: CheckpointMeta | null;
+  /** A backbone outside `model` (an ONNX zoo model), named in every checkpoint so it embeds images. */
+  readonly backbone: CheckpointMeta['backbone'] | null;
   readonly startEpoch: number;
   epoch: number;
   step: number;
@@ -131,6 +134,7 @@ async function zooExtractor(opts: TrainOptions, inputShape: [number, number, num
       `image_size / channels: zoo model "${key}" takes ${e.inputSize}×${e.inputSize} RGB: set image_size: ${e.inputSize} and channels: 3`,
     );
   }
+  if (e.format === 'onnx') return buildOnnxZooExtractor(opts.config.extractor, dir, opts.config.seed, resolveThreads(opts.config.threads));
   return buildZooExtractor(opts.config.extractor, dir, opts.config.seed);
 }
 
@@ -171,7 +175,7 @@ async function cachedFeatures(s: InputContext, zoo: ZooExtractor, rows: number[]
     s.cfg.bs_val,
     (done, total) => s.events.progress({ epoch: s.epoch, step: s.step, epochStep: done, epochSteps: total, phase: 'loading' }),
   );
-  const dim = zoo.features.outputs[0]!.shape[1]!;
+  const dim = 'embed' in zoo.features ? zoo.features.dim : zoo.features.outputs[0]!.shape[1]!;
   s.events.log(
     `backbone features: ${rows.length} images → ${dim}-d in ${((performance.now() - t0) / 1000).toFixed(1)} s (computed once; only the head trains)`,
   );
@@ -289,6 +293,10 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
     },
     ckptRoot,
     resumed: loaded?.meta ?? null,
+    backbone:
+      zoo && 'embed' in zoo.features
+        ? { kind: 'onnx', key: zoo.manifest.entry.key, dir: modelDir(opts.dataDir!, zoo.manifest.entry.key) }
+        : null,
     startEpoch,
     epoch: startEpoch,
     step,

@@ -54,6 +54,7 @@ export class Checkpointing implements TrainCallback {
       backend: s.backend.name,
       savedAt: new Date().toISOString(),
       ...(kind === 'last' ? { callbacks: s.callbackStates() } : {}),
+      ...(s.backbone ? { backbone: s.backbone } : {}),
     };
     const dir = path.join(s.ckptRoot, kind);
     await saveCheckpoint(dir, {
