@@ -105,9 +105,9 @@ export const methods = {
     'Shipped training configs.',
   ),
   'train.validate': method(
-    z.object({ yaml: z.string().max(200_000) }),
+    z.object({ yaml: z.string().max(200_000), baseDir: FilePath.optional() }),
     z.object({ ok: z.boolean(), issues: z.array(z.object({ path: z.string(), message: z.string() })) }),
-    'Check a YAML config against the schema: every problem with its key path.',
+    'Check a YAML config against the schema — and, given the folder its paths start from, what it points at (dataset, sampler, checkpoint metric, zoo model): every problem with its key path.',
   ),
   'train.start': method(
     z.object({ yaml: z.string().max(200_000), baseDir: FilePath, name: z.string().max(200).optional() }),

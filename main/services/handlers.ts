@@ -88,7 +88,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
         metricValue: c.metric_value,
       })),
     'train.recipes': async () => listRecipes(),
-    'train.validate': async ({ yaml }) => validateYaml(yaml),
+    'train.validate': async ({ yaml, baseDir }) => validateYaml(yaml, baseDir, ctx.dataDir),
     'train.start': async ({ yaml, baseDir, name }) => startFromYaml(ctx.training, yaml, baseDir, name),
     'train.stop': async ({ runId }) => ({ stopping: ctx.training.stop(runId) }),
     'train.resume': async ({ runId }) => {

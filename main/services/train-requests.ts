@@ -6,6 +6,7 @@ import { TrainConfig } from '../../shared/schemas/config';
 import { appRoot } from '../paths';
 import type { TrainingSupervisor } from './training';
 import { formatIssues, type Issue, zodIssues } from '../../shared/issues';
+import { preflight } from './preflight';
 
 /** The shipped configs (recipes/*.yaml), with whether their dataset is present on this machine. */
 export function listRecipes() {
@@ -41,8 +42,10 @@ function parse(yaml: string): { config: TrainConfig | null; issues: Issue[] } {
   return { config: null, issues: zodIssues(parsed.error) };
 }
 
-export function validateYaml(yaml: string): { ok: boolean; issues: Issue[] } {
-  const { issues } = parse(yaml);
+/** The schema's issues, then — given the folder the config's paths start from — what it points at (pre-flight). */
+export async function validateYaml(yaml: string, baseDir?: string, dataDir?: string): Promise<{ ok: boolean; issues: Issue[] }> {
+  const { config, issues } = parse(yaml);
+  if (config && baseDir) issues.push(...(await preflight(config, baseDir, dataDir)));
   return { ok: issues.length === 0, issues };
 }
 
@@ -53,10 +56,9 @@ export async function startFromYaml(
   name?: string,
 ): Promise<{ runId: number }> {
   const { config, issues } = parse(yaml);
-  if (!config) throw new ApiError('invalid_input', `The config has ${issues.length} problem(s): ${formatIssues(issues)}`, issues);
-  const csv = path.resolve(baseDir, config.dataset);
-  if (!existsSync(csv))
-    throw new ApiError('invalid_input', `dataset: file not found: ${csv}`, [{ path: 'dataset', message: `file not found: ${csv}` }]);
+  if (config) issues.push(...(await preflight(config, baseDir, training.dataDir)));
+  if (!config || issues.length)
+    throw new ApiError('invalid_input', `The config has ${issues.length} problem(s): ${formatIssues(issues)}`, issues);
   const { runId } = await training.start({ config, configYaml: yaml, baseDir, name });
   return { runId };
 }

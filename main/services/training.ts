@@ -34,7 +34,7 @@ export class TrainingSupervisor {
   constructor(
     private readonly store: RunStore,
     private readonly hub: EventHub | null,
-    private readonly dataDir: string,
+    readonly dataDir: string,
     private readonly spawnWorker: () => WorkerHandle = forkNodeWorker,
   ) {}
 

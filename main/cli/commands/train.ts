@@ -2,6 +2,8 @@ import path from 'node:path';
 import type { TrainEvent } from '../../../shared/schemas/events';
 import { ConfigError, readTrainConfig } from '../../engine/train/config-file';
 import { defaultDataDir } from '../../paths';
+import { preflight } from '../../services/preflight';
+import { formatIssues } from '../../../shared/issues';
 import { TrainingSupervisor } from '../../services/training';
 import { RunStore } from '../../store/runs';
 import { type Command, UsageError, err, out, parse } from '../args';
@@ -68,9 +70,13 @@ export const trainCommand: Command = {
         started = await supervisor.resume(id, report);
       } else {
         if (positionals.length !== 1) throw new UsageError(`train takes one config file\nusage: ${usage}`);
-        const { config, yaml, baseDir } = await readTrainConfig(positionals[0]!, values.set ?? []).catch((e) => {
+        const file = positionals[0]!;
+        const { config, yaml, baseDir } = await readTrainConfig(file, values.set ?? []).catch((e) => {
           throw e instanceof ConfigError ? new UsageError(e.message) : e;
         });
+        // Before a run exists: a broken dataset or a sampler that cannot fit fails now, not after the run is created.
+        const issues = await preflight(config, baseDir, dataDir);
+        if (issues.length) throw new UsageError(formatIssues(issues, '\n', file), 1);
         started = await supervisor.start({ config, configYaml: yaml, baseDir, name: values.name }, report);
       }
       running.push(started.runId);

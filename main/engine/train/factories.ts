@@ -1,7 +1,5 @@
-import type { CriterionConfig, MinerConfig, SamplerConfig } from '../../../shared/schemas/config';
-import { BalanceSampler } from '../samplers/balance';
-import { CategoryBalanceSampler, DistinctCategoryBalanceSampler } from '../samplers/category-balance';
-import type { BatchSampler } from '../interfaces/samplers';
+import type { CriterionConfig, MinerConfig } from '../../../shared/schemas/config';
+export { createSampler } from '../samplers/create';
 import { AllTripletsMiner } from '../miners/all-triplets';
 import { HardTripletsMiner, NHardTripletsMiner } from '../miners/hard-triplets';
 import { MinerWithBank, TripletMinerWithMemory } from '../miners/bank';
@@ -11,36 +9,7 @@ import { TripletLossWithMiner } from '../losses/triplet';
 import { ArcFaceLoss } from '../losses/arcface';
 import { SurrogatePrecision } from '../losses/surrogate-precision';
 
-/** OML's registries: `{name, args}` config blocks → objects. */
-export function createSampler(cfg: SamplerConfig, labels: Int32Array, label2category: Map<number, string>): BatchSampler {
-  const needCategories = () => {
-    if (label2category.size === 0) throw new Error(`Sampler "${cfg.name}" needs a category column in the dataset`);
-    return label2category;
-  };
-  switch (cfg.name) {
-    case 'balance':
-      return new BalanceSampler(labels, cfg.args.n_labels, cfg.args.n_instances);
-    case 'category_balance':
-      return new CategoryBalanceSampler(
-        labels,
-        needCategories(),
-        cfg.args.n_categories,
-        cfg.args.n_labels,
-        cfg.args.n_instances,
-        cfg.args.resample_labels,
-        cfg.args.weight_categories,
-      );
-    case 'distinct_category_balance':
-      return new DistinctCategoryBalanceSampler(
-        labels,
-        needCategories(),
-        cfg.args.n_categories,
-        cfg.args.n_labels,
-        cfg.args.n_instances,
-        cfg.args.epoch_size,
-      );
-  }
-}
+/** OML's registries: `{name, args}` config blocks → objects (samplers: `samplers/create.ts`). */
 
 export function createMiner(cfg: MinerConfig): TripletMiner {
   switch (cfg.name) {

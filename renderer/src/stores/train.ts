@@ -35,7 +35,7 @@ export const useTrainStore = defineStore('train', () => {
     void validate();
   }
   async function validate() {
-    issues.value = (await api().call('train.validate', { yaml: yaml.value })).issues;
+    issues.value = (await api().call('train.validate', { yaml: yaml.value, baseDir: baseDir.value || undefined })).issues;
   }
   /** After a reload (or from another window), the run still training is shown again, with its Stop button. */
   async function findRunning() {

@@ -1,0 +1,119 @@
+import { existsSync, statSync } from 'node:fs';
+import path from 'node:path';
+import type { TrainConfig } from '../../shared/schemas/config';
+import type { Issue } from '../../shared/issues';
+import { OVERALL, parseMetricKey } from '../../shared/metric-key';
+import { label2category, trainRows } from '../dataset/labels';
+import { formatProblem, ProblemLog } from '../dataset/problems';
+import { type DatasetTable, readDatasetCsv, validationRows } from '../dataset/table';
+import { validateTable } from '../dataset/validate';
+import { createSampler } from '../engine/samplers/create';
+import { modelDir, readManifest } from '../zoo/catalog';
+
+/** The k values a config computes for each metric name (what `metric_for_checkpointing` may name). */
+function configuredMetrics(cfg: TrainConfig): Map<string, string[]> {
+  const m = cfg.metric_args;
+  return new Map<string, string[]>([
+    ['cmc', m.cmc_top_k.map(String)],
+    ['precision', m.precision_top_k.map(String)],
+    ['map', m.map_top_k.map(String)],
+    ['ndcg', m.ndcg_top_k.map(String)],
+    ['fnmr@fmr', m.fmr_vals.map(String)],
+    ['pcf', m.pcf_variance.map(String)],
+  ]);
+}
+
+type Checked = { table: DatasetTable } | { issue: Issue };
+/** The form re-checks on every edit: a dataset is read and checked once per file version (path, root, mtime, size). */
+const recent = new Map<string, Promise<Checked>>();
+
+function checkedTable(csv: string, root: string | undefined): Promise<Checked> {
+  const st = statSync(csv);
+  const key = [csv, root ?? '', st.mtimeMs, st.size].join('\u0000');
+  let hit = recent.get(key);
+  if (!hit) {
+    hit = readAndCheck(csv, root);
+    recent.set(key, hit);
+    if (recent.size > 4) recent.delete(recent.keys().next().value!);
+  }
+  return hit;
+}
+
+async function readAndCheck(csv: string, root: string | undefined): Promise<Checked> {
+  const problems = new ProblemLog(5);
+  let table: DatasetTable;
+  try {
+    table = (await readDatasetCsv(csv, { root, problems })).table;
+  } catch (e) {
+    return { issue: { path: 'dataset', message: (e as Error).message } };
+  }
+  validateTable(table, problems);
+  if (problems.errors === 0) return { table };
+  const first = problems.sorted().filter((p) => p.severity === 'error');
+  const lines = first.slice(0, 3).map((p) => formatProblem(path.basename(table.file), p));
+  return {
+    issue: {
+      path: 'dataset',
+      message: `${problems.errors} error(s) in the dataset (open it in Datasets or run metric-studio check): ${lines.join('; ')}`,
+    },
+  };
+}
+
+/**
+ * What a schema-valid config points at, checked before a run is created — the same check for the Train form, the
+ * API and the CLI: the dataset exists and passes the checker, the sampler fits its train labels (built exactly as
+ * the run will build it), there is something to validate on, the checkpoint metric is one the config computes,
+ * and a zoo backbone is downloaded at the size it needs. Each problem names its config key.
+ */
+export async function preflight(cfg: TrainConfig, baseDir: string, dataDir?: string): Promise<Issue[]> {
+  const issues: Issue[] = [];
+  const csv = path.resolve(baseDir, cfg.dataset);
+  if (!existsSync(csv) || !statSync(csv).isFile()) return [{ path: 'dataset', message: `file not found: ${csv}` }];
+  const root = cfg.dataset_root ? path.resolve(baseDir, cfg.dataset_root) : undefined;
+  const checked = await checkedTable(csv, root);
+  if ('issue' in checked) return [checked.issue];
+  const { table } = checked;
+
+  const train = trainRows(table);
+  if (train.rows.length === 0) issues.push({ path: 'dataset', message: 'has no train rows: nothing to train on' });
+  else {
+    try {
+      createSampler(
+        cfg.sampler,
+        train.labels,
+        label2category(table, train.rows, (l) => train.mapping.get(l)!),
+      );
+    } catch (e) {
+      issues.push({ path: 'sampler.args', message: `${(e as Error).message} (the train split has ${train.mapping.size} labels)` });
+    }
+  }
+  if (validationRows(table).length === 0)
+    issues.push({ path: 'dataset', message: 'has no validation rows: no metric to follow or checkpoint on' });
+
+  const key = parseMetricKey(cfg.metric_for_checkpointing);
+  const ks = key ? configuredMetrics(cfg).get(key.metric) : undefined;
+  const groups = new Set([OVERALL, ...(table.category ?? [])]);
+  if (!key || !ks?.includes(key.k) || !groups.has(key.group)) {
+    const computed = [...configuredMetrics(cfg)].flatMap(([metric, k]) => k.map((v) => `${OVERALL}/${metric}/${v}`));
+    issues.push({
+      path: 'metric_for_checkpointing',
+      message: `"${cfg.metric_for_checkpointing}" is not a metric this config computes (${computed.join(', ') || 'none'}): no best checkpoint would be kept`,
+    });
+  }
+
+  if (cfg.extractor.name === 'zoo' && cfg.extractor.args.model && dataDir) {
+    const k = cfg.extractor.args.model;
+    const manifest = readManifest(modelDir(dataDir, k));
+    if (!manifest)
+      issues.push({
+        path: 'extractor.args.model',
+        message: `zoo model "${k}" is not downloaded (Zoo page, or metric-studio zoo download ${k})`,
+      });
+    else if (cfg.image_size !== manifest.entry.inputSize || cfg.channels !== 3)
+      issues.push({
+        path: 'image_size',
+        message: `zoo model "${k}" takes ${manifest.entry.inputSize}×${manifest.entry.inputSize} RGB: set image_size: ${manifest.entry.inputSize} and channels: 3`,
+      });
+  }
+  return issues;
+}

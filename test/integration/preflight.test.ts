@@ -1,0 +1,103 @@
+// The pre-flight check of a schema-valid config — the one the Train form, the API's train.start and the CLI's
+// train run before a run exists: every problem names its config key, and a refused CLI train leaves no run behind.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { TrainConfig } from '../../shared/schemas/config';
+import { preflight } from '../../main/services/preflight';
+import { validateYaml } from '../../main/services/train-requests';
+import { cli } from '../helpers/cli';
+import { SAMPLE_CSV, tempDir, writeCsv } from '../helpers/tmp';
+import { SAMPLE_ROOT, smallConfig } from '../helpers/training';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir('ms-preflight-'));
+});
+afterAll(() => cleanup());
+
+const config = (overrides: Record<string, unknown> = {}) => TrainConfig.parse({ ...smallConfig(SAMPLE_CSV), ...overrides });
+
+describe('pre-flight check', () => {
+  it('passes the shipped sample as the recipes use it', async () => {
+    expect(await preflight(config(), dir)).toEqual([]);
+  });
+
+  it('names the dataset, the sampler, the checkpoint metric and the zoo model when they cannot work', async () => {
+    expect(await preflight(config({ dataset: 'nope.csv' }), dir)).toEqual([
+      { path: 'dataset', message: `file not found: ${path.join(dir, 'nope.csv')}` },
+    ]);
+    // The sample trains on 5 labels: 6 per batch cannot be drawn.
+    expect(await preflight(config({ sampler: { name: 'balance', args: { n_labels: 6, n_instances: 4 } } }), dir)).toEqual([
+      { path: 'sampler.args', message: 'must be 1 < n_labels <= 5, 6 given (the train split has 5 labels)' },
+    ]);
+    const noCategory = writeCsv(path.join(dir, 'nocat.csv'), [
+      ['label', 'path', 'split', 'is_query', 'is_gallery'],
+      ...['a', 'b', 'c'].flatMap((l, i) => [0, 1].map((j) => [i, `${l}${j}.png`, 'train', '', ''])),
+      [9, 'q.png', 'validation', 'True', 'True'],
+    ]);
+    const cat = await preflight(
+      config({
+        dataset: noCategory,
+        dataset_root: dir,
+        sampler: { name: 'category_balance', args: { n_categories: 1, n_labels: 2, n_instances: 2 } },
+      }),
+      dir,
+    );
+    expect(cat).toEqual([{ path: 'sampler.args', message: expect.stringContaining('needs a category column') }]);
+    const metric = await preflight(config({ metric_for_checkpointing: 'OVERALL/cmc/10' }), dir);
+    expect(metric).toEqual([
+      {
+        path: 'metric_for_checkpointing',
+        message: expect.stringContaining('"OVERALL/cmc/10" is not a metric this config computes (OVERALL/cmc/1, OVERALL/map/5)'),
+      },
+    ]);
+    // A category's metric is fine when the dataset has that category.
+    expect(await preflight(config({ metric_for_checkpointing: 'footwear/cmc/1' }), dir)).toEqual([]);
+    const zoo = await preflight(
+      config({ image_size: 224, channels: 3, extractor: { name: 'zoo', args: { model: 'mobilenetv2_nsfwjs' } } }),
+      dir,
+      path.join(dir, 'empty-data'),
+    );
+    expect(zoo).toEqual([{ path: 'extractor.args.model', message: expect.stringContaining('"mobilenetv2_nsfwjs" is not downloaded') }]);
+  });
+
+  it('reports a dataset with errors by file, row and column', async () => {
+    const broken = writeCsv(path.join(dir, 'broken.csv'), [
+      ['label', 'path', 'split', 'is_query', 'is_gallery'],
+      ['x', 'a.png', 'train', '', ''],
+    ]);
+    const issues = await preflight(config({ dataset: broken, dataset_root: dir }), dir);
+    expect(issues[0]!.path).toBe('dataset');
+    expect(issues[0]!.message).toMatch(/error\(s\) in the dataset .*broken\.csv, row 2, column label/);
+  });
+
+  it('runs behind the form (train.validate with the config folder) and keeps schema-only checks without it', async () => {
+    const yaml = YAML.stringify({ ...smallConfig(SAMPLE_CSV), dataset: 'missing/df.csv' });
+    expect((await validateYaml(yaml)).ok).toBe(true);
+    expect(await validateYaml(yaml, dir)).toEqual({
+      ok: false,
+      issues: [{ path: 'dataset', message: expect.stringContaining('file not found') }],
+    });
+  });
+
+  it('refuses a CLI train before any run exists', () => {
+    const file = path.join(dir, 'bad-sampler.yaml');
+    writeFileSync(
+      file,
+      YAML.stringify({
+        ...smallConfig(SAMPLE_CSV),
+        dataset_root: SAMPLE_ROOT,
+        sampler: { name: 'balance', args: { n_labels: 9, n_instances: 2 } },
+      }),
+    );
+    const dataDir = path.join(dir, 'cli-data');
+    const r = cli(['train', file, '--data-dir', dataDir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}: sampler.args: must be 1 < n_labels <= 5, 9 given`);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(cli(['runs', 'list', '--data-dir', dataDir]).stdout).toContain('No runs yet');
+  });
+});
