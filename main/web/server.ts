@@ -52,6 +52,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     }
   };
   const hostAllowed = (host: string | undefined) => host === `127.0.0.1:${port}` || host === `localhost:${port}`;
+  // A browser names the page that sends a request: only our own page may call the API or open the event stream,
+  // whatever token another page got hold of. Clients that are not browsers (the CLI, scripts) send no Origin.
+  const originAllowed = (origin: string | undefined) =>
+    origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
 
   const server = http.createServer((req, res) => {
     if (!hostAllowed(req.headers.host)) {
@@ -87,6 +91,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' }).end(JSON.stringify(body));
     };
     if (req.method !== 'POST') return reply(405, { ok: false, error: { code: 'failed', message: 'POST only' } });
+    if (!originAllowed(req.headers.origin))
+      return reply(403, { ok: false, error: { code: 'unauthorized', message: 'Cross-site request refused' } });
     const auth = req.headers.authorization?.replace(/^Bearer /, '');
     if (!sameToken(auth, token))
       return reply(401, { ok: false, error: { code: 'unauthorized', message: 'Missing or wrong session token' } });
@@ -134,6 +140,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     const url = requestUrl(req.url);
     if (url?.pathname !== '/api/events' || !hostAllowed(req.headers.host) || !sameToken(url.searchParams.get('token'), token)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
+      return;
+    }
+    if (!originAllowed(req.headers.origin)) {
+      socket.end('HTTP/1.1 403 Forbidden\r\n\r\n');
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -115,6 +115,33 @@ describe('web mode server', () => {
     expect((await call('app.info', {})).status).toBe(200);
   });
 
+  it('refuses API calls and the event stream from another site, even with the token', async () => {
+    const post = (origin?: string) =>
+      fetch(`${base()}/api/call`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json', ...(origin ? { origin } : {}) },
+        body: JSON.stringify({ method: 'app.info', input: {} }),
+      });
+    const foreign = await post('http://evil.example');
+    expect(foreign.status).toBe(403);
+    expect(((await foreign.json()) as { error: { message: string } }).error.message).toBe('Cross-site request refused');
+    // Another page on the same machine is another site too (another port), and so is https on our port.
+    expect((await post(`http://127.0.0.1:${server.port + 1}`)).status).toBe(403);
+    expect((await post(`https://127.0.0.1:${server.port}`)).status).toBe(403);
+    expect((await post(`http://127.0.0.1:${server.port}`)).status).toBe(200); // our own page
+    expect((await post(`http://localhost:${server.port}`)).status).toBe(200);
+    expect((await post()).status).toBe(200); // not a browser: no Origin
+
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${server.token}`, { origin: 'http://evil.example' });
+    const refused = await new Promise<string>((resolve) => {
+      ws.on('unexpected-response', (_req, res) => resolve(String(res.statusCode)));
+      ws.on('open', () => resolve('open'));
+      ws.on('error', () => resolve('error'));
+    });
+    expect(refused).not.toBe('open');
+    ws.terminate();
+  });
+
   it('pushes events over the WebSocket to token holders only', async () => {
     const bad = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=nope`);
     await new Promise((resolve) => bad.on('error', resolve));
