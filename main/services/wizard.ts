@@ -6,7 +6,7 @@ import type { EventHub } from '../api/dispatch';
 import { analyze, ConvertError, type Analysis } from '../dataset/convert/convert';
 import type { SplitOptions } from '../dataset/convert/plan';
 import { type ColumnMapping, guessMapping, readHeader } from '../dataset/convert/sources';
-import { writePlan } from '../dataset/convert/write';
+import { checkOutput, OutputError, writePlan } from '../dataset/convert/write';
 import { REQUIRED_COLUMNS } from '../../shared/schemas/dataset';
 import { inspectDataset } from '../dataset/inspect';
 import type { RunStore } from '../store/runs';
@@ -17,7 +17,7 @@ import type { RunStore } from '../store/runs';
  */
 export class WizardService {
   private readonly running = new Map<string, AbortController>();
-  private readonly done = new Map<string, Analysis>();
+  private readonly done = new Map<string, Analysis & { source: string }>();
 
   constructor(
     private readonly hub: EventHub,
@@ -48,7 +48,7 @@ export class WizardService {
     this.running.set(jobId, ctl);
     try {
       const a = await analyze({ source, root, mapping, split }, (p) => this.hub.emit('wizard.progress', { jobId, ...p }), ctl.signal);
-      this.done.set(jobId, a);
+      this.done.set(jobId, { ...a, source });
       if (this.done.size > 20) this.done.delete(this.done.keys().next().value!);
       return preview(a);
     } catch (e) {
@@ -69,6 +69,9 @@ export class WizardService {
     const a = this.done.get(jobId);
     if (!a) throw new ApiError('not_found', 'Nothing analysed under this job: run the analysis first');
     if (a.plan.rows.length === 0) throw new ApiError('invalid_input', 'Nothing usable to write');
+    await checkOutput(out, [a.source]).catch((e: unknown) => {
+      throw e instanceof OutputError ? new ApiError('invalid_input', e.message.replace(/^--out /, '')) : e;
+    });
     const { csv, summary } = await writePlan(a.plan, a.root, out, { kind: a.kind, mapping: a.mapping });
     const { report } = await inspectDataset(csv);
     await this.store.registerDataset(path.basename(path.dirname(csv)), csv, path.dirname(csv), report.summary);

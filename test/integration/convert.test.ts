@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfig } from '../../shared/schemas/config';
@@ -165,4 +165,40 @@ describe('convert a table', () => {
     expect(res.report.summary.validation).toMatchObject({ rows: 300, labels: 5, queries: 300, galleries: 300 });
     expect(res.report.summary.categories).toEqual(['bags', 'clothing', 'footwear']);
   }, 60_000);
+});
+
+describe('convert never writes over what it must not', () => {
+  it('refuses a source, an image, a folder and a CSV it did not write, before reading anything; replaces its own', async () => {
+    const src = path.join(dir, 'guarded');
+    await makeImageFolder(src, { perLabel: 3 });
+    const image = path.join(src, readdirSync(src)[0]!, readdirSync(path.join(src, readdirSync(src)[0]!))[0]!);
+    const imageBytes = readFileSync(image);
+    const table = path.join(dir, 'guarded-table.csv');
+    writeFileSync(table, 'file,class\nx.png,1\n');
+    const mine = path.join(dir, 'my-notes.csv');
+    writeFileSync(mine, 'precious,data\n');
+    const run = (source: string, out: string, ...more: string[]) => cli(['convert', source, '--out', out, ...more]);
+
+    const onImage = run(src, image);
+    expect(onImage.code).toBe(1);
+    expect(onImage.stderr).toContain('must be a .csv file path');
+    expect(readFileSync(image).equals(imageBytes)).toBe(true);
+    const onSource = run(table, table, '--map', 'path=file,label=class');
+    expect(onSource.stderr).toContain('is the source itself');
+    expect(readFileSync(table, 'utf8')).toBe('file,class\nx.png,1\n');
+    const folder = path.join(dir, 'a-folder.csv');
+    mkdirSync(folder, { recursive: true });
+    expect(run(src, folder).stderr).toContain('is a folder; give the CSV');
+    const theirs = run(src, mine);
+    expect(theirs.code).toBe(1);
+    expect(theirs.stderr).toContain('exists and was not written by Metric Studio');
+    expect(readFileSync(mine, 'utf8')).toBe('precious,data\n');
+    for (const r of [onImage, onSource, theirs]) expect(r.stderr).not.toMatch(/\n\s+at /);
+
+    // --force is the user's say-so for their own file; the app's own output is replaced without it.
+    expect(run(src, mine, '--force').code).toBe(0);
+    const own = path.join(dir, 'guarded-out', 'df.csv');
+    expect(run(src, own).code).toBe(0);
+    expect(run(src, own).code).toBe(0);
+  });
 });

@@ -23,6 +23,7 @@ const usage = `metric-studio convert SRC --out DIR/df.csv [options]
   --keep-duplicates       keep byte-identical copies (dropped by default)
   --min-size PX           report images smaller than PX (default 16); --drop-tiny drops them
   --no-image-check        do not open the images (huge tables of known-good files): nothing about them is checked
+  --force                 overwrite --out even if it is a CSV Metric Studio did not write (never a source)
   --json                  print the result as JSON
   --data-dir DIR          run store to register the dataset in`;
 
@@ -77,6 +78,7 @@ export const convertCommand: Command = {
       argv,
       {
         out: { type: 'string' },
+        force: { type: 'boolean' },
         'val-fraction': { type: 'string' },
         'val-labels': { type: 'string' },
         seed: { type: 'string' },
@@ -126,6 +128,7 @@ export const convertCommand: Command = {
           mapping: mappingFrom(values),
           split,
           checkImages: !values['no-image-check'],
+          overwrite: Boolean(values.force),
         },
         (p) => {
           if (tty) process.stderr.write(`\r${p.phase} ${p.done}${p.total ? `/${p.total}` : ''}   `);

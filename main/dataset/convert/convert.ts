@@ -7,7 +7,7 @@ import { inspectImages } from './inspect-images';
 import { makePlan, type Plan, type SplitOptions } from './plan';
 import { type ColumnMapping, guessMapping, readHeader, readTable, scanFolder } from './sources';
 import type { ConvertProblem, Progress, SourceItem } from './types';
-import { writePlan } from './write';
+import { checkOutput, OutputError, writePlan } from './write';
 
 export class ConvertError extends Error {}
 
@@ -89,10 +89,14 @@ export interface ConvertResult {
 
 /** analyze → write df.csv + summary → validate the written file with the same checker as `check`. */
 export async function convert(
-  req: ConvertRequest & { out: string },
+  req: ConvertRequest & { out: string; overwrite?: boolean },
   onProgress?: (p: Progress) => void,
   signal?: AbortSignal,
 ): Promise<ConvertResult> {
+  // Before the (long) analysis: an output that would overwrite a source or the user's own file fails at once.
+  await checkOutput(req.out, [req.source], req.overwrite).catch((e: unknown) => {
+    throw e instanceof OutputError ? new ConvertError(e.message) : e;
+  });
   const analysis = await analyze(req, onProgress, signal);
   if (analysis.plan.rows.length === 0)
     throw new ConvertError('Nothing usable remains after dropping unreadable images and single-instance labels');

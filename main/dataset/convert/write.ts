@@ -1,10 +1,36 @@
-import { mkdir, rename, writeFile } from 'node:fs/promises';
+import { mkdir, realpath, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify } from 'csv-stringify';
 import type { Plan } from './plan';
+
+/** An output path that would overwrite what it must not: a source, a folder, a file the app did not write. */
+export class OutputError extends Error {}
+
+/** What the app writes beside every df.csv it creates: its presence marks a CSV as ours to replace. */
+export const summaryPathOf = (csv: string) => `${path.resolve(csv).replace(/\.csv$/i, '')}.summary.json`;
+
+/**
+ * Refuses an output that would destroy data, before anything is read or written: it must be a .csv path (so never an
+ * image), not a folder, not one of the sources, and — unless `overwrite` — not an existing file the app did not
+ * write itself (a CSV with no `.summary.json` beside it is the user's own).
+ */
+export async function checkOutput(outCsv: string, sources: readonly string[], overwrite = false): Promise<void> {
+  const out = path.resolve(outCsv);
+  if (!/\.csv$/i.test(out)) throw new OutputError(`--out ${outCsv}: must be a .csv file path (the OML table to write)`);
+  const info = await stat(out).catch(() => null);
+  if (info?.isDirectory())
+    throw new OutputError(`--out ${outCsv}: is a folder; give the CSV's path inside it, e.g. ${path.join(outCsv, 'df.csv')}`);
+  const real = info ? await realpath(out) : out;
+  for (const source of sources) {
+    const src = await realpath(path.resolve(source)).catch(() => path.resolve(source));
+    if (src === real) throw new OutputError(`--out ${outCsv}: is the source itself; write the OML table to another file`);
+  }
+  if (info && !overwrite && !existsSync(summaryPathOf(out)))
+    throw new OutputError(`--out ${outCsv}: exists and was not written by Metric Studio; choose another path (or overwrite it on purpose)`);
+}
 
 /**
  * Writes df.csv in OML's column order (optional columns only when some row uses them), with paths relative to the
@@ -49,7 +75,7 @@ export async function writePlan(
   // Streamed: a million rows never become one string.
   await pipeline(Readable.from(plan.rows.map(record)), stringify({ header: true, columns }), createWriteStream(tmp));
   await rename(tmp, csvPath);
-  const summaryPath = `${csvPath.replace(/\.csv$/i, '')}.summary.json`;
+  const summaryPath = summaryPathOf(csvPath);
   const count = (pred: (r: Plan['rows'][number]) => boolean) => plan.rows.filter(pred).length;
   const summary = {
     createdAt: new Date().toISOString(),
