@@ -48,7 +48,9 @@ export async function main(argv: string[]): Promise<number> {
       err(`metric-studio ${name}: ${e.message}`);
       return e.exitCode;
     }
-    err(`metric-studio ${name} failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    // A message, not a stack trace: users read it. METRIC_STUDIO_DEBUG=1 adds the stack for bug reports.
+    const debug = process.env.METRIC_STUDIO_DEBUG === '1';
+    err(`metric-studio ${name} failed: ${e instanceof Error ? ((debug ? e.stack : null) ?? e.message) : String(e)}`);
     return 1;
   }
 }

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunDetail, RunStatus, RunSummary } from '../../shared/schemas/run';
 import { migrate } from './migrations';
@@ -39,6 +39,7 @@ export class RunStore {
   ) {}
 
   static async open(dataDir: string): Promise<RunStore> {
+    if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new Error(`The data folder ${dataDir} is a file, not a folder`);
     mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, 'runs.sqlite');
     const db = await Sqlite.open(file);

@@ -6,6 +6,7 @@ import { electronUnavailable } from '../../main/cli/commands/app';
 import { cli } from '../helpers/cli';
 import { SAMPLE_CSV, tempDir, writeCsv, writePng } from '../helpers/tmp';
 
+const ROOT = path.resolve(import.meta.dirname, '../..');
 let dir: string;
 let cleanup: () => void;
 beforeAll(() => ({ dir, cleanup } = tempDir()));
@@ -98,5 +99,52 @@ describe('npm start fallback', () => {
     expect(electronUnavailable({}, 'linux', () => process.execPath)).toMatch(/no display/);
     expect(electronUnavailable({ DISPLAY: ':0' }, 'linux', () => process.execPath)).toBeNull();
     expect(electronUnavailable({}, 'darwin', () => '/nonexistent/Electron')).toMatch(/missing/);
+  });
+});
+
+describe('bad input ends a command with a message, not a stack trace', () => {
+  it.each([
+    [
+      'evaluate --pcf 0',
+      () => ['evaluate', '--dataset', SAMPLE_CSV, '--baseline', 'raw-pixels', '--pcf', '0'],
+      /pcf variance values must be in \(0, 1\], got 0/,
+    ],
+    [
+      'train --set __proto__.x=1',
+      () => ['train', path.join(ROOT, 'recipes/fashion-mnist-mini.yaml'), '--set', '__proto__.x=1', '--data-dir', path.join(dir, 'pp')],
+      /"__proto__" is not a config key/,
+    ],
+    [
+      'train --set a.constructor.b=1',
+      () => [
+        'train',
+        path.join(ROOT, 'recipes/fashion-mnist-mini.yaml'),
+        '--set',
+        'sampler.constructor.b=1',
+        '--data-dir',
+        path.join(dir, 'pp'),
+      ],
+      /"constructor" is not a config key/,
+    ],
+    ['train --resume 999999', () => ['train', '--resume', '999999', '--data-dir', path.join(dir, 'pp')], /No run with id 999999/],
+    [
+      '--data-dir that is a file',
+      () => ['runs', 'list', '--data-dir', writeCsv(path.join(dir, 'a-file'), [['x']])],
+      /data folder .*a-file is a file, not a folder/,
+    ],
+    [
+      'convert a table with an unclosed quote',
+      () => {
+        const file = path.join(dir, 'unclosed.csv');
+        writeFileSync(file, 'path,label\n"a.png,1\nb.png,2\n');
+        return ['convert', file, '--out', path.join(dir, 'unclosed-out', 'df.csv'), '--map', 'path=path,label=label'];
+      },
+      /unclosed\.csv: not a readable table: Quote Not Closed.* line 3/,
+    ],
+  ] as const)('%s', (_name, args, message) => {
+    const r = cli([...args()]);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
   });
 });

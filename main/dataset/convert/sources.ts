@@ -124,6 +124,15 @@ const flag = (v: string | undefined): boolean | null => {
   return s === '' ? null : s === 'true' || s === '1' || s === '1.0';
 };
 
+/** The parser's records; a table it cannot parse (an unclosed quote, …) is an error naming the file and line. */
+async function* tableRecords(file: string, parser: AsyncIterable<unknown>) {
+  try {
+    for await (const r of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) yield r;
+  } catch (e) {
+    throw new Error(`${file}: not a readable table: ${(e as Error).message}`);
+  }
+}
+
 /** Any CSV/TSV (an OML CSV included) through a column mapping; rows that cannot be used are reported by row. */
 export async function* readTable(
   file: string,
@@ -135,7 +144,7 @@ export async function* readTable(
   const parser = createReadStream(file).pipe(
     parse({ bom: true, columns: true, delimiter, skip_empty_lines: true, relax_column_count: true, info: true, trim: true }),
   );
-  for await (const { record, info } of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) {
+  for await (const { record, info } of tableRecords(file, parser)) {
     if (signal?.aborted) return;
     const row = info.lines;
     const p = record[mapping.path] ?? '';

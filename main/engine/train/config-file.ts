@@ -13,10 +13,18 @@ export function applyOverrides(doc: Record<string, unknown>, sets: string[]): Re
     const eq = s.indexOf('=');
     if (eq <= 0) throw new ConfigError(`--set expects key=value, got "${s}"`);
     const keys = s.slice(0, eq).split('.');
-    const value = YAML.parse(s.slice(eq + 1));
+    // Keys name config fields: never an object's machinery (`__proto__.x=1` would set x on every object).
+    const bad = keys.find((k) => k === '' || k === '__proto__' || k === 'constructor' || k === 'prototype');
+    if (bad !== undefined) throw new ConfigError(`--set ${s.slice(0, eq)}: "${bad}" is not a config key`);
+    let value: unknown;
+    try {
+      value = YAML.parse(s.slice(eq + 1));
+    } catch (e) {
+      throw new ConfigError(`--set ${s.slice(0, eq)}: the value is not valid YAML (${(e as Error).message.split('\n')[0]})`);
+    }
     let node = out as Record<string, unknown>;
     for (const k of keys.slice(0, -1)) {
-      if (typeof node[k] !== 'object' || node[k] === null) node[k] = {};
+      if (!Object.hasOwn(node, k) || typeof node[k] !== 'object' || node[k] === null) node[k] = {};
       node = node[k] as Record<string, unknown>;
     }
     node[keys[keys.length - 1]!] = value;
