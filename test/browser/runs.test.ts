@@ -71,6 +71,17 @@ describe('Runs, run detail and compare', () => {
     await charts.first().locator('canvas').waitFor();
     const titles = await charts.evaluateAll((els) => els.map((e) => e.getAttribute('data-title')));
     expect(titles).toEqual(expect.arrayContaining(['loss', 'active_tri', 'OVERALL cmc', 'OVERALL map']));
+    // Loss is drawn smoothed beside its raw values, both named in the legend (which also gives both on hover).
+    const legend = (title: string) =>
+      page.locator(`[data-testid=run-charts] .chart[data-title="${title}"] .u-legend .u-label`).allTextContents();
+    expect(await legend('loss')).toEqual(expect.arrayContaining(['loss (raw)', 'loss (smoothed 0.6)']));
+    expect(await legend('OVERALL cmc')).not.toEqual(expect.arrayContaining([expect.stringContaining('smoothed')])); // validation: as logged
+    await page.locator('.ctl input[type=range]').fill('0');
+    await page.waitForFunction(
+      () => !document.querySelector('[data-testid=run-charts] .chart[data-title="loss"]')?.textContent?.includes('smoothed'),
+    );
+    expect(await legend('loss')).toContain('loss');
+    await page.locator('.ctl input[type=range]').fill('0.6');
     await page.selectOption('.ctl select', 'epoch');
     await page.locator('pre.config').getByText('lr: 0.001').waitFor();
     await screenshot(page, '8-run-detail');
