@@ -58,6 +58,10 @@ export class TrainingSupervisor {
     const run = await this.store.getRun(runId);
     if (!run) throw new Error(`No run with id ${runId}`);
     if (this.live.has(runId)) throw new Error(`Run ${runId} is already running`);
+    // One writer per run: a run that another process (the app, a terminal) is training is not resumed beside it.
+    const pid = await this.store.livePid(runId);
+    if (pid !== null) throw new Error(`Run ${runId} is being trained by process ${pid}; stop it there first`);
+    await this.store.reopen(runId);
     const outDir = (await this.store.outDir(runId)) ?? path.join(this.dataDir, 'runs', String(runId));
     const baseDir = (await this.store.baseDir(runId)) ?? process.cwd();
     const done = this.launch(runId, run.configYaml, baseDir, outDir, true, onEvent);

@@ -102,6 +102,18 @@ export class RunStore {
     );
   }
 
+  /** The pid of a live process training this run (status running or queued and the process exists), else null. */
+  async livePid(runId: number): Promise<number | null> {
+    const row = await this.db.get<{ pid: number | null; status: string }>('SELECT pid, status FROM runs WHERE id=?', [runId]);
+    if (!row?.pid || (row.status !== 'running' && row.status !== 'queued')) return null;
+    return pidAlive(row.pid) ? row.pid : null;
+  }
+
+  /** A resumed run starts over as far as its status goes: the last attempt's error and end no longer apply. */
+  async reopen(runId: number): Promise<void> {
+    await this.db.run('UPDATE runs SET error=NULL, ended_at=NULL WHERE id=?', [runId]);
+  }
+
   /** Metrics arrive in bursts from the trainer: one transaction per batch keeps writes cheap and atomic. */
   async logMetrics(runId: number, rows: { step: number; epoch: number; key: string; value: number; time?: number }[]): Promise<void> {
     if (rows.length === 0) return;

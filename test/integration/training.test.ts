@@ -81,6 +81,7 @@ describe('training on the shipped sample', () => {
     expect(killed).toBe(true);
     const interrupted = (await store.getRun(broken.runId))!;
     expect(interrupted.status).toBe('interrupted');
+    expect(interrupted.error).toMatch(/exited with code/);
     const integrity = await store.db.get<{ integrity_check: string }>('PRAGMA integrity_check');
     expect(integrity!.integrity_check).toBe('ok');
 
@@ -88,11 +89,24 @@ describe('training on the shipped sample', () => {
     await resumed.done;
     const final = (await store.getRun(broken.runId))!;
     expect(final.status).toBe('finished');
+    expect(final.error).toBeNull(); // the killed attempt's error no longer describes the run
     expect(final.lastMetrics['OVERALL/cmc/1']).toBe(reference.lastMetrics['OVERALL/cmc/1']);
     expect(final.lastMetrics['OVERALL/map/5']).toBe(reference.lastMetrics['OVERALL/map/5']);
     expect(final.lastMetrics.loss).toBe(reference.lastMetrics.loss);
     await store.close();
   }, 180_000);
+
+  it('does not resume a run that another live process is training (one writer per run)', async () => {
+    const dataDir = path.join(dir, 'data-lock');
+    const store = await RunStore.open(dataDir);
+    const supervisor = new TrainingSupervisor(store, null, dataDir);
+    const id = await store.createRun({ name: 'elsewhere', configYaml: 'x: 1' });
+    // Another process (this test's own pid: alive) is training it.
+    await store.setStatus(id, 'running', { pid: process.pid });
+    await expect(supervisor.resume(id)).rejects.toThrow(`Run ${id} is being trained by process ${process.pid}`);
+    expect((await store.getRun(id))!.status).toBe('running');
+    await store.close();
+  });
 
   it('stops gracefully at the next step when asked', async () => {
     const dataDir = path.join(dir, 'data-stop');
