@@ -15,7 +15,7 @@ import { stringify } from 'csv-stringify/sync';
 import { forEachBounded } from '../main/dataset/files';
 import { FASHION_MNIST_CATEGORY, FASHION_MNIST_CLASSES, FASHION_MNIST_DIR, readIdxImages, readIdxLabels } from '../main/dataset/idx';
 import { appRoot } from '../main/paths';
-import { writeSeenSplit } from './seen-split';
+import { writeSampleSummary, writeSeenSplit } from './seen-split';
 
 const { values } = parseArgs({
   options: {
@@ -85,5 +85,6 @@ ${rows.length} images exported by \`scripts/make-sample.ts\` from Fashion-MNIST
 - ${perLabel > 0 ? `${perLabel} images per label per split` : 'every image'}; \`category\` groups labels into clothing, footwear and bags.
 ${protocol === 'unseen' ? "\n`df_seen.csv`: the same images with every label in both splits (each label's first half trains, the other half validates) — the start-here recipe `recipes/fashion-mnist-mini-seen.yaml`.\n" : ''}`,
 );
+await writeSampleSummary(path.join(values.out!, 'df.csv'), rows.length);
 if (protocol === 'unseen') await writeSeenSplit(values.out!);
 console.log(`wrote ${rows.length} rows to ${path.join(values.out!, 'df.csv')}`);

@@ -12,6 +12,8 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { appRoot } from '../main/paths';
+import { FASHION_MNIST_CLASSES } from '../main/dataset/idx';
+import { summaryPathOf } from '../main/dataset/convert/write';
 
 /** Writes `dir/df_seen.csv` from `dir/df.csv`: each label's first half of its rows trains, the rest validates. */
 export async function writeSeenSplit(dir: string): Promise<number> {
@@ -27,10 +29,22 @@ export async function writeSeenSplit(dir: string): Promise<number> {
   });
   out.sort((a, b) => Number(a.split === 'validation') - Number(b.split === 'validation') || Number(a.label) - Number(b.label));
   await writeFile(path.join(dir, 'df_seen.csv'), stringify(out, { header: true, columns: Object.keys(rows[0]!) }));
+  await writeSampleSummary(path.join(dir, 'df_seen.csv'), out.length);
   return out.length;
+}
+
+/**
+ * The summary the app keeps beside a CSV it writes (`df.summary.json`): here only what the sample needs — the
+ * label names, which OML's CSV cannot hold, so the app shows "Dress (3)" instead of "label 3".
+ */
+export async function writeSampleSummary(csv: string, rows: number): Promise<void> {
+  const labelNames = Object.fromEntries(FASHION_MNIST_CLASSES.map((name, id) => [id, name]));
+  const summary = { createdAt: new Date(0).toISOString(), source: 'Fashion-MNIST (scripts/make-sample.ts)', rows, labelNames };
+  await writeFile(summaryPathOf(csv), `${JSON.stringify(summary, null, 2)}\n`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const dir = process.argv[2] ?? path.join(appRoot(), 'samples', 'fashion-mnist-mini');
   console.log(`wrote ${await writeSeenSplit(dir)} rows to ${path.join(dir, 'df_seen.csv')}`);
+  await writeSampleSummary(path.join(dir, 'df.csv'), 600);
 }

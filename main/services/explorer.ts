@@ -5,7 +5,7 @@ import { FLAG_TRUE, SPLIT_VALIDATION, validationRows, type DatasetTable } from '
 import { factorize } from '../metrics/evaluate-dataset';
 import { batchedKnn, type Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
-import { indexOfRow, rowAt } from './datasets';
+import { indexOfRow, labelNamesOf, rowAt } from './datasets';
 import { EmbeddingJobError, type WorkerJobs } from './embedding';
 
 /** The validation rows of a dataset embedded by one model: row i of `embeddings` is dataset row `rows[i]`. */
@@ -106,10 +106,11 @@ export class Explorer {
       queryLabels: Float64Array.of(t.label[q]!),
       galleryLabels: Float64Array.from(s.galleryRows, (i) => t.label[i]!),
     });
+    const names = await labelNamesOf(t.file);
     const results = Array.from(rr.retrieved, (g, r) => {
       const i = s.galleryRows[g]!;
-      return { ...rowAt(t, i), distance: rr.distances[r]!, relevant: t.label[i] === t.label[q] };
+      return { ...rowAt(t, i, names), distance: rr.distances[r]!, relevant: t.label[i] === t.label[q] };
     });
-    return { embedding: s.name, root: t.root, query: rowAt(t, q) as DatasetRow, results, relevantTotal: rr.gtIds!.length };
+    return { embedding: s.name, root: t.root, query: rowAt(t, q, names) as DatasetRow, results, relevantTotal: rr.gtIds!.length };
   }
 }

@@ -5,7 +5,7 @@ import { ApiError } from '../../shared/api';
 import type { Handlers } from '../api/dispatch';
 import { DatasetFileError } from '../dataset/table';
 import { inspectDataset } from '../dataset/inspect';
-import { datasetRows, loadDataset } from './datasets';
+import { datasetRows, labelNamesOf, loadDataset } from './datasets';
 import { thumbnail } from './images';
 import type { Explorer } from './explorer';
 import type { WorkerJobs } from './embedding';
@@ -56,7 +56,7 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       return report;
     },
     'datasets.rows': async ({ csvPath, root, offset, limit }) =>
-      datasetRows(await notFoundOnMissingFile(loadDataset(csvPath, root)), offset, limit),
+      datasetRows(await notFoundOnMissingFile(loadDataset(csvPath, root)), offset, limit, await labelNamesOf(csvPath)),
     'datasets.thumbnail': async ({ root, path: p, size }) => thumbnail(root, p, size),
     'runs.list': async (filter) => ctx.store.listRuns(filter),
     'runs.get': async ({ id }) => {

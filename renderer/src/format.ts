@@ -3,6 +3,11 @@ import type { RunSummary } from '../../shared/schemas/run';
 
 export { duration } from '../../shared/format';
 
+/** A row's label as people read it: its name and id where the dataset has names ("Dress (3)"), else "label 3". */
+export function labelText(r: { label: number; labelName: string | null }): string {
+  return r.labelName ? `${r.labelName} (${r.label})` : `label ${r.label}`;
+}
+
 /** The Runs table's "Best": the best checkpoint's metric by the run's own checkpoint metric and mode. */
 export function bestLabel(r: Pick<RunSummary, 'best'>): string {
   return r.best ? `${shortMetricKey(r.best.key)} ${r.best.value.toFixed(3)}` : '—';

@@ -58,6 +58,8 @@ export type DatasetReport = z.infer<typeof DatasetReport>;
 export const DatasetRow = z.object({
   row: z.number().int(),
   label: z.number().int(),
+  /** The label's name where the dataset has names (the wizard keeps them in `<csv>.summary.json`; OML's CSV has ids only). */
+  labelName: z.string().nullable(),
   path: z.string(),
   split: z.enum(SPLITS),
   isQuery: z.boolean().nullable(),

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfig } from '../../shared/schemas/config';
 import { analyze, convert } from '../../main/dataset/convert/convert';
+import { labelNamesOf } from '../../main/services/datasets';
 import { DEFAULT_SPLIT } from '../../main/dataset/convert/plan';
 import { train } from '../../main/engine/train/trainer';
 import { cli } from '../helpers/cli';
@@ -45,6 +46,9 @@ describe('convert a folder of images', () => {
     const summary = JSON.parse(readFileSync(r.summary, 'utf8'));
     expect(Object.values(summary.labelNames)).toContain('Ankle bööt');
     expect(summary.rows).toBe(good);
+    // Every row's label id names its own folder, as the app reads it back (Datasets, Runs, Explorer).
+    const names = await labelNamesOf(out);
+    for (const x of rows) expect(names.get(Number(x[0]))).toBe(x[1]!.split('/')[0]);
 
     // The same split again from the same seed; a different seed moves labels.
     const again = await analyze({ source: src, split: { ...DEFAULT_SPLIT, valFraction: 0.4, seed: 3 } });

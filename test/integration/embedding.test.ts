@@ -115,6 +115,9 @@ describe('embedding jobs in worker processes', () => {
       const hit = await explorer.search(table, table.rowNumber[row]!, 5, ckpt());
       const expected = Array.from(rr.retrieved.subarray(rr.offsets[q]!, rr.offsets[q + 1]!), (g) => v.galleryRows[g]!);
       expect(hit.results.map((r) => r.row)).toEqual(expected.map((i) => table.rowNumber[i]));
+      // Label names come from the summary beside the CSV (the sample's, like the wizard's): id and name agree.
+      const names = ['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'];
+      for (const r of [hit.query, ...hit.results]) expect(r.labelName).toBe(names[r.label]);
     }
   });
 
