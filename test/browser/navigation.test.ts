@@ -44,7 +44,7 @@ describe('web mode in Chromium', () => {
     await expect(summary.textContent()).resolves.toMatch(/Rows\s*600/);
     // 24 rows per page, each with a decoded thumbnail served by the API.
     await page.waitForFunction(() => document.querySelectorAll('.grid img.thumb').length === 24);
-    expect(await page.locator('.grid figcaption').first().textContent()).toMatch(/#2 · label \d/);
+    expect(await page.locator('.grid figcaption').first().textContent()).toMatch(/#2 · T-shirt\/top \(0\)/); // the sample's label names
     expect(await page.locator('.status-bar').textContent()).toContain('web mode');
     await screenshot(page, '1-datasets');
   });
