@@ -43,6 +43,25 @@ const trainRun = (config: string, sets: string[]) => {
   return { cmc: ev.cmc, map: ev.map, seconds: r.seconds };
 };
 
+/** A training config on `csv` for zoo model `key` at its input size: the shared keys, then the row's own. */
+function writeZooConfig(file: string, csv: string, key: string, own: Record<string, string>): void {
+  const keys = {
+    dataset: csv,
+    image_size: String(sizes.get(key)),
+    channels: '3',
+    ...own,
+    metric_args: '{ cmc_top_k: [1], precision_top_k: [], map_top_k: [10], pcf_variance: [] }',
+    criterion: '{ name: triplet_with_miner, args: { margin: 0.2, miner: { name: all_triplets, args: {} } } }',
+  };
+  mkdirSync(path.dirname(file), { recursive: true });
+  writeFileSync(
+    file,
+    Object.entries(keys)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('\n'),
+  );
+}
+
 for (const key of new Set([...zooKeys, ...fineTunes.map(([k]) => k)])) cli(['zoo', 'download', key, '--data-dir', dataDir]);
 const sizes = new Map(
   (JSON.parse(cli(['zoo', 'list', '--json', '--data-dir', dataDir]).out) as { key: string; inputSize: number }[]).map((e) => [
@@ -76,44 +95,27 @@ for (const protocol of protocols) {
   for (const key of zooKeys) {
     line(`${key} frozen (no training)`, evaluate(csv, ['--zoo', key, '--data-dir', dataDir]));
     const cfg = path.join(out, `zoo-head-${key}.yaml`);
-    mkdirSync(out, { recursive: true });
-    writeFileSync(
-      cfg,
-      [
-        `dataset: ${csv}`,
-        `image_size: ${sizes.get(key)}`,
-        'channels: 3',
-        'sampler: { name: balance, args: { n_labels: 5, n_instances: 16 } }',
-        'max_epochs: 400',
-        'valid_period: 100',
-        'metric_args: { cmc_top_k: [1], precision_top_k: [], map_top_k: [10], pcf_variance: [] }',
-        `extractor: { name: zoo, args: { model: ${key}, head: linear, emb_dim: 128, normalise_features: true } }`,
-        'criterion: { name: triplet_with_miner, args: { margin: 0.2, miner: { name: all_triplets, args: {} } } }',
-        'optimizer: { name: adam, args: { lr: 0.001 } }',
-      ].join('\n'),
-    );
+    writeZooConfig(cfg, csv, key, {
+      sampler: '{ name: balance, args: { n_labels: 5, n_instances: 16 } }',
+      max_epochs: '400',
+      valid_period: '100',
+      extractor: `{ name: zoo, args: { model: ${key}, head: linear, emb_dim: 128, normalise_features: true } }`,
+      optimizer: '{ name: adam, args: { lr: 0.001 } }',
+    });
     line(`${key} frozen + linear head trained on cached features (400 steps)`, trainRun(cfg, []));
   }
   for (const [key, layer] of fineTunes) {
     const cfg = path.join(out, `zoo-finetune-${key}.yaml`);
-    writeFileSync(
-      cfg,
-      [
-        `dataset: ${csv}`,
-        `image_size: ${sizes.get(key)}`,
-        'channels: 3',
-        'cache_images: false',
-        'transforms_train: { name: augs, args: { hflip: true } }',
-        'sampler: { name: balance, args: { n_labels: 5, n_instances: 4 } }',
-        'max_epochs: 50',
-        'valid_period: 25',
-        'bs_val: 64',
-        'metric_args: { cmc_top_k: [1], precision_top_k: [], map_top_k: [10], pcf_variance: [] }',
-        `extractor: { name: zoo, args: { model: ${key}, train_from: ${layer}, head: linear, emb_dim: 128, normalise_features: true } }`,
-        'criterion: { name: triplet_with_miner, args: { margin: 0.2, miner: { name: all_triplets, args: {} } } }',
-        'optimizer: { name: adam, args: { lr: 0.0001 } }',
-      ].join('\n'),
-    );
+    writeZooConfig(cfg, csv, key, {
+      cache_images: 'false',
+      transforms_train: '{ name: augs, args: { hflip: true } }',
+      sampler: '{ name: balance, args: { n_labels: 5, n_instances: 4 } }',
+      max_epochs: '50',
+      valid_period: '25',
+      bs_val: '64',
+      extractor: `{ name: zoo, args: { model: ${key}, train_from: ${layer}, head: linear, emb_dim: 128, normalise_features: true } }`,
+      optimizer: '{ name: adam, args: { lr: 0.0001 } }',
+    });
     line(`${key} fine-tuned from ${layer} on images (${protocol === 'seen' ? 100 : 50} steps)`, trainRun(cfg, []));
   }
 }
