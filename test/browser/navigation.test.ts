@@ -80,6 +80,23 @@ describe('web mode in Chromium', () => {
     expect(await results.locator('figure.tile.hit').count()).toBeGreaterThan(0);
     await page.locator('.queries button').nth(5).click();
     await page.waitForFunction(() => document.querySelector('.queries button.active')?.textContent?.includes('row 307'));
+    // top-k applies at once; an invalid k is refused in the input and the results stay.
+    await page.fill('input[name=k]', '3');
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss')
+          .length === 3,
+    );
+    await page.fill('input[name=k]', '0');
+    await page.locator('[data-testid=k-invalid]').waitFor();
+    expect(await results.locator('figure.tile.hit, figure.tile.miss').count()).toBe(3);
+    expect(await page.locator('.page[data-page=explorer] [role=alert]').count()).toBe(0);
+    await page.fill('input[name=k]', '10');
+    await page.waitForFunction(
+      () =>
+        document.querySelectorAll('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss')
+          .length === 10,
+    );
     await screenshot(page, '4-explorer');
   });
 

@@ -46,6 +46,7 @@ export const useExplorerStore = defineStore('explorer', () => {
   }
 
   async function search(queryRow: number) {
+    if (!(Number.isInteger(k.value) && k.value >= 1 && k.value <= 100)) return; // the input says why
     loading.value = true;
     error.value = null;
     try {
