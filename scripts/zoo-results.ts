@@ -109,8 +109,8 @@ for (const protocol of protocols) {
     writeZooConfig(cfg, csv, key, {
       cache_images: 'false',
       transforms_train: '{ name: augs, args: { hflip: true } }',
-      // 12 images of 224 px: the most a step on the wasm backend's 32-bit heap takes with MobileNetV2 (20 abort).
-      sampler: '{ name: balance, args: { n_labels: 4, n_instances: 3 } }',
+      // 8 images of 224 px: the wasm backend's 32-bit heap runs out after a few steps at 12 and at once at 20.
+      sampler: '{ name: balance, args: { n_labels: 4, n_instances: 2 } }',
       max_epochs: '50',
       valid_period: '25',
       bs_val: '64',
