@@ -2,6 +2,7 @@ import { batchedKnn, type Embeddings, type RetrievalResults } from '../retrieval
 import { assertTopK, cmcAtK, fnmrAtFmr, mapAtK, ndcgAtK, precisionAtK } from './functional';
 import { pcf } from './pcf';
 import { OVERALL, metricKey } from '../../shared/metric-key';
+import type { TrainConfig } from '../../shared/schemas/config';
 
 export interface MetricArgs {
   cmc: number[];
@@ -14,6 +15,23 @@ export interface MetricArgs {
 }
 
 export const DEFAULT_METRIC_ARGS: MetricArgs = { cmc: [1, 5], precision: [5], map: [5], ndcg: [], fmr: [], pcf: [0.5] };
+
+/** A config's `metric_args` (OML's names) as the metrics take them. */
+export function metricArgsOf(m: TrainConfig['metric_args']): MetricArgs {
+  return { cmc: m.cmc_top_k, precision: m.precision_top_k, map: m.map_top_k, ndcg: m.ndcg_top_k, fmr: m.fmr_vals, pcf: m.pcf_variance };
+}
+
+/** Each metric's name in the keys it logs (`OVERALL/<name>/<k>`) with the k values these args compute. */
+export function computedMetrics(a: MetricArgs): Map<string, string[]> {
+  return new Map([
+    ['cmc', a.cmc.map(String)],
+    ['precision', a.precision.map(String)],
+    ['map', a.map.map(String)],
+    ['ndcg', a.ndcg.map(String)],
+    ['fnmr@fmr', a.fmr.map(String)],
+    ['pcf', a.pcf.map(String)],
+  ]);
+}
 
 /** `{ OVERALL: { cmc: { "1": 0.9 } }, "<category>": {...} }` — OML's nested output. */
 export type MetricsTree = Record<string, Record<string, Record<string, number>>>;

@@ -7,21 +7,9 @@ import { label2category, trainRows } from '../dataset/labels';
 import { formatProblem, ProblemLog } from '../dataset/problems';
 import { type DatasetTable, readDatasetCsv, validationRows } from '../dataset/table';
 import { validateTable } from '../dataset/validate';
+import { computedMetrics, metricArgsOf } from '../metrics/embedding-metrics';
 import { createSampler } from '../engine/samplers/create';
 import { modelDir, readManifest } from '../zoo/catalog';
-
-/** The k values a config computes for each metric name (what `metric_for_checkpointing` may name). */
-function configuredMetrics(cfg: TrainConfig): Map<string, string[]> {
-  const m = cfg.metric_args;
-  return new Map<string, string[]>([
-    ['cmc', m.cmc_top_k.map(String)],
-    ['precision', m.precision_top_k.map(String)],
-    ['map', m.map_top_k.map(String)],
-    ['ndcg', m.ndcg_top_k.map(String)],
-    ['fnmr@fmr', m.fmr_vals.map(String)],
-    ['pcf', m.pcf_variance.map(String)],
-  ]);
-}
 
 type Checked = { table: DatasetTable } | { issue: Issue };
 /** The form re-checks on every edit: a dataset is read and checked once per file version (path, root, mtime, size). */
@@ -91,10 +79,11 @@ export async function preflight(cfg: TrainConfig, baseDir: string, dataDir?: str
     issues.push({ path: 'dataset', message: 'has no validation rows: no metric to follow or checkpoint on' });
 
   const key = parseMetricKey(cfg.metric_for_checkpointing);
-  const ks = key ? configuredMetrics(cfg).get(key.metric) : undefined;
+  const metrics = computedMetrics(metricArgsOf(cfg.metric_args));
+  const ks = key ? metrics.get(key.metric) : undefined;
   const groups = new Set([OVERALL, ...(table.category ?? [])]);
   if (!key || !ks?.includes(key.k) || !groups.has(key.group)) {
-    const computed = [...configuredMetrics(cfg)].flatMap(([metric, k]) => k.map((v) => `${OVERALL}/${metric}/${v}`));
+    const computed = [...metrics].flatMap(([metric, k]) => k.map((v) => `${OVERALL}/${metric}/${v}`));
     issues.push({
       path: 'metric_for_checkpointing',
       message: `"${cfg.metric_for_checkpointing}" is not a metric this config computes (${computed.join(', ') || 'none'}): no best checkpoint would be kept`,

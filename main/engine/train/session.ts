@@ -9,7 +9,7 @@ import { label2category, trainRows } from '../../dataset/labels';
 import { ProblemLog, formatProblem } from '../../dataset/problems';
 import { readDatasetCsv, validationRows, type DatasetTable } from '../../dataset/table';
 import { validateTable } from '../../dataset/validate';
-import type { MetricArgs } from '../../metrics/embedding-metrics';
+import { type MetricArgs, metricArgsOf } from '../../metrics/embedding-metrics';
 import { useBackend, type ActiveBackend } from '../backends';
 import { ImageStore, type ImageSpec } from '../data/images';
 import { embedBatches, imageInputs } from '../embed/batches';
@@ -265,7 +265,6 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
     ...trainIndex,
     ...valRows,
   ]);
-  const m = cfg.metric_args;
   return {
     cfg,
     runId,
@@ -283,14 +282,7 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
     embDim,
     criterion,
     optimizer,
-    metricArgs: {
-      cmc: m.cmc_top_k,
-      precision: m.precision_top_k,
-      map: m.map_top_k,
-      ndcg: m.ndcg_top_k,
-      fmr: m.fmr_vals,
-      pcf: m.pcf_variance,
-    },
+    metricArgs: metricArgsOf(cfg.metric_args),
     ckptRoot,
     resumed: loaded?.meta ?? null,
     backbone:
