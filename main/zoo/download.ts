@@ -48,8 +48,8 @@ export function checkUrl(url: string): URL {
   throw new DownloadError(`Refusing ${u.protocol}//${u.host}: downloads must use https (plain http only on this machine's loopback)`);
 }
 
-/** The digest of a file, in the form `expected` is written in (SRI `sha512-…` or hex sha256). */
-export async function fileDigest(file: string, expected: string): Promise<string> {
+/** The digest of a file, in the form `expected` is written in (SRI `sha512-…`, or hex sha256 for anything else). */
+export async function fileDigest(file: string, expected = 'hex'): Promise<string> {
   const sri = /^(sha256|sha384|sha512)-/.exec(expected);
   const hash = createHash(sri ? sri[1]! : 'sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
@@ -91,7 +91,7 @@ export async function download(
   // With no digest given, the server's published sha256 is the check; with neither, the file's own sha256 is
   // returned to be pinned (and the download stays unverified).
   const expected = opts.digest ?? published;
-  const digest = await fileDigest(part, expected ?? '0'.repeat(64));
+  const digest = await fileDigest(part, expected ?? 'hex');
   if (expected && digest !== expected) {
     await rm(part, { force: true });
     const whose = opts.digest ? 'expected' : 'published by the server';
