@@ -19,7 +19,8 @@ describe('the bundled training worker (what the packaged app runs)', () => {
     const bundle = path.join(appRoot(), 'dist', 'main', 'worker.cjs');
     if (!existsSync(bundle)) throw new Error('Build first: npm run build');
     const csv = seenLabelsCsv(dir);
-    const cfg = TrainConfig.parse(smallConfig(csv, { max_epochs: 1, valid_period: 1 }));
+    // Two threads: the bundle must find tfjs's threaded build and its pthread worker outside the bundle too.
+    const cfg = TrainConfig.parse(smallConfig(csv, { max_epochs: 1, valid_period: 1, threads: 2 }));
     const child = fork(bundle, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     const events: TrainEvent[] = [];
     const finished = new Promise<void>((resolve) => child.on('exit', () => resolve()));
@@ -29,5 +30,6 @@ describe('the bundled training worker (what the packaged app runs)', () => {
     const statuses = events.filter((e) => e.type === 'status').map((e) => (e as { status: string }).status);
     expect(statuses).toEqual(['running', 'finished']);
     expect(events.some((e) => e.type === 'checkpoint' && e.kind === 'last')).toBe(true);
+    expect(events.find((e) => e.type === 'backend')).toMatchObject({ name: 'wasm', threads: 2 });
   }, 60_000);
 });
