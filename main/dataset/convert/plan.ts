@@ -50,6 +50,24 @@ export function labelIds(names: string[]): Map<string, number> {
 }
 
 /**
+ * Labels of the source that no written row carries: every image of theirs was dropped (unreadable, a duplicate
+ * of another label's image, tiny, a lone image). Each file's own problem says why; this says the label is gone.
+ */
+function lostLabels(items: SourceItem[], rows: Plan['rows'], labelNames: Record<number, string>): ConvertProblem[] {
+  const kept = new Set(rows.map((r) => labelNames[r.label]));
+  const count = new Map<string, number>();
+  for (const it of items) count.set(it.labelName, (count.get(it.labelName) ?? 0) + 1);
+  return [...count]
+    .filter(([name]) => !kept.has(name))
+    .map(([name, n]) => ({
+      severity: 'warning' as const,
+      code: 'label_lost',
+      path: null,
+      message: `label "${name}" is not in the dataset: none of its ${n} image(s) could be used (see the problems of its files)`,
+    }));
+}
+
+/**
  * Turns scanned items into OML rows: drops what cannot be used (unreadable files, duplicates, …) with a problem for
  * each, makes a label-disjoint split (unseen labels at validation, as metric learning evaluates), sets query and
  * gallery flags, and repairs what would break OML's checker.
@@ -194,6 +212,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
   }
   const labelNames: Record<number, string> = {};
   for (const [name, id] of ids) labelNames[id] = name;
+  problems.push(...lostLabels(items, rows, labelNames));
   return { rows, labelNames, problems, dropped: items.length - rows.length };
 }
 
