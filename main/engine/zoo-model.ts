@@ -43,10 +43,16 @@ export async function loadWeightsFolder(dir: string): Promise<tf.NamedTensorMap>
   );
 }
 
-/** An installed zoo model folder as a tfjs LayersModel, with its manifest. */
-export async function loadZooNetwork(dir: string): Promise<{ network: tf.LayersModel; manifest: InstalledManifest }> {
+/** An installed zoo model's manifest, or an error saying the folder holds none (download it again). */
+export function installedManifest(dir: string): InstalledManifest {
   const manifest = readManifest(dir);
   if (!manifest) throw new Error(`${dir} is not an installed zoo model (no valid manifest.json): download it again`);
+  return manifest;
+}
+
+/** An installed zoo model folder as a tfjs LayersModel, with its manifest. */
+export async function loadZooNetwork(dir: string): Promise<{ network: tf.LayersModel; manifest: InstalledManifest }> {
+  const manifest = installedManifest(dir);
   const { format, builder, key } = manifest.entry;
   if (format === 'tfjs-layers') return { network: await loadLayersFolder(dir), manifest };
   if (format === 'tfjs-weights' && builder === 'face_recognition_resnet34') {

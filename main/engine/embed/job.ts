@@ -4,9 +4,8 @@ import { writeEmbeddingFile } from '../../retrieval/embedding-file';
 import { decodeImage, ImageStore } from '../data/images';
 import { useBackend } from '../backends';
 import { loadExtractor } from '../inference';
-import { loadZooEmbedder } from '../zoo-model';
+import { installedManifest, loadZooEmbedder } from '../zoo-model';
 import type { EmbedRequest, EmbedResult } from '../worker-protocol';
-import { readManifest } from '../../zoo/catalog';
 import { resolveThreads } from '../wasm/threads';
 import { embedBatches, imageInputs } from './batches';
 import { loadOnnxEmbedder, onnxVersion } from './onnx';
@@ -70,8 +69,7 @@ export async function runEmbedJob(req: EmbedRequest, onProgress: Progress): Prom
     data = await target.rawPixels(onProgress);
     model = RAW_PIXELS_NAME;
   } else if (req.model.kind === 'zoo') {
-    const manifest = readManifest(req.model.dir);
-    if (!manifest) throw new Error(`${req.model.dir} is not an installed zoo model (no valid manifest.json): download it again`);
+    const manifest = installedManifest(req.model.dir);
     const spec = { size: manifest.entry.inputSize, channels: manifest.entry.channels };
     if (manifest.entry.format === 'onnx') {
       const onnx = await loadOnnxEmbedder(req.model.dir, manifest.entry, resolveThreads('auto'));

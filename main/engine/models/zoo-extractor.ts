@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { ExtractorConfig } from '../../../shared/schemas/config';
-import { type InstalledManifest, readManifest } from '../../zoo/catalog';
+import type { InstalledManifest } from '../../zoo/catalog';
 import type { Embedder } from '../embed/batches';
 import { loadOnnxEmbedder } from '../embed/onnx';
 import { affineFor, loadZooNetwork } from '../zoo-model';
@@ -66,9 +66,14 @@ export async function buildZooExtractor(cfg: ExtractorConfig, dir: string, seed:
  * An ONNX zoo model as a frozen backbone: ONNX Runtime computes its (pooled, L2-normalised) embedding once per
  * image, and only OML's head trains on those features. It cannot be fine-tuned or cut at another layer.
  */
-export async function buildOnnxZooExtractor(cfg: ExtractorConfig, dir: string, seed: number, threads: number): Promise<ZooExtractor> {
+export async function buildOnnxZooExtractor(
+  cfg: ExtractorConfig,
+  dir: string,
+  manifest: InstalledManifest,
+  seed: number,
+  threads: number,
+): Promise<ZooExtractor> {
   const a = cfg.args;
-  const manifest = readManifest(dir)!;
   const e = manifest.entry;
   if (a.train_from)
     throw new Error(`extractor.args.train_from: ${e.key} is an ONNX model, frozen: remove train_from to train a head on it`);

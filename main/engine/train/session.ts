@@ -134,7 +134,8 @@ async function zooExtractor(opts: TrainOptions, inputShape: [number, number, num
       `image_size / channels: zoo model "${key}" takes ${e.inputSize}×${e.inputSize} RGB: set image_size: ${e.inputSize} and channels: 3`,
     );
   }
-  if (e.format === 'onnx') return buildOnnxZooExtractor(opts.config.extractor, dir, opts.config.seed, resolveThreads(opts.config.threads));
+  if (e.format === 'onnx')
+    return buildOnnxZooExtractor(opts.config.extractor, dir, manifest, opts.config.seed, resolveThreads(opts.config.threads));
   return buildZooExtractor(opts.config.extractor, dir, opts.config.seed);
 }
 
