@@ -9,7 +9,7 @@ import { type DatasetTable, readDatasetCsv, validationRows } from '../dataset/ta
 import { validateTable } from '../dataset/validate';
 import { computedMetrics, metricArgsOf } from '../metrics/embedding-metrics';
 import { createSampler } from '../engine/samplers/create';
-import { modelDir, readManifest } from '../zoo/catalog';
+import { zooBackbone } from '../zoo/catalog';
 
 type Checked = { table: DatasetTable } | { issue: Issue };
 /** The form re-checks on every edit: a dataset is read and checked once per file version (path, root, mtime, size). */
@@ -91,18 +91,8 @@ export async function preflight(cfg: TrainConfig, baseDir: string, dataDir?: str
   }
 
   if (cfg.extractor.name === 'zoo' && cfg.extractor.args.model && dataDir) {
-    const k = cfg.extractor.args.model;
-    const manifest = readManifest(modelDir(dataDir, k));
-    if (!manifest)
-      issues.push({
-        path: 'extractor.args.model',
-        message: `zoo model "${k}" is not downloaded (Zoo page, or metric-studio zoo download ${k})`,
-      });
-    else if (cfg.image_size !== manifest.entry.inputSize || cfg.channels !== 3)
-      issues.push({
-        path: 'image_size',
-        message: `zoo model "${k}" takes ${manifest.entry.inputSize}×${manifest.entry.inputSize} RGB: set image_size: ${manifest.entry.inputSize} and channels: 3`,
-      });
+    const found = zooBackbone(dataDir, cfg.extractor.args.model, cfg.image_size, cfg.channels);
+    if ('issue' in found) issues.push(found.issue);
   }
   return issues;
 }

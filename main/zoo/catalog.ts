@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { formatIssues, zodIssues } from '../../shared/issues';
+import { formatIssues, type Issue, zodIssues } from '../../shared/issues';
 import { ZooCatalog, type ZooCatalogEntry, ZooCatalogEntry as ZooCatalogEntrySchema } from '../../shared/schemas/zoo';
 import { appRoot } from '../paths';
 
@@ -38,4 +38,31 @@ export function readManifest(dir: string): InstalledManifest | null {
   } catch {
     return null;
   }
+}
+
+/**
+ * A config's zoo backbone, checked against this machine: downloaded, and the config's images at its input size.
+ * The one check the pre-flight (as an issue) and the training setup (as an error) both make.
+ */
+export function zooBackbone(
+  dataDir: string,
+  key: string,
+  imageSize: number,
+  channels: number,
+): { dir: string; manifest: InstalledManifest } | { issue: Issue } {
+  const dir = modelDir(dataDir, key);
+  const manifest = readManifest(dir);
+  if (!manifest)
+    return {
+      issue: {
+        path: 'extractor.args.model',
+        message: `zoo model "${key}" is not downloaded (Zoo page, or metric-studio zoo download ${key})`,
+      },
+    };
+  const size = manifest.entry.inputSize;
+  if (imageSize !== size || channels !== manifest.entry.channels)
+    return {
+      issue: { path: 'image_size', message: `zoo model "${key}" takes ${size}×${size} RGB: set image_size: ${size} and channels: 3` },
+    };
+  return { dir, manifest };
 }

@@ -15,7 +15,7 @@ import { ImageStore, type ImageSpec } from '../data/images';
 import { embedBatches, imageInputs } from '../embed/batches';
 import { buildOnnxZooExtractor, buildZooExtractor, type ZooExtractor } from '../models/zoo-extractor';
 import { resolveThreads } from '../wasm/threads';
-import { modelDir, readManifest } from '../../zoo/catalog';
+import { modelDir, zooBackbone } from '../../zoo/catalog';
 import { readEmbeddingFile, writeEmbeddingFile } from '../../retrieval/embedding-file';
 import { FeatureInputs, ImageInputs, type InputPipeline } from './inputs';
 import type { Criterion } from '../interfaces/criterions';
@@ -124,16 +124,10 @@ async function loadModel(opts: TrainOptions, ckptRoot: string, inputShape: [numb
 async function zooExtractor(opts: TrainOptions, inputShape: [number, number, number]): Promise<ZooExtractor> {
   const key = opts.config.extractor.args.model!;
   if (!opts.dataDir) throw new Error('extractor "zoo" needs the app data folder (where zoo models are installed)');
-  const dir = modelDir(opts.dataDir, key);
-  const manifest = readManifest(dir);
-  if (!manifest)
-    throw new Error(`extractor.args.model: zoo model "${key}" is not downloaded: metric-studio zoo download ${key} (or the Zoo page)`);
+  const found = zooBackbone(opts.dataDir, key, inputShape[0], inputShape[2]);
+  if ('issue' in found) throw new Error(`${found.issue.path}: ${found.issue.message}`);
+  const { dir, manifest } = found;
   const e = manifest.entry;
-  if (inputShape[0] !== e.inputSize || inputShape[2] !== e.channels) {
-    throw new Error(
-      `image_size / channels: zoo model "${key}" takes ${e.inputSize}×${e.inputSize} RGB: set image_size: ${e.inputSize} and channels: 3`,
-    );
-  }
   if (e.format === 'onnx')
     return buildOnnxZooExtractor(opts.config.extractor, dir, manifest, opts.config.seed, resolveThreads(opts.config.threads));
   return buildZooExtractor(opts.config.extractor, dir, opts.config.seed);
