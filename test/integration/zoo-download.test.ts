@@ -38,8 +38,10 @@ function handler(req: http.IncomingMessage, res: http.ServerResponse) {
   res.writeHead(m ? 206 : 200, headers);
   if ((p === '/drop' || p === '/stall') && !dropped.has(p)) {
     dropped.add(p);
-    res.write(body.subarray(0, 100_000));
-    if (p === '/drop') setTimeout(() => res.socket?.destroy(), 20);
+    // Drop only once the 100,000 bytes are handed to the kernel: a timer alone raced the write under load.
+    res.write(body.subarray(0, 100_000), () => {
+      if (p === '/drop') setTimeout(() => res.socket?.destroy(), 20);
+    });
     return; // '/stall': never another byte on this connection
   }
   if (p === '/slow' || p === '/cancel') return trickle(res, body, 20_000, 30);
