@@ -28,19 +28,32 @@ export class Optimizer {
     else (this.inner as unknown as { learningRate: number }).learningRate = lr;
   }
 
-  /** One step: minimise `loss` over `vars`; returns the loss value. */
+  /**
+   * One step: minimise `loss` over `vars`; returns the loss value. Weight decay follows PyTorch: sgd and adam add
+   * wd·w to the gradient (L2, so Adam scales it with the moments), adamw shrinks the weights w ← w·(1 − lr·wd)
+   * before the update (decoupled).
+   */
   step(loss: () => tf.Scalar, vars: tf.Variable[]): number {
-    const cost = this.inner.minimize(loss, true, vars);
-    const value = cost!.dataSync()[0]!;
-    cost!.dispose();
     const wd = this.config.args.weight_decay;
-    if (wd > 0) {
-      // adamw: decoupled decay w ← w − lr·wd·w; adam / sgd: the same shrink (L2-style decay applied to weights).
+    const { value, grads } = tf.variableGrads(loss, vars);
+    const cost = value.dataSync()[0]!;
+    value.dispose();
+    if (wd > 0 && this.config.name === 'adamw') {
       tf.tidy(() => {
         for (const v of vars) v.assign(tf.mul(v, 1 - this.lr * wd));
       });
     }
-    return value;
+    if (wd > 0 && this.config.name !== 'adamw') {
+      for (const v of vars) {
+        const g = grads[v.name];
+        if (!g) continue;
+        grads[v.name] = tf.tidy(() => tf.add(g, tf.mul(v, wd)));
+        g.dispose();
+      }
+    }
+    this.inner.applyGradients(grads);
+    tf.dispose(grads);
+    return cost;
   }
 
   async getWeights(): Promise<NamedTensor[]> {

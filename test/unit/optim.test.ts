@@ -1,0 +1,147 @@
+// The optimizers against PyTorch's update rules written out in float64, and the schedulers against PyTorch's
+// closed forms: what the integration matrix (optim-matrix.test.ts) cannot see in a short real run.
+import * as tf from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { OptimizerConfig, SchedulerConfig } from '../../shared/schemas/config';
+import { Optimizer, Scheduler } from '../../main/engine/train/optim';
+
+beforeAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+// Loss Σ c_i·w_i² / 2 + Σ b_i·w_i: gradient c·w + b, different for every coordinate.
+const C = [1, 3, 0.5];
+const B = [0.2, -0.4, 1];
+const W0 = [1, -2, 0.5];
+const grad = (w: number[]) => w.map((x, i) => C[i]! * x + B[i]!);
+
+/** torch.optim.SGD / Adam / AdamW's step, one coordinate array at a time (PyTorch's documented algorithms). */
+function reference(name: 'sgd' | 'adam' | 'adamw', lrs: number[], wd: number, momentum = 0.9): number[] {
+  let w = [...W0];
+  let buf: number[] | null = null;
+  let m = w.map(() => 0);
+  let v = w.map(() => 0);
+  const [b1, b2, eps] = [0.9, 0.999, 1e-7];
+  lrs.forEach((lr, k) => {
+    const t = k + 1;
+    let g = grad(w);
+    if (name === 'adamw') w = w.map((x) => x * (1 - lr * wd));
+    else g = g.map((x, i) => x + wd * w[i]!);
+    if (name === 'sgd') {
+      buf = buf === null ? g : buf.map((x, i) => momentum * x + g[i]!);
+      w = w.map((x, i) => x - lr * buf![i]!);
+      return;
+    }
+    m = m.map((x, i) => b1 * x + (1 - b1) * g[i]!);
+    v = v.map((x, i) => b2 * x + (1 - b2) * g[i]! ** 2);
+    w = w.map((x, i) => x - (lr * (m[i]! / (1 - b1 ** t))) / (Math.sqrt(v[i]! / (1 - b2 ** t)) + eps));
+  });
+  return w;
+}
+
+function ours(name: 'sgd' | 'adam' | 'adamw', lrs: number[], wd: number): { w: number[]; losses: number[] } {
+  const opt = new Optimizer(OptimizerConfig.parse({ name, args: { lr: lrs[0], weight_decay: wd } }));
+  const w = tf.variable(tf.tensor1d(W0), true, `w_${name}_${wd}_${Math.random()}`);
+  const losses: number[] = [];
+  for (const lr of lrs) {
+    opt.learningRate = lr;
+    losses.push(
+      opt.step(
+        () =>
+          tf.tidy(() => tf.add(tf.sum(tf.mul(tf.mul(tf.square(w), tf.tensor1d(C)), 0.5)), tf.sum(tf.mul(w, tf.tensor1d(B))))) as tf.Scalar,
+        [w],
+      ),
+    );
+  }
+  const out = Array.from(w.dataSync());
+  w.dispose();
+  return { w: out, losses };
+}
+
+describe('optimizers follow PyTorch', () => {
+  // A changing learning rate as a scheduler sets it, so a stale cached rate shows.
+  const lrs = [0.1, 0.05, 0.05, 0.02];
+  for (const name of ['sgd', 'adam', 'adamw'] as const) {
+    for (const wd of [0, 0.1]) {
+      it(`${name} with weight_decay ${wd}`, () => {
+        const got = ours(name, lrs, wd);
+        const want = reference(name, lrs, wd);
+        for (const [i, x] of got.w.entries()) expect(x).toBeCloseTo(want[i]!, 5);
+        // The returned loss is the loss before each step, without any decay term in it.
+        const l0 = W0.reduce((s, x, i) => s + (C[i]! * x * x) / 2 + B[i]! * x, 0);
+        expect(got.losses[0]).toBeCloseTo(l0, 5);
+        expect(got.losses.at(-1)!).toBeLessThan(l0);
+      });
+    }
+  }
+
+  it('adam with weight decay is L2 (through the moments), not adamw’s decoupled shrink', () => {
+    const adam = ours('adam', [0.1, 0.1, 0.1], 0.1).w;
+    const adamw = ours('adamw', [0.1, 0.1, 0.1], 0.1).w;
+    const plain = ours('adam', [0.1, 0.1, 0.1], 0).w;
+    expect(Math.max(...adam.map((x, i) => Math.abs(x - adamw[i]!)))).toBeGreaterThan(1e-3);
+    // Adam normalises the L2 term away with the gradient's scale: it moves far less than adamw's shrink does.
+    const gap = (a: number[]) => Math.max(...a.map((x, i) => Math.abs(x - plain[i]!)));
+    expect(gap(adam)).toBeGreaterThan(0);
+    expect(gap(adam)).toBeLessThan(gap(adamw) / 10);
+  });
+});
+
+const scheduler = (config: unknown, lr = 0.1) => new Scheduler(SchedulerConfig.parse(config), lr);
+
+describe('schedulers follow PyTorch’s closed forms', () => {
+  it('step, multi_step and cosine_annealing', () => {
+    const step = scheduler({ name: 'step', args: { step_size: 3, gamma: 0.5 } });
+    expect([0, 2, 3, 5, 6, 9].map((t) => step.lrAt(t))).toEqual([0.1, 0.1, 0.05, 0.05, 0.025, 0.0125]);
+    const multi = scheduler({ name: 'multi_step', args: { milestones: [2, 5], gamma: 0.1 } });
+    const m = [0, 1, 2, 4, 5, 9].map((t) => multi.lrAt(t));
+    for (const [i, x] of [0.1, 0.1, 0.01, 0.01, 0.001, 0.001].entries()) expect(m[i]).toBeCloseTo(x, 12);
+    const cos = scheduler({ name: 'cosine_annealing', args: { T_max: 4, eta_min: 0.02 } });
+    for (const t of [0, 1, 2, 3, 4, 6]) expect(cos.lrAt(t)).toBeCloseTo(0.02 + (0.08 * (1 + Math.cos((Math.PI * t) / 4))) / 2, 12);
+    expect(cos.lrAt(4)).toBeCloseTo(0.02, 12);
+    expect(cos.lrAt(8)).toBeCloseTo(0.1, 12); // past T_max it climbs back, as CosineAnnealingLR's closed form does
+  });
+
+  it('one_cycle: cosine warm-up to max_lr at pct_start, cosine down to max_lr / (div · final_div) at the end', () => {
+    const oc = scheduler({
+      name: 'one_cycle',
+      args: { max_lr: 1, total_steps: 11, pct_start: 0.3, div_factor: 25, final_div_factor: 1e4 },
+    });
+    const up = 0.3 * 11 - 1; // 2.3: PyTorch's end of phase 1
+    const anneal = (from: number, to: number, p: number) => to + ((from - to) / 2) * (Math.cos(Math.PI * p) + 1);
+    expect(oc.lrAt(0)).toBeCloseTo(1 / 25, 12);
+    expect(oc.lrAt(1)).toBeCloseTo(anneal(1 / 25, 1, 1 / up), 12);
+    expect(oc.lrAt(2)).toBeCloseTo(anneal(1 / 25, 1, 2 / up), 12);
+    expect(oc.lrAt(3)).toBeCloseTo(anneal(1, 1 / 25 / 1e4, (3 - up) / (10 - up)), 12);
+    expect(oc.lrAt(10)).toBeCloseTo(1 / 25 / 1e4, 12);
+    // pct_start · total_steps = 1 leaves no warm-up: max_lr at t = 0, not 0/0 = NaN.
+    const short = scheduler({ name: 'one_cycle', args: { max_lr: 1, total_steps: 10, pct_start: 0.1 } });
+    expect(short.lrAt(0)).toBe(1);
+    for (let t = 0; t < 10; t++) expect(Number.isFinite(short.lrAt(t))).toBe(true);
+    expect(short.lrAt(9)).toBeLessThan(short.lrAt(1));
+  });
+
+  it('reduce_on_plateau: cuts by factor after more than `patience` bad epochs, floors at min_lr, in either mode', () => {
+    const max = scheduler({ name: 'reduce_on_plateau', args: { patience: 1, factor: 0.5, min_lr: 0.03, mode: 'max' } });
+    const seen = [0.5, 0.6, 0.6, 0.55, 0.7, 0.6, 0.6, 0.6, 0.6].map((metric) => {
+      max.observe(metric);
+      return max.lrAt(0);
+    });
+    // bad epochs: 0.6 (=, not better) 1, 0.55 2 > 1 → 0.05; 0.7 best; then two bad → 0.03 (floor); two more → 0.03
+    expect(seen).toEqual([0.1, 0.1, 0.1, 0.05, 0.05, 0.05, 0.03, 0.03, 0.03]);
+    const min = scheduler({ name: 'reduce_on_plateau', args: { patience: 0, factor: 0.1, mode: 'min' } });
+    min.observe(1);
+    min.observe(0.5);
+    expect(min.lrAt(0)).toBe(0.1);
+    min.observe(0.7);
+    expect(min.lrAt(0)).toBeCloseTo(0.01, 12);
+    min.observe(Number.NaN); // a metric that could not be computed changes nothing
+    expect(min.lrAt(0)).toBeCloseTo(0.01, 12);
+    // Its state round-trips: a restored scheduler continues the same schedule.
+    const restored = scheduler({ name: 'reduce_on_plateau', args: { patience: 0, factor: 0.1, mode: 'min' } });
+    restored.loadState(JSON.parse(JSON.stringify(min.state())));
+    for (const s of [min, restored]) s.observe(0.6);
+    expect(restored.lrAt(0)).toBe(min.lrAt(0));
+    expect(restored.lrAt(0)).toBeCloseTo(0.001, 12);
+  });
+});
