@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
 import { SAMPLE_CSV } from '../helpers/tmp';
 
@@ -47,6 +47,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await session?.close();
 });
+// Each step leaves no console error, page error or failed request behind (checked per step, not once at the end).
+afterEach(() => expect(session.errors.splice(0)).toEqual([]));
 
 describe('Runs, run detail and compare', () => {
   it('lists, sorts and filters the runs', async () => {
@@ -113,9 +115,5 @@ describe('Runs, run detail and compare', () => {
     await page.click('[data-testid=delete]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=runs-table] tbody tr').length === 2);
     expect(await session.web.core.store.getRun(ids[2]!)).toBeNull();
-  });
-
-  it('produced no console errors', () => {
-    expect(session.errors).toEqual([]);
   });
 });

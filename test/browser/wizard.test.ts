@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
 import { makeImageFolder } from '../helpers/image-folders';
 
@@ -20,6 +20,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await session?.close();
 });
+// Each step leaves no console error, page error or failed request behind (checked per step, not once at the end).
+afterEach(() => expect(session.errors.splice(0)).toEqual([]));
 
 describe('dataset wizard', () => {
   it('walks source → split → preview → write on a real folder', async () => {
@@ -54,9 +56,5 @@ describe('dataset wizard', () => {
     await page.locator('[data-testid=dataset-summary]').waitFor();
     const written = readFileSync(path.join(photos, 'df.csv'), 'utf8').trim().split('\n').length - 1;
     expect(await page.locator('[data-testid=dataset-summary]').textContent()).toMatch(new RegExp(`Rows\\s*${written}`));
-  });
-
-  it('produced no console errors', () => {
-    expect(session.errors).toEqual([]);
   });
 });

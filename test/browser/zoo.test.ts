@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_ENV } from '../../main/zoo/catalog';
 import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
 import { startMockRegistry, tinyZooPackage } from '../helpers/zoo-fixture';
@@ -29,6 +29,8 @@ afterAll(async () => {
   await session?.close();
   await registry?.close();
 });
+// Each step leaves no console error, page error or failed request behind (checked per step, not once at the end).
+afterEach(() => expect(session.errors.splice(0)).toEqual([]));
 
 describe('the zoo in the UI', () => {
   it('downloads a model with a progress bar, then shows it installed and verified', async () => {
@@ -77,9 +79,5 @@ describe('the zoo in the UI', () => {
       await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').count(),
     ).toBe(10);
     await screenshot(page, 'zoo-4-explorer');
-  });
-
-  it('produced no console errors, page errors or failed requests', () => {
-    expect(session.errors).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 
-const BIN = path.resolve(import.meta.dirname, '../../bin/metric-studio.mjs');
+export const BIN = path.resolve(import.meta.dirname, '../../bin/metric-studio.mjs');
 
 /** Runs the real CLI as a user would (a separate Node process). */
 export function cli(args: string[], env: Record<string, string> = {}) {

@@ -9,4 +9,6 @@ process.stdout.write(`ready ${runId}\n`);
 for (let step = 0; ; step++) {
   const rows = Array.from({ length: 100 }, (_, i) => ({ step, epoch: 0, key: `k${i}`, value: step + i / 100 }));
   await store.logMetrics(runId, rows);
+  // Committed batches, for the test to wait on (every 5th: the stream stays cheap).
+  if (step % 5 === 4) process.stdout.write(`wrote ${step + 1}\n`);
 }

@@ -1,9 +1,10 @@
-import { writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../main/cli/index';
 import { electronUnavailable } from '../../main/cli/commands/app';
-import { cli } from '../helpers/cli';
+import { BIN, cli } from '../helpers/cli';
 import { SAMPLE_CSV, tempDir, writeCsv, writePng } from '../helpers/tmp';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -147,4 +148,53 @@ describe('bad input ends a command with a message, not a stack trace', () => {
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
   });
+});
+
+describe('train from the command line', () => {
+  const recipe = path.join(ROOT, 'recipes/fashion-mnist-mini.yaml');
+  // --set overrides nested keys with YAML values; these make the recipe short and deterministic here.
+  const sets = [
+    'max_epochs=3',
+    'steps_per_epoch=2',
+    'valid_period=1',
+    'backend=wasm',
+    'optimizer.args.lr=0.002',
+    'metric_args.map_top_k=[5]',
+  ];
+  const trainArgs = (dataDir: string) => ['train', recipe, ...sets.flatMap((s) => ['--set', s]), '--data-dir', dataDir];
+  const show = (dataDir: string) => JSON.parse(cli(['runs', 'show', '1', '--json', '--data-dir', dataDir]).stdout);
+
+  it('--set changes the run’s config; Ctrl-C stops after the current step; --resume ends where an unbroken run ends', async () => {
+    const whole = cli(trainArgs(path.join(dir, 'whole')));
+    expect(whole.stderr).not.toMatch(/\n\s+at /);
+    expect(whole.code).toBe(0);
+    expect(whole.stdout).toMatch(/final metrics: .*cmc\/1 \d\.\d{4}.*map\/5 \d\.\d{4}/);
+    const reference = show(path.join(dir, 'whole'));
+    expect(reference.status).toBe('finished');
+    expect(reference.configYaml).toMatch(/^max_epochs: 3$/m);
+    expect(reference.configYaml).toMatch(/^steps_per_epoch: 2$/m);
+    expect(reference.configYaml).toMatch(/lr: 0\.002/);
+    expect(Object.keys(reference.lastMetrics)).toContain('OVERALL/map/5');
+
+    // The same command interrupted once its first epoch is checkpointed (SIGINT, as Ctrl-C sends).
+    const brokenDir = path.join(dir, 'broken');
+    const child = spawn(process.execPath, [BIN, ...trainArgs(brokenDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    // The run's `last` checkpoint of epoch 0 appears in its folder: then stop it.
+    const last = path.join(brokenDir, 'runs', '1', 'checkpoints', 'last', 'meta.json');
+    while (!existsSync(last)) await new Promise((r) => setTimeout(r, 50));
+    child.kill('SIGINT');
+    expect(await ended).toBe(130);
+    expect(stderr).toContain('Stopping after the current step');
+    const stopped = show(brokenDir);
+    expect(stopped.status).toBe('stopped');
+
+    const resumed = cli(['train', '--resume', '1', '--data-dir', brokenDir]);
+    expect(resumed.code).toBe(0);
+    const final = show(brokenDir);
+    expect(final.status).toBe('finished');
+    for (const key of ['OVERALL/cmc/1', 'OVERALL/map/5', 'loss']) expect(final.lastMetrics[key], key).toBe(reference.lastMetrics[key]);
+  }, 120_000);
 });

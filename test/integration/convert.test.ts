@@ -13,7 +13,13 @@ import { smallConfig } from '../helpers/training';
 
 let dir: string;
 let cleanup: () => void;
-beforeAll(() => ({ dir, cleanup } = tempDir('ms-convert-')));
+let photosGood: number;
+// The image folders every test reads (none depends on another test's output: each runs alone with -t).
+beforeAll(async () => {
+  ({ dir, cleanup } = tempDir('ms-convert-'));
+  ({ good: photosGood } = await makeImageFolder(path.join(dir, 'photos'), { perLabel: 6 }));
+  await makeImageFolder(path.join(dir, 'nested'), { perLabel: 5, categories: true });
+});
 afterAll(() => cleanup());
 
 const codes = (ps: { code: string }[]) => ps.map((p) => p.code);
@@ -21,7 +27,7 @@ const codes = (ps: { code: string }[]) => ps.map((p) => p.code);
 describe('convert a folder of images', () => {
   it('makes a label-disjoint OML dataset, reporting every bad file, and the result passes check', async () => {
     const src = path.join(dir, 'photos');
-    const { good } = await makeImageFolder(src, { perLabel: 6 });
+    const good = photosGood;
     const out = path.join(src, 'df.csv');
     const r = await convert({ source: src, out, split: { ...DEFAULT_SPLIT, valFraction: 0.4, seed: 3 } });
     expect(codes(r.analysis.problems)).toEqual(
@@ -57,7 +63,6 @@ describe('convert a folder of images', () => {
 
   it('reads nested category folders and makes InShop-style query/gallery splits', async () => {
     const src = path.join(dir, 'nested');
-    await makeImageFolder(src, { perLabel: 5, categories: true });
     const r = await analyze({ source: src, split: { ...DEFAULT_SPLIT, valFraction: 0.5, queryFraction: 0.4 } });
     const val = r.plan.rows.filter((x) => x.split === 'validation');
     expect(new Set(r.plan.rows.map((x) => x.category))).toEqual(new Set(['tops', 'bottoms', 'dresses', 'shoes', 'bags', 'misc']));
@@ -70,39 +75,55 @@ describe('convert a folder of images', () => {
     }
   });
 
-  it('loads in the trainer', async () => {
-    const src = path.join(dir, 'photos');
+  it('loads in the trainer: the run reads the converted rows and validates on them', async () => {
+    const out = path.join(dir, 'for-training', 'df.csv');
+    const r = await convert({ source: path.join(dir, 'photos'), out, split: { ...DEFAULT_SPLIT, valFraction: 0.4, seed: 3 } });
+    const rows = r.analysis.plan.rows;
+    const trainRows = rows.filter((x) => x.split === 'train');
     const cfg = TrainConfig.parse(
-      smallConfig(path.join(src, 'df.csv'), {
+      smallConfig(out, {
         dataset_root: null,
         max_epochs: 1,
         valid_period: 1,
         sampler: { name: 'balance', args: { n_labels: 2, n_instances: 3 } },
       }),
     );
+    const logs: string[] = [];
     const result = await train({
       config: cfg,
-      baseDir: src,
+      baseDir: path.dirname(out),
       outDir: path.join(dir, 'train-out'),
       runId: 1,
-      emit: () => {},
+      emit: (e) => e.type === 'log' && logs.push(e.message),
       shouldStop: () => false,
     });
     expect(result.status).toBe('finished');
-    expect(result.lastMetrics['OVERALL/cmc/1']).toBeGreaterThan(0);
+    const labels = new Set(trainRows.map((x) => x.label)).size;
+    expect(logs).toContain(`dataset: ${trainRows.length} train rows (${labels} labels), ${rows.length - trainRows.length} validation rows`);
+    const cmc = result.lastMetrics['OVERALL/cmc/1']!;
+    // Every validation row is a query: CMC@1 is a whole number of hits over them.
+    const queries = rows.length - trainRows.length;
+    expect(Math.abs(cmc * queries - Math.round(cmc * queries))).toBeLessThan(1e-9);
+    expect(cmc).toBeGreaterThanOrEqual(0);
+    expect(cmc).toBeLessThanOrEqual(1);
   }, 60_000);
 });
+
+/** A tab-separated table over the photos folder: x,y,w,h boxes, a row without a path, a box outside its image. */
+function writeTable(): void {
+  const lines = ['file\tclass\tx\ty\tw\th'];
+  for (const name of ['Coat', 'Dress', 'Sandal', 'Bag']) {
+    for (let i = 0; i < 4; i++) lines.push(`${name}/img ${i} é.png\t${name}\t2\t3\t20\t20`);
+  }
+  lines.push('\tCoat\t0\t0\t1\t1');
+  lines.push('Coat/img 5 é.png\tCoat\t20\t20\t30\t30');
+  writeFileSync(path.join(dir, 'table.tsv'), `${lines.join('\n')}\n`);
+}
 
 describe('convert a table', () => {
   it('maps columns (string labels, x,y,w,h boxes) and names bad rows', async () => {
     const src = path.join(dir, 'photos');
-    const lines = ['file\tclass\tx\ty\tw\th'];
-    for (const name of ['Coat', 'Dress', 'Sandal', 'Bag']) {
-      for (let i = 0; i < 4; i++) lines.push(`${name}/img ${i} é.png\t${name}\t2\t3\t20\t20`);
-    }
-    lines.push('\tCoat\t0\t0\t1\t1');
-    lines.push('Coat/img 5 é.png\tCoat\t20\t20\t30\t30');
-    writeFileSync(path.join(dir, 'table.tsv'), `${lines.join('\n')}\n`);
+    writeTable();
     const r = await convert({
       source: path.join(dir, 'table.tsv'),
       root: src,
@@ -144,6 +165,7 @@ describe('convert a table', () => {
     expect(unmapped.code).toBe(1);
     expect(unmapped.stderr).toContain('found columns: picture, kind');
     // Everything unreadable (paths relative to the wrong folder): nothing usable, exit 1.
+    writeTable();
     const wrongRoot = cli(['convert', path.join(dir, 'table.tsv'), '--out', path.join(dir, 'z.csv'), '--map', 'path=file,label=class']);
     expect(wrongRoot.code).toBe(1);
     expect(wrongRoot.stderr).toContain('Nothing usable');

@@ -16,17 +16,33 @@ function startWriter(dataDir: string) {
   const child = spawn(process.execPath, [path.resolve('bin/run-ts.mjs'), 'test/helpers/store-writer.ts', dataDir], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const ready = new Promise<number>((resolve) =>
-    child.stdout.on('data', (d) => /ready (\d+)/.test(String(d)) && resolve(Number(/ready (\d+)/.exec(String(d))![1]))),
-  );
-  return { child, ready };
+  let written = 0;
+  let waiters: { atLeast: number; resolve: () => void }[] = [];
+  let readyResolve: (id: number) => void;
+  const ready = new Promise<number>((resolve) => (readyResolve = resolve));
+  let buffered = '';
+  child.stdout.on('data', (d) => {
+    buffered += String(d);
+    const lines = buffered.split('\n');
+    buffered = lines.pop()!;
+    for (const line of lines) {
+      const r = /^ready (\d+)$/.exec(line);
+      if (r) readyResolve(Number(r[1]));
+      const w = /^wrote (\d+)$/.exec(line);
+      if (w) written = Number(w[1]);
+    }
+    waiters = waiters.filter((x) => (written >= x.atLeast ? void x.resolve() : true));
+  });
+  /** Resolves once the writer has committed at least `n` batches. */
+  const committed = (n: number) => new Promise<void>((resolve) => (written >= n ? resolve() : waiters.push({ atLeast: n, resolve })));
+  return { child, ready, committed, written: () => written };
 }
 
 describe('run store under crashes and concurrency', () => {
   it('survives kill -9 of a writer mid-stream: integrity ok, only whole transactions, run marked interrupted', async () => {
-    const { child, ready } = startWriter(dir);
+    const { child, ready, committed } = startWriter(dir);
     const runId = await ready;
-    await new Promise((r) => setTimeout(r, 1500));
+    await committed(20); // mid-stream: well into it, still writing
     child.kill('SIGKILL');
     await new Promise((r) => child.on('exit', r));
 
@@ -34,6 +50,7 @@ describe('run store under crashes and concurrency', () => {
     expect((await store.db.get<{ integrity_check: string }>('PRAGMA integrity_check'))!.integrity_check).toBe('ok');
     const { n } = (await store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM metrics WHERE run_id=?', [runId]))!;
     expect(n).toBeGreaterThan(0);
+    expect(n).toBeGreaterThanOrEqual(20 * 100);
     expect(n % 100).toBe(0); // each batch is one transaction: none half-written
     const run = (await store.getRun(runId))!;
     expect(run.status).toBe('interrupted');
@@ -42,7 +59,7 @@ describe('run store under crashes and concurrency', () => {
   }, 30_000);
 
   it('serves a reader while another process streams metrics (WAL + busy_timeout: no SQLITE_BUSY)', async () => {
-    const { child, ready } = startWriter(dir);
+    const { child, ready, committed, written } = startWriter(dir);
     const runId = await ready;
     const reader = await RunStore.open(dir);
     let last = 0;
@@ -53,7 +70,7 @@ describe('run store under crashes and concurrency', () => {
       const count = series.k0?.length ?? 0;
       expect(count).toBeGreaterThanOrEqual(last);
       last = count;
-      await new Promise((r) => setTimeout(r, 30));
+      await committed(written() + 1); // read again once the writer has committed more
     }
     expect(last).toBeGreaterThan(0);
     child.kill('SIGKILL');

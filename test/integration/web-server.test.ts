@@ -1,9 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startCore, type Core } from '../../main/services/core';
 import { startWebServer, type WebServer } from '../../main/web/server';
+import { resolveStaticFile } from '../../main/api/static-files';
 import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
 
 let dir: string;
@@ -20,6 +22,17 @@ async function call(method: string, input: unknown, token = server.token) {
   });
   // The tests assert the response shapes themselves.
   return { status: res.status, body: (await res.json()) as any };
+}
+
+/** Sends `text` as-is on a socket; resolves with the status line (or the whole reply). */
+function rawRequest(text: string, whole = false): Promise<string> {
+  return new Promise<string>((resolve) => {
+    const sock = net.connect(server.port, '127.0.0.1', () => sock.end(text));
+    let got = '';
+    sock.on('data', (d) => (got += d));
+    sock.on('close', () => resolve(whole ? got : got.split('\r\n')[0]!));
+    sock.on('error', () => resolve('closed'));
+  });
 }
 
 beforeAll(async () => {
@@ -84,33 +97,36 @@ describe('web mode server', () => {
     const res = await fetch(`${base()}/`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-security-policy')).toContain("script-src 'self'");
-    expect((await fetch(`${base()}/%2e%2e/secret.txt`)).status).toBe(404);
-    expect((await fetch(`${base()}/..%2fsecret.txt`)).status).toBe(404);
+    // fetch() and the URL parser fold `..` and `%2e%2e` away before they reach the server: send the bytes raw.
+    // secret.txt exists one folder above the static root, so a resolver that let any of these out answers 200.
+    const host = `Host: 127.0.0.1:${server.port}`;
+    for (const target of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', '/%2e%2e%2fsecret.txt', '/static/../../secret.txt']) {
+      const reply = await rawRequest(`GET ${target} HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`, true);
+      expect(reply, target).toMatch(/^HTTP\/1\.1 404/);
+      expect(reply, target).not.toContain('secret');
+    }
+    // The same resolver answers files inside (the control) and nothing outside.
+    const staticDir = path.join(dir, 'static');
+    expect(resolveStaticFile(staticDir, '/index.html')).toBe(path.join(staticDir, 'index.html'));
+    for (const target of ['/../secret.txt', '/%2e%2e/secret.txt', '/..%2fsecret.txt', `/${path.join(dir, 'secret.txt')}`])
+      expect(resolveStaticFile(staticDir, target), target).toBeNull();
+    expect(readFileSync(path.join(dir, 'secret.txt'), 'utf8')).toBe('secret');
   });
 
   it('survives malformed requests: bad percent-encoding, an empty host path, non-object bodies, a body cut mid-way', async () => {
-    const net = await import('node:net');
-    const raw = (text: string) =>
-      new Promise<string>((resolve) => {
-        const sock = net.connect(server.port, '127.0.0.1', () => sock.end(text));
-        let got = '';
-        sock.on('data', (d) => (got += d));
-        sock.on('close', () => resolve(got.split('\r\n')[0]!));
-        sock.on('error', () => resolve('closed'));
-      });
     const host = `Host: 127.0.0.1:${server.port}`;
-    expect(await raw(`GET /%ff HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
-    expect(await raw(`GET // HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
-    expect(await raw(`GET /%00 HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
+    expect(await rawRequest(`GET /%ff HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
+    expect(await rawRequest(`GET // HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
+    expect(await rawRequest(`GET /%00 HTTP/1.1\r\n${host}\r\nConnection: close\r\n\r\n`)).toMatch(/^HTTP\/1\.1 404/);
     const auth = `Authorization: Bearer ${server.token}`;
     for (const body of ['null', '[1]', '"x"', '7']) {
-      const line = await raw(
+      const line = await rawRequest(
         `POST /api/call HTTP/1.1\r\n${host}\r\n${auth}\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
       );
       expect(line, body).toMatch(/^HTTP\/1\.1 400/);
     }
     // Announces 1000 bytes, sends 10, hangs up.
-    await raw(`POST /api/call HTTP/1.1\r\n${host}\r\n${auth}\r\nContent-Length: 1000\r\n\r\n{"method":`);
+    await rawRequest(`POST /api/call HTTP/1.1\r\n${host}\r\n${auth}\r\nContent-Length: 1000\r\n\r\n{"method":`);
     // Still alive and serving.
     expect((await call('app.info', {})).status).toBe(200);
   });

@@ -64,6 +64,55 @@ describe('triplet loss', () => {
     expect(() => tripletLoss(a, p, n, { margin: 0 })).toThrow('margin must be > 0');
   });
 
+  it('with a miner: the loss and its logs equal a float64 brute force over the mined triplets', () => {
+    // Independent of the criterion's distance-matrix gather: every triplet written out and summed here.
+    const n = 8;
+    const d = 3;
+    const labels = Int32Array.from([0, 0, 1, 1, 2, 2, 3, 3]);
+    const data = randomFeatures(n, d, 11);
+    const dist = (i: number, j: number) => Math.hypot(...Array.from({ length: d }, (_, k) => data[i * d + k]! - data[j * d + k]!));
+    const all: [number, number, number][] = [];
+    for (let a = 0; a < n; a++)
+      for (let p = 0; p < n; p++)
+        for (let q = 0; q < n; q++) if (a !== p && labels[a] === labels[p] && labels[q] !== labels[a]) all.push([a, p, q]);
+    // Hard: per anchor the farthest positive and the nearest negative.
+    const hard = Array.from({ length: n }, (_, a): [number, number, number] => {
+      const others = [...Array(n).keys()].filter((j) => j !== a);
+      const p = others.filter((j) => labels[j] === labels[a]).sort((x, y) => dist(a, y) - dist(a, x))[0]!;
+      const q = others.filter((j) => labels[j] !== labels[a]).sort((x, y) => dist(a, x) - dist(a, y))[0]!;
+      return [a, p, q];
+    });
+    const expected = (ts: [number, number, number][], margin: number | null) => {
+      const per = ts.map(([a, p, q]) =>
+        margin === null ? Math.log1p(Math.exp(dist(a, p) - dist(a, q))) : Math.max(0, margin + dist(a, p) - dist(a, q)),
+      );
+      return {
+        loss: per.reduce((x, y) => x + y, 0) / ts.length,
+        active: per.filter((v) => v > 0).length / ts.length,
+        pos: ts.reduce((x, [a, p]) => x + dist(a, p), 0) / ts.length,
+        neg: ts.reduce((x, [a, , q]) => x + dist(a, q), 0) / ts.length,
+      };
+    };
+    for (const [ts, miner] of [
+      [all, undefined],
+      [hard, new HardTripletsMiner()],
+    ] as const) {
+      for (const margin of [0.2, null]) {
+        const want = expected(ts as [number, number, number][], margin);
+        // Some but not all triplets active at margin 0.2: the relu matters.
+        if (margin !== null && miner === undefined) expect(want.active).toBeGreaterThan(0.1);
+        if (margin !== null && miner === undefined) expect(want.active).toBeLessThan(0.9);
+        tf.tidy(() => {
+          const out = new TripletLossWithMiner({ margin }, miner).compute(tf.tensor2d(data, [n, d]), labels);
+          expect(out.loss.dataSync()[0]).toBeCloseTo(want.loss, 5);
+          expect(out.logs.active_tri).toBeCloseTo(want.active, 6);
+          expect(out.logs.pos_dist).toBeCloseTo(want.pos, 5);
+          expect(out.logs.neg_dist).toBeCloseTo(want.neg, 5);
+        });
+      }
+    }
+  });
+
   it('with a miner: gradients match finite differences (all and hard triplets)', () => {
     const labels = Int32Array.from([0, 0, 1, 1, 2, 2]);
     const data = randomFeatures(6, 4, 1);
@@ -75,16 +124,46 @@ describe('triplet loss', () => {
   it('with triplets_with_memory logs the batch and bank triplets separately', () => {
     const labels = Int32Array.from([0, 0, 1, 1]);
     const crit = new TripletLossWithMiner({ margin: 0.2 }, new TripletMinerWithMemory(2, 3), 1);
-    const logsOf = (seed: number) => {
+    const logsOf = (data: Float32Array) => {
       let logs: Record<string, number> = {};
       tf.tidy(() => {
-        logs = crit.compute(tf.tensor2d(randomFeatures(4, 3, seed), [4, 3]), labels).logs;
+        logs = crit.compute(tf.tensor2d(data, [4, 3]), labels).logs;
       });
       return logs;
     };
-    logsOf(2);
-    const logs = logsOf(3);
-    expect(Object.keys(logs)).toEqual(expect.arrayContaining(['orig_active_tri', 'bank_active_tri', 'pos_dist_bank']));
+    logsOf(randomFeatures(4, 3, 2));
+    const data = randomFeatures(4, 3, 3);
+    const logs = logsOf(data);
+    // The batch's own triplets are all triplets of the batch: brute force them.
+    const dist = (i: number, j: number) => Math.hypot(...[0, 1, 2].map((k) => data[i * 3 + k]! - data[j * 3 + k]!));
+    const own: [number, number, number][] = [];
+    for (const [a, p] of [
+      [0, 1],
+      [1, 0],
+      [2, 3],
+      [3, 2],
+    ] as const)
+      for (let q = 0; q < 4; q++) if (labels[q] !== labels[a]) own.push([a, p, q]);
+    const meanOf = (f: (t: [number, number, number]) => number) => own.reduce((x, t) => x + f(t), 0) / own.length;
+    expect(logs.pos_dist_orig).toBeCloseTo(
+      meanOf(([a, p]) => dist(a, p)),
+      5,
+    );
+    expect(logs.neg_dist_orig).toBeCloseTo(
+      meanOf(([a, , q]) => dist(a, q)),
+      5,
+    );
+    expect(logs.orig_active_tri).toBeCloseTo(
+      meanOf(([a, p, q]) => (0.2 + dist(a, p) - dist(a, q) > 0 ? 1 : 0)),
+      6,
+    );
+    // Bank triplets exist and are measured: the overall means lie between the batch's and the bank's.
+    expect(logs.pos_dist_bank).toBeGreaterThan(0);
+    expect(logs.neg_dist_bank).toBeGreaterThan(0);
+    const between = (x: number, a: number, b: number) => x >= Math.min(a, b) - 1e-6 && x <= Math.max(a, b) + 1e-6;
+    expect(between(logs.pos_dist!, logs.pos_dist_orig!, logs.pos_dist_bank!)).toBe(true);
+    expect(between(logs.neg_dist!, logs.neg_dist_orig!, logs.neg_dist_bank!)).toBe(true);
+    expect(logs.pos_dist).not.toBeCloseTo(logs.pos_dist_orig!, 3);
   });
 });
 
@@ -117,6 +196,29 @@ describe('ArcFace', () => {
     expect(loss.dataSync()[0]).toBeCloseTo(expected, 4);
     expect(logs.accuracy).toBe(1);
     expect(() => crit.compute(tf.tensor2d([[1, 0]]), Int32Array.from([2]))).toThrow('labels in 0..1');
+  });
+
+  it("past θ = π − m uses OML's hard branch cos θ − m·sin m instead of cos(θ + m)", () => {
+    // OML: phi = where(cos > cos(π − m), cos(θ + m), cos − sin(π − m)·m). Class 0's centre is (1, 0), class 1's
+    // (0, 1); a feature at angle θ from class 0 has cos θ to it and sin θ to class 1.
+    const m = 0.5;
+    const s = 10;
+    const crit = new ArcFaceLoss({ inFeatures: 2, numClasses: 2, m, s });
+    crit.weight.assign(
+      tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]),
+    );
+    const lossAt = (theta: number) =>
+      crit.compute(tf.tensor2d([[Math.cos(theta), Math.sin(theta)]]), Int32Array.from([0])).loss.dataSync()[0]!;
+    const ce = (target: number, other: number) => -(target - Math.log(Math.exp(target) + Math.exp(other)));
+    for (const theta of [2.4, 2.9, 3.1]) {
+      const easy = Math.cos(theta) > Math.cos(Math.PI - m);
+      expect(easy).toBe(theta === 2.4);
+      const phi = easy ? Math.cos(theta + m) : Math.cos(theta) - Math.sin(Math.PI - m) * m;
+      expect(lossAt(theta)).toBeCloseTo(ce(s * phi, s * Math.sin(theta)), 3);
+    }
   });
 
   it('gradients match finite differences, for features and for its class centres', () => {

@@ -112,7 +112,18 @@ describe('computeMetrics on a validation set', () => {
     expect(flattenMetrics(tree)['b/cmc/1']).toBe(0.5);
   });
 
-  it('FNMR@FMR uses every retrieved pair', () => {
+  it('FNMR@FMR uses every query–gallery pair, not only the top-k', () => {
+    // Queries 0 (label 0) and 10 (label 1); gallery 1, 2 (label 0), 11, 30 (label 1).
+    // Positive distances 1, 2 | 1, 20; negative 11, 30 | 9, 8 → numpy quantiles of [8, 9, 11, 30].
+    const set = set1d([0, 10, 1, 2, 11, 30], [0, 1, 0, 0, 1, 1], [1, 1, 0, 0, 0, 0], [0, 0, 1, 1, 1, 1]);
+    const fnmr = computeMetrics(set, { ...NONE, cmc: [1], fmr: [0, 0.5, 0.9, 1] }).tree.OVERALL!['fnmr@fmr']!;
+    // thresholds 8, 10, 0.7·30 + 0.3·11 = 24.3, 30 → positives at or above: 20 | 20 | none | none
+    expect(fnmr).toEqual({ '0': 0.25, '0.5': 0.25, '0.9': 0, '1': 0 });
+    // The same pairs straight into the function: equal (the metric sees all four negatives though k = 1).
+    expect(fnmrAtFmr(Float64Array.from([1, 2, 1, 20]), Float64Array.from([11, 30, 9, 8]), [0, 0.5, 0.9, 1])).toEqual([0.25, 0.25, 0, 0]);
+  });
+
+  it('FNMR@FMR is NaN without positive pairs', () => {
     const set = set1d([0, 1, 3, 6], [0, 0, 1, 1], [1, 1, 0, 0], [0, 0, 1, 1]);
     // queries 0,1 vs gallery 3,6 (label 1): queries are label 0 → no positives at all.
     expect(computeMetrics(set, { ...NONE, fmr: [0.1] }).tree.OVERALL!['fnmr@fmr']!['0.1']).toBeNaN();

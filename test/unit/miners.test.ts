@@ -82,6 +82,29 @@ describe('memory-bank miners', () => {
     expect(third.logs.negatives_from_bank! + third.logs.negatives_from_batch!).toBe(1);
   });
 
+  it('miner_with_bank takes a negative from the bank when the bank holds a harder one than the batch', () => {
+    // Batch A has each label's negatives 0.1 away; batch B spreads labels 10 apart. Once A fills the bank, B's
+    // anchors 0 (value 0) and 1 (value 1) find their nearest negatives in the bank (0.1 and 1.1, label 1).
+    const bLabels = Int32Array.from([0, 0, 1, 1, 2, 2]);
+    const A = Float32Array.from([0, 1, 0.1, 1.1, 0.2, 1.2]);
+    const B = Float32Array.from([0, 1, 10, 11, 20, 21]);
+    const miner = new MinerWithBank(1, new NHardTripletsMiner(1, 1));
+    expect(miner.mine(A, 1, bLabels).bank).toBeNull();
+    const t = miner.mine(B, 1, bLabels);
+    expect(Array.from(t.bank!.features)).toEqual(Array.from(A));
+    const negOf = (anchor: number) => t.n[t.a.indexOf(anchor)]!;
+    expect(negOf(0)).toBe(6 + 2); // pool row 6 + k is bank row k: value 0.1
+    expect(negOf(1)).toBe(6 + 3); // value 1.1
+    // Label 2's anchors (20, 21) are nearer batch label 1 (11) than anything in the bank (≤ 1.2).
+    expect(negOf(4)).toBe(3);
+    expect(negOf(5)).toBe(3);
+    expect(negOf(2)).toBe(6 + 5); // value 10: bank 1.2 (8.8 away) beats batch 1 (9)
+    expect(negOf(3)).toBe(4); // value 11: batch 20 (9 away) beats bank 1.2 (9.8)
+    expect(t.logs.negatives_from_bank).toBeCloseTo(3 / 6, 12);
+    // Mining the batch alone would pick batch negatives only: the same call with the bank ignored differs.
+    expect(asTriples(new NHardTripletsMiner(1, 1).mine(B, 1, bLabels)).every(([, , n]) => n < 6)).toBe(true);
+  });
+
   it('triplets_with_memory adds ≈(k−1)/2 × n bank triplets each way and flags the originals', () => {
     const miner = new TripletMinerWithMemory(2, 3);
     const r = mulberry32(9);

@@ -87,6 +87,31 @@ describe('category samplers', () => {
     }
   });
 
+  it('category_balance weights categories by their label count (weight_categories), or uniformly without it', () => {
+    // Cat a holds 5 of 9 labels, b 3, c 1: with one category per batch, a ≈ 5/9, b ≈ 3/9, c ≈ 1/9 of batches.
+    const share = (weight: boolean) => {
+      const s = new CategoryBalanceSampler(labels, l2c, 1, 2, 2, true, weight);
+      const rng = mulberry32(3);
+      const count = new Map<string, number>();
+      let n = 0;
+      for (let e = 0; e < 300; e++)
+        for (const batch of s.epoch(rng)) {
+          const cats = new Set(labelsOf(batch, labels).map((l) => l2c.get(l)!));
+          expect(cats.size).toBe(1);
+          const c = [...cats][0]!;
+          count.set(c, (count.get(c) ?? 0) + 1);
+          n++;
+        }
+      return (c: string) => (count.get(c) ?? 0) / n;
+    };
+    const weighted = share(true);
+    expect(weighted('a')).toBeCloseTo(5 / 9, 1);
+    expect(weighted('b')).toBeCloseTo(3 / 9, 1);
+    expect(weighted('c')).toBeCloseTo(1 / 9, 1);
+    const uniform = share(false);
+    for (const c of ['a', 'b', 'c']) expect(uniform(c)).toBeCloseTo(1 / 3, 1);
+  });
+
   it('category_balance without resample_labels needs n_labels labels in every category', () => {
     expect(() => new CategoryBalanceSampler(labels, l2c, 2, 2, 2)).toThrow('All the categories must have at least 2 unique labels');
     expect(() => new CategoryBalanceSampler(labels, l2c, 4, 2, 2, true)).toThrow('must be 1 <= n_categories <= 3, 4 given');

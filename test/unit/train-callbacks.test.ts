@@ -217,6 +217,36 @@ describe('Checkpointing', () => {
   });
 });
 
+describe('Checkpointing in min mode', () => {
+  it('keeps the lowest value as best (falling, then rising, then equal: no new best on a tie)', async () => {
+    const key = 'OVERALL/fnmr@fmr/0.1';
+    const { s, events } = session({ mode_for_checkpointing: 'min', metric_for_checkpointing: key });
+    const root = path.join(dir, 'min-mode');
+    Object.assign(s, {
+      model: tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [3] })] }),
+      ckptRoot: root,
+      inputShape: [1, 1, 3],
+      train: { mapping: new Map([[5, 0]]) },
+      criterion: { trainableVariables: [] },
+      backend: { name: 'cpu' },
+      callbackStates: () => ({}),
+    });
+    const ckpt = new Checkpointing();
+    for (const [epoch, value] of [0.3, 0.2, 0.25, 0.2, 0.1].entries()) {
+      Object.assign(s, { epoch, validated: true, metrics: { [key]: value } });
+      await ckpt.onEpochEnd(s);
+    }
+    const bests = events.flatMap((e) => (e.type === 'checkpoint' && e.kind === 'best' ? [[e.epoch, e.metricValue]] : []));
+    expect(bests).toEqual([
+      [0, 0.3],
+      [1, 0.2],
+      [4, 0.1],
+    ]);
+    expect(JSON.parse(readFileSync(path.join(root, 'best', 'meta.json'), 'utf8')).epoch).toBe(4);
+    expect(JSON.parse(readFileSync(path.join(root, 'last', 'meta.json'), 'utf8')).metrics[`best:${key}`]).toBe(0.1);
+  });
+});
+
 describe('CollapseWatch', () => {
   it('warns once, in the log and as a collapse_warning point', () => {
     const { s, events } = session();
