@@ -3,6 +3,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../main/random';
 import { tripletLoss, TripletLossWithMiner } from '../../main/engine/losses/triplet';
 import { ArcFaceLoss, smoothedTargets } from '../../main/engine/losses/arcface';
+import { reduce } from '../../main/engine/losses/common';
+import { AllTripletsMiner } from '../../main/engine/miners/all-triplets';
 import { SurrogatePrecision } from '../../main/engine/losses/surrogate-precision';
 import { HardTripletsMiner } from '../../main/engine/miners/hard-triplets';
 import { TripletMinerWithMemory } from '../../main/engine/miners/bank';
@@ -132,7 +134,7 @@ describe('triplet loss', () => {
       return logs;
     };
     logsOf(randomFeatures(4, 3, 2));
-    const data = randomFeatures(4, 3, 3);
+    const data = randomFeatures(4, 3, 7); // 5 of its 8 own triplets active: a flipped test would say 3
     const logs = logsOf(data);
     // The batch's own triplets are all triplets of the batch: brute force them.
     const dist = (i: number, j: number) => Math.hypot(...[0, 1, 2].map((k) => data[i * 3 + k]! - data[j * 3 + k]!));
@@ -153,10 +155,9 @@ describe('triplet loss', () => {
       meanOf(([a, , q]) => dist(a, q)),
       5,
     );
-    expect(logs.orig_active_tri).toBeCloseTo(
-      meanOf(([a, p, q]) => (0.2 + dist(a, p) - dist(a, q) > 0 ? 1 : 0)),
-      6,
-    );
+    const active = meanOf(([a, p, q]) => (0.2 + dist(a, p) - dist(a, q) > 0 ? 1 : 0));
+    expect(active).toBe(5 / 8);
+    expect(logs.orig_active_tri).toBeCloseTo(active, 6);
     // Bank triplets exist and are measured: the overall means lie between the batch's and the bank's.
     expect(logs.pos_dist_bank).toBeGreaterThan(0);
     expect(logs.neg_dist_bank).toBeGreaterThan(0);
@@ -231,6 +232,129 @@ describe('ArcFace', () => {
   });
 });
 
+describe('ArcFace against a float64 reference', () => {
+  /** OML's ArcFace written out: normalised features and class centres, margin on the target, CE, mean. */
+  function reference(x: number[][], w: number[][], labels: number[], m: number, s: number) {
+    const unit = (v: number[]) => v.map((a) => a / Math.hypot(...v));
+    const W = w.map(unit);
+    const per = x.map((row, i) => {
+      const f = unit(row);
+      const cos = W.map((c) => c.reduce((acc, cj, j) => acc + cj * f[j]!, 0));
+      const logits = cos.map((c, k) => {
+        if (k !== labels[i]) return s * c;
+        const phi = c > Math.cos(Math.PI - m) ? Math.cos(Math.acos(c) + m) : c - Math.sin(Math.PI - m) * m;
+        return s * phi;
+      });
+      const lse = Math.log(logits.reduce((acc, l) => acc + Math.exp(l), 0));
+      return lse - logits[labels[i]!]!;
+    });
+    return per;
+  }
+
+  it('matches it with more features than classes, unnormalised centres, and every reduction', () => {
+    const x = [
+      [0.5, -1, 2],
+      [1, 1, 0.2],
+      [-0.3, 0.4, -2],
+      [2, 0.1, 0.1],
+    ];
+    const w = [
+      [2, 0, 1],
+      [0, -3, 0.5],
+    ];
+    const labels = [0, 1, 1, 0];
+    const want = reference(x, w, labels, 0.4, 8);
+    const make = (reduction?: 'mean' | 'sum' | 'none') => {
+      const crit = new ArcFaceLoss({ inFeatures: 3, numClasses: 2, m: 0.4, s: 8, reduction });
+      crit.weight.assign(tf.tensor2d(w));
+      return crit.compute(tf.tensor2d(x), Int32Array.from(labels));
+    };
+    expect(make().loss.dataSync()[0]).toBeCloseTo(want.reduce((a, b) => a + b, 0) / 4, 4);
+    expect(make('sum').loss.dataSync()[0]).toBeCloseTo(
+      want.reduce((a, b) => a + b, 0),
+      3,
+    );
+    const none = Array.from(make('none').loss.dataSync());
+    for (const [i, v] of none.entries()) expect(v).toBeCloseTo(want[i]!, 4);
+    // accuracy: the argmax of cos is the label for rows 0 and 3 only (row 1 leans to class 0, row 2 to class 0).
+    const cosTo = (r: number[], c: number[]) => r.reduce((a, v, j) => a + v * c[j]!, 0) / Math.hypot(...r) / Math.hypot(...c);
+    const right = x.filter((r, i) => (cosTo(r, w[0]!) > cosTo(r, w[1]!) ? 0 : 1) === labels[i]).length;
+    expect(make().logs.accuracy).toBe(right / 4);
+    expect(right).toBeGreaterThan(0);
+    expect(right).toBeLessThan(4);
+  });
+
+  it('initialises centres uniformly in ±√(6 / (C + D)) (Xavier), refuses bad labels and ε, and builds twice from one seed', () => {
+    const crit = new ArcFaceLoss({ inFeatures: 40, numClasses: 60, seed: 5 });
+    expect(crit.name).toBe('arcface');
+    const w = Array.from(crit.weight.dataSync());
+    const bound = Math.sqrt(6 / 100);
+    expect(Math.max(...w.map(Math.abs))).toBeLessThanOrEqual(bound + 1e-7);
+    expect(Math.max(...w)).toBeGreaterThan(0.95 * bound);
+    expect(Math.min(...w)).toBeLessThan(-0.95 * bound);
+    expect(Math.abs(w.reduce((a, b) => a + b, 0) / w.length)).toBeLessThan(0.02 * bound);
+    // Same seed, same centres, no variable-name clash.
+    const again = new ArcFaceLoss({ inFeatures: 40, numClasses: 60, seed: 5 });
+    expect(Array.from(again.weight.dataSync())).toEqual(w);
+    expect(again.weight.name).not.toBe(crit.weight.name);
+    expect(() => crit.compute(tf.tensor2d([[1, 0]]), Int32Array.from([-1]))).toThrow('labels in 0..59');
+    for (const eps of [-0.1, 1, 1.5, Number.NaN])
+      expect(() => new ArcFaceLoss({ inFeatures: 2, numClasses: 2, smoothingEpsilon: eps })).toThrow('smoothing_epsilon must be in [0, 1)');
+    expect(() => new ArcFaceLoss({ inFeatures: 2, numClasses: 2, smoothingEpsilon: 0.99 })).not.toThrow();
+  });
+
+  it('smooths every row of a batch at its own label', () => {
+    const t = smoothedTargets(Int32Array.from([2, 0]), 3, 0.3);
+    expect(Array.from(t).map((v) => Number(v.toFixed(6)))).toEqual([0.1, 0.1, 0.8, 0.8, 0.1, 0.1]);
+    const cats = new Map([
+      [0, 'a'],
+      [1, 'b'],
+      [2, 'b'],
+    ]);
+    const byCat = smoothedTargets(Int32Array.from([2, 0]), 3, 0.3, cats);
+    expect(Array.from(byCat).map((v) => Number(v.toFixed(6)))).toEqual([0, 0.15, 0.85, 1, 0, 0]);
+  });
+});
+
+describe('reductions and criterion guards', () => {
+  it('reduce: mean, sum, none, and an unknown one refused', () => {
+    const t = tf.tensor1d([1, 2, 6]);
+    expect(reduce(t, 'mean').dataSync()[0]).toBe(3);
+    expect(reduce(t, 'sum').dataSync()[0]).toBe(9);
+    expect(Array.from(reduce(t, 'none').dataSync())).toEqual([1, 2, 6]);
+    expect(() => reduce(t, 'max' as never)).toThrow('Unexpected reduction: max (mean, sum or none)');
+  });
+
+  it('triplet loss with no triplets logs zeros; a miner that finds none is an error; reseed replays the sampling', () => {
+    const empty = tf.tensor2d([], [0, 2]);
+    const out = tripletLoss(empty, empty, empty, { margin: 0.2 });
+    expect(out.logs).toEqual({ active_tri: 0, pos_dist: 0, neg_dist: 0 });
+    const none = new TripletLossWithMiner(
+      { margin: 0.2 },
+      { name: 'none', mine: () => ({ a: new Int32Array(0), p: new Int32Array(0), n: new Int32Array(0), bank: null, logs: {} }) },
+    );
+    expect(() => none.compute(tf.tensor2d([[0, 1]]), Int32Array.from([0]))).toThrow('The miner found no triplets in this batch');
+    expect(none.name).toBe('triplet');
+    // all_triplets capped at 5 picks a random subset: reseeding replays it, another seed picks another.
+    const crit = new TripletLossWithMiner({ margin: 0.2 }, new AllTripletsMiner(5), 1);
+    const data = tf.tensor2d(randomFeatures(6, 3, 8), [6, 3]);
+    const labels = Int32Array.from([0, 0, 1, 1, 2, 2]);
+    const lossAfter = (seed: number) => {
+      crit.reseed(seed);
+      return crit.compute(data, labels).loss.dataSync()[0];
+    };
+    const a = lossAfter(3);
+    expect(lossAfter(3)).toBe(a);
+    expect([4, 5, 6, 7].map(lossAfter).some((l) => l !== a)).toBe(true);
+  });
+
+  it('surrogate precision refuses a k that is not a positive integer', () => {
+    for (const k of [0, -1, 1.5, Number.NaN])
+      expect(() => new SurrogatePrecision({ k })).toThrow('surrogate_precision k must be a positive integer');
+    expect(new SurrogatePrecision({ k: 3 }).name).toBe('surrogate_precision');
+  });
+});
+
 describe('surrogate precision', () => {
   it('follows the formula: separated labels score its soft optimum, mixed ones much worse', () => {
     const crit = new SurrogatePrecision({ k: 1 });
@@ -252,6 +376,33 @@ describe('surrogate precision', () => {
       [5, 5.1],
     ]);
     expect(crit.compute(mixed, labels).loss.dataSync()[0]).toBeGreaterThan(best + 0.1);
+  });
+
+  it('equals its formula in float64 when a label has more positives than k + 1', () => {
+    const n = 7;
+    const d = 2;
+    const labels = Int32Array.from([0, 0, 0, 0, 1, 1, 2]);
+    const data = randomFeatures(n, d, 21);
+    const [k, t1, t2] = [1, 0.7, 0.3];
+    const dist = (i: number, j: number) => Math.max(Math.hypot(data[i * d]! - data[j * d]!, data[i * d + 1]! - data[j * d + 1]!), 1e-6);
+    const sig = (z: number) => 1 / (1 + Math.exp(-z));
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      let hits = 0;
+      let positives = 0;
+      for (let j = 0; j < n; j++) {
+        if (labels[j] !== labels[i]) continue;
+        positives++;
+        let rank = 0;
+        for (let p = 0; p < n; p++) rank += sig((dist(i, j) - dist(i, p)) / t2);
+        hits += sig((k + 1 - rank) / t1);
+      }
+      total += 1 - hits / Math.min(positives, k + 1);
+    }
+    const got = new SurrogatePrecision({ k, temperature1: t1, temperature2: t2 })
+      .compute(tf.tensor2d(data, [n, d]), labels)
+      .loss.dataSync()[0]!;
+    expect(got).toBeCloseTo(total / n, 4);
   });
 
   it('gradients match finite differences', () => {

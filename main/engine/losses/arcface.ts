@@ -42,6 +42,8 @@ export function smoothedTargets(
   return out;
 }
 
+let created = 0;
+
 /** OML's ArcFaceLoss: additive angular margin on the target class, scaled cosine logits, cross-entropy. */
 export class ArcFaceLoss implements Criterion {
   readonly name = 'arcface';
@@ -66,7 +68,9 @@ export class ArcFaceLoss implements Criterion {
         [C, D],
       ),
       true,
-      `arcface_weight_${Date.now()}_${Math.floor(rng() * 1e9)}`,
+      // Unique in the process (tfjs registers variable names globally): two losses built in the same millisecond
+      // from the same seed must not clash. Resume matches it by position when the name differs.
+      `arcface_weight_${++created}`,
     );
     this.trainableVariables = [this.weight];
   }
