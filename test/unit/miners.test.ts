@@ -123,3 +123,120 @@ describe('memory-bank miners', () => {
     }
   });
 });
+
+describe('triplets_with_memory, part by part', () => {
+  // bs 4 (labels 0,0,1,1), 3-d features, a bank of 2 batches, tri_expand_k 3: 8 batch triplets, nBank = 8.
+  const labels4 = Int32Array.from([0, 0, 1, 1]);
+  const X1 = Float32Array.from([0.1, 0.2, 0.3, 1, 1, 1, 5, 5, 5, 6, 6, 7]);
+  const X2 = Float32Array.from([9, 8, 7, 6, 5, 4, 3, 2, 1, 0, 0, 0]);
+  const split = (t: ReturnType<TripletMinerWithMemory['mine']>) => {
+    const rows = asTriples(t).map((x, i) => ({ a: x[0], p: x[1], n: x[2], orig: t.isOriginal![i] }));
+    const extra = rows.filter((r) => !r.orig);
+    return { rows, part3: extra.filter((r) => r.a < 4), part2: extra.filter((r) => r.a >= 4), orig: rows.filter((r) => r.orig) };
+  };
+
+  it('first batch: the bank holds fake labels −1…−bs on one-hot rows; nBank triplets each way, in the order part 3, 2, 1', () => {
+    const miner = new TripletMinerWithMemory(2, 3);
+    expect(miner.name).toBe('triplets_with_memory');
+    const t = miner.mine(X1, 3, labels4, mulberry32(4));
+    // Bank row i: label −(i mod 4 + 1), a 1 at index min(i mod 4 + 1, dim − 1).
+    const hot = [1, 2, 2, 2, 1, 2, 2, 2];
+    expect(Array.from(t.bank!.features)).toEqual(hot.flatMap((h) => [0, 1, 2].map((k) => (k === h ? 1 : 0))));
+    expect(t.bank!.count).toBe(8);
+    const { rows, part2, part3, orig } = split(t);
+    expect([part3.length, part2.length, orig.length]).toEqual([8, 8, 8]);
+    expect(rows.map((r) => r.orig)).toEqual([...Array(16).fill(0), ...Array(8).fill(1)]);
+    expect(rows.slice(0, 8).every((r) => r.a < 4)).toBe(true); // part 3 first
+    const bankLabel = (i: number) => -(((i - 4) % 4) + 1);
+    for (const r of part3) {
+      expect(labels4[r.a]).toBe(labels4[r.p]);
+      expect(r.a).not.toBe(r.p);
+      expect(r.n).toBeGreaterThanOrEqual(4);
+    }
+    for (const r of part2) {
+      expect(r.p).toBeGreaterThanOrEqual(4);
+      expect(bankLabel(r.a)).toBe(bankLabel(r.p));
+      expect(r.a).not.toBe(r.p);
+      expect(r.n).toBeLessThan(4);
+    }
+    // The anchors of part 2 come from shuffled pairs, not the first groups in order: more than one bank label.
+    expect(new Set(part2.map((r) => bankLabel(r.a))).size).toBeGreaterThan(1);
+  });
+
+  it('second batch: the bank holds the first batch (ring buffer rows), and label clashes are dropped', () => {
+    const miner = new TripletMinerWithMemory(2, 3);
+    const rng = mulberry32(4);
+    miner.mine(X1, 3, labels4, rng);
+    const t = miner.mine(X2, 3, labels4, rng);
+    const bank = Array.from(t.bank!.features);
+    expect(bank.slice(0, 12)).toEqual(Array.from(X1));
+    expect(bank.slice(12)).toEqual([0, 1, 0, 0, 0, 1, 0, 0, 1, 0, 0, 1]); // rows 4–7 still the fake ones
+    const lab = (k: number) => (k < 4 ? labels4[k]! : k < 8 ? labels4[k - 4]! : -(k - 8 + 1));
+    const { part2, part3 } = split(t);
+    // Part 2 needs a bank label with two rows: only 0 and 1 (the first batch's) have them now.
+    expect(part2.length).toBeGreaterThan(0);
+    for (const r of [...part2, ...part3]) {
+      expect(lab(r.a)).toBe(lab(r.p));
+      expect(lab(r.a)).not.toBe(lab(r.n));
+    }
+    for (const r of part2) expect([0, 1]).toContain(lab(r.a));
+    // Draws whose labels clash are dropped, so fewer than nBank of each survive here.
+    expect(part2.length + part3.length).toBeLessThan(16);
+    // A third batch wraps the ring: rows 0–3 keep X1, rows 4–7 now hold X2.
+    const third = miner.mine(X1, 3, labels4, rng);
+    expect(Array.from(third.bank!.features)).toEqual([...X1, ...X2]);
+  });
+
+  it('tri_expand_k 1 adds nothing; bad sizes are refused', () => {
+    const t = new TripletMinerWithMemory(1, 1).mine(X1, 3, labels4, mulberry32(1));
+    expect(t.a).toHaveLength(countAllTriplets(labels4));
+    expect(() => new TripletMinerWithMemory(1, 0.5)).toThrow('tri_expand_k must be >= 1, got 0.5');
+    expect(() => new TripletMinerWithMemory(0, 2)).toThrow('bank_size_in_batches must be an integer >= 1, got 0');
+    expect(() => new TripletMinerWithMemory(1.5, 2)).toThrow('bank_size_in_batches must be an integer >= 1, got 1.5');
+    const m = new TripletMinerWithMemory(1, 2);
+    m.mine(X1, 3, labels4, mulberry32(1));
+    expect(() => m.mine(Float32Array.from([1, 2, 3, 4, 5, 6]), 3, Int32Array.from([0, 0]), mulberry32(1))).toThrow(
+      'triplets_with_memory needs a constant batch size',
+    );
+  });
+});
+
+describe('miner_with_bank guards and logs', () => {
+  it('mines the batch alone while the bank fills; counts where positives and negatives came from', () => {
+    const bLabels = Int32Array.from([0, 0, 1, 1, 2, 2]);
+    const A = Float32Array.from([0, 1, 0.1, 1.1, 0.2, 1.2]);
+    const B = Float32Array.from([0, 1, 10, 11, 20, 21]);
+    const miner = new MinerWithBank(2, new NHardTripletsMiner(1, 1));
+    expect(miner.name).toBe('miner_with_bank');
+    expect(miner.mine(A, 1, bLabels).bank).toBeNull();
+    const second = miner.mine(A, 1, bLabels);
+    expect(second.bank).toBeNull(); // the bank (2 batches) is full only after this one
+    expect(second.logs).toEqual({ positives_from_bank: 0, positives_from_batch: 1, negatives_from_bank: 0, negatives_from_batch: 1 });
+    const t = miner.mine(B, 1, bLabels);
+    // Farthest positives: anchors 0, 1 in the batch (1 away, ties go to the lower index); 10, 11 and 20, 21
+    // reach back to the bank's 0.1 and 0.2.
+    expect(t.logs.positives_from_bank).toBeCloseTo(4 / 6, 12);
+    expect(t.logs.positives_from_batch).toBeCloseTo(2 / 6, 12);
+    expect(t.logs.negatives_from_bank! + t.logs.negatives_from_batch!).toBeCloseTo(1, 12);
+  });
+
+  it('refuses a batch of another size or dimension, and a bad bank size', () => {
+    const miner = new MinerWithBank(1, new NHardTripletsMiner(1, 1));
+    miner.mine(features, 1, labels);
+    expect(() => miner.mine(Float32Array.from([1, 2, 3, 4]), 1, Int32Array.from([0, 0, 1, 1]))).toThrow(
+      'miner_with_bank needs a constant batch size (6) and dimension',
+    );
+    expect(() => miner.mine(new Float32Array(12), 2, labels)).toThrow('needs a constant batch size (6) and dimension');
+    for (const n of [0, -1, 2.5])
+      expect(() => new MinerWithBank(n, new NHardTripletsMiner())).toThrow('bank_size_in_batches must be an integer >= 1');
+  });
+
+  it('hardness ranges must be whole numbers', () => {
+    expect(() => new NHardTripletsMiner([1.5, 3])).toThrow('n_positive must be a positive int or a [from, to] range');
+    expect(() => new NHardTripletsMiner(1, [1, 2.5])).toThrow('n_negative');
+    expect(() => new NHardTripletsMiner(2.5)).toThrow('n_positive');
+    expect(new HardTripletsMiner().name).toBe('hard_triplets');
+    expect(new NHardTripletsMiner().name).toBe('n_hard_triplets');
+    expect(new AllTripletsMiner().name).toBe('all_triplets');
+  });
+});
