@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { cmcAtK, fnmrAtFmr, mapAtK, ndcgAtK, precisionAtK, quantile } from '../../main/metrics/functional';
-import { computeMetrics, flattenMetrics, type MetricArgs } from '../../main/metrics/embedding-metrics';
+import {
+  computedMetrics,
+  computeMetrics,
+  flattenMetrics,
+  metricArgsOf,
+  perQuery,
+  type MetricArgs,
+} from '../../main/metrics/embedding-metrics';
+import { mulberry32 } from '../../main/random';
 import { pcf, symmetricEigenvalues } from '../../main/metrics/pcf';
 import { adaptiveThresholding, constantThresholding } from '../../main/retrieval/thresholding';
 import type { RetrievalResults } from '../../main/retrieval/knn';
@@ -174,5 +182,94 @@ describe('thresholding', () => {
     const out = adaptiveThresholding(rr, 1);
     expect(Array.from(out.offsets)).toEqual([0, 3, 5]);
     expect(Array.from(out.retrieved)).toEqual([0, 1, 2, 4, 5]);
+  });
+});
+
+describe('computeMetrics against a brute-force evaluation', () => {
+  it('per query, per category and overall, with queries and galleries interleaved, self and sequence excluded', () => {
+    const r = mulberry32(17);
+    const n = 40;
+    const dim = 3;
+    const data = Float32Array.from({ length: n * dim }, () => r());
+    const labels = Float64Array.from({ length: n }, () => Math.floor(r() * 5));
+    const isQuery = Uint8Array.from({ length: n }, () => (r() < 0.6 ? 1 : 0));
+    const isGallery = Uint8Array.from({ length: n }, (_, i) => (isQuery[i] && r() < 0.5 ? 1 : r() < 0.8 ? 1 : 0));
+    const sequence = Int32Array.from({ length: n }, () => (r() < 0.3 ? Math.floor(r() * 3) : -1));
+    const categories = Array.from({ length: n }, (_, i) => ['a', 'b', null][labels[i]! % 3]!);
+    const args: MetricArgs = { cmc: [1, 3], precision: [2, 5], map: [4], ndcg: [3], fmr: [], pcf: [0.6] };
+    const { tree } = computeMetrics({ embeddings: { data, count: n, dim }, labels, isQuery, isGallery, sequence, categories }, args);
+
+    const dist = (i: number, j: number) => Math.hypot(...Array.from({ length: dim }, (_, t) => data[i * dim + t]! - data[j * dim + t]!));
+    const perQueryValues = new Map<number, Record<string, number>>();
+    for (let q = 0; q < n; q++) {
+      if (!isQuery[q]) continue;
+      const excluded = (g: number) => g === q || (sequence[q] !== -1 && sequence[g] === sequence[q]);
+      const gallery = [...Array(n).keys()].filter((g) => isGallery[g] && !excluded(g)).sort((x, y) => dist(q, x) - dist(q, y));
+      const nGt = gallery.filter((g) => labels[g] === labels[q]).length;
+      const top = (k: number) => Uint8Array.from(gallery.slice(0, k), (g) => (labels[g] === labels[q] ? 1 : 0));
+      perQueryValues.set(q, {
+        'cmc/1': cmcAtK(top(1), nGt, 1),
+        'cmc/3': cmcAtK(top(3), nGt, 3),
+        'precision/2': precisionAtK(top(2), nGt, 2),
+        'precision/5': precisionAtK(top(5), nGt, 5),
+        'map/4': mapAtK(top(4), nGt, 4),
+        'ndcg/3': ndcgAtK(top(3), nGt, 3),
+      });
+    }
+    const groups: [string, number[]][] = [
+      ['OVERALL', [...perQueryValues.keys()]],
+      ['a', [...perQueryValues.keys()].filter((q) => categories[q] === 'a')],
+      ['b', [...perQueryValues.keys()].filter((q) => categories[q] === 'b')],
+    ];
+    expect(Object.keys(tree).sort()).toEqual(['OVERALL', 'a', 'b']);
+    for (const [group, qs] of groups) {
+      expect(qs.length, group).toBeGreaterThan(3);
+      for (const key of Object.keys(perQueryValues.values().next().value!)) {
+        const [name, k] = key.split('/');
+        const values = qs.map((q) => perQueryValues.get(q)![key]!);
+        const want = values.reduce((s, v) => s + v, 0) / values.length;
+        if (Number.isNaN(want)) expect(tree[group]![name!]![k!], `${group}/${key}`).toBeNaN();
+        else expect(tree[group]![name!]![k!], `${group}/${key}`).toBeCloseTo(want, 6);
+      }
+      // PCF over the group's items (every validation item for OVERALL, the category's for a category).
+      const items = group === 'OVERALL' ? [...Array(n).keys()] : [...Array(n).keys()].filter((i) => categories[i] === group);
+      const sub = Float32Array.from(items.flatMap((i) => Array.from(data.subarray(i * dim, (i + 1) * dim))));
+      expect(tree[group]!.pcf!['0.6'], `${group} pcf`).toBe(pcf(sub, items.length, dim, [0.6])[0]);
+    }
+    // The category PCFs differ from the overall one: they are not the same items.
+    expect(new Set(['OVERALL', 'a', 'b'].map((g) => tree[g]!.pcf!['0.6'])).size).toBeGreaterThan(1);
+  });
+
+  it('names what a config computes, and refuses results without ground truth', () => {
+    const args = metricArgsOf({
+      cmc_top_k: [1],
+      precision_top_k: [5],
+      map_top_k: [10],
+      ndcg_top_k: [3],
+      fmr_vals: [0.1],
+      pcf_variance: [0.5],
+    });
+    expect(args).toEqual({ cmc: [1], precision: [5], map: [10], ndcg: [3], fmr: [0.1], pcf: [0.5] });
+    expect([...computedMetrics(args)]).toEqual([
+      ['cmc', ['1']],
+      ['precision', ['5']],
+      ['map', ['10']],
+      ['ndcg', ['3']],
+      ['fnmr@fmr', ['0.1']],
+      ['pcf', ['0.5']],
+    ]);
+    const rr: RetrievalResults = {
+      nQueries: 1,
+      offsets: Int32Array.from([0, 1]),
+      retrieved: Int32Array.from([0]),
+      distances: Float32Array.from([1]),
+      gtOffsets: null,
+      gtIds: null,
+    };
+    expect(() => perQuery(rr)).toThrow('Retrieval results carry no ground truth');
+    for (const name of ['cmc', 'precision', 'map', 'ndcg'] as const)
+      expect(() => computeMetrics(set1d([0, 1], [0, 0], [1, 1], [1, 1]), { ...NONE, [name]: [0] })).toThrow(
+        `${name} values must be positive integers`,
+      );
   });
 });
