@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../main/random';
 import { BalanceSampler } from '../../main/engine/samplers/balance';
 import { CategoryBalanceSampler, DistinctCategoryBalanceSampler } from '../../main/engine/samplers/category-balance';
-import { smartSample } from '../../main/engine/samplers/smart-sample';
+import { indicesByLabel, smartSample, weightedSampleWithoutReplacement } from '../../main/engine/samplers/smart-sample';
+import { createSampler } from '../../main/engine/samplers/create';
+import { SamplerConfig } from '../../shared/schemas/config';
 
 /** labels 0..L-1 with `per` instances each (label l has `sizes[l]` when given). */
 function makeLabels(L: number, per: number, sizes: Record<number, number> = {}): Int32Array {
@@ -133,5 +135,66 @@ describe('category samplers', () => {
     expect(() => new DistinctCategoryBalanceSampler(labels, l2c, 1, 2, 2, 3)).toThrow(
       'All the categories must have at least 2 unique labels',
     );
+  });
+});
+
+describe('sampler registry and weighted draws', () => {
+  const labels = makeLabels(6, 4);
+  const l2c = new Map<number, string>([0, 1, 2, 3, 4, 5].map((l) => [l, l < 3 ? 'a' : 'b']));
+
+  it('builds each sampler from its config block with its args, and says when categories are missing', () => {
+    const balance = createSampler(SamplerConfig.parse({ name: 'balance', args: { n_labels: 3, n_instances: 2 } }), labels, new Map());
+    expect(balance).toBeInstanceOf(BalanceSampler);
+    expect([balance.batchSize, balance.length]).toEqual([6, 2]);
+    const cat = createSampler(
+      SamplerConfig.parse({ name: 'category_balance', args: { n_categories: 2, n_labels: 2, n_instances: 3, weight_categories: false } }),
+      labels,
+      l2c,
+    );
+    expect(cat).toBeInstanceOf(CategoryBalanceSampler);
+    expect([cat.batchSize, cat.length]).toEqual([12, 3]);
+    expect((cat as CategoryBalanceSampler).weightCategories).toBe(false);
+    const distinct = createSampler(
+      SamplerConfig.parse({ name: 'distinct_category_balance', args: { n_categories: 1, n_labels: 2, n_instances: 2, epoch_size: 7 } }),
+      labels,
+      l2c,
+    );
+    expect(distinct).toBeInstanceOf(DistinctCategoryBalanceSampler);
+    expect([distinct.batchSize, distinct.length]).toEqual([4, 7]);
+    for (const name of ['category_balance', 'distinct_category_balance'] as const)
+      expect(() =>
+        createSampler(
+          SamplerConfig.parse({
+            name,
+            args: { n_categories: 1, n_labels: 2, n_instances: 2, ...(name === 'distinct_category_balance' ? { epoch_size: 3 } : {}) },
+          }),
+          labels,
+          new Map(),
+        ),
+      ).toThrow(`Sampler "${name}" needs a category column in the dataset`);
+  });
+
+  it('weighted draws without replacement follow the weights and never repeat an item', () => {
+    const rng = mulberry32(11);
+    const firsts = new Map<string, number>();
+    for (let i = 0; i < 4000; i++) {
+      const drawn = weightedSampleWithoutReplacement(['x', 'y', 'z'], [6, 3, 1], 3, rng);
+      expect([...drawn].sort()).toEqual(['x', 'y', 'z']);
+      firsts.set(drawn[0]!, (firsts.get(drawn[0]!) ?? 0) + 1);
+    }
+    expect(firsts.get('x')! / 4000).toBeCloseTo(0.6, 1);
+    expect(firsts.get('y')! / 4000).toBeCloseTo(0.3, 1);
+    expect(firsts.get('z')! / 4000).toBeCloseTo(0.1, 1);
+    // After the first draw the rest renormalise: with x gone, y is drawn before z 3 times in 4.
+    const yBeforeZ = Array.from({ length: 4000 }, () => weightedSampleWithoutReplacement(['x', 'y', 'z'], [1e9, 3, 1], 2, rng)[1]);
+    expect(yBeforeZ.filter((v) => v === 'y').length / 4000).toBeCloseTo(0.75, 1);
+  });
+
+  it('indices by label come in ascending label order, each list in row order', () => {
+    expect([...indicesByLabel([3, 1, 3, 0, 1])]).toEqual([
+      [0, [3]],
+      [1, [1, 4]],
+      [3, [0, 2]],
+    ]);
   });
 });
