@@ -148,6 +148,11 @@ export class TrainingSupervisor {
         await this.store.setStatus(runId, e.status, { error: e.error });
         this.hub?.emit('runs.changed', { runId });
         return;
+      case 'resumed':
+        // Rows still queued from before are older than the checkpoint's successors: write them, then cut.
+        await this.flush(runId, live);
+        await this.store.forgetMetricsAfter(runId, e.epoch, e.step);
+        return;
       case 'progress':
         return;
     }

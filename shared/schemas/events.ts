@@ -32,6 +32,11 @@ export const TrainEvent = z.discriminatedUnion('type', [
     threads: z.number().int(),
     detail: z.string(),
   }),
+  /**
+   * A resumed run starts again after its `last` checkpoint: whatever was logged past that epoch and step (the
+   * part of an epoch the stop or crash cut short) is about to be logged again, so it is dropped.
+   */
+  z.object({ type: z.literal('resumed'), runId: z.number().int(), epoch: z.number().int(), step: z.number().int() }),
   /** Logged scalars: per-step series coalesced into windows by the worker, or one validation's metrics. */
   z.object({
     type: z.literal('metrics'),

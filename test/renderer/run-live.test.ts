@@ -96,6 +96,45 @@ describe('useRunLive', () => {
   });
 });
 
+describe('useRunLive on resume', () => {
+  it('drops the points past the checkpoint a resumed run starts from, then takes the replayed steps', async () => {
+    const api = client({
+      'runs.get': ({ id }) => detail(id),
+      'runs.metrics': () => ({
+        series: {
+          loss: [
+            [1, 0, 0.9],
+            [2, 0, 0.8],
+            [3, 1, 0.75],
+          ],
+          'OVERALL/cmc/1': [[2, 0, 0.5]],
+        },
+      }),
+    });
+    setApi(api.c);
+    useTrainEventsStore().ensureSubscribed();
+    let live!: ReturnType<typeof useRunLive>;
+    const Host = defineComponent({
+      setup: () => {
+        live = useRunLive(ref(7));
+        return () => h('div');
+      },
+    });
+    const w = mount(Host);
+    await flushPromises();
+    api.emit('train.events', { type: 'resumed', runId: 7, epoch: 0, step: 2 });
+    expect(live.series.value.loss!.map(([s]) => s)).toEqual([1, 2]);
+    expect(live.series.value['OVERALL/cmc/1']).toEqual([[2, 0, 0.5]]);
+    api.emit('train.events', metrics(7, [[3, 1, { loss: 0.7 }]]));
+    expect(live.series.value.loss).toEqual([
+      [1, 0, 0.9],
+      [2, 0, 0.8],
+      [3, 1, 0.7],
+    ]);
+    w.unmount();
+  });
+});
+
 describe('Run detail page', () => {
   it('leaves no listener behind after visits, and offers Stop while the run trains', async () => {
     const api = client({

@@ -148,6 +148,62 @@ describe('PCF', () => {
     expect(eig[2]).toBeCloseTo(3 + Math.sqrt(3), 10);
   });
 
+  it('finds the eigenvalues of random symmetric matrices of every size as a Jacobi reference does', () => {
+    // Cyclic Jacobi rotations: slow and simple, independent of the Householder + QL solver under test.
+    const jacobi = (m: Float64Array, n: number) => {
+      const a = Float64Array.from(m);
+      for (let sweep = 0; sweep < 100; sweep++) {
+        let off = 0;
+        for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off += a[p * n + q]! ** 2;
+        if (off < 1e-24) break;
+        for (let p = 0; p < n; p++)
+          for (let q = p + 1; q < n; q++) {
+            const apq = a[p * n + q]!;
+            if (Math.abs(apq) < 1e-300) continue;
+            const theta = (a[q * n + q]! - a[p * n + p]!) / (2 * apq);
+            const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+            const c = 1 / Math.sqrt(t * t + 1);
+            const s = t * c;
+            for (let k = 0; k < n; k++) {
+              const akp = a[k * n + p]!;
+              const akq = a[k * n + q]!;
+              a[k * n + p] = c * akp - s * akq;
+              a[k * n + q] = s * akp + c * akq;
+            }
+            for (let k = 0; k < n; k++) {
+              const apk = a[p * n + k]!;
+              const aqk = a[q * n + k]!;
+              a[p * n + k] = c * apk - s * aqk;
+              a[q * n + k] = s * apk + c * aqk;
+            }
+          }
+      }
+      return Array.from({ length: n }, (_, i) => a[i * n + i]!).sort((x, y) => x - y);
+    };
+    const r = mulberry32(5);
+    for (const n of [1, 2, 3, 5, 8, 12]) {
+      const m = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) for (let j = 0; j <= i; j++) m[i * n + j] = m[j * n + i] = r() * 4 - 2;
+      const got = Array.from(symmetricEigenvalues(m, n)).sort((x, y) => x - y);
+      const want = jacobi(m, n);
+      for (let i = 0; i < n; i++) expect(got[i], `n=${n} λ${i}`).toBeCloseTo(want[i]!, 9);
+    }
+    // Rows already reduced (zeros left of the diagonal) and a diagonal matrix take the solver's shortcuts.
+    const blocky = Float64Array.from([2, 1, 0, 0, 1, 2, 0, 0, 0, 0, 5, 0, 0, 0, 0, -1]);
+    expect(Array.from(symmetricEigenvalues(blocky, 4)).sort((x, y) => x - y)).toEqual(jacobi(blocky, 4).map((x) => expect.closeTo(x, 12)));
+    expect(Array.from(symmetricEigenvalues(Float64Array.from([3, 0, 0, 0, -2, 0, 0, 0, 7]), 3)).sort((x, y) => x - y)).toEqual([-2, 3, 7]);
+  });
+
+  it('refuses variance shares outside (0, 1]; NaN for fewer than two items or no spread', () => {
+    for (const v of [0, -0.5, 1.5, Number.NaN])
+      expect(() => pcf(new Float32Array(4), 2, 2, [v])).toThrow('pcf variance values must be in (0, 1]');
+    expect(pcf(Float32Array.from([1, 2]), 1, 2, [0.5])).toEqual([Number.NaN]);
+    expect(pcf(Float32Array.from([1, 2, 1, 2, 1, 2]), 3, 2, [0.5, 1])).toEqual([Number.NaN, Number.NaN]);
+    // Two equal directions, cumulative shares [0.5, 1]: searchsorted(…, "right") + 1 → 0.49 needs one, 0.5 two.
+    const square = Float32Array.from([1, 0, -1, 0, 0, 1, 0, -1]);
+    expect(pcf(square, 4, 2, [0.49, 0.5, 1])).toEqual([0.5, 1, 1]);
+  });
+
   it('is 1/dim for embeddings that vary along one direction and grows with spread', () => {
     const dim = 8;
     const line = new Float32Array(100 * dim);

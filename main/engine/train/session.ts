@@ -252,6 +252,7 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
   const criterion = createCriterion(cfg.criterion, embDim, train.mapping.size, l2c, cfg.seed);
   const optimizer = new Optimizer(cfg.optimizer);
   if (loaded) await restoreState(loaded, criterion, optimizer);
+  if (loaded) events.send({ type: 'resumed', runId: opts.runId, epoch: loaded.meta.epoch, step: loaded.meta.step });
 
   const trainIndex = Array.from(train.rows);
   const startEpoch = loaded ? loaded.meta.epoch + 1 : 0;

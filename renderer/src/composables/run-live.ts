@@ -34,6 +34,14 @@ export function useRunLive(runId: Ref<number | null>) {
           (series.value[key] ??= []).push([p.step, p.epoch, v]);
         }
       }
+    } else if (e.type === 'resumed') {
+      // The store dropped what was logged past the checkpoint; so does the chart, and the replayed steps append.
+      for (const [key, pts] of Object.entries(series.value)) {
+        const kept = pts.filter(([step, epoch]) => step <= e.step && epoch <= e.epoch);
+        series.value[key] = kept;
+        if (kept.length) lastStep.set(key, kept[kept.length - 1]![0]);
+        else lastStep.delete(key);
+      }
     } else if (e.type === 'progress') progress.value = e;
     else if (e.type === 'log') logs.value.push({ level: e.level, message: e.message });
     else if (run.value && e.type === 'status') Object.assign(run.value, { status: e.status, error: e.error ?? null });
