@@ -198,3 +198,82 @@ describe('sampler registry and weighted draws', () => {
     ]);
   });
 });
+
+describe('category samplers refuse what OML refuses, with its wording', () => {
+  const labels = makeLabels(6, 3);
+  const l2c = new Map<number, string>([0, 1, 2, 3, 4, 5].map((l) => [l, l < 3 ? 'a' : 'b']));
+  const cases: [string, () => unknown, string][] = [
+    ['n_categories not an int', () => new CategoryBalanceSampler(labels, l2c, 1.5, 2, 2), 'n_categories must be int, 1.5 given'],
+    ['n_labels not an int', () => new CategoryBalanceSampler(labels, l2c, 1, 2.5, 2), 'n_labels must be int, 2.5 given'],
+    ['n_instances not an int', () => new CategoryBalanceSampler(labels, l2c, 1, 2, 2.5), 'n_instances must be int, 2.5 given'],
+    ['no category', () => new CategoryBalanceSampler(labels, l2c, 0, 2, 2), 'must be 1 <= n_categories <= 2, 0 given'],
+    ['one label a batch', () => new CategoryBalanceSampler(labels, l2c, 1, 1, 2), 'must be 1 < n_labels <= 6, 1 given'],
+    ['more labels than exist', () => new CategoryBalanceSampler(labels, l2c, 1, 7, 2, true), 'must be 1 < n_labels <= 6, 7 given'],
+    ['one instance', () => new CategoryBalanceSampler(labels, l2c, 1, 2, 1), 'must be n_instances > 1, 1 given'],
+    [
+      'a mapped label with no rows',
+      () => new CategoryBalanceSampler(labels, new Map([...l2c, [9, 'a']]), 1, 2, 2),
+      'All the labels from label2category mapping must be in the labels',
+    ],
+    [
+      'labels with one row',
+      () =>
+        new CategoryBalanceSampler(
+          makeLabels(14, 3, Object.fromEntries([...Array(12).keys()].map((l) => [l, 1]))),
+          new Map([...Array(14).keys()].map((l) => [l, 'a'])),
+          1,
+          2,
+          2,
+        ),
+      'Each label must contain at least 2 instances; labels with one: 0, 1, 2, 3, 4, 5, 6, 7, 8, 9 …',
+    ],
+    ['epoch_size not an int', () => new DistinctCategoryBalanceSampler(labels, l2c, 1, 2, 2, 2.5), 'epoch_size must be int, 2.5 given'],
+    ['epoch_size 0', () => new DistinctCategoryBalanceSampler(labels, l2c, 1, 2, 2, 0), 'epoch_size must be >= 1, 0 given'],
+    [
+      'distinct: a category short of labels',
+      () => new DistinctCategoryBalanceSampler(labels, l2c, 1, 4, 2, 3),
+      'All the categories must have at least 4 unique labels',
+    ],
+  ];
+  for (const [name, make, message] of cases) it(name, () => expect(make).toThrow(message));
+
+  it('accepts the edges: n_labels = all labels, n_instances 2, epoch_size 1, a category with exactly n_labels labels', () => {
+    expect(new CategoryBalanceSampler(labels, l2c, 2, 6, 2, true).batchSize).toBe(24);
+    expect(new DistinctCategoryBalanceSampler(labels, l2c, 2, 3, 2, 1).length).toBe(1);
+    const twoLabels = makeLabels(2, 2, { 0: 2, 1: 2 });
+    expect(
+      new CategoryBalanceSampler(
+        twoLabels,
+        new Map([
+          [0, 'a'],
+          [1, 'a'],
+        ]),
+        1,
+        2,
+        2,
+      ).batchSize,
+    ).toBe(4);
+    expect(() => new CategoryBalanceSampler(labels, l2c, 1, 3, 2)).not.toThrow();
+  });
+
+  it('distinct_category_balance tops a category up from its used labels and resets when too few categories remain', () => {
+    // 3 labels a category, 2 a batch, 1 category a batch: a category's second turn has 1 free label + 1 used.
+    const s = new DistinctCategoryBalanceSampler(labels, l2c, 1, 2, 2, 6);
+    const epoch = s.epoch(mulberry32(8));
+    const seen = new Map<string, number[][]>();
+    for (const b of epoch) {
+      const ls = [...new Set(labelsOf(b, labels))].sort();
+      expect(ls).toHaveLength(2);
+      const cat = l2c.get(ls[0]!)!;
+      expect(ls.every((l) => l2c.get(l) === cat)).toBe(true);
+      seen.set(cat, [...(seen.get(cat) ?? []), ls]);
+    }
+    for (const turns of seen.values()) {
+      if (turns.length < 2) continue;
+      // The second turn holds the label the first left free, and one label reused from the first.
+      const [first, second] = turns as [number[], number[]];
+      expect(second.filter((l) => first.includes(l))).toHaveLength(1);
+    }
+    expect([...seen.values()].some((t) => t.length >= 2)).toBe(true);
+  });
+});
