@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../helpers/cli';
-import { tempDir, writeCsv } from '../helpers/tmp';
+import { SAMPLE_CSV, tempDir, writeCsv } from '../helpers/tmp';
 
 let dir: string;
 let cleanup: () => void;
@@ -85,4 +86,50 @@ describe('metric-studio evaluate', () => {
     );
     expect(cli(['evaluate', '--dataset', csv]).code).toBe(2);
   });
+});
+
+describe('metric-studio evaluate --baseline raw-pixels', () => {
+  it('equals evaluating raw pixels computed here (grey, 28×28, /255, L2-normalised) as an OML predictions file', async () => {
+    // The shipped sample's first 40 validation rows (4 labels × 10), a small but real image set.
+    const sampleDir = path.dirname(SAMPLE_CSV);
+    const lines = readFileSync(SAMPLE_CSV, 'utf8').trim().split('\n');
+    const header = lines[0]!.split(',');
+    const keep = new Map<string, number>();
+    const rows = lines.slice(1).filter((l) => {
+      const [label, , split] = l.split(',');
+      if (split !== 'validation') return false;
+      const n = keep.get(label!) ?? 0;
+      if (n >= 10 || (keep.size >= 4 && !keep.has(label!))) return false;
+      keep.set(label!, n + 1);
+      return true;
+    });
+    const small = writeCsv(path.join(dir, 'raw.csv'), [header, ...rows.map((l) => l.split(','))]);
+    const predictions: Record<string, number[]> = {};
+    for (const l of rows) {
+      const rel = l.split(',')[1]!;
+      const px = await sharp(path.join(sampleDir, rel)).greyscale().resize(28, 28, { fit: 'fill' }).raw().toBuffer();
+      const v = Array.from(px, (b) => b / 255);
+      const norm = Math.hypot(...v);
+      predictions[rel] = v.map((x) => Math.fround(x / norm));
+    }
+    writeFileSync(path.join(dir, 'raw.json'), JSON.stringify(predictions));
+    const flags = ['--cmc', '1,5', '--map', '5', '--precision', '3', '--json'];
+    const baseline = cli(['evaluate', '--dataset', small, '--root', sampleDir, '--baseline', 'raw-pixels', ...flags]);
+    expect(baseline.stderr).not.toMatch(/\n\s+at /);
+    expect(baseline.code).toBe(0);
+    const mine = cli(['evaluate', '--dataset', small, '--root', sampleDir, '--embeddings', path.join(dir, 'raw.json'), ...flags]);
+    expect(mine.code).toBe(0);
+    const a = JSON.parse(baseline.stdout).OVERALL;
+    const b = JSON.parse(mine.stdout).OVERALL;
+    for (const [name, k] of [
+      ['cmc', '1'],
+      ['cmc', '5'],
+      ['map', '5'],
+      ['precision', '3'],
+    ])
+      expect(a[name][k], `${name}@${k}`).toBeCloseTo(b[name][k], 6);
+    // Raw pixels find something on clothing (CMC@1 well above chance, 1/4) but not everything.
+    expect(a.cmc['1']).toBeGreaterThan(0.4);
+    expect(a.cmc['1']).toBeLessThan(1);
+  }, 60_000);
 });
