@@ -138,7 +138,9 @@ describe('training on the shipped sample', () => {
         pid: process.pid,
         send: (m: WorkerRequest) => {
           if (m.type !== 'start') return;
-          const post = (x: WorkerMessage) => listeners.forEach((l) => l(x));
+          const post = (x: WorkerMessage) => {
+            for (const l of listeners) l(x);
+          };
           void train({
             config: TrainConfig.parse(YAML.parse(m.configYaml)),
             baseDir: m.baseDir,
@@ -150,7 +152,7 @@ describe('training on the shipped sample', () => {
             shouldStop: () => ++asked >= stopBefore,
           }).then((r) => {
             post({ type: 'status', runId: m.runId, status: r.status });
-            exits.forEach((l) => l(0));
+            for (const l of exits) l(0);
           });
         },
         onMessage: (l) => void listeners.push(l),
