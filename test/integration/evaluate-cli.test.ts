@@ -126,7 +126,7 @@ describe('metric-studio evaluate --baseline raw-pixels', () => {
       ['cmc', '5'],
       ['map', '5'],
       ['precision', '3'],
-    ])
+    ] as const)
       expect(a[name][k], `${name}@${k}`).toBeCloseTo(b[name][k], 6);
     // Raw pixels find something on clothing (CMC@1 well above chance, 1/4) but not everything.
     expect(a.cmc['1']).toBeGreaterThan(0.4);
