@@ -165,6 +165,12 @@ describe('triplet loss', () => {
     expect(between(logs.pos_dist!, logs.pos_dist_orig!, logs.pos_dist_bank!)).toBe(true);
     expect(between(logs.neg_dist!, logs.neg_dist_orig!, logs.neg_dist_bank!)).toBe(true);
     expect(logs.pos_dist).not.toBeCloseTo(logs.pos_dist_orig!, 3);
+    // With the soft margin every triplet counts as active.
+    const soft = new TripletLossWithMiner({ margin: null }, new TripletMinerWithMemory(2, 3), 1);
+    tf.tidy(() => {
+      const l = soft.compute(tf.tensor2d(data, [4, 3]), labels).logs;
+      expect([l.orig_active_tri, l.bank_active_tri]).toEqual([1, 1]);
+    });
   });
 });
 

@@ -33,18 +33,22 @@ describe('balance sampler', () => {
     const s = new BalanceSampler(labels, 3, 4);
     expect(s.length).toBe(3);
     expect(s.batchSize).toBe(12);
-    const epoch = s.epoch(mulberry32(7));
-    expect(epoch).toHaveLength(3);
-    const seen = new Set<number>();
-    for (const batch of epoch) {
-      expect(batch).toHaveLength(12);
-      const ls = labelsOf(batch, labels);
-      const distinct = [...new Set(ls)];
-      expect(distinct).toHaveLength(3);
-      for (const l of distinct) {
-        expect(ls.filter((x) => x === l)).toHaveLength(4);
-        expect(seen.has(l)).toBe(false);
-        seen.add(l);
+    // Over many epochs: one lucky draw without repeats proves nothing.
+    const rng = mulberry32(7);
+    for (let e = 0; e < 40; e++) {
+      const epoch = s.epoch(rng);
+      expect(epoch).toHaveLength(3);
+      const seen = new Set<number>();
+      for (const batch of epoch) {
+        expect(batch).toHaveLength(12);
+        const ls = labelsOf(batch, labels);
+        const distinct = [...new Set(ls)];
+        expect(distinct).toHaveLength(3);
+        for (const l of distinct) {
+          expect(ls.filter((x) => x === l)).toHaveLength(4);
+          expect(seen.has(l)).toBe(false);
+          seen.add(l);
+        }
       }
     }
   });
@@ -70,6 +74,7 @@ describe('balance sampler', () => {
     expect(() => new BalanceSampler(labels, 2, 1)).toThrow('n_instances > 1');
     expect(() => new BalanceSampler(makeLabels(3, 2, { 1: 1 }), 2, 2)).toThrow('at least 2 instances; labels with one: 1');
     expect(() => new BalanceSampler(labels, 2.5, 2)).toThrow('n_labels must be int');
+    expect(() => new BalanceSampler(labels, 2, 2.5)).toThrow('n_instances must be int, 2.5 given');
   });
 });
 
