@@ -51,32 +51,12 @@ const metrics = (runId: number, points: [number, number, Record<string, number>]
   points: points.map(([step, epoch, values]) => ({ step, epoch, values })),
 });
 
-beforeEach(() => setActivePinia(createPinia()));
-
-describe('useRunLive', () => {
-  it('replays events that arrived before it attached, appends live ones once, and merges with the stored series', async () => {
-    const api = client({
-      'runs.get': ({ id }) => detail(id),
-      'runs.metrics': () => ({
-        series: {
-          loss: [
-            [1, 0, 0.9],
-            [2, 0, 0.8],
-          ],
-        },
-      }),
-    });
-    setApi(api.c);
-    useTrainEventsStore().ensureSubscribed();
-    // Step 2 is already stored; step 3 arrives before the page attaches (e.g. before train.start returned).
-    api.emit(
-      'train.events',
-      metrics(7, [
-        [2, 0, { loss: 0.8 }],
-        [3, 0, { loss: 0.7 }],
-      ]),
-    );
-    api.emit('train.events', metrics(8, [[1, 0, { loss: 5 }]])); // another run: not ours
+/** Run 7 with `stored` series behind a client; mountHost() then mounts useRunLive(7) and waits for it to load. */
+function liveClient(stored: Record<string, [number, number, number][]>) {
+  const api = client({ 'runs.get': ({ id }) => detail(id), 'runs.metrics': () => ({ series: stored }) });
+  setApi(api.c);
+  useTrainEventsStore().ensureSubscribed();
+  const mountHost = async () => {
     let live!: ReturnType<typeof useRunLive>;
     const Host = defineComponent({
       setup: () => {
@@ -86,6 +66,31 @@ describe('useRunLive', () => {
     });
     const w = mount(Host);
     await flushPromises();
+    return { w, live };
+  };
+  return { api, mountHost };
+}
+
+beforeEach(() => setActivePinia(createPinia()));
+
+describe('useRunLive', () => {
+  it('replays events that arrived before it attached, appends live ones once, and merges with the stored series', async () => {
+    const { api, mountHost } = liveClient({
+      loss: [
+        [1, 0, 0.9],
+        [2, 0, 0.8],
+      ],
+    });
+    // Step 2 is already stored; step 3 arrives before the page attaches (e.g. before train.start returned).
+    api.emit(
+      'train.events',
+      metrics(7, [
+        [2, 0, { loss: 0.8 }],
+        [3, 0, { loss: 0.7 }],
+      ]),
+    );
+    api.emit('train.events', metrics(8, [[1, 0, { loss: 5 }]])); // another run: not ours
+    const { w, live } = await mountHost();
     api.emit('train.events', metrics(7, [[4, 1, { loss: 0.6 }]]));
     api.emit('train.events', { type: 'status', runId: 7, status: 'finished' });
     expect(live.series.value.loss!.map(([s]) => s)).toEqual([1, 2, 3, 4]);
@@ -98,30 +103,15 @@ describe('useRunLive', () => {
 
 describe('useRunLive on resume', () => {
   it('drops the points past the checkpoint a resumed run starts from, then takes the replayed steps', async () => {
-    const api = client({
-      'runs.get': ({ id }) => detail(id),
-      'runs.metrics': () => ({
-        series: {
-          loss: [
-            [1, 0, 0.9],
-            [2, 0, 0.8],
-            [3, 1, 0.75],
-          ],
-          'OVERALL/cmc/1': [[2, 0, 0.5]],
-        },
-      }),
+    const { api, mountHost } = liveClient({
+      loss: [
+        [1, 0, 0.9],
+        [2, 0, 0.8],
+        [3, 1, 0.75],
+      ],
+      'OVERALL/cmc/1': [[2, 0, 0.5]],
     });
-    setApi(api.c);
-    useTrainEventsStore().ensureSubscribed();
-    let live!: ReturnType<typeof useRunLive>;
-    const Host = defineComponent({
-      setup: () => {
-        live = useRunLive(ref(7));
-        return () => h('div');
-      },
-    });
-    const w = mount(Host);
-    await flushPromises();
+    const { w, live } = await mountHost();
     api.emit('train.events', { type: 'resumed', runId: 7, epoch: 0, step: 2 });
     expect(live.series.value.loss!.map(([s]) => s)).toEqual([1, 2]);
     expect(live.series.value['OVERALL/cmc/1']).toEqual([[2, 0, 0.5]]);
