@@ -84,7 +84,7 @@ describe('embedding jobs in worker processes', () => {
       pcf: [0.5],
     });
     expect(flattenMetrics(JSON.parse(fromCheckpoint.stdout))).toEqual(flattenMetrics(tree));
-  });
+  }, 90_000);
 
   it('reports progress on the event hub, from 0 to every row, then done', async () => {
     const table = await loadDataset(SAMPLE_CSV);

@@ -152,7 +152,7 @@ describe('zoo', () => {
     expect(existsSync(modelDir(dataDir, 'tiny_cnn'))).toBe(false);
     // The verified tarball stays in the download cache: a re-install needs no network.
     expect(readdirSync(path.join(dataDir, 'zoo', 'downloads'))).toEqual(['tiny-zoo-1.0.0.tgz']);
-  });
+  }, 90_000);
 
   it('refuses a registry whose digest differs from the catalogue, a traversal archive and a link', async () => {
     const dataDir = path.join(dir, 'data-bad');
