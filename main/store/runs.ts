@@ -226,12 +226,12 @@ export class RunStore {
     return this.db.all('SELECT kind, path, epoch, metric_key, metric_value FROM checkpoints WHERE run_id=? ORDER BY kind', [runId]);
   }
 
-  /** Series for charts: key → [step, epoch, value] in step order (optionally only some keys). */
   /** Drops what a run logged after `epoch`/`step` (a resumed run logs that part again). */
   async forgetMetricsAfter(runId: number, epoch: number, step: number): Promise<void> {
     await this.db.run('DELETE FROM metrics WHERE run_id=? AND (step > ? OR epoch > ?)', [runId, step, epoch]);
   }
 
+  /** Series for charts: key → [step, epoch, value] in step order (optionally only some keys). */
   async metricSeries(runId: number, keys?: string[]): Promise<Record<string, [number, number, number][]>> {
     const filter = keys?.length ? `AND key IN (${keys.map(() => '?').join(',')})` : '';
     const rows = await this.db.all<{ key: string; step: number; epoch: number; value: number }>(

@@ -42,8 +42,7 @@ export class Optimizer {
       tf.tidy(() => {
         for (const v of vars) v.assign(tf.mul(v, 1 - this.lr * wd));
       });
-    }
-    if (wd > 0 && this.config.name !== 'adamw') {
+    } else if (wd > 0) {
       for (const v of vars) {
         const g = grads[v.name];
         if (!g) continue;
