@@ -27,9 +27,12 @@ export default {
   htmlReporter: { fileName: `reports/mutation/${folder}.html` },
   jsonReporter: { fileName: `reports/mutation/${folder}.json` },
   thresholds: { high: 90, low: 80, break: null },
-  // One checker process and two test runners: the checker waits on the runners most of the time.
-  concurrency: 3,
+  // Stryker gives checkers half the processes: 4 → two type-checkers (idle most of the time) and two test runners.
+  concurrency: 4,
   timeoutMS: 5000,
+  // A rerun tests only the mutants whose code or covering tests changed since the last run of that folder.
+  incremental: true,
+  incrementalFile: `reports/mutation/${folder}.incremental.json`,
   tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
 };
