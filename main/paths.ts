@@ -37,3 +37,9 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
   if (platform === 'darwin') return path.join(home, 'Library', 'Application Support', PRODUCT_NAME);
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), PRODUCT_NAME);
 }
+
+/** True when `target` is `folder` itself or lies below it (both resolved; compare realpaths for links). */
+export function isInside(folder: string, target: string): boolean {
+  const rel = path.relative(path.resolve(folder), path.resolve(target));
+  return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
+}

@@ -1,6 +1,7 @@
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import sharp from 'sharp';
-import { imagePath, rowBox, type DatasetTable } from './table';
+import { isInside } from '../paths';
+import { imagePath, OutsideRoot, rowBox, type DatasetTable } from './table';
 import type { ProblemLog } from './problems';
 
 /** Runs `fn` over 0..n-1 with at most `concurrency` in flight: a 100k-row check never opens 100k files at once. */
@@ -20,6 +21,8 @@ export interface FileCheckOptions {
 
 /** OML asserts every path exists; we also report unreadable images and boxes outside the image. */
 export async function checkFiles(t: DatasetTable, problems: ProblemLog, options: FileCheckOptions = {}): Promise<void> {
+  const realRoot = await realpath(t.root).catch(() => t.root);
+  const linkedOut = new OutsideRoot(t.root);
   await forEachBounded(t.size, options.concurrency ?? 16, async (i) => {
     if (t.path[i] === '') return;
     const file = imagePath(t, i);
@@ -33,6 +36,11 @@ export async function checkFiles(t: DatasetTable, problems: ProblemLog, options:
     } catch {
       problems.add('error', 'path_missing', row, 'path', `file not found: "${t.path[i]}" (looked for ${file})`);
       return;
+    }
+    // A path written inside the root that a link takes outside it (the reader names written paths outside it).
+    if (isInside(t.root, file)) {
+      const real = await realpath(file).catch(() => file);
+      if (!isInside(realRoot, real)) linkedOut.note(row, t.path[i]!);
     }
     if (!options.images) return;
     try {
@@ -55,4 +63,5 @@ export async function checkFiles(t: DatasetTable, problems: ProblemLog, options:
       problems.add('error', 'image_unreadable', row, 'path', `"${t.path[i]}" is not a readable image: ${message}`);
     }
   });
+  linkedOut.report(problems, 'links');
 }

@@ -3,6 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse';
 import { BBOX_COLUMNS, type DatasetProblem } from '../../shared/schemas/dataset';
+import { isInside } from '../paths';
 import { Growable } from './growable';
 import { ProblemLog } from './problems';
 
@@ -45,6 +46,11 @@ export function parseInteger(cell: string): number {
   const s = cell.trim();
   return INT_RE.test(s) ? Number.parseInt(s, 10) : Number.NaN;
 }
+
+/** Labels are compared as doubles: past 2^53 two different labels would be one, and a huge cell becomes Infinity. */
+const isSafeLabel = (l: number) => Number.isSafeInteger(l);
+/** Boxes are held as int32 (a larger value would wrap around and train on another box). */
+const MAX_BOX_COORD = 2 ** 31 - 1;
 
 /** OML accepts True/False and 1/0 (pandas reads them as bool or int); empty means "not set". */
 export function parseFlag(cell: string): number {
@@ -97,6 +103,7 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
   let header: string[] | null = null;
   let idx: Record<string, number> = {};
   let hasBbox = false;
+  const outside = new OutsideRoot(root);
 
   const parser = createReadStream(absFile).pipe(
     parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: false }),
@@ -125,18 +132,28 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
       const labelCell = cell(record, 'label');
       const l = parseInteger(labelCell);
       if ('label' in idx && Number.isNaN(l)) {
-        problems.add('error', 'label_not_integer', row, 'label', `must be an integer, got "${labelCell}"`);
+        problems.add('error', 'label_not_integer', row, 'label', `must be an integer, got "${clip(labelCell)}"`);
+      } else if ('label' in idx && !isSafeLabel(l)) {
+        problems.add(
+          'error',
+          'label_out_of_range',
+          row,
+          'label',
+          `must be a whole number within ±9007199254740991 (2^53 − 1), got "${clip(labelCell)}"`,
+        );
       }
-      label.push(l);
+      label.push(isSafeLabel(l) ? l : Number.NaN);
 
       const p = cell(record, 'path').trim();
       if ('path' in idx && p === '') problems.add('error', 'path_empty', row, 'path', 'is empty');
+      else if (p.includes('\0')) problems.add('error', 'path_invalid', row, 'path', 'contains a NUL character');
+      else if ('path' in idx && !isInside(root, path.resolve(root, p))) outside.note(row, p);
       paths.push(p);
 
       const splitCell = cell(record, 'split');
       const s = parseSplit(splitCell);
       if ('split' in idx && s === INVALID) {
-        problems.add('error', 'split_invalid', row, 'split', `must be "train" or "validation", got "${splitCell}"`);
+        problems.add('error', 'split_invalid', row, 'split', `must be "train" or "validation", got "${clip(splitCell)}"`);
       }
       split.push(s);
 
@@ -161,6 +178,7 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
     problems.add('error', 'csv_syntax', null, null, `cannot be parsed as CSV: ${message}`);
   }
 
+  outside.report(problems, 'lies');
   if (header === null) {
     problems.add('error', 'empty_file', null, null, 'is empty: expected a header row with label, path, split, is_query, is_gallery');
   }
@@ -211,14 +229,14 @@ function checkHeader(header: string[], problems: ProblemLog): void {
 function checkFlags(row: number, s: number, q: number, g: number, qCell: string, gCell: string, problems: ProblemLog): void {
   if (s === SPLIT_TRAIN) {
     // OML asserts train rows leave both flags empty (a single unique NaN).
-    if (q !== FLAG_EMPTY) problems.add('error', 'train_flag_set', row, 'is_query', `must be empty for a train row, got "${qCell}"`);
-    if (g !== FLAG_EMPTY) problems.add('error', 'train_flag_set', row, 'is_gallery', `must be empty for a train row, got "${gCell}"`);
+    if (q !== FLAG_EMPTY) problems.add('error', 'train_flag_set', row, 'is_query', `must be empty for a train row, got "${clip(qCell)}"`);
+    if (g !== FLAG_EMPTY) problems.add('error', 'train_flag_set', row, 'is_gallery', `must be empty for a train row, got "${clip(gCell)}"`);
   } else if (s === SPLIT_VALIDATION) {
     if (q === INVALID || q === FLAG_EMPTY) {
-      problems.add('error', 'flag_invalid', row, 'is_query', `must be True/False (or 1/0) for a validation row, got "${qCell}"`);
+      problems.add('error', 'flag_invalid', row, 'is_query', `must be True/False (or 1/0) for a validation row, got "${clip(qCell)}"`);
     }
     if (g === INVALID || g === FLAG_EMPTY) {
-      problems.add('error', 'flag_invalid', row, 'is_gallery', `must be True/False (or 1/0) for a validation row, got "${gCell}"`);
+      problems.add('error', 'flag_invalid', row, 'is_gallery', `must be True/False (or 1/0) for a validation row, got "${clip(gCell)}"`);
     }
     if (q === FLAG_FALSE && g === FLAG_FALSE) {
       problems.add('error', 'neither_query_nor_gallery', row, 'is_query', 'a validation row must be a query, a gallery item, or both');
@@ -234,14 +252,14 @@ function pushBbox(row: number, cells: string[], out: Growable<Int32Array>, probl
     return;
   }
   const v = cells.map(parseInteger);
-  const bad = BBOX_COLUMNS.filter((_, i) => empty[i] || Number.isNaN(v[i]!) || v[i]! < 0);
+  const bad = BBOX_COLUMNS.filter((_, i) => empty[i] || Number.isNaN(v[i]!) || v[i]! < 0 || v[i]! > MAX_BOX_COORD);
   if (bad.length > 0) {
     problems.add(
       'error',
       'bbox_invalid',
       row,
       bad.join(','),
-      `bounding box needs four non-negative integers or four empty cells, got ${cells.map((c) => `"${c}"`).join(', ')}`,
+      `bounding box needs four integers from 0 to ${MAX_BOX_COORD} or four empty cells, got ${cells.map((c) => `"${clip(c)}"`).join(', ')}`,
     );
     for (let i = 0; i < 4; i++) out.push(NO_BBOX);
     return;
@@ -250,6 +268,38 @@ function pushBbox(row: number, cells: string[], out: Growable<Int32Array>, probl
   if (x1 >= x2) problems.add('error', 'bbox_order', row, 'x_1', `x_1 (${x1}) must be less than x_2 (${x2})`);
   if (y1 >= y2) problems.add('error', 'bbox_order', row, 'y_1', `y_1 (${y1}) must be less than y_2 (${y2})`);
   for (const x of [x1, x2, y1, y2]) out.push(x);
+}
+
+/**
+ * Rows whose image lies outside the dataset root (`../`, an absolute path, a link out): allowed, as in OML, but the
+ * dataset no longer travels as one folder and the app reads files outside it, so the user hears of it — once.
+ */
+export class OutsideRoot {
+  private count = 0;
+  private first: { row: number; path: string } | null = null;
+  constructor(readonly root: string) {}
+
+  note(row: number, p: string): void {
+    this.count++;
+    if (!this.first || row < this.first.row) this.first = { row, path: p };
+  }
+
+  report(problems: ProblemLog, how: 'lies' | 'links'): void {
+    if (!this.first) return;
+    const what = how === 'lies' ? 'lies outside' : 'is a link that leads outside';
+    problems.add(
+      'warning',
+      'path_outside_root',
+      this.first.row,
+      'path',
+      `"${clip(this.first.path)}" ${what} the dataset root ${this.root}${this.count > 1 ? ` (${this.count} rows in all)` : ''}`,
+    );
+  }
+}
+
+/** A cell quoted in a message: a 5 MB cell must not make a 5 MB error line. */
+function clip(cell: string, max = 60): string {
+  return cell.length > max ? `${cell.slice(0, max)}… (${cell.length} characters)` : cell;
 }
 
 /** Indices of the validation rows, in file order. */

@@ -77,6 +77,53 @@ describe('reading an OML CSV', () => {
     expect(at(8)).toEqual(['bbox_invalid@x_2']);
   });
 
+  it('refuses labels that doubles cannot keep apart and boxes that int32 would wrap, quoting huge cells briefly', async () => {
+    const huge = '9'.repeat(5_000_000);
+    const file = writeCsv(path.join(dir, 'df.csv'), [
+      [...HEADER, 'x_1', 'x_2', 'y_1', 'y_2'],
+      ['9007199254740993', 'a.png', 'train', '', '', '', '', '', ''],
+      ['9007199254740992', 'b.png', 'train', '', '', '', '', '', ''],
+      [huge, 'c.png', 'train', '', '', '', '', '', ''],
+      ['9007199254740991', 'd.png', 'train', '', '', 0, 2 ** 32 + 5, 0, 4],
+      ['-9007199254740991', 'e.png', 'train', '', '', 0, 2 ** 31 - 1, 0, 4],
+    ]);
+    const { table, problems } = await readDatasetCsv(file);
+    const at = (row: number) => problems.items.filter((p) => p.row === row).map((p) => `${p.code}@${p.column}`);
+    expect(at(2)).toEqual(['label_out_of_range@label']);
+    expect(at(3)).toEqual(['label_out_of_range@label']);
+    expect(at(4)).toEqual(['label_out_of_range@label']);
+    expect(at(5)).toEqual(['bbox_invalid@x_2']);
+    expect(at(6)).toEqual([]);
+    expect(Math.max(...problems.items.map((p) => p.message.length))).toBeLessThan(300);
+    expect([...table.label].slice(3)).toEqual([9007199254740991, -9007199254740991]);
+    expect([...table.bbox!.subarray(16, 20)]).toEqual([0, 2 ** 31 - 1, 0, 4]);
+  });
+
+  it('warns once when rows point outside the dataset root: ../, absolute paths and links out', async () => {
+    const { mkdirSync, symlinkSync } = await import('node:fs');
+    const rootDir = path.join(dir, 'root');
+    mkdirSync(rootDir);
+    await writePng(path.join(dir, 'outside.png'), 16, 16, 1);
+    await writePng(path.join(rootDir, 'in.png'), 16, 16, 2);
+    symlinkSync(path.join(dir, 'outside.png'), path.join(rootDir, 'link.png'));
+    const file = writeCsv(path.join(rootDir, 'df.csv'), [
+      HEADER,
+      [0, 'in.png', 'train', '', ''],
+      [0, '../outside.png', 'train', '', ''],
+      [1, path.join(dir, 'outside.png'), 'train', '', ''],
+      [1, 'link.png', 'train', '', ''],
+      [1, 'sub/../in.png', 'train', '', ''],
+    ]);
+    const { report } = await inspectDataset(file);
+    const outside = report.problems.filter((p) => p.code === 'path_outside_root');
+    expect(outside.map((p) => [p.severity, p.row, p.column])).toEqual([
+      ['warning', 3, 'path'],
+      ['warning', 5, 'path'],
+    ]);
+    expect(outside[0]!.message).toMatch(/"\.\.\/outside\.png" lies outside the dataset root .*\(2 rows in all\)/);
+    expect(outside[1]!.message).toMatch(/"link\.png" is a link that leads outside/);
+  });
+
   it('reports missing required columns and partial bbox columns on the header row', async () => {
     const file = writeCsv(path.join(dir, 'df.csv'), [
       ['label', 'path', 'split', 'is_query', 'x_1'],
