@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import type { DatasetTable } from '../dataset/table';
 import { FLAG_TRUE, validationRows } from '../dataset/table';
 import type { Embeddings } from '../retrieval/knn';
@@ -7,13 +7,30 @@ import type { ValidationSet } from './embedding-metrics';
 /** A problem with user-supplied embeddings: names the path (and row) it concerns. */
 export class EmbeddingsError extends Error {}
 
+/**
+ * JSON this large cannot be one string in V8 (and its parsed arrays take ~10× its size): refused with a pointer to
+ * the binary format instead of a crash or gigabytes of heap.
+ */
+export const MAX_PREDICTIONS_BYTES = 256 * 1024 * 1024;
+/** The largest float32: beyond it a value would silently become Infinity in the Float32Array it is copied into. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 /** OML's predict output: `{ "<path as in the CSV>": [floats] }`. */
-export async function readPredictions(file: string): Promise<Map<string, unknown>> {
+export async function readPredictions(file: string, maxBytes = MAX_PREDICTIONS_BYTES): Promise<Map<string, unknown>> {
+  const info = await stat(file).catch(() => null);
+  if (!info) throw new EmbeddingsError(`Embeddings file not found: ${file}`);
+  if (!info.isFile()) throw new EmbeddingsError(`${file} is not a file`);
+  if (info.size > maxBytes) {
+    throw new EmbeddingsError(
+      `${file} is ${(info.size / 2 ** 20).toFixed(0)} MB of JSON, more than the ${(maxBytes / 2 ** 20).toFixed(0)} MB evaluate reads; ` +
+        'evaluate with --checkpoint or --zoo instead (vectors stay binary)',
+    );
+  }
   let raw: string;
   try {
     raw = await readFile(file, 'utf8');
-  } catch {
-    throw new EmbeddingsError(`Embeddings file not found: ${file}`);
+  } catch (e) {
+    throw new EmbeddingsError(`${file} cannot be read: ${(e as Error).message}`);
   }
   let parsed: unknown;
   try {
@@ -64,9 +81,9 @@ export function validationSet(t: DatasetTable, vectors: (path: string) => unknow
       problems.push(`embedding for ${where} has ${v.length} values, the first one had ${dim}`);
       continue;
     }
-    const bad = v.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x));
+    const bad = v.findIndex((x) => typeof x !== 'number' || !Number.isFinite(x) || Math.abs(x) > FLOAT32_MAX);
     if (bad >= 0) {
-      problems.push(`embedding for ${where} has a non-finite value at index ${bad} (${JSON.stringify(v[bad])})`);
+      problems.push(`embedding for ${where} has ${describeValue(v[bad])} at index ${bad}, not a float32 number`);
       continue;
     }
     vecs.push(v as number[]);
@@ -82,6 +99,14 @@ export function validationSet(t: DatasetTable, vectors: (path: string) => unknow
     data.set(v, r * dim);
   });
   return tableValidationSet(t, rows, { data, count: rows.length, dim });
+}
+
+/** A value named without serialising it: a deeply nested array must not overflow the stack in an error message. */
+function describeValue(x: unknown): string {
+  if (typeof x === 'number') return String(x);
+  if (Array.isArray(x)) return 'an array';
+  if (x === null) return 'null';
+  return typeof x === 'string' ? `the string "${x.slice(0, 20)}${x.length > 20 ? '…' : ''}"` : `a ${typeof x}`;
 }
 
 /** The labels, query/gallery flags, sequences and categories of `rows`, with their embeddings (row order). */

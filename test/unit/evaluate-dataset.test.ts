@@ -55,6 +55,11 @@ describe('readPredictions', () => {
       expect(e, name).toBeInstanceOf(EmbeddingsError);
       expect((e as Error).message, name).toContain(`${file} ${message}`);
     }
+    // Too large to parse within bounded memory: refused by size before it is read.
+    await expect(readPredictions(good, 10)).rejects.toThrow(
+      /p\.json is 0 MB of JSON, more than the 0 MB evaluate reads; evaluate with --checkpoint/,
+    );
+    await expect(readPredictions(dir)).rejects.toThrow(`${dir} is not a file`);
   });
 });
 
@@ -81,7 +86,7 @@ describe('validationSet', () => {
       [
         '3 embedding problem(s):',
         '  embedding for "b.png" (row 4) has 1 values, the first one had 2',
-        '  embedding for "c.png" (row 5) has a non-finite value at index 1 (null)',
+        '  embedding for "c.png" (row 5) has null at index 1, not a float32 number',
         '  embedding for "d.png" (row 6) is not a non-empty array of numbers',
       ].join('\n'),
     );
@@ -91,6 +96,19 @@ describe('validationSet', () => {
     expect(err(() => validationSet(t, (p) => (p === 'b.png' ? undefined : [Number.POSITIVE_INFINITY]), 'p.json')).message).toContain(
       'no embedding for "b.png" (row 4) in p.json',
     );
+    // Past float32 (it would become Infinity), and a deeply nested value (named, never serialised).
+    let deep: unknown = [];
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    const odd: Record<string, unknown> = { 'a.png': [1, 2], 'b.png': [1e39, 0], 'c.png': [1, deep], 'd.png': [-3.4e38, 'x'] };
+    expect(
+      err(() => validationSet(t, (p) => odd[p], 'p.json'))
+        .message.split('\n')
+        .slice(1),
+    ).toEqual([
+      '  embedding for "b.png" (row 4) has 1e+39 at index 0, not a float32 number',
+      '  embedding for "c.png" (row 5) has an array at index 1, not a float32 number',
+      '  embedding for "d.png" (row 6) has the string "x" at index 1, not a float32 number',
+    ]);
     // Many rows missing: the first twenty are listed, the rest counted.
     const rows: (string | number)[][] = [['label', 'path', 'split', 'is_query', 'is_gallery']];
     for (let i = 0; i < 25; i++) rows.push([i % 2, `${i}.png`, 'validation', 'True', 'True']);
