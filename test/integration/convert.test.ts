@@ -140,6 +140,55 @@ describe('convert a table', () => {
     expect(r.report.ok).toBe(true);
   });
 
+  it('reads split and flag words other tools write, skips rows it cannot read (naming row and column), refuses a doubled header', async () => {
+    const lines = ['file,class,split,is_query,is_gallery'];
+    const add = (name: string, i: number, split: string, q: string, g: string) =>
+      lines.push(`${name}/img ${i} é.png,${name},${split},${q},${g}`);
+    for (let i = 0; i < 4; i++) add('Coat', i, 'train', '', '');
+    for (let i = 0; i < 3; i++) add('Dress', i, 'test', i === 0 ? 'yes' : 'no', i === 0 ? 'no' : 'yes');
+    for (let i = 0; i < 3; i++) add('Sandal', i, 'val', 'Y', 'Y');
+    add('Sandal', 3, 'val', 'maybe', 'Y');
+    add('Bag', 0, 'holdout', '', '');
+    const table = path.join(dir, 'words.csv');
+    writeFileSync(table, `${lines.join('\n')}\n`);
+    const r = await convert({
+      source: table,
+      root: path.join(dir, 'photos'),
+      out: path.join(dir, 'words-out', 'df.csv'),
+      mapping: { path: 'file', label: 'class', split: 'split', isQuery: 'is_query', isGallery: 'is_gallery' },
+      split: { ...DEFAULT_SPLIT, keepSplit: true },
+    });
+    const problem = (code: string) => r.analysis.problems.filter((p) => p.code === code).map((p) => p.message);
+    expect(problem('cell_unreadable')).toEqual([
+      'row 12: skipped: column is_query is "maybe", expected true or false (1/0, yes/no)',
+      'row 13: skipped: column split is "holdout", expected train or validation (val/test)',
+    ]);
+    expect(problem('split_renamed')).toEqual(['split "test" read as validation (3 row(s))', 'split "val" read as validation (3 row(s))']);
+    const rows = readFileSync(r.csv, 'utf8').trim().split('\n').slice(1);
+    const dress = rows.filter((l) => l.includes('Dress/'));
+    // "test" was turned into train and "yes" into false before.
+    expect(dress.map((l) => l.split(',').slice(2).join(','))).toEqual([
+      'validation,True,False',
+      'validation,False,True',
+      'validation,False,True',
+    ]);
+    expect(rows.filter((l) => l.includes('Sandal/')).map((l) => l.split(',').slice(2).join(','))).toEqual(
+      Array(3).fill('validation,True,True'),
+    );
+    expect(r.report.ok).toBe(true);
+
+    writeFileSync(table, 'file,class,class\nCoat/img 0 é.png,Coat,Dress\n');
+    await expect(
+      convert({
+        source: table,
+        root: path.join(dir, 'photos'),
+        out: path.join(dir, 'words-out', 'df2.csv'),
+        mapping: { path: 'file', label: 'class' },
+        split: DEFAULT_SPLIT,
+      }),
+    ).rejects.toThrow(`${table}: row 1: column "class" appears twice in the header`);
+  });
+
   it('the CLI prints the summary and problems, and fails only when nothing usable can be written', () => {
     const ok = cli([
       'convert',

@@ -1,7 +1,7 @@
 // The conversion plan says when a whole label disappears (issue: a label whose only image duplicated another
 // label's image vanished without a word).
 import { describe, expect, it } from 'vitest';
-import { DEFAULT_SPLIT, makePlan } from '../../main/dataset/convert/plan';
+import { DEFAULT_SPLIT, labelIds, makePlan } from '../../main/dataset/convert/plan';
 import type { ImageFacts, SourceItem } from '../../main/dataset/convert/types';
 
 const item = (labelName: string, i: number): SourceItem => ({
@@ -39,5 +39,51 @@ describe('conversion plan', () => {
     ]);
     expect(Object.values(plan.labelNames).sort()).toEqual(['kept0', 'kept1', 'kept2', 'kept3']);
     expect(plan.problems.some((p) => p.code === 'duplicate_file' && p.path === 'copycat/0.png')).toBe(true);
+  });
+});
+
+describe('label ids', () => {
+  it('keep plain integer names as they are; any other name renumbers all in name order, never merging two names', () => {
+    expect(labelIds(['7', '-3', '12', '7'])).toEqual({
+      ids: new Map([
+        ['-3', -3],
+        ['7', 7],
+        ['12', 12],
+      ]),
+      renumbered: null,
+    });
+    // "01" and "1" were both label 1: two folders silently became one label.
+    expect(labelIds(['1', '01', '2'])).toEqual({
+      ids: new Map([
+        ['01', 0],
+        ['1', 1],
+        ['2', 2],
+      ]),
+      renumbered: '01',
+    });
+    expect(labelIds(['0', '0.5', '1']).renumbered).toBe('0.5');
+    expect(labelIds(['1', '99999999999999999999']).renumbered).toBe('99999999999999999999');
+    // Names that are all words: numbering them is the only way, nothing to warn about.
+    expect(labelIds(['cat', 'dog'])).toEqual({
+      ids: new Map([
+        ['cat', 0],
+        ['dog', 1],
+      ]),
+      renumbered: null,
+    });
+  });
+
+  it('the plan says when the labels were renumbered, and keeps every name', () => {
+    const items = ['1', '01', '01', '1', '2', '2'].map((n, i) => item(n, i));
+    const plan = makePlan(
+      items,
+      items.map((_, i) => facts(`h${i}`)),
+      { ...DEFAULT_SPLIT, valLabels: 0 },
+    );
+    expect(plan.labelNames).toEqual({ 0: '01', 1: '1', 2: '2' });
+    expect(new Set(plan.rows.map((r) => r.label))).toEqual(new Set([0, 1, 2]));
+    expect(plan.problems.find((p) => p.code === 'labels_renumbered')!.message).toBe(
+      'label "01" is not a plain integer, so every label is numbered 0–2 in name order (the summary file keeps the names)',
+    );
   });
 });

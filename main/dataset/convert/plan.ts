@@ -42,11 +42,20 @@ export interface Plan {
   dropped: number;
 }
 
-/** OML labels are integers: names that already are integers keep their value, others get ids in name order. */
-export function labelIds(names: string[]): Map<string, number> {
-  const unique = [...new Set(names)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
-  if (unique.every((n) => /^-?\d+$/.test(n))) return new Map(unique.map((n) => [n, Number(n)]));
-  return new Map(unique.map((n, i) => [n, i]));
+/** A name that is an integer written one way only ("7", "-3"; not "07", "+7" or "7.0"), small enough for a double. */
+const isPlainInteger = (n: string) => /^-?(0|[1-9]\d*)$/.test(n) && n !== '-0' && Number.isSafeInteger(Number(n));
+
+/**
+ * OML labels are integers: when every name is a plain integer the labels keep their values; otherwise every label
+ * gets an id in name order (two names like "01" and "1" must never become one label). `renumbered` names the first
+ * name that forced it, so the user hears why their ids changed.
+ */
+export function labelIds(names: string[]): { ids: Map<string, number>; renumbered: string | null } {
+  // Numeric name order; names equal as numbers ("01", "1") by their characters, so input order never decides.
+  const unique = [...new Set(names)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }) || (a < b ? -1 : a > b ? 1 : 0));
+  const odd = unique.find((n) => !isPlainInteger(n));
+  if (odd === undefined) return { ids: new Map(unique.map((n) => [n, Number(n)])), renumbered: null };
+  return { ids: new Map(unique.map((n, i) => [n, i])), renumbered: unique.some(isPlainInteger) ? odd : null };
 }
 
 /**
@@ -127,7 +136,15 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
     keep.push(i);
   }
 
-  const ids = labelIds(keep.map((i) => items[i]!.labelName));
+  const { ids, renumbered } = labelIds(keep.map((i) => items[i]!.labelName));
+  if (renumbered !== null) {
+    problems.push({
+      severity: 'warning',
+      code: 'labels_renumbered',
+      path: null,
+      message: `label "${renumbered}" is not a plain integer, so every label is numbered 0–${ids.size - 1} in name order (the summary file keeps the names)`,
+    });
+  }
   const byLabel = new Map<number, number[]>();
   for (const i of keep) {
     const l = ids.get(items[i]!.labelName)!;

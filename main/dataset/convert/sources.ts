@@ -119,10 +119,22 @@ export function guessMapping(columns: string[]): Partial<ColumnMapping> {
   return m;
 }
 
-const flag = (v: string | undefined): boolean | null => {
+const TRUE_WORDS = new Set(['true', '1', '1.0', 'yes', 'y', 't']);
+const FALSE_WORDS = new Set(['false', '0', '0.0', 'no', 'n', 'f']);
+/** A flag cell: null when empty, undefined when it is neither a yes nor a no (the row is then skipped, and said). */
+function flag(v: string | undefined): boolean | null | undefined {
   const s = (v ?? '').trim().toLowerCase();
-  return s === '' ? null : s === 'true' || s === '1' || s === '1.0';
-};
+  if (s === '') return null;
+  return TRUE_WORDS.has(s) ? true : FALSE_WORDS.has(s) ? false : undefined;
+}
+
+/** Split names other tools write for the held-out part; OML calls it validation. */
+const VALIDATION_WORDS = new Set(['validation', 'val', 'valid', 'test', 'eval', 'evaluation']);
+function splitOf(v: string | undefined): 'train' | 'validation' | null | undefined {
+  const s = (v ?? '').trim().toLowerCase();
+  if (s === '') return null;
+  return s === 'train' ? 'train' : VALIDATION_WORDS.has(s) ? 'validation' : undefined;
+}
 
 /** The parser's records; a table it cannot parse (an unclosed quote, …) is an error naming the file and line. */
 async function* tableRecords(file: string, parser: AsyncIterable<unknown>) {
@@ -140,7 +152,10 @@ export async function* readTable(
   problems: ConvertProblem[],
   signal?: AbortSignal,
 ): AsyncGenerator<SourceItem> {
-  const { delimiter } = await readHeader(file);
+  const { delimiter, columns } = await readHeader(file);
+  const twice = columns.filter((c, i) => columns.indexOf(c) !== i);
+  if (twice.length > 0) throw new Error(`${file}: row 1: column "${twice[0]}" appears twice in the header (which one is meant?)`);
+  const renamedSplits = new Map<string, number>();
   const parser = createReadStream(file).pipe(
     parse({ bom: true, columns: true, delimiter, skip_empty_lines: true, relax_column_count: true, info: true, trim: true }),
   );
@@ -180,17 +195,42 @@ export async function* readTable(
         }
       }
     }
-    const split = mapping.split ? record[mapping.split] : undefined;
+    const splitCell = mapping.split ? record[mapping.split] : undefined;
+    const split = splitOf(splitCell);
+    const isQuery = mapping.isQuery ? flag(record[mapping.isQuery]) : null;
+    const isGallery = mapping.isGallery ? flag(record[mapping.isGallery]) : null;
+    const unreadable =
+      split === undefined
+        ? [mapping.split, splitCell, 'train or validation (val/test)']
+        : isQuery === undefined
+          ? [mapping.isQuery, record[mapping.isQuery!], 'true or false (1/0, yes/no)']
+          : isGallery === undefined
+            ? [mapping.isGallery, record[mapping.isGallery!], 'true or false (1/0, yes/no)']
+            : null;
+    if (unreadable) {
+      const [column, cell, expected] = unreadable;
+      problems.push({
+        severity: 'warning',
+        code: 'cell_unreadable',
+        path: p,
+        message: `row ${row}: skipped: column ${column} is "${String(cell).slice(0, 40)}", expected ${expected}`,
+      });
+      continue;
+    }
+    const rawSplit = (splitCell ?? '').trim().toLowerCase();
+    if (split === 'validation' && rawSplit !== 'validation') renamedSplits.set(rawSplit, (renamedSplits.get(rawSplit) ?? 0) + 1);
     yield {
       path: p.split('\\').join('/'),
       labelName,
       category: mapping.category ? record[mapping.category] || null : null,
       sequence: mapping.sequence ? record[mapping.sequence] || null : null,
       bbox,
-      split: split === 'train' || split === 'validation' ? split : null,
-      isQuery: mapping.isQuery ? flag(record[mapping.isQuery]) : null,
-      isGallery: mapping.isGallery ? flag(record[mapping.isGallery]) : null,
+      split: split ?? null,
+      isQuery: isQuery ?? null,
+      isGallery: isGallery ?? null,
       origin: `row ${row}`,
     };
   }
+  for (const [name, n] of renamedSplits)
+    problems.push({ severity: 'warning', code: 'split_renamed', path: null, message: `split "${name}" read as validation (${n} row(s))` });
 }
