@@ -1,6 +1,7 @@
 import { createDispatcher, EventHub, type Dispatch } from '../api/dispatch';
 import { RunStore } from '../store/runs';
 import { createHandlers } from './handlers';
+import { FileAccess } from './file-access';
 import path from 'node:path';
 import { TrainingSupervisor } from './training';
 import { forkNodeWorker } from './workers';
@@ -33,7 +34,10 @@ export async function startCore(
   const jobs = new WorkerJobs(path.join(dataDir, 'cache', 'embeddings'), hub, spawnWorker);
   const explorer = new Explorer(jobs);
   const zoo = new ZooService(dataDir, hub);
-  const dispatch = createDispatcher(createHandlers({ dataDir, store, transport, training, wizard, jobs, explorer, zoo }), log);
+  const dispatch = createDispatcher(
+    createHandlers({ dataDir, store, transport, training, wizard, jobs, explorer, zoo, files: new FileAccess(store, wizard) }),
+    log,
+  );
   return {
     dataDir,
     store,

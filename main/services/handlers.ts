@@ -19,6 +19,7 @@ import { listRecipes, startFromYaml, validateYaml } from './train-requests';
 import { compareRuns } from './compare';
 import { deleteRunAndFiles } from './run-files';
 import type { WizardService } from './wizard';
+import type { FileAccess } from './file-access';
 import type { ColumnMapping } from '../dataset/convert/sources';
 
 export interface ServiceContext {
@@ -30,6 +31,7 @@ export interface ServiceContext {
   jobs: WorkerJobs;
   explorer: Explorer;
   zoo: ZooService;
+  files: FileAccess;
 }
 
 function notFoundOnMissingFile<T>(promise: Promise<T>): Promise<T> {
@@ -51,13 +53,17 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     }),
     'datasets.samples': async () => sampleDatasets(),
     'datasets.inspect': async ({ csvPath, root, checkFiles }) => {
-      const { report } = await notFoundOnMissingFile(inspectDataset(csvPath, { root, checkFiles }));
-      await ctx.store.registerDataset(path.basename(path.dirname(report.file)), report.file, report.root, report.summary);
+      const { report } = await notFoundOnMissingFile(inspectDataset(ctx.files.pickedTable(csvPath), { root, checkFiles }));
+      // A table without label and path columns is no dataset: shown with its problems, never a root requests may read.
+      if (['label', 'path'].every((c) => report.summary.columns.includes(c)))
+        await ctx.store.registerDataset(path.basename(path.dirname(report.file)), report.file, report.root, report.summary);
       return report;
     },
-    'datasets.rows': async ({ csvPath, root, offset, limit }) =>
-      datasetRows(await notFoundOnMissingFile(loadDataset(csvPath, root)), offset, limit, await labelNamesOf(csvPath)),
-    'datasets.thumbnail': async ({ root, path: p, size }) => thumbnail(root, p, size),
+    'datasets.rows': async ({ csvPath, root, offset, limit }) => {
+      const file = await ctx.files.registeredTable(csvPath);
+      return datasetRows(await notFoundOnMissingFile(loadDataset(file, root)), offset, limit, await labelNamesOf(file));
+    },
+    'datasets.thumbnail': async ({ root, path: p, size }) => thumbnail(await ctx.files.image(root, p), p, size),
     'runs.list': async (filter) => ctx.store.listRuns(filter),
     'runs.get': async ({ id }) => {
       const run = await ctx.store.getRun(id);
@@ -107,7 +113,12 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'zoo.remove': async ({ key }) => ({ removed: await ctx.zoo.remove(key) }),
     'explorer.search': async ({ csvPath, root, queryRow, k, checkpoint, zoo }) => {
       const model = embedModelOf(checkpoint, zoo ? { key: zoo, dir: ctx.zoo.installedDir(zoo) } : undefined);
-      return ctx.explorer.search(await notFoundOnMissingFile(loadDataset(csvPath, root)), queryRow, k, model);
+      return ctx.explorer.search(
+        await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root)),
+        queryRow,
+        k,
+        model,
+      );
     },
     'explorer.models': async ({ csvPath }) => ctx.store.bestCheckpointsFor(path.resolve(csvPath)),
   };

@@ -1,13 +1,11 @@
-import path from 'node:path';
 import sharp from 'sharp';
 import { ApiError } from '../../shared/api';
 import { isImageFile } from '../dataset/image-files';
 
-/** Resizes a dataset image for display. Only image files are read, so the API cannot be used to read other files. */
-export async function thumbnail(root: string, relPath: string, size: number): Promise<{ dataUrl: string; width: number; height: number }> {
-  const file = path.resolve(root, relPath);
+/** Resizes a dataset image for display: `file` is what FileAccess allowed; only image types are opened. */
+export async function thumbnail(file: string, shownAs: string, size: number): Promise<{ dataUrl: string; width: number; height: number }> {
   if (!isImageFile(file)) {
-    throw new ApiError('invalid_input', `Not an image file type: ${relPath}`);
+    throw new ApiError('invalid_input', `Not an image file type: ${shownAs}`);
   }
   try {
     const { data, info } = await sharp(file)

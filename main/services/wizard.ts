@@ -17,7 +17,7 @@ import type { RunStore } from '../store/runs';
  */
 export class WizardService {
   private readonly running = new Map<string, AbortController>();
-  private readonly done = new Map<string, Analysis & { source: string }>();
+  private readonly done = new Map<string, Analysis & { source: string; paths: Set<string> }>();
 
   constructor(
     private readonly hub: EventHub,
@@ -48,7 +48,7 @@ export class WizardService {
     this.running.set(jobId, ctl);
     try {
       const a = await analyze({ source, root, mapping, split }, (p) => this.hub.emit('wizard.progress', { jobId, ...p }), ctl.signal);
-      this.done.set(jobId, { ...a, source });
+      this.done.set(jobId, { ...a, source, paths: new Set(a.items.map((it) => it.path)) });
       if (this.done.size > 20) this.done.delete(this.done.keys().next().value!);
       return preview(a);
     } catch (e) {
@@ -57,6 +57,12 @@ export class WizardService {
     } finally {
       if (this.running.get(jobId) === ctl) this.running.delete(jobId);
     }
+  }
+
+  /** The item paths of this session's analyses of `root` (thumbnails may show them), or null when none was. */
+  pathsUnder(root: string): { has(rel: string): boolean } | null {
+    const found = [...this.done.values()].filter((a) => path.resolve(a.root) === root);
+    return found.length ? { has: (rel) => found.some((a) => a.paths.has(rel)) } : null;
   }
 
   cancel(jobId: string): boolean {

@@ -73,6 +73,11 @@ export class RunStore {
     return row!.id;
   }
 
+  /** Every registered dataset's CSV and root: what requests may read from. */
+  async datasetPlaces(): Promise<{ csvPath: string; root: string }[]> {
+    return this.db.all<{ csvPath: string; root: string }>('SELECT csv_path AS csvPath, root FROM datasets');
+  }
+
   async createRun(run: NewRun): Promise<number> {
     const { lastID } = await this.db.run(
       `INSERT INTO runs (name, status, dataset_id, config_yaml, config_json, created_at, parent_run_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,

@@ -68,6 +68,41 @@ describe('web mode server', () => {
     expect(row!.n).toBe(1);
   });
 
+  it('reads only the tables the user opened and the images of their rows, even with the token', async () => {
+    const { writePng } = await import('../helpers/tmp');
+    const other = path.join(dir, 'other');
+    mkdirSync(path.join(other, 'imgs'), { recursive: true });
+    await writePng(path.join(other, 'imgs', 'a.png'), 16, 16, 1);
+    await writePng(path.join(other, 'imgs', 'b.png'), 16, 16, 2);
+    await writePng(path.join(dir, 'outside.png'), 16, 16, 3);
+    const csv = path.join(other, 'df.csv');
+    writeFileSync(
+      csv,
+      'label,path,split,is_query,is_gallery\n0,imgs/a.png,train,,\n0,imgs/b.png,train,,\n1,../outside.png,validation,True,True\n',
+    );
+    const code = async (method: string, input: unknown) => (await call(method, input)).body.error?.code ?? 'ok';
+    // Before the user opens it: no rows, no thumbnails; a file that is no table is never parsed.
+    expect(await code('datasets.rows', { csvPath: csv })).toBe('not_found');
+    expect(await code('datasets.thumbnail', { root: other, path: 'imgs/a.png' })).toBe('not_found');
+    expect(await code('datasets.inspect', { csvPath: path.join(dir, 'secret.txt') })).toBe('invalid_input');
+    // A .csv that is no dataset (no label/path columns) is reported, and opens nothing.
+    writeFileSync(path.join(dir, 'notes.csv'), 'secret\n');
+    expect((await call('datasets.inspect', { csvPath: path.join(dir, 'notes.csv') })).body.result.ok).toBe(false);
+    const passwd = await call('datasets.inspect', { csvPath: '/etc/passwd' });
+    expect(passwd.body.error).toMatchObject({ code: 'invalid_input', message: '/etc/passwd: a dataset is a .csv (or .tsv) table' });
+    // Opened: its rows, the images under its root, and a row's image outside it (the user's data) are shown.
+    expect(await code('datasets.inspect', { csvPath: csv })).toBe('ok');
+    expect((await call('datasets.rows', { csvPath: csv })).body.result.total).toBe(3);
+    expect(await code('datasets.thumbnail', { root: other, path: 'imgs/a.png' })).toBe('ok');
+    expect(await code('datasets.thumbnail', { root: other, path: '../outside.png' })).toBe('ok');
+    // Anything else stays closed: another image outside the root, an absolute path, the root of no dataset.
+    await writePng(path.join(dir, 'private.png'), 16, 16, 4);
+    expect(await code('datasets.thumbnail', { root: other, path: '../private.png' })).toBe('not_found');
+    expect(await code('datasets.thumbnail', { root: other, path: path.join(dir, 'private.png') })).toBe('not_found');
+    expect(await code('datasets.thumbnail', { root: dir, path: 'private.png' })).toBe('not_found');
+    expect(await code('explorer.search', { csvPath: path.join(dir, 'unopened.csv'), queryRow: 2 })).toBe('not_found');
+  });
+
   it('refuses calls without the right token', async () => {
     const { status, body } = await call('app.info', {}, 'wrong');
     expect(status).toBe(401);

@@ -4,6 +4,7 @@ import { createDispatcher, EventHub, type Handlers } from '../../main/api/dispat
 import { createHandlers } from '../../main/services/handlers';
 import type { RunStore } from '../../main/store/runs';
 import type { TrainingSupervisor } from '../../main/services/training';
+import type { FileAccess } from '../../main/services/file-access';
 import type { WizardService } from '../../main/services/wizard';
 import type { WorkerJobs } from '../../main/services/embedding';
 import type { Explorer } from '../../main/services/explorer';
@@ -73,6 +74,7 @@ describe('dispatcher', () => {
       jobs: {} as WorkerJobs,
       explorer: {} as Explorer,
       zoo: {} as ZooService,
+      files: {} as FileAccess,
     });
     expect(Object.keys(handlers).sort()).toEqual(Object.keys(methods).sort());
   });
