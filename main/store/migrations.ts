@@ -82,6 +82,8 @@ export async function migrate(db: Sqlite, migrations: readonly string[] = MIGRAT
   }
   for (let v = current; v < migrations.length; v++) {
     await db.transaction(async () => {
+      // Another process may have applied it while this one waited for the write lock: read again under the lock.
+      if (((await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0) > v) return;
       await db.exec(migrations[v]!);
       await db.exec(`PRAGMA user_version = ${v + 1}`);
     });

@@ -43,7 +43,7 @@ export class RunStore {
     mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, 'runs.sqlite');
     const db = await Sqlite.open(file);
-    await db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;');
+    await db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
     await migrate(db);
     const store = new RunStore(db, file);
     await store.markOrphansInterrupted();

@@ -8,19 +8,27 @@ export class Sqlite {
   private txTail: Promise<unknown> = Promise.resolve();
   private constructor(private readonly db: sqlite3.Database) {}
 
-  static open(file: string): Promise<Sqlite> {
+  /** Waits up to `busyMs` for another process's lock, set before any statement (journal_mode included) runs. */
+  static open(file: string, busyMs = 5000): Promise<Sqlite> {
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(file, (err) => (err ? reject(err) : resolve(new Sqlite(db))));
+      const db = new sqlite3.Database(file, (err) => {
+        if (err) return reject(err);
+        db.configure('busyTimeout', busyMs);
+        resolve(new Sqlite(db));
+      });
     });
   }
 
   run(sql: string, params: SqlParams = []): Promise<{ lastID: number; changes: number }> {
-    return new Promise((resolve, reject) => {
-      this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
-        if (err) reject(err);
-        else resolve({ lastID: this.lastID, changes: this.changes });
-      });
-    });
+    return retryBusy(
+      () =>
+        new Promise((resolve, reject) => {
+          this.db.run(sql, params, function (this: sqlite3.RunResult, err: Error | null) {
+            if (err) reject(err);
+            else resolve({ lastID: this.lastID, changes: this.changes });
+          });
+        }),
+    );
   }
 
   get<T>(sql: string, params: SqlParams = []): Promise<T | undefined> {
@@ -36,7 +44,7 @@ export class Sqlite {
   }
 
   exec(sql: string): Promise<void> {
-    return new Promise((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve())));
+    return retryBusy(() => new Promise<void>((resolve, reject) => this.db.exec(sql, (err) => (err ? reject(err) : resolve()))));
   }
 
   /** BEGIN IMMEDIATE … COMMIT, rolled back on any error: a batch of writes lands whole or not at all. */
@@ -59,5 +67,22 @@ export class Sqlite {
 
   close(): Promise<void> {
     return new Promise((resolve, reject) => this.db.close((err) => (err ? reject(err) : resolve())));
+  }
+}
+
+const isBusy = (e: unknown) => (e as { code?: string } | null)?.code === 'SQLITE_BUSY';
+
+/**
+ * SQLite gives up waiting for a lock with SQLITE_BUSY when the busy handler cannot help (a WAL switch or a
+ * deadlock-avoiding read→write upgrade). The statement did not run, so it is tried again after a short, growing pause.
+ */
+async function retryBusy<T>(fn: () => Promise<T>, attempts = 8): Promise<T> {
+  for (let i = 1; ; i++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (!isBusy(e) || i >= attempts) throw e;
+      await new Promise((r) => setTimeout(r, 20 * 2 ** i * (0.5 + Math.random())));
+    }
   }
 }

@@ -1,7 +1,11 @@
 // A separate process that streams metrics into the run store as the training supervisor does (batches of 100 rows
-// per transaction) until it is killed. usage: store-writer.ts DATA_DIR
+// per transaction) until it is killed.
+import { existsSync } from 'node:fs';
 import { RunStore } from '../../main/store/runs';
 
+// usage: store-writer.ts DATA_DIR [GATE_FILE] — with a gate, waits for that file so writers open at one moment.
+const gate = process.argv[3];
+if (gate) while (!existsSync(gate)) await new Promise((r) => setTimeout(r, 2));
 const store = await RunStore.open(process.argv[2]!);
 const runId = await store.createRun({ name: `writer-${process.pid}`, status: 'running' });
 await store.setStatus(runId, 'running', { pid: process.pid });

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS, migrate } from '../../main/store/migrations';
@@ -12,10 +13,14 @@ let cleanup: () => void;
 beforeEach(() => ({ dir, cleanup } = tempDir('ms-store-')));
 afterEach(() => cleanup());
 
-function startWriter(dataDir: string) {
-  const child = spawn(process.execPath, [path.resolve('bin/run-ts.mjs'), 'test/helpers/store-writer.ts', dataDir], {
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+function startWriter(dataDir: string, gate?: string) {
+  const child = spawn(
+    process.execPath,
+    [path.resolve('bin/run-ts.mjs'), 'test/helpers/store-writer.ts', dataDir, ...(gate ? [gate] : [])],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   let written = 0;
   let waiters: { atLeast: number; resolve: () => void }[] = [];
   let readyResolve: (id: number) => void;
@@ -77,6 +82,25 @@ describe('run store under crashes and concurrency', () => {
     await new Promise((r) => child.on('exit', r));
     await reader.close();
   }, 30_000);
+
+  it('eight writers that open a new database at the same moment all create it, migrate and write (none dies on SQLITE_BUSY)', async () => {
+    const gate = path.join(path.dirname(dir), `${path.basename(dir)}.go`);
+    const writers = Array.from({ length: 8 }, () => startWriter(dir, gate));
+    const exits = writers.map((w) => new Promise<number | null>((r) => w.child.on('exit', (code) => r(code))));
+    await new Promise((r) => setTimeout(r, 3000)); // every writer has loaded and waits at the gate
+    writeFileSync(gate, '');
+    const stillAlive = Promise.all(writers.map(async (w) => (await w.ready, await w.committed(10)))).then(() => true);
+    const first = await Promise.race([stillAlive, Promise.race(exits).then((code) => `a writer exited with ${code}`)]);
+    for (const w of writers) w.child.kill('SIGKILL');
+    await Promise.all(exits);
+    expect(first).toBe(true);
+    const store = await RunStore.open(dir);
+    const runs = await store.db.all<{ id: number; n: number }>('SELECT run_id AS id, COUNT(*) AS n FROM metrics GROUP BY run_id');
+    expect(runs).toHaveLength(8);
+    for (const r of runs) expect(r.n).toBeGreaterThanOrEqual(10 * 100);
+    await store.close();
+    rmSync(gate);
+  }, 60_000);
 
   it('upgrades every earlier schema version to the latest, keeping the data', async () => {
     for (let from = 1; from < MIGRATIONS.length; from++) {
