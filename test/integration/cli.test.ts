@@ -211,4 +211,26 @@ describe('train from the command line', () => {
     expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b));
     expect(resumed1).toEqual(whole1);
   }, 120_000);
+
+  it('SIGTERM ends the worker at once and still writes every metric it sent; the run is left interrupted (resumable)', async () => {
+    const dataDir = path.join(dir, 'term');
+    const child = spawn(process.execPath, [BIN, ...trainArgs(dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const meta = path.join(dataDir, 'runs', '1', 'checkpoints', 'last', 'meta.json');
+    while (!existsSync(meta)) await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    expect(await ended).toBe(143);
+    expect(stderr).not.toMatch(/\n\s+at /);
+    const run = show(dataDir);
+    expect(run.status).toBe('interrupted');
+    // Epoch 0's loss and validation metrics were sent before its checkpoint was written; before, metrics still
+    // waiting for their 1 s batch died with the process.
+    const store = await RunStore.open(dataDir);
+    const series = await store.metricSeries(1, ['loss', 'OVERALL/cmc/1']);
+    await store.close();
+    expect(series.loss?.map(([step]) => step)).toContain(1);
+    expect(series['OVERALL/cmc/1']?.map(([step]) => step)).toContain(1);
+  }, 60_000);
 });

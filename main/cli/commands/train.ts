@@ -60,8 +60,16 @@ export const trainCommand: Command = {
       err('\nStopping after the current step (Ctrl-C again to kill; the run can be resumed).');
       for (const id of running) supervisor.stop(id);
     };
+    // Terminated (a closed terminal, a service manager): end the worker now, but write every metric it sent first.
+    let terminated: NodeJS.Signals | null = null;
+    const onTerm = (signal: NodeJS.Signals) => {
+      terminated = signal;
+      void supervisor.shutdown();
+    };
     const running: number[] = [];
     process.on('SIGINT', onSigint);
+    process.on('SIGTERM', onTerm);
+    process.on('SIGHUP', onTerm);
     try {
       let started: { runId: number; outDir: string; done: Promise<void> };
       if (values.resume) {
@@ -92,9 +100,12 @@ export const trainCommand: Command = {
         out(
           `${c.kind} checkpoint: ${c.path} (epoch ${c.epoch}${c.metric_value !== null ? `, ${c.metric_key} ${c.metric_value.toFixed(4)}` : ''})`,
         );
+      if (terminated) return terminated === 'SIGHUP' ? 129 : 143;
       return run.status === 'finished' ? 0 : run.status === 'stopped' ? 130 : 1;
     } finally {
       process.off('SIGINT', onSigint);
+      process.off('SIGTERM', onTerm);
+      process.off('SIGHUP', onTerm);
       await store.close();
     }
   },
