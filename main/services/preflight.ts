@@ -1,4 +1,5 @@
 import { existsSync, statSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import type { TrainConfig } from '../../shared/schemas/config';
 import type { Issue } from '../../shared/issues';
@@ -10,6 +11,10 @@ import { validateTable } from '../dataset/validate';
 import { computedMetrics, metricArgsOf } from '../metrics/embedding-metrics';
 import { createSampler } from '../engine/samplers/create';
 import { zooBackbone } from '../zoo/catalog';
+import { estimateTrainingMemory, formatBytes } from './memory-estimate';
+
+/** Past this share of the machine's memory a run would swap or be killed mid-way: refused before it starts. */
+const MEMORY_SHARE = 0.8;
 
 type Checked = { table: DatasetTable } | { issue: Issue };
 /** The form re-checks on every edit: a dataset is read and checked once per file version (path, root, mtime, size). */
@@ -53,7 +58,12 @@ async function readAndCheck(csv: string, root: string | undefined): Promise<Chec
  * the run will build it), there is something to validate on, the checkpoint metric is one the config computes,
  * and a zoo backbone is downloaded at the size it needs. Each problem names its config key.
  */
-export async function preflight(cfg: TrainConfig, baseDir: string, dataDir?: string): Promise<Issue[]> {
+export async function preflight(
+  cfg: TrainConfig,
+  baseDir: string,
+  dataDir?: string,
+  machine: { memoryBytes: number } = { memoryBytes: os.totalmem() },
+): Promise<Issue[]> {
   const issues: Issue[] = [];
   const csv = path.resolve(baseDir, cfg.dataset);
   if (!existsSync(csv) || !statSync(csv).isFile()) return [{ path: 'dataset', message: `file not found: ${csv}` }];
@@ -66,11 +76,13 @@ export async function preflight(cfg: TrainConfig, baseDir: string, dataDir?: str
   if (train.rows.length === 0) issues.push({ path: 'dataset', message: 'has no train rows: nothing to train on' });
   else {
     try {
-      createSampler(
+      const sampler = createSampler(
         cfg.sampler,
         train.labels,
         label2category(table, train.rows, (l) => train.mapping.get(l)!),
       );
+      const memory = memoryIssue(cfg, { batch: sampler.batchSize, rows: table.size, classes: train.mapping.size }, machine.memoryBytes);
+      if (memory) issues.push(memory);
     } catch (e) {
       issues.push({ path: 'sampler.args', message: `${(e as Error).message} (the train split has ${train.mapping.size} labels)` });
     }
@@ -95,4 +107,19 @@ export async function preflight(cfg: TrainConfig, baseDir: string, dataDir?: str
     if ('issue' in found) issues.push(found.issue);
   }
   return issues;
+}
+
+/** The run's estimated peak against the machine: an issue on the key of its largest part when it cannot fit. */
+function memoryIssue(cfg: TrainConfig, sizes: { batch: number; rows: number; classes: number }, memoryBytes: number): Issue | null {
+  const parts = estimateTrainingMemory(cfg, sizes).sort((a, b) => b.bytes - a.bytes);
+  const total = parts.reduce((s, p) => s + p.bytes, 0);
+  if (total <= MEMORY_SHARE * memoryBytes) return null;
+  const largest = parts
+    .slice(0, 2)
+    .map((p) => `${p.what}: ${formatBytes(p.bytes)}`)
+    .join(', ');
+  return {
+    path: parts[0]!.key,
+    message: `the run would need about ${formatBytes(total)} (${largest}), more than ${MEMORY_SHARE * 100}% of this machine's ${formatBytes(memoryBytes)}`,
+  };
 }

@@ -64,6 +64,32 @@ describe('pre-flight check', () => {
     expect(zoo).toEqual([{ path: 'extractor.args.model', message: expect.stringContaining('"mobilenetv2_nsfwjs" is not downloaded') }]);
   });
 
+  it('refuses sizes this machine cannot hold, on the key that makes them large, and passes them where memory allows', async () => {
+    const gb = 2 ** 30;
+    const machine = { memoryBytes: 8 * gb };
+    const recipe = config();
+    expect(await preflight(recipe, dir, undefined, machine)).toEqual([]);
+    const cases: [Record<string, unknown>, string, RegExp][] = [
+      [
+        { image_size: 3000 },
+        'sampler.args',
+        /about \d+\.\d GB \(a train batch of \d+ images: .* GB, .*\), more than 80% of this machine's 8\.0 GB/,
+      ],
+      [{ sampler: { name: 'balance', args: { n_labels: 2, n_instances: 100_000 } } }, 'sampler.args', /a train batch of 200000 images/],
+      [{ extractor: { name: 'small_cnn', args: { emb_dim: 1_000_000 } } }, 'extractor.args.emb_dim', /the embedding head: \d+\.\d GB/],
+      [{ bs_val: 1_000_000 }, 'bs_val', /a validation batch of 1000000 images/],
+    ];
+    for (const [overrides, key, message] of cases) {
+      const issues = await preflight(config(overrides), dir, undefined, machine);
+      expect(issues, JSON.stringify(overrides)).toEqual([{ path: key, message: expect.stringMatching(message) }]);
+      // The same config on a machine 10,000× larger: the estimate is what refused it, not the values themselves.
+      expect(
+        await preflight(config(overrides), dir, undefined, { memoryBytes: 1e4 * machine.memoryBytes }),
+        JSON.stringify(overrides),
+      ).toEqual([]);
+    }
+  });
+
   it('reports a dataset with errors by file, row and column', async () => {
     const broken = writeCsv(path.join(dir, 'broken.csv'), [
       ['label', 'path', 'split', 'is_query', 'is_gallery'],
