@@ -89,7 +89,12 @@ describe('run store under crashes and concurrency', () => {
     const exits = writers.map((w) => new Promise<number | null>((r) => w.child.on('exit', (code) => r(code))));
     await new Promise((r) => setTimeout(r, 3000)); // every writer has loaded and waits at the gate
     writeFileSync(gate, '');
-    const stillAlive = Promise.all(writers.map(async (w) => (await w.ready, await w.committed(10)))).then(() => true);
+    const stillAlive = Promise.all(
+      writers.map(async (w) => {
+        await w.ready;
+        await w.committed(10);
+      }),
+    ).then(() => true);
     const first = await Promise.race([stillAlive, Promise.race(exits).then((code) => `a writer exited with ${code}`)]);
     for (const w of writers) w.child.kill('SIGKILL');
     await Promise.all(exits);
