@@ -181,6 +181,8 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
   outside.report(problems, 'lies');
   if (header === null) {
     problems.add('error', 'empty_file', null, null, 'is empty: expected a header row with label, path, split, is_query, is_gallery');
+  } else if (label.length === 0) {
+    problems.add('error', 'no_rows', 1, null, 'has a header but no rows: nothing to train or validate on');
   }
 
   const table: DatasetTable = {

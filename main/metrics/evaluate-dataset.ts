@@ -91,7 +91,7 @@ export function validationSet(t: DatasetTable, vectors: (path: string) => unknow
   if (problems.length) {
     const shown = problems.slice(0, 20).join('\n  ');
     throw new EmbeddingsError(
-      `${problems.length} embedding problem(s):\n  ${shown}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`,
+      `${problems.length} embedding problem(s) in ${source}:\n  ${shown}${problems.length > 20 ? `\n  … and ${problems.length - 20} more` : ''}`,
     );
   }
   const data = new Float32Array(rows.length * dim);

@@ -139,6 +139,8 @@ describe('reading an OML CSV', () => {
     const empty = writeCsv(path.join(dir, 'empty.csv'), []);
     const { problems } = await readDatasetCsv(empty);
     expect(problems.items.map((p) => p.code)).toContain('empty_file');
+    const headerOnly = writeCsv(path.join(dir, 'header.csv'), [HEADER]);
+    expect((await readDatasetCsv(headerOnly)).problems.items).toMatchObject([{ severity: 'error', code: 'no_rows', row: 1 }]);
     await expect(readDatasetCsv(path.join(dir, 'nope.csv'))).rejects.toThrow(/not found.*nope\.csv/);
   });
 });

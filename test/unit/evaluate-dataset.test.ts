@@ -84,7 +84,7 @@ describe('validationSet', () => {
     expect(e).toBeInstanceOf(EmbeddingsError);
     expect(e.message).toBe(
       [
-        '3 embedding problem(s):',
+        '3 embedding problem(s) in p.json:',
         '  embedding for "b.png" (row 4) has 1 values, the first one had 2',
         '  embedding for "c.png" (row 5) has null at index 1, not a float32 number',
         '  embedding for "d.png" (row 6) is not a non-empty array of numbers',
@@ -114,7 +114,7 @@ describe('validationSet', () => {
     for (let i = 0; i < 25; i++) rows.push([i % 2, `${i}.png`, 'validation', 'True', 'True']);
     const big = (await readDatasetCsv(writeCsv(path.join(dir, 'big.csv'), rows))).table;
     const many = err(() => validationSet(big, () => undefined, 'p.json')).message.split('\n');
-    expect(many[0]).toBe('25 embedding problem(s):');
+    expect(many[0]).toBe('25 embedding problem(s) in p.json:');
     expect(many).toHaveLength(1 + 20 + 1);
     expect(many.at(-1)).toBe('  … and 5 more');
     // No validation rows at all: said, not an empty evaluation.
