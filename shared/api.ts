@@ -9,6 +9,7 @@ import { DatasetReport, DatasetRow, SampleDataset } from './schemas/dataset';
 import { RunDetail, RunSummary } from './schemas/run';
 import { BackendReport } from './schemas/engine';
 import { ZooEntry } from './schemas/zoo';
+import { TrainPlan } from './schemas/train-plan';
 import { JobProgress, RunsChanged, TrainEvent, ZooChanged } from './schemas/events';
 import { ColumnMappingSchema, SplitOptionsSchema, WizardPreview, WizardProgress } from './schemas/wizard';
 
@@ -106,8 +107,8 @@ export const methods = {
   ),
   'train.validate': method(
     z.object({ yaml: z.string().max(200_000), baseDir: FilePath.optional() }),
-    z.object({ ok: z.boolean(), issues: z.array(z.object({ path: z.string(), message: z.string() })) }),
-    'Check a YAML config against the schema — and, given the folder its paths start from, what it points at (dataset, sampler, checkpoint metric, zoo model): every problem with its key path.',
+    z.object({ ok: z.boolean(), issues: z.array(z.object({ path: z.string(), message: z.string() })), plan: TrainPlan.nullable() }),
+    'Check a YAML config against the schema — and, given the folder its paths start from, what it points at (dataset, sampler, checkpoint metric, zoo model, memory): every problem with its key path, and the batch/epoch/triplet numbers it implies.',
   ),
   'train.start': method(
     z.object({ yaml: z.string().max(200_000), baseDir: FilePath, name: z.string().max(200).optional() }),

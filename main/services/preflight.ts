@@ -12,6 +12,8 @@ import { computedMetrics, metricArgsOf } from '../metrics/embedding-metrics';
 import { createSampler } from '../engine/samplers/create';
 import { zooBackbone } from '../zoo/catalog';
 import { estimateTrainingMemory, formatBytes } from './memory-estimate';
+import { trainPlan } from './train-plan';
+import type { TrainPlan } from '../../shared/schemas/train-plan';
 
 /** Past this share of the machine's memory a run would swap or be killed mid-way: refused before it starts. */
 const MEMORY_SHARE = 0.8;
@@ -64,12 +66,23 @@ export async function preflight(
   dataDir?: string,
   machine: { memoryBytes: number } = { memoryBytes: os.totalmem() },
 ): Promise<Issue[]> {
+  return (await preflightWithPlan(cfg, baseDir, dataDir, machine)).issues;
+}
+
+/** The pre-flight check and, when the dataset and sampler work, the numbers the config implies (the form shows them). */
+export async function preflightWithPlan(
+  cfg: TrainConfig,
+  baseDir: string,
+  dataDir?: string,
+  machine: { memoryBytes: number } = { memoryBytes: os.totalmem() },
+): Promise<{ issues: Issue[]; plan: TrainPlan | null }> {
   const issues: Issue[] = [];
+  let plan: TrainPlan | null = null;
   const csv = path.resolve(baseDir, cfg.dataset);
-  if (!existsSync(csv) || !statSync(csv).isFile()) return [{ path: 'dataset', message: `file not found: ${csv}` }];
+  if (!existsSync(csv) || !statSync(csv).isFile()) return { issues: [{ path: 'dataset', message: `file not found: ${csv}` }], plan };
   const root = cfg.dataset_root ? path.resolve(baseDir, cfg.dataset_root) : undefined;
   const checked = await checkedTable(csv, root);
-  if ('issue' in checked) return [checked.issue];
+  if ('issue' in checked) return { issues: [checked.issue], plan };
   const { table } = checked;
 
   const train = trainRows(table);
@@ -81,6 +94,7 @@ export async function preflight(
         train.labels,
         label2category(table, train.rows, (l) => train.mapping.get(l)!),
       );
+      plan = trainPlan(cfg, table, sampler, { rows: train.rows.length, labels: train.mapping.size });
       const memory = memoryIssue(cfg, { batch: sampler.batchSize, rows: table.size, classes: train.mapping.size }, machine.memoryBytes);
       if (memory) issues.push(memory);
     } catch (e) {
@@ -106,7 +120,7 @@ export async function preflight(
     const found = zooBackbone(dataDir, cfg.extractor.args.model, cfg.image_size, cfg.channels);
     if ('issue' in found) issues.push(found.issue);
   }
-  return issues;
+  return { issues, plan };
 }
 
 /** The run's estimated peak against the machine: an issue on the key of its largest part when it cannot fit. */

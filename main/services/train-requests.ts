@@ -6,7 +6,8 @@ import { TrainConfig } from '../../shared/schemas/config';
 import { appRoot } from '../paths';
 import type { TrainingSupervisor } from './training';
 import { formatIssues, type Issue, zodIssues } from '../../shared/issues';
-import { preflight } from './preflight';
+import { preflight, preflightWithPlan } from './preflight';
+import type { TrainPlan } from '../../shared/schemas/train-plan';
 
 /** The shipped configs (recipes/*.yaml), with whether their dataset is present on this machine. */
 export function listRecipes() {
@@ -43,10 +44,19 @@ function parse(yaml: string): { config: TrainConfig | null; issues: Issue[] } {
 }
 
 /** The schema's issues, then — given the folder the config's paths start from — what it points at (pre-flight). */
-export async function validateYaml(yaml: string, baseDir?: string, dataDir?: string): Promise<{ ok: boolean; issues: Issue[] }> {
+export async function validateYaml(
+  yaml: string,
+  baseDir?: string,
+  dataDir?: string,
+): Promise<{ ok: boolean; issues: Issue[]; plan: TrainPlan | null }> {
   const { config, issues } = parse(yaml);
-  if (config && baseDir) issues.push(...(await preflight(config, baseDir, dataDir)));
-  return { ok: issues.length === 0, issues };
+  let plan: TrainPlan | null = null;
+  if (config && baseDir) {
+    const checked = await preflightWithPlan(config, baseDir, dataDir);
+    issues.push(...checked.issues);
+    plan = checked.plan;
+  }
+  return { ok: issues.length === 0, issues, plan };
 }
 
 export async function startFromYaml(

@@ -90,6 +90,55 @@ describe('pre-flight check', () => {
     }
   });
 
+  it('gives the numbers a config implies for its dataset: batch, batches and labels per epoch, triplets, what a query can find', async () => {
+    const { readFileSync } = await import('node:fs');
+    const rows = readFileSync(SAMPLE_CSV, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(','));
+    const trainLabels = new Set(rows.filter((r) => r[2] === 'train').map((r) => r[0])).size;
+    const val = rows.filter((r) => r[2] === 'validation');
+    const galleries = val.filter((r) => r[4] === 'True');
+    const queries = val.filter((r) => r[3] === 'True');
+    const relevant = queries.map((q) => galleries.filter((g) => g[0] === q[0] && g[1] !== q[1]).length);
+    const plan = async (overrides: Record<string, unknown>) => (await validateYaml(YAML.stringify(config(overrides)), dir)).plan!;
+    // 2 labels × 10 images; the sample's train labels, two per batch, each once per epoch.
+    const p = await plan({ max_epochs: 4 });
+    expect(p).toEqual({
+      batchSize: 20,
+      batchesPerEpoch: Math.floor(trainLabels / 2),
+      totalSteps: 4 * Math.floor(trainLabels / 2),
+      trainLabels,
+      trainImages: rows.filter((r) => r[2] === 'train').length,
+      labelsPerEpoch: 2 * Math.floor(trainLabels / 2),
+      // Each of 20 anchors: 9 positives × 10 negatives.
+      tripletsPerBatch: 20 * 9 * 10,
+      validation: {
+        queries: queries.length,
+        galleries: galleries.length,
+        labels: new Set(val.map((r) => r[0])).size,
+        relevantPerQuery: relevant.reduce((a, b) => a + b, 0) / queries.length,
+      },
+    });
+    expect((await plan({ steps_per_epoch: 1, max_epochs: 3 })).totalSteps).toBe(3);
+    const hard = { name: 'triplet_with_miner', args: { margin: 0.2, miner: { name: 'hard_triplets', args: {} } } };
+    expect((await plan({ criterion: hard })).tripletsPerBatch).toBe(20);
+    const capped = {
+      name: 'triplet_with_miner',
+      args: { margin: 0.2, miner: { name: 'all_triplets', args: { max_output_triplets: 500 } } },
+    };
+    expect((await plan({ criterion: capped })).tripletsPerBatch).toBe(500);
+    expect((await plan({ criterion: { name: 'arcface', args: {} } })).tripletsPerBatch).toBeNull();
+    // The sample's train labels are all in one category: 1 category × 3 labels × 4 images, one batch per epoch.
+    const categories = await plan({ sampler: { name: 'category_balance', args: { n_categories: 1, n_labels: 3, n_instances: 4 } } });
+    expect([categories.batchSize, categories.tripletsPerBatch]).toEqual([12, 12 * 3 * 8]);
+    // No plan when the sampler cannot be built.
+    expect(
+      (await validateYaml(YAML.stringify(config({ sampler: { name: 'balance', args: { n_labels: 99, n_instances: 2 } } })), dir)).plan,
+    ).toBeNull();
+  });
+
   it('reports a dataset with errors by file, row and column', async () => {
     const broken = writeCsv(path.join(dir, 'broken.csv'), [
       ['label', 'path', 'split', 'is_query', 'is_gallery'],
@@ -106,6 +155,7 @@ describe('pre-flight check', () => {
     expect(await validateYaml(yaml, dir)).toEqual({
       ok: false,
       issues: [{ path: 'dataset', message: expect.stringContaining('file not found') }],
+      plan: null,
     });
   });
 
