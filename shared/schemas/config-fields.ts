@@ -6,11 +6,15 @@
 import type { z } from 'zod';
 import { TrainConfig } from './config';
 
-export type FieldInfo =
+export type FieldInfo = (
   | { kind: 'choice'; options: (string | number)[]; nullable: boolean }
   | { kind: 'number'; integer: boolean; min: number | null; max: number | null; nullable: boolean }
   | { kind: 'boolean' }
-  | { kind: 'text'; nullable: boolean };
+  | { kind: 'text'; nullable: boolean }
+) & {
+  /** The schema's default: what the run uses when the key is absent (the form shows it). */
+  default?: unknown;
+};
 
 // zod 4's definitions, as far as this walk reads them.
 interface Def {
@@ -21,18 +25,21 @@ interface Def {
   entries?: Record<string, string | number>;
   values?: unknown[];
   in?: z.ZodType;
+  defaultValue?: unknown;
 }
 const defOf = (s: z.ZodType) => (s as unknown as { _zod: { def: Def } })._zod.def;
 
 /** Unwraps default/optional/nullable/pipe, noting whether null is allowed on the way. */
-function unwrap(s: z.ZodType): { schema: z.ZodType; nullable: boolean } {
+function unwrap(s: z.ZodType): { schema: z.ZodType; nullable: boolean; default?: unknown } {
   let nullable = false;
+  let dflt: { value: unknown } | null = null;
   for (;;) {
     const d = defOf(s);
     if (d.type === 'nullable') nullable = true;
+    if (d.type === 'default' && !dflt) dflt = { value: d.defaultValue };
     if ((d.type === 'default' || d.type === 'optional' || d.type === 'nullable' || d.type === 'prefault') && d.innerType) s = d.innerType;
     else if (d.type === 'pipe' && d.in) s = d.in;
-    else return { schema: s, nullable };
+    else return { schema: s, nullable, ...(dflt ? { default: dflt.value } : {}) };
   }
 }
 
@@ -46,7 +53,10 @@ const literalOf = (branch: z.ZodType): string | undefined => {
  * The schema at `path` within a config value: object keys are followed, and a union of `{name, args}` branches
  * follows the branch the value's `name` picks (its `name` itself is a choice among every branch).
  */
-function schemaAt(path: readonly string[], value: unknown): { schema: z.ZodType; nullable: boolean; union: z.ZodType[] | null } | null {
+function schemaAt(
+  path: readonly string[],
+  value: unknown,
+): { schema: z.ZodType; nullable: boolean; union: z.ZodType[] | null; default?: unknown } | null {
   let cur: z.ZodType = TrainConfig;
   let here: unknown = value;
   let nullable = false;
@@ -69,10 +79,16 @@ function schemaAt(path: readonly string[], value: unknown): { schema: z.ZodType;
   }
   const u = unwrap(cur);
   nullable = u.nullable;
-  return { schema: u.schema, nullable, union: null };
+  return { schema: u.schema, nullable, union: null, ...('default' in u ? { default: u.default } : {}) };
 }
 
 export function fieldInfo(path: readonly string[], value: unknown): FieldInfo | null {
+  const info = kindAt(path, value);
+  const found = info && schemaAt(path, value);
+  return info && found && 'default' in found && typeof found.default !== 'object' ? { ...info, default: found.default } : info;
+}
+
+function kindAt(path: readonly string[], value: unknown): FieldInfo | null {
   const found = schemaAt(path, value);
   if (!found) return null;
   if (found.union)
@@ -104,4 +120,9 @@ export function argKeys(path: readonly string[], name: string, value: unknown): 
   const branch = found?.union?.find((o) => literalOf(o) === name);
   const args = branch ? defOf(branch).shape?.args : undefined;
   return args ? Object.keys(defOf(unwrap(args).schema).shape ?? {}) : [];
+}
+
+/** True when `path` names the `name` of a `{name, args}` union (sampler, criterion, miner, scheduler). */
+export function isUnionName(path: readonly string[], value: unknown): boolean {
+  return path.at(-1) === 'name' && (schemaAt(path, value)?.union ?? null) !== null;
 }

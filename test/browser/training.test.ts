@@ -30,6 +30,32 @@ describe('training from the UI', () => {
     await page.getByText('Config is valid.').waitFor();
   });
 
+  it('the form edits the same config: a field changes the YAML, a bad value is shown at its field, the plan follows', async () => {
+    const editor = page.locator('textarea.yaml');
+    const form = page.locator('[data-testid=config-form]');
+    const plan = page.locator('[data-testid=train-plan]');
+    await plan.waitFor();
+    const batch = async () => (await plan.locator('div', { hasText: 'batch' }).first().textContent())!;
+    // The sample has 5 train labels: 6 per batch cannot be drawn, and the form says so at that field.
+    await form.locator('[name="sampler.args.n_labels"]').fill('6');
+    await form.locator('[name="sampler.args.n_labels"]').dispatchEvent('change');
+    await form.locator('label.bad', { hasText: 'n_labels <= 5' }).waitFor();
+    expect(await editor.inputValue()).toMatch(/n_labels: 6/);
+    expect(await page.locator('[data-testid=start]').isDisabled()).toBe(true);
+    await form.locator('[name="sampler.args.n_labels"]').fill('2');
+    await form.locator('[name="sampler.args.n_labels"]').dispatchEvent('change');
+    await page.getByText('Config is valid.').waitFor();
+    const nInstances = Number(/n_instances: (\d+)/.exec(await editor.inputValue())![1]);
+    await page.waitForFunction(
+      (n) => document.querySelector('[data-testid=train-plan]')?.textContent?.includes(`${n} images`),
+      2 * nInstances,
+    );
+    expect(await batch()).toContain(`${2 * nInstances} images`);
+    // The YAML kept its other settings (3 epochs, validation every epoch) and the form shows them.
+    expect(await form.locator('[name=max_epochs]').inputValue()).toBe('3');
+    await screenshot(page, '15-train-form');
+  });
+
   it('starts a run, streams loss and metrics into charts, and finishes', async () => {
     await page.click('[data-testid=start]');
     const live = page.locator('[data-testid=live-run]');

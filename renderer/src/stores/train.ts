@@ -13,6 +13,7 @@ export const useTrainStore = defineStore('train', () => {
   const yaml = ref('');
   const baseDir = ref('');
   const issues = ref<{ path: string; message: string }[]>([]);
+  const plan = ref<MethodOutput<'train.validate'>['plan']>(null);
   const error = ref<string | null>(null);
   const liveRunId = ref<number | null>(null);
 
@@ -35,7 +36,9 @@ export const useTrainStore = defineStore('train', () => {
     void validate();
   }
   async function validate() {
-    issues.value = (await api().call('train.validate', { yaml: yaml.value, baseDir: baseDir.value || undefined })).issues;
+    const checked = await api().call('train.validate', { yaml: yaml.value, baseDir: baseDir.value || undefined });
+    issues.value = checked.issues;
+    plan.value = checked.plan;
   }
   /** After a reload (or from another window), the run still training is shown again, with its Stop button. */
   async function findRunning() {
@@ -58,5 +61,5 @@ export const useTrainStore = defineStore('train', () => {
   async function stop() {
     if (liveRunId.value !== null) await useRunsStore().stop(liveRunId.value);
   }
-  return { recipes, yaml, baseDir, issues, error, liveRunId, loadRecipes, pick, useConfig, validate, findRunning, start, stop };
+  return { recipes, yaml, baseDir, issues, plan, error, liveRunId, loadRecipes, pick, useConfig, validate, findRunning, start, stop };
 });

@@ -1,0 +1,117 @@
+// The Train form and the YAML edit one document: a field set in the form lands in the YAML with its comments and
+// order kept, the choices come from the config schema, and switching a block's kind keeps only the args it accepts.
+import { mount } from '@vue/test-utils';
+import { describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { TrainConfig } from '../../shared/schemas/config';
+import { coerce, infoOf, NO_SCHEDULER, readConfig, setField } from '../../renderer/src/config-form';
+import ConfigForm from '../../renderer/src/components/ConfigForm.vue';
+
+const YAML_TEXT = `# my run
+dataset: df.csv  # relative to this file
+max_epochs: 30
+sampler:
+  name: balance
+  args: { n_labels: 4, n_instances: 4 }
+extractor:
+  name: small_cnn
+  args: { emb_dim: 64 }
+criterion:
+  name: triplet_with_miner
+  args:
+    margin: 0.2
+    miner: { name: all_triplets, args: {} }
+optimizer:
+  name: adam
+  args: { lr: 0.001 }
+`;
+
+describe('config form model', () => {
+  it('sets a field in place: comments, order and the rest of the document survive, and the result still parses', () => {
+    const out = setField(YAML_TEXT, ['max_epochs'], 5);
+    expect(out).toContain('# my run');
+    expect(out).toContain('dataset: df.csv # relative to this file');
+    expect(out.indexOf('max_epochs: 5')).toBeLessThan(out.indexOf('sampler:'));
+    expect(YAML.parse(out)).toEqual({ ...YAML.parse(YAML_TEXT), max_epochs: 5 });
+    expect(TrainConfig.safeParse(YAML.parse(setField(out, ['sampler', 'args', 'n_labels'], 2))).success).toBe(true);
+    // One-line maps stay one line, even past 80 characters (the YAML library folds them by default).
+    expect(setField(out, ['sampler', 'args', 'n_labels'], 2)).toContain('  args: { n_labels: 2, n_instances: 4 }\n');
+    const long = 'metric_args: { cmc_top_k: [1, 5, 10, 20], precision_top_k: [5, 10], map_top_k: [5, 10], pcf_variance: [0.5] }';
+    const kept = setField(`${YAML_TEXT}${long}\n`, ['max_epochs'], 2).split('\n');
+    expect(kept.find((l) => l.startsWith('metric_args:'))).toMatch(
+      /^metric_args: \{ cmc_top_k: \[ ?1, 5, 10, 20 ?\],.*pcf_variance: \[ ?0\.5 ?\] \}$/,
+    );
+  });
+
+  it('offers the schema’s choices, and switching a block keeps only the args the new kind accepts', () => {
+    const cfg = readConfig(YAML_TEXT)!;
+    expect(infoOf(['optimizer', 'name'], cfg)).toMatchObject({ kind: 'choice', options: ['adam', 'adamw', 'sgd'] });
+    expect(infoOf(['sampler', 'name'], cfg)).toMatchObject({ options: ['balance', 'category_balance', 'distinct_category_balance'] });
+    expect(infoOf(['channels'], cfg)).toMatchObject({ options: [1, 3] });
+    expect(infoOf(['sampler', 'args', 'n_instances'], cfg)).toMatchObject({ kind: 'number', integer: true, min: 2 });
+    // What an absent key runs with, from the schema's defaults.
+    expect(infoOf(['mode_for_checkpointing'], cfg)).toMatchObject({ options: ['max', 'min'], default: 'max' });
+    expect(infoOf(['optimizer', 'args', 'weight_decay'], cfg)).toMatchObject({ kind: 'number', default: 0 });
+    expect(infoOf(['threads'], cfg)).toMatchObject({ default: 'auto' });
+    expect(infoOf(['scheduling', 'scheduler', 'name'], cfg)).toMatchObject({
+      options: [NO_SCHEDULER, 'step', 'multi_step', 'cosine_annealing', 'one_cycle', 'reduce_on_plateau'],
+    });
+
+    const toCategories = YAML.parse(setField(YAML_TEXT, ['sampler', 'name'], 'category_balance'));
+    expect(toCategories.sampler).toEqual({ name: 'category_balance', args: { n_labels: 4, n_instances: 4 } });
+    const toArcface = YAML.parse(setField(YAML_TEXT, ['criterion', 'name'], 'arcface'));
+    expect(toArcface.criterion).toEqual({ name: 'arcface', args: {} });
+    const toHard = YAML.parse(setField(YAML_TEXT, ['criterion', 'args', 'miner', 'name'], 'hard_triplets'));
+    expect(toHard.criterion.args).toEqual({ margin: 0.2, miner: { name: 'hard_triplets', args: {} } });
+  });
+
+  it('a scheduler is created by picking one and removed by "none"; empty numbers become null or go away', () => {
+    const withStep = setField(YAML_TEXT, ['scheduling', 'scheduler', 'name'], 'step');
+    expect(YAML.parse(withStep).scheduling).toEqual({ scheduler_interval: 'epoch', scheduler: { name: 'step', args: {} } });
+    expect(YAML.parse(setField(withStep, ['scheduling', 'scheduler', 'name'], 'cosine_annealing')).scheduling.scheduler.name).toBe(
+      'cosine_annealing',
+    );
+    expect(YAML.parse(setField(withStep, ['scheduling', 'scheduler', 'name'], NO_SCHEDULER)).scheduling).toBeNull();
+    const cfg = readConfig(YAML_TEXT)!;
+    expect(coerce(infoOf(['criterion', 'args', 'margin'], cfg), '')).toBeNull();
+    expect(YAML.parse(setField(YAML_TEXT, ['criterion', 'args', 'margin'], null)).criterion.args.margin).toBeNull();
+    expect('max_epochs' in YAML.parse(setField(YAML_TEXT, ['max_epochs'], null))).toBe(false);
+    expect(coerce(infoOf(['channels'], cfg), '3')).toBe(3);
+    expect(coerce(infoOf(['threads'], cfg), '4')).toBe(4);
+    expect(coerce(infoOf(['threads'], cfg), 'auto')).toBe('auto');
+  });
+});
+
+describe('ConfigForm', () => {
+  it('renders the fields of this config, shows a problem at its field, and emits the edited YAML', async () => {
+    const w = mount(ConfigForm, {
+      props: {
+        yaml: YAML_TEXT,
+        issues: [{ path: 'sampler.args.n_labels', message: 'must be 1 < n_labels <= 3, 4 given' }],
+        plan: {
+          batchSize: 16,
+          batchesPerEpoch: 5,
+          totalSteps: 150,
+          trainLabels: 20,
+          trainImages: 400,
+          labelsPerEpoch: 20,
+          tripletsPerBatch: 16 * 3 * 12,
+          validation: { queries: 100, galleries: 100, labels: 10, relevantPerQuery: 9 },
+        },
+      },
+    });
+    // A triplet loss shows margin and miner, not ArcFace's m; a balance sampler hides n_categories.
+    expect(w.find('[name="criterion.args.margin"]').exists()).toBe(true);
+    expect(w.find('[name="criterion.args.m"]').exists()).toBe(false);
+    expect(w.find('[name="sampler.args.n_categories"]').exists()).toBe(false);
+    expect(w.find('label.bad').text()).toContain('must be 1 < n_labels <= 3, 4 given');
+    expect(w.find('[data-testid=train-plan]').text()).toContain('576');
+    await w.find('[name="sampler.name"]').setValue('category_balance');
+    const emitted = w.emitted('update:yaml')!.at(-1)![0] as string;
+    expect(YAML.parse(emitted).sampler.name).toBe('category_balance');
+    await w.setProps({ yaml: emitted });
+    expect(w.find('[name="sampler.args.n_categories"]').exists()).toBe(true);
+    await w.setProps({ yaml: 'max_epochs: [1,' });
+    expect(w.text()).toContain('The YAML does not parse');
+  });
+});
