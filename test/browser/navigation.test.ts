@@ -63,7 +63,8 @@ describe('web mode in Chromium', () => {
   it('Runs lists the run from the store', async () => {
     await page.click('[data-nav=runs]');
     const table = page.locator('[data-testid=runs-table]');
-    await table.waitFor();
+    // The table's header renders before runs.list answers: wait for the rows themselves.
+    await table.locator('tbody tr', { hasText: 'elsewhere-run' }).waitFor();
     const text = await table.textContent();
     expect(text).toContain('tiny-cnn-triplet');
     expect(text).toContain('finished');

@@ -77,7 +77,8 @@ describe('metric-studio evaluate', () => {
     const { code, stderr } = cli(['evaluate', '--dataset', csv, '--embeddings', path.join(dir, 'bad.json')]);
     expect(code).toBe(1);
     expect(stderr).toContain('embedding for "a1.png" (row 3) has 1 values, the first one had 2');
-    expect(stderr).toContain('embedding for "b0.png" (row 5) has a non-finite value at index 1 ("x")');
+    expect(stderr).toContain(`2 embedding problem(s) in ${path.join(dir, 'bad.json')}:`);
+    expect(stderr).toContain('embedding for "b0.png" (row 5) has the string "x" at index 1, not a float32 number');
   });
 
   it('rejects invalid k values and missing flags', () => {
