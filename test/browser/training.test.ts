@@ -60,11 +60,19 @@ describe('training from the UI', () => {
     await page.click('[data-testid=start]');
     const live = page.locator('[data-testid=live-run]');
     await live.waitFor();
+    // While it runs: epoch x/3 with a progress bar and the elapsed time.
+    await page.locator('[data-testid=live-progress]', { hasText: /epoch \d\/3 .*elapsed \d+s/ }).waitFor();
+    expect(await page.locator('[data-testid=live-progress] progress').count()).toBe(1);
     await page.locator('.chart[data-title=Loss] canvas').waitFor({ timeout: 60_000 });
     await page.waitForFunction(() => document.querySelector('[data-testid=live-run] .status')?.textContent === 'finished', null, {
       timeout: 90_000,
     });
     const text = await live.textContent();
+    // The best-so-far value is the highest CMC@1 the run logged after training began, marked on the metric chart.
+    const logged = (await session.web.core.store.metricSeries(1, ['OVERALL/cmc/1']))['OVERALL/cmc/1']!;
+    const best = Math.max(...logged.filter(([step]) => step > 0).map(([, , v]) => v));
+    expect(await page.locator('[data-testid=best-so-far]').textContent()).toContain(`best cmc/1 so far: ${best.toFixed(4)}`);
+    expect(await page.locator('.chart[data-title="Validation metrics"] .u-legend').textContent()).toContain('best cmc/1');
     expect(text).toMatch(/backend: (wasm|tensorflow|cpu)/);
     expect(text).toMatch(/cmc\/1\s*0\.\d{4}/);
     expect(await page.locator('.chart[data-title="Validation metrics"] canvas').count()).toBe(1);
