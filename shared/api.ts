@@ -113,12 +113,12 @@ export const methods = {
   'train.start': method(
     z.object({ yaml: z.string().max(200_000), baseDir: FilePath, name: z.string().max(200).optional() }),
     z.object({ runId: z.number().int() }),
-    'Start training in a worker process; progress arrives as train.events.',
+    'Start training in a worker process — or queue it while another run trains; progress arrives as train.events.',
   ),
   'train.stop': method(
     z.object({ runId: z.number().int().positive() }),
     z.object({ stopping: z.boolean() }),
-    'Stop a run at its next step.',
+    'Stop a run at its next step; a run waiting in the queue is cancelled before it starts.',
   ),
   'train.resume': method(
     z.object({ runId: z.number().int().positive() }),

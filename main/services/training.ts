@@ -15,6 +15,13 @@ export interface StartRun {
   name?: string;
 }
 
+interface Queued {
+  runId: number;
+  launch: () => Promise<void>;
+  /** Settles the run's `done` promise without ever starting it (cancelled while queued). */
+  cancel: () => void;
+}
+
 interface Live {
   worker: WorkerHandle;
   pending: { step: number; epoch: number; key: string; value: number; time: number }[];
@@ -30,6 +37,13 @@ interface Live {
  */
 export class TrainingSupervisor {
   private readonly live = new Map<number, Live>();
+  /** Runs waiting for a free slot, in the order they were started; each launches when a live run ends. */
+  private readonly waiting: Queued[] = [];
+  /**
+   * How many runs train at once. One: a run already uses every core (wasm threads or native TensorFlow), so a
+   * second one beside it would only slow both; a second Start queues instead.
+   */
+  concurrency = 1;
 
   constructor(
     private readonly store: RunStore,
@@ -49,22 +63,48 @@ export class TrainingSupervisor {
     const runId = await this.store.createRun({ name: req.name ?? config.postfix, configYaml: req.configYaml, config, datasetId });
     const outDir = path.join(this.dataDir, 'runs', String(runId));
     await this.store.setOutDir(runId, outDir, req.baseDir);
-    const done = this.launch(runId, req.configYaml, req.baseDir, outDir, false, onEvent);
+    const { done } = await this.launchOrQueue(runId, () => this.launch(runId, req.configYaml, req.baseDir, outDir, false, onEvent));
     return { runId, outDir, done };
+  }
+
+  /**
+   * Launches now when a slot is free, else queues: the run shows as "queued" with this process's pid (so another
+   * process opening the store does not take it for an orphan) until a live run ends and frees its slot.
+   */
+  private async launchOrQueue(runId: number, launch: () => Promise<void>): Promise<{ done: Promise<void> }> {
+    if (this.live.size < this.concurrency && this.waiting.length === 0) return { done: launch() };
+    await this.store.markWaiting(runId, process.pid);
+    this.hub?.emit('runs.changed', { runId });
+    const done = new Promise<void>((resolve) => {
+      this.waiting.push({ runId, launch: () => launch().then(resolve), cancel: resolve });
+    });
+    // The live run may have ended while the status was written: then this one starts now.
+    this.next();
+    return { done };
+  }
+
+  /** A slot freed: the oldest queued run starts. */
+  private next(): void {
+    while (this.live.size < this.concurrency && this.waiting.length) void this.waiting.shift()!.launch();
+  }
+
+  /** Queued runs' ids, oldest first. */
+  queued(): number[] {
+    return this.waiting.map((q) => q.runId);
   }
 
   /** Continues an interrupted or stopped run from its last checkpoint, in the same run. */
   async resume(runId: number, onEvent?: (e: TrainEvent) => void): Promise<{ runId: number; outDir: string; done: Promise<void> }> {
     const run = await this.store.getRun(runId);
     if (!run) throw new Error(`No run with id ${runId}`);
-    if (this.live.has(runId)) throw new Error(`Run ${runId} is already running`);
+    if (this.isRunning(runId)) throw new Error(`Run ${runId} is already running or queued`);
     // One writer per run: a run that another process (the app, a terminal) is training is not resumed beside it.
     const pid = await this.store.livePid(runId);
     if (pid !== null) throw new Error(`Run ${runId} is being trained by process ${pid}; stop it there first`);
     await this.store.reopen(runId);
     const outDir = (await this.store.outDir(runId)) ?? path.join(this.dataDir, 'runs', String(runId));
     const baseDir = (await this.store.baseDir(runId)) ?? process.cwd();
-    const done = this.launch(runId, run.configYaml, baseDir, outDir, true, onEvent);
+    const { done } = await this.launchOrQueue(runId, () => this.launch(runId, run.configYaml, baseDir, outDir, true, onEvent));
     return { runId, outDir, done };
   }
 
@@ -115,6 +155,7 @@ export class TrainingSupervisor {
         }
         this.live.delete(runId);
         resolveDone();
+        this.next();
       })();
     });
     worker.send({ type: 'start', runId, configYaml, baseDir, outDir, resume, dataDir: this.dataDir });
@@ -165,8 +206,17 @@ export class TrainingSupervisor {
     await this.store.logMetrics(runId, rows);
   }
 
-  /** Graceful: the worker stops at the next step and reports "stopped". */
+  /** Graceful: the worker stops at the next step and reports "stopped"; a queued run is cancelled before it starts. */
   stop(runId: number): boolean {
+    const q = this.waiting.findIndex((w) => w.runId === runId);
+    if (q >= 0) {
+      const [cancelled] = this.waiting.splice(q, 1);
+      void this.store
+        .setStatus(runId, 'stopped', { error: 'cancelled while queued: it never started' })
+        .then(() => this.hub?.emit('runs.changed', { runId }))
+        .finally(() => cancelled!.cancel());
+      return true;
+    }
     const live = this.live.get(runId);
     if (!live) return false;
     live.worker.send({ type: 'stop' });
@@ -178,12 +228,17 @@ export class TrainingSupervisor {
     return this.live.get(runId)?.worker.pid;
   }
 
+  /** Live or queued: either way the run is the supervisor's (not to be deleted or resumed beside it). */
   isRunning(runId: number): boolean {
-    return this.live.has(runId);
+    return this.live.has(runId) || this.waiting.some((w) => w.runId === runId);
   }
 
-  /** Kill every worker (app shutdown): their runs become "interrupted" and can be resumed. */
+  /** Kill every worker (app shutdown): their runs, and the queued ones, become "interrupted" and can be resumed. */
   async shutdown(): Promise<void> {
+    for (const q of this.waiting.splice(0)) {
+      await this.store.setStatus(q.runId, 'interrupted', { error: 'the app closed while it was queued' });
+      q.cancel();
+    }
     const waits = [...this.live.values()].map((l) => {
       l.worker.kill();
       return l.done;

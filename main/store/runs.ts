@@ -107,6 +107,14 @@ export class RunStore {
     );
   }
 
+  /**
+   * Waiting for a slot in process `ownerPid` (the app's, not a worker's): queued, not started — its duration begins
+   * when its worker does — and not an orphan to other processes while that owner lives.
+   */
+  async markWaiting(runId: number, ownerPid: number): Promise<void> {
+    await this.db.run(`UPDATE runs SET status='queued', pid=?, started_at=NULL WHERE id=?`, [ownerPid, runId]);
+  }
+
   /** The pid of a live process training this run (status running or queued and the process exists), else null. */
   async livePid(runId: number): Promise<number | null> {
     const row = await this.db.get<{ pid: number | null; status: string }>('SELECT pid, status FROM runs WHERE id=?', [runId]);

@@ -99,4 +99,23 @@ describe('training from the UI', () => {
     await select.selectOption('');
     await page.waitForFunction(() => document.querySelector('[data-testid=explorer-heading]')?.textContent?.includes('raw pixels'));
   });
+
+  it('a second Start while a run trains queues it; the queued run can be cancelled from its page before it starts', async () => {
+    await page.click('[data-nav=train]');
+    await page.locator('[data-testid=start]', { hasText: 'Start training' }).click();
+    // Run 2 trains; Start now queues run 3 behind it.
+    await page.locator('[data-testid=start]', { hasText: 'Queue after this run' }).click();
+    await page.locator('[data-testid=queued-note]', { hasText: 'run #3 is queued: it starts when run #2 ends' }).waitFor();
+    expect((await session.web.core.store.getRun(3))!.status).toBe('queued');
+    await page.goto(`${session.web.server.url}#/runs/3`);
+    const cancel = page.locator('[data-testid=stop]', { hasText: 'Cancel' });
+    await cancel.click();
+    await page.locator('h1 .status', { hasText: 'stopped' }).waitFor();
+    expect(await session.web.core.store.getRun(3)).toMatchObject({ status: 'stopped', startedAt: null });
+    await screenshot(page, '16-queued-cancelled');
+    // Run 2 is untouched and finishes (its page follows it live).
+    await page.goto(`${session.web.server.url}#/runs/2`);
+    await page.locator('h1 .status', { hasText: 'finished' }).waitFor({ timeout: 90_000 });
+    expect((await session.web.core.store.getRun(2))!.status).toBe('finished');
+  });
 });

@@ -12,6 +12,7 @@ import { readDatasetCsv, validationRows } from '../../main/dataset/table';
 import { readEmbeddingFile } from '../../main/retrieval/embedding-file';
 import { computeMetrics, flattenMetrics, metricArgsOf } from '../../main/metrics/embedding-metrics';
 import { tableValidationSet } from '../../main/metrics/evaluate-dataset';
+import { forkNodeWorker } from '../../main/services/workers';
 import { TrainingSupervisor } from '../../main/services/training';
 import { RunStore } from '../../main/store/runs';
 import type { WorkerHandle, WorkerMessage, WorkerRequest } from '../../main/engine/worker-protocol';
@@ -205,6 +206,38 @@ describe('training on the shipped sample', () => {
     expect((await store.getRun(id))!.status).toBe('running');
     await store.close();
   });
+
+  it('a second start while one trains is queued: it waits, can be cancelled before it starts, and starts when the slot frees', async () => {
+    const dataDir = path.join(dir, 'data-queue');
+    const store = await RunStore.open(dataDir);
+    let spawned = 0;
+    const supervisor = new TrainingSupervisor(store, null, dataDir, () => (spawned++, forkNodeWorker()));
+    const cfg = TrainConfig.parse(smallConfig(csv, { max_epochs: 2, valid_period: 2 }));
+    const req = { config: cfg, configYaml: YAML.stringify(cfg), baseDir: dir };
+    const first = await supervisor.start(req);
+    const second = await supervisor.start(req);
+    const third = await supervisor.start(req);
+    expect(spawned).toBe(1);
+    expect(supervisor.queued()).toEqual([second.runId, third.runId]);
+    // Queued runs carry this process's pid: another process opening the store does not take them for orphans.
+    const other = await RunStore.open(dataDir);
+    expect((await other.getRun(second.runId))!.status).toBe('queued');
+    await other.close();
+    // Cancel the second before it starts: it never spawns a worker, and the third takes its place.
+    expect(supervisor.stop(second.runId)).toBe(true);
+    await second.done;
+    expect(await store.getRun(second.runId)).toMatchObject({ status: 'stopped', error: 'cancelled while queued: it never started' });
+    await first.done;
+    await third.done;
+    expect(spawned).toBe(2);
+    expect((await store.getRun(first.runId))!.status).toBe('finished');
+    const t = (await store.getRun(third.runId))!;
+    expect(t.status).toBe('finished');
+    // One at a time: the third started after the first ended.
+    expect(Date.parse(t.startedAt!)).toBeGreaterThanOrEqual(Date.parse((await store.getRun(first.runId))!.endedAt!));
+    expect(supervisor.queued()).toEqual([]);
+    await store.close();
+  }, 120_000);
 
   it('stops gracefully at the next step when asked', async () => {
     const dataDir = path.join(dir, 'data-stop');

@@ -16,6 +16,8 @@ export const useTrainStore = defineStore('train', () => {
   const plan = ref<MethodOutput<'train.validate'>['plan']>(null);
   const error = ref<string | null>(null);
   const liveRunId = ref<number | null>(null);
+  /** The last run queued from this page (shown as a note until the live run ends). */
+  const queuedId = ref<number | null>(null);
 
   async function loadRecipes() {
     recipes.value = await api().call('train.recipes', {});
@@ -53,7 +55,10 @@ export const useTrainStore = defineStore('train', () => {
     useTrainEventsStore().ensureSubscribed();
     try {
       const { runId } = await api().call('train.start', { yaml: yaml.value, baseDir: baseDir.value, name });
-      liveRunId.value = runId;
+      // While one trains the new run waits in the queue: the live view stays on the one training.
+      const live = liveRunId.value === null ? null : await useRunsStore().get(liveRunId.value);
+      if (live && ['queued', 'running'].includes(live.status)) queuedId.value = runId;
+      else liveRunId.value = runId;
     } catch (e) {
       error.value = (e as Error).message;
     }
@@ -61,5 +66,21 @@ export const useTrainStore = defineStore('train', () => {
   async function stop() {
     if (liveRunId.value !== null) await useRunsStore().stop(liveRunId.value);
   }
-  return { recipes, yaml, baseDir, issues, plan, error, liveRunId, loadRecipes, pick, useConfig, validate, findRunning, start, stop };
+  return {
+    recipes,
+    yaml,
+    baseDir,
+    issues,
+    plan,
+    error,
+    liveRunId,
+    queuedId,
+    loadRecipes,
+    pick,
+    useConfig,
+    validate,
+    findRunning,
+    start,
+    stop,
+  };
 });
