@@ -211,7 +211,10 @@ describe('training on the shipped sample', () => {
     const dataDir = path.join(dir, 'data-queue');
     const store = await RunStore.open(dataDir);
     let spawned = 0;
-    const supervisor = new TrainingSupervisor(store, null, dataDir, () => (spawned++, forkNodeWorker()));
+    const supervisor = new TrainingSupervisor(store, null, dataDir, () => {
+      spawned++;
+      return forkNodeWorker();
+    });
     const cfg = TrainConfig.parse(smallConfig(csv, { max_epochs: 2, valid_period: 2 }));
     const req = { config: cfg, configYaml: YAML.stringify(cfg), baseDir: dir };
     const first = await supervisor.start(req);
