@@ -16,7 +16,7 @@ export interface LiveStats {
   etaS: number | null;
   imgPerS: number | null;
   lr: number | null;
-  /** The checkpoint metric's best value so far after training began (the untrained step 0 excluded), by the run's mode. */
+  /** The checkpoint metric's best value so far after training began (the untrained epoch −1 excluded), by the run's mode. */
   best: { key: string; value: number; step: number; epoch: number } | null;
 }
 
@@ -40,8 +40,8 @@ export function liveStats(
   const key = typeof cfg.metric_for_checkpointing === 'string' ? cfg.metric_for_checkpointing : 'OVERALL/cmc/1';
   const min = cfg.mode_for_checkpointing === 'min';
   let best: LiveStats['best'] = null;
-  // Step 0 is the untrained network's validation: a baseline, not a checkpoint the run can keep.
+  // Epoch −1 is the untrained network's validation: a baseline, not a checkpoint the run can keep.
   for (const [step, ep, value] of series[key] ?? [])
-    if (step > 0 && (!best || (min ? value < best.value : value > best.value))) best = { key, value, step, epoch: ep };
+    if (ep >= 0 && (!best || (min ? value < best.value : value > best.value))) best = { key, value, step, epoch: ep };
   return { epoch, epochs, fraction, elapsedS, etaS, imgPerS: last(series, 'img_per_s'), lr: last(series, 'lr'), best };
 }

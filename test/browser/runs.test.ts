@@ -28,11 +28,21 @@ async function seed(web: BrowserSession['web']) {
       rows.push({ step, epoch: Math.floor((step - 1) / 10), key: 'loss', value: 0.2 * Math.exp(-step * lr * 30) + 0.01 * i });
       rows.push({ step, epoch: Math.floor((step - 1) / 10), key: 'active_tri', value: Math.exp(-step / (20 + i * 10)) });
     }
+    // The untrained network's validation (epoch −1), then one per epoch, overall and for one category.
+    rows.push({ step: 0, epoch: -1, key: 'OVERALL/cmc/1', value: 0.7 });
     for (let e = 0; e < 5; e++) {
       rows.push({ step: (e + 1) * 10, epoch: e, key: 'OVERALL/cmc/1', value: 0.8 + 0.01 * e + 0.02 * i });
       rows.push({ step: (e + 1) * 10, epoch: e, key: 'OVERALL/map/10', value: 0.75 + 0.015 * e + 0.01 * i });
+      rows.push({ step: (e + 1) * 10, epoch: e, key: 'clothing/cmc/1', value: 0.6 + 0.02 * e });
     }
     await store.logMetrics(id, rows);
+    await store.recordCheckpoint(id, {
+      kind: 'best',
+      path: `/x/${id}/best`,
+      epoch: 4,
+      metricKey: 'OVERALL/cmc/1',
+      metricValue: 0.84 + 0.02 * i,
+    });
     await store.setStatus(id, 'finished');
     await store.update(id, { tags: i === 0 ? ['baseline'] : [] });
     ids.push(id);
@@ -90,6 +100,35 @@ describe('Runs, run detail and compare', () => {
     await page.fill('input[name=name]', 'renamed-run');
     await page.click('form button[type=submit]');
     await page.getByRole('heading', { name: /renamed-run/ }).waitFor();
+  });
+
+  it('puts loss and the checkpoint metric first with the untrained line, folds categories, logs loss, exports CSV', async () => {
+    await page.goto(`${session.web.server.url}#/runs/${ids[0]}`);
+    const charts = page.locator('[data-testid=run-charts] .chart');
+    await charts.first().locator('canvas').waitFor();
+    const titles = await charts.evaluateAll((els) => els.map((e) => e.getAttribute('data-title')));
+    expect(titles.slice(0, 2)).toEqual(['loss', 'OVERALL cmc']);
+    expect(titles).not.toContain('clothing cmc');
+    const legend = (title: string) => page.locator(`.chart[data-title="${title}"] .u-legend .u-label`).allTextContents();
+    expect((await legend('OVERALL cmc')).slice(1)).toEqual(['OVERALL/cmc/1', 'untrained network']);
+    // Per-category charts sit folded under their own heading.
+    const folded = page.locator('[data-testid=category-charts]');
+    expect(await folded.locator('summary').textContent()).toBe('Per category (1 chart)');
+    await folded.locator('summary').click();
+    await folded.locator('.chart[data-title="clothing cmc"] canvas').waitFor();
+    await page.check('input[name=log-loss]');
+    await page.locator('.chart[data-title="loss"][data-log]').waitFor();
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid=export-csv]');
+    const file = await (await download).path();
+    const { readFileSync } = await import('node:fs');
+    const csv = readFileSync(file, 'utf8').trim().split('\n');
+    const stored = await session.web.core.store.metricSeries(ids[0]!);
+    expect(csv[0]).toBe('key,step,epoch,value');
+    expect(csv).toHaveLength(1 + Object.values(stored).reduce((n, s) => n + s.length, 0));
+    expect(csv).toContain('OVERALL/cmc/1,0,-1,0.7');
+    expect(csv).toContain(`loss,50,4,${stored.loss!.at(-1)![2]}`);
+    await screenshot(page, '17-run-detail-charts');
   });
 
   it('compares runs: overlaid charts, only the differing config keys, final metrics', async () => {

@@ -42,10 +42,10 @@ describe('live view numbers', () => {
     });
   });
 
-  it('the best so far follows the run’s checkpoint metric and its mode, never the untrained step 0', () => {
+  it('the best so far follows the run’s checkpoint metric and its mode, never the untrained network (epoch −1)', () => {
     const series = {
       'OVERALL/cmc/1': [
-        [0, 0, 0.95],
+        [0, -1, 0.95],
         [10, 0, 0.6],
         [20, 1, 0.8],
         [30, 2, 0.7],

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
+import { runCharts, seriesCsv } from '../../renderer/src/run-charts';
+
+const pts = (...values: number[]) => values.map((v, i) => [i + 1, i, v] as [number, number, number]);
+
+describe('run charts', () => {
+  it('loss first, then the checkpoint metric, other overall metrics, step series; categories apart', () => {
+    const series = {
+      img_per_s: pts(10),
+      'OVERALL/map/5': pts(0.5),
+      lr: pts(0.001),
+      'shoes/cmc/1': pts(0.4),
+      'OVERALL/cmc/1': pts(0.6),
+      'OVERALL/cmc/5': pts(0.9),
+      loss: pts(0.2),
+      'bags/cmc/1': pts(0.3),
+      collapse_warning: pts(1),
+    };
+    const byMap = runCharts(series, 'OVERALL/map/5');
+    expect(byMap.main.map((c) => c.group)).toEqual(['loss', 'OVERALL map', 'OVERALL cmc', 'img_per_s', 'lr']);
+    expect(byMap.main.find((c) => c.group === 'OVERALL cmc')!.keys).toEqual(['OVERALL/cmc/1', 'OVERALL/cmc/5']);
+    expect(byMap.main.map((c) => c.perStep)).toEqual([true, false, false, true, true]);
+    expect(byMap.categories.map((c) => c.group)).toEqual(['bags cmc', 'shoes cmc']);
+    expect(
+      runCharts(series, 'OVERALL/cmc/1')
+        .main.map((c) => c.group)
+        .slice(0, 3),
+    ).toEqual(['loss', 'OVERALL cmc', 'OVERALL map']);
+  });
+
+  it('exports every point as key, step, epoch, value, quoting what needs it', () => {
+    const csv = seriesCsv({ loss: pts(0.25, 0.125), 'odd,"key"/cmc/1': [[0, -1, 0.5]] });
+    expect(parse(csv, { columns: true })).toEqual([
+      { key: 'loss', step: '1', epoch: '0', value: '0.25' },
+      { key: 'loss', step: '2', epoch: '1', value: '0.125' },
+      { key: 'odd,"key"/cmc/1', step: '0', epoch: '-1', value: '0.5' },
+    ]);
+  });
+});
