@@ -34,3 +34,15 @@ export function chartGroup(key: string): string {
   const p = parseMetricKey(key);
   return p ? `${p.group} ${p.metric}` : key;
 }
+
+/** Which of several runs' values of a metric is best, by the metric's direction (lower for loss and FNMR); null if none. */
+export function bestIndex(key: string, values: readonly (number | null)[]): number | null {
+  let best: number | null = null;
+  const lower = lowerIsBetter(key);
+  values.forEach((v, i) => {
+    if (v === null) return;
+    const b = best === null ? null : values[best]!;
+    if (b === null || (lower ? v < b : v > b)) best = i;
+  });
+  return best;
+}

@@ -145,6 +145,12 @@ describe('Runs, run detail and compare', () => {
     expect(await page.locator('[data-testid=compare-metrics] tbody tr').count()).toBe(2);
     await page.locator('[data-testid=compare-charts] canvas').first().waitFor();
     expect(await page.locator('[data-testid=compare-charts] .chart').count()).toBe(3);
+    // Each run's last value sits in the legend, readable without hovering; the better run's cell is marked.
+    const labels = await page
+      .locator('[data-testid=compare-charts] .chart[data-title="OVERALL/cmc/1"] .u-legend .u-label')
+      .allTextContents();
+    expect(labels.slice(1)).toEqual([`#${ids[0]} renamed-run: 0.8400`, `#${ids[1]} adam-lr0.003: 0.8600`]);
+    expect(await page.locator('[data-testid=compare-metrics] td.hit').allTextContents()).toEqual(['0.8600', '0.8200']);
     await screenshot(page, '9-compare');
   });
 

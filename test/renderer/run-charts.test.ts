@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
 import { runCharts, seriesCsv } from '../../renderer/src/run-charts';
+import { bestIndex } from '../../renderer/src/format';
 
 const pts = (...values: number[]) => values.map((v, i) => [i + 1, i, v] as [number, number, number]);
 
@@ -36,5 +37,14 @@ describe('run charts', () => {
       { key: 'loss', step: '2', epoch: '1', value: '0.125' },
       { key: 'odd,"key"/cmc/1', step: '0', epoch: '-1', value: '0.5' },
     ]);
+  });
+});
+
+describe('best of several runs', () => {
+  it('follows the metric’s direction: higher CMC, lower loss and FNMR; absent values never win', () => {
+    expect(bestIndex('OVERALL/cmc/1', [0.5, 0.7, null, 0.6])).toBe(1);
+    expect(bestIndex('loss', [0.5, 0.7, null, 0.2])).toBe(3);
+    expect(bestIndex('OVERALL/fnmr@fmr/0.1', [0.3, 0.1, 0.2])).toBe(1);
+    expect(bestIndex('OVERALL/map/5', [null, null])).toBeNull();
   });
 });
