@@ -57,4 +57,25 @@ describe('dataset wizard', () => {
     const written = readFileSync(path.join(photos, 'df.csv'), 'utf8').trim().split('\n').length - 1;
     expect(await page.locator('[data-testid=dataset-summary]').textContent()).toMatch(new RegExp(`Rows\\s*${written}`));
   });
+
+  it('"Train on this dataset" opens Train with the config pointed at it, checked against it', async () => {
+    await page.click('[data-testid=train-on-dataset]');
+    const editor = page.locator('textarea.yaml');
+    await editor.waitFor();
+    const csv = path.join(photos, 'df.csv');
+    await page.waitForFunction((p) => (document.querySelector('textarea.yaml') as HTMLTextAreaElement).value.includes(p), csv);
+    expect(await page.locator('[data-testid=config-form] [name=dataset]').inputValue()).toBe(csv);
+    // The plan (or the problems) is computed on this dataset: its train labels, not the recipe's sample.
+    const trainLabels = new Set(
+      readFileSync(csv, 'utf8')
+        .trim()
+        .split('\n')
+        .slice(1)
+        .filter((l) => l.split(',')[2] === 'train')
+        .map((l) => l.split(',')[0]),
+    ).size;
+    await page.locator('[data-testid=train-plan], [data-testid=config-issues]').first().waitFor();
+    const shown = (await page.locator('[data-testid=train-plan], [data-testid=config-issues]').first().textContent())!;
+    expect(shown).toMatch(new RegExp(`labels / epoch\\s*\\d+ of ${trainLabels}(?!\\d)|the train split has ${trainLabels} labels`));
+  });
 });

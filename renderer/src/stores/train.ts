@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { MethodOutput } from '../../../shared/api';
 import { api } from '../api';
+import { setField } from '../config-form';
 import { useRunsStore } from './runs';
 import { useTrainEventsStore } from './train-events';
 
@@ -36,6 +37,17 @@ export const useTrainStore = defineStore('train', () => {
     yaml.value = text;
     baseDir.value = '/';
     void validate();
+  }
+  /**
+   * "Train on this dataset": the config in the editor (or the first recipe's) pointed at `csvPath`, with absolute
+   * paths; the form then shows whether its sampler fits this dataset.
+   */
+  async function trainOn(csvPath: string, root?: string) {
+    if (!recipes.value.length) await loadRecipes();
+    const base = yaml.value || recipes.value[0]?.yaml || '';
+    let text = setField(base, ['dataset'], csvPath);
+    text = setField(text, ['dataset_root'], root ?? null);
+    useConfig(text);
   }
   async function validate() {
     const checked = await api().call('train.validate', { yaml: yaml.value, baseDir: baseDir.value || undefined });
@@ -79,6 +91,7 @@ export const useTrainStore = defineStore('train', () => {
     pick,
     useConfig,
     validate,
+    trainOn,
     findRunning,
     start,
     stop,
