@@ -18,6 +18,8 @@ export const SplitOptionsSchema = z.object({
   keepSplit: z.boolean().default(false),
   queryFraction: z.number().gt(0).lt(1).nullable().default(null),
   keepSingle: z.boolean().default(false),
+  /** A validation label with one image has nothing to find as a query: keep it as a gallery-only distractor. */
+  loneAsGallery: z.boolean().default(true),
   dropDuplicates: z.boolean().default(true),
   minSize: z.number().int().min(0).default(16),
   dropTiny: z.boolean().default(false),

@@ -87,3 +87,31 @@ describe('label ids', () => {
     );
   });
 });
+
+describe('lone validation images', () => {
+  it('are gallery-only distractors by default (a query with nothing to find counts as a miss), queries when asked', () => {
+    // Label "b" has one image and lands in validation with "a"; "c" trains.
+    const items = [item('a', 0), item('a', 1), item('b', 0), item('c', 0), item('c', 1)];
+    const plan = (loneAsGallery: boolean) =>
+      makePlan(
+        items.map((it) => ({ ...it, split: it.labelName === 'c' ? ('train' as const) : ('validation' as const) })),
+        items.map((_, i) => facts(`h${i}`)),
+        { ...DEFAULT_SPLIT, keepSplit: true, loneAsGallery },
+      );
+    const flagsOf = (p: ReturnType<typeof plan>, label: string) =>
+      p.rows.filter((r) => p.labelNames[r.label] === label).map((r) => [r.split, r.isQuery, r.isGallery]);
+    const lone = plan(true);
+    expect(flagsOf(lone, 'b')).toEqual([['validation', false, true]]);
+    expect(flagsOf(lone, 'a')).toEqual([
+      ['validation', true, true],
+      ['validation', true, true],
+    ]);
+    expect(lone.problems.filter((p) => p.code === 'lone_validation_image').map((p) => p.path)).toEqual(['b/0.png']);
+    const asked = plan(false);
+    expect(flagsOf(asked, 'b')).toEqual([['validation', true, true]]);
+    expect(asked.problems.find((p) => p.code === 'query_without_positives')).toMatchObject({
+      path: 'b/0.png',
+      fix: 'keep lone images out of the queries',
+    });
+  });
+});

@@ -20,6 +20,7 @@ const usage = `metric-studio convert SRC --out DIR/df.csv [options]
   --bbox x1,y1,x2,y2 | --bbox-xywh x,y,w,h   box columns of a table
   --root DIR              folder a table's paths are relative to (default: the table's folder)
   --keep-single           keep train labels with one image (dropped by default)
+  --lone-queries          keep validation labels with one image as queries (by default they are gallery-only)
   --keep-duplicates       keep byte-identical copies (dropped by default)
   --min-size PX           report images smaller than PX (default 16); --drop-tiny drops them
   --no-image-check        do not open the images (huge tables of known-good files): nothing about them is checked
@@ -89,6 +90,7 @@ export const convertCommand: Command = {
         'bbox-xywh': { type: 'string' },
         root: { type: 'string' },
         'keep-single': { type: 'boolean' },
+        'lone-queries': { type: 'boolean' },
         'keep-duplicates': { type: 'boolean' },
         'min-size': { type: 'string' },
         'drop-tiny': { type: 'boolean' },
@@ -114,6 +116,7 @@ export const convertCommand: Command = {
         Boolean(values['keep-split']) ||
         ((await isOmlCsv(positionals[0]!)) && values['val-fraction'] === undefined && values['val-labels'] === undefined),
       keepSingle: Boolean(values['keep-single']),
+      loneAsGallery: !values['lone-queries'],
       dropDuplicates: !values['keep-duplicates'],
       minSize: number('min-size', values['min-size'], (n) => n >= 0) ?? DEFAULT_SPLIT.minSize,
       dropTiny: Boolean(values['drop-tiny']),

@@ -13,6 +13,8 @@ export interface SplitOptions {
   queryFraction: number | null;
   /** Keep train labels that have a single instance (samplers cannot use them) instead of dropping them. */
   keepSingle: boolean;
+  /** A validation label with a single image becomes gallery-only (a distractor) instead of a query with nothing to find. */
+  loneAsGallery: boolean;
   /** Drop every copy but the first of byte-identical files. */
   dropDuplicates: boolean;
   /** Images smaller than this on either side are reported (and dropped with `dropTiny`). */
@@ -193,6 +195,14 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
     let flags: [boolean, boolean][];
     if (opts.keepSplit && val.every((i) => items[i]!.isQuery !== null && items[i]!.isGallery !== null)) {
       flags = val.map((i) => [items[i]!.isQuery!, items[i]!.isGallery!]);
+    } else if (val.length === 1 && opts.loneAsGallery) {
+      flags = [[false, true]];
+      problems.push({
+        severity: 'warning',
+        code: 'lone_validation_image',
+        path: items[val[0]!]!.path,
+        message: `validation label "${items[val[0]!]!.labelName}" has one image: kept as a gallery-only distractor, not a query with nothing to find`,
+      });
     } else if (opts.queryFraction === null) {
       flags = val.map(() => [true, true]);
       if (val.length === 1)
@@ -201,6 +211,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
           code: 'query_without_positives',
           path: items[val[0]!]!.path,
           message: `validation label "${items[val[0]!]!.labelName}" has one image: as a query it has nothing to find`,
+          fix: 'keep lone images out of the queries',
         });
     } else {
       const order = shuffled(
