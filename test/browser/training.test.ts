@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, screenshot, startBrowserSession, yamlEditor } from '../helpers/browser';
 
 let session: BrowserSession;
 let page: Page;
@@ -20,18 +20,24 @@ describe('training from the UI', () => {
   it('flags an invalid config by key path and refuses to start', async () => {
     await page.goto(`${session.web.server.url}#/train`);
     await page.locator('select[name=recipe]').selectOption('fashion-mnist-mini');
-    const editor = page.locator('textarea.yaml');
-    const yaml = await editor.inputValue();
+    const editor = yamlEditor(page);
+    await editor.content.waitFor();
+    const yaml = await editor.value();
     await editor.fill(yaml.replace('max_epochs: 30', 'max_epochs: -2'));
     await page.locator('[data-testid=config-issues]').waitFor();
     expect(await page.locator('[data-testid=config-issues]').textContent()).toContain('max_epochs');
+    // The problem is marked at its line in the editor and named by line in the list.
+    const line = yaml.split('\n').findIndex((l) => l.startsWith('max_epochs:')) + 1;
+    expect(await page.locator('[data-testid=config-issues]').textContent()).toContain(`line ${line} · max_epochs`);
+    await page.locator('[data-testid=yaml-editor] .cm-lint-marker-error').waitFor();
+    expect(await page.locator('[data-testid=yaml-editor] .cm-lint-marker-error').count()).toBe(1);
     expect(await page.locator('[data-testid=start]').isDisabled()).toBe(true);
     await editor.fill(yaml.replace('max_epochs: 30', 'max_epochs: 3').replace('valid_period: 5', 'valid_period: 1'));
     await page.getByText('Config is valid.').waitFor();
   });
 
   it('the form edits the same config: a field changes the YAML, a bad value is shown at its field, the plan follows', async () => {
-    const editor = page.locator('textarea.yaml');
+    const editor = yamlEditor(page);
     const form = page.locator('[data-testid=config-form]');
     const plan = page.locator('[data-testid=train-plan]');
     await plan.waitFor();
@@ -40,12 +46,12 @@ describe('training from the UI', () => {
     await form.locator('[name="sampler.args.n_labels"]').fill('6');
     await form.locator('[name="sampler.args.n_labels"]').dispatchEvent('change');
     await form.locator('label.bad', { hasText: 'n_labels <= 5' }).waitFor();
-    expect(await editor.inputValue()).toMatch(/n_labels: 6/);
+    expect(await editor.value()).toMatch(/n_labels: 6/);
     expect(await page.locator('[data-testid=start]').isDisabled()).toBe(true);
     await form.locator('[name="sampler.args.n_labels"]').fill('2');
     await form.locator('[name="sampler.args.n_labels"]').dispatchEvent('change');
     await page.getByText('Config is valid.').waitFor();
-    const nInstances = Number(/n_instances: (\d+)/.exec(await editor.inputValue())![1]);
+    const nInstances = Number(/n_instances: (\d+)/.exec(await editor.value())![1]);
     await page.waitForFunction(
       (n) => document.querySelector('[data-testid=train-plan]')?.textContent?.includes(`${n} images`),
       2 * nInstances,

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, screenshot, startBrowserSession, yamlEditor } from '../helpers/browser';
 import { makeImageFolder } from '../helpers/image-folders';
 
 let session: BrowserSession;
@@ -42,7 +42,7 @@ describe('dataset wizard', () => {
     const problems = await page.locator('[data-testid=wizard-problems]').textContent();
     expect(problems).toContain('image_unreadable');
     expect(problems).toContain('duplicate_file');
-    expect(problems).toMatch(/single_instance_label|query_without_positives/);
+    expect(problems).toMatch(/single_instance_label|lone_validation_image|query_without_positives/);
     await page.waitForFunction(() => document.querySelectorAll('.label-grid img.thumb').length >= 20);
     await screenshot(page, '12-wizard-preview');
 
@@ -60,10 +60,11 @@ describe('dataset wizard', () => {
 
   it('"Train on this dataset" opens Train with the config pointed at it, checked against it', async () => {
     await page.click('[data-testid=train-on-dataset]');
-    const editor = page.locator('textarea.yaml');
-    await editor.waitFor();
+    const editor = yamlEditor(page);
+    await editor.content.waitFor();
     const csv = path.join(photos, 'df.csv');
-    await page.waitForFunction((p) => (document.querySelector('textarea.yaml') as HTMLTextAreaElement).value.includes(p), csv);
+    await page.locator('[data-testid=yaml-editor] .cm-line', { hasText: `dataset: ${csv}` }).waitFor();
+    expect(await editor.value()).toContain(`dataset: ${csv}`);
     expect(await page.locator('[data-testid=config-form] [name=dataset]').inputValue()).toBe(csv);
     // The plan (or the problems) is computed on this dataset: its train labels, not the recipe's sample.
     const trainLabels = new Set(

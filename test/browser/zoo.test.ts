@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_ENV } from '../../main/zoo/catalog';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, screenshot, startBrowserSession, yamlEditor } from '../helpers/browser';
 import { startMockRegistry, tinyZooPackage } from '../helpers/zoo-fixture';
 
 let session: BrowserSession;
@@ -50,13 +50,11 @@ describe('the zoo in the UI', () => {
 
   it('trains a head on the model from the Train page', async () => {
     await page.locator('.zoo-entry[data-key=tiny_cnn] [data-testid=train-head]').click();
-    const editor = page.locator('textarea.yaml');
-    await editor.waitFor();
-    expect(await editor.inputValue()).toMatch(/model: tiny_cnn/);
+    const editor = yamlEditor(page);
+    await editor.content.waitFor();
+    expect(await editor.value()).toMatch(/model: tiny_cnn/);
     await page.getByText('Config is valid.').waitFor();
-    await editor.fill(
-      (await editor.inputValue()).replace('max_epochs: 200', 'max_epochs: 40').replace('valid_period: 50', 'valid_period: 20'),
-    );
+    await editor.fill((await editor.value()).replace('max_epochs: 200', 'max_epochs: 40').replace('valid_period: 50', 'valid_period: 20'));
     await page.getByText('Config is valid.').waitFor();
     await page.click('[data-testid=start]');
     await page.waitForFunction(() => document.querySelector('[data-testid=live-run] .status')?.textContent === 'finished', null, {

@@ -75,3 +75,25 @@ export async function startBrowserSession(
     },
   };
 }
+
+/**
+ * The Train page's YAML editor (CodeMirror, not a textarea): its text as its lines show it (a config fits the
+ * rendered viewport), and replacing all of it as a user selecting all and pasting would.
+ */
+export function yamlEditor(page: Page) {
+  const content = page.locator('[data-testid=yaml-editor] .cm-content');
+  return {
+    content,
+    value: () =>
+      content.evaluate((el) =>
+        Array.from(el.querySelectorAll('.cm-line'))
+          .map((l) => l.textContent ?? '')
+          .join('\n'),
+      ),
+    async fill(text: string) {
+      await content.click();
+      await page.keyboard.press('Control+A');
+      await page.keyboard.insertText(text);
+    },
+  };
+}

@@ -25,6 +25,10 @@ describe('hardened window', () => {
     expect(CONTENT_SECURITY_POLICY).toContain("script-src 'self'");
     expect(CONTENT_SECURITY_POLICY).not.toContain('unsafe-eval');
     expect(CONTENT_SECURITY_POLICY).toContain("object-src 'none'");
+    // Inline style attributes only; no inline <style> elements, no inline scripts.
+    expect(CONTENT_SECURITY_POLICY).toContain("style-src-elem 'self'");
+    expect(CONTENT_SECURITY_POLICY.match(/unsafe-inline/g)).toHaveLength(1);
+    expect(CONTENT_SECURITY_POLICY).toContain("style-src-attr 'unsafe-inline'");
   });
 
   it('trusts only frames from the app origin', () => {

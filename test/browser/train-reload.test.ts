@@ -1,0 +1,70 @@
+// The flow a practitioner goes through: set up a run in the form, start it, reload the page mid-run (the run is
+// found again, live, with its Stop button), stop it from its detail page, resume it there, and see it finish —
+// one run, its series step by step with no step twice, its Best the best checkpoint's metric.
+import type { Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+
+let session: BrowserSession;
+let page: Page;
+
+beforeAll(async () => {
+  session = await startBrowserSession('ms-browser-reload-', undefined, { width: 1280, height: 1000 });
+  page = session.page;
+});
+afterAll(async () => {
+  await session?.close();
+});
+afterEach(() => expect(session.errors.splice(0)).toEqual([]));
+
+const field = (name: string) => page.locator(`[data-testid=config-form] [name="${name}"]`);
+async function setField(name: string, value: string) {
+  await field(name).fill(value);
+  await field(name).dispatchEvent('change');
+}
+
+describe('a run across a reload, a stop and a resume', () => {
+  it('is set up in the form and started', async () => {
+    await page.goto(`${session.web.server.url}#/train`);
+    await page.locator('select[name=recipe]').selectOption('fashion-mnist-mini');
+    await setField('max_epochs', '12');
+    await setField('valid_period', '1');
+    await page.getByText('Config is valid.').waitFor();
+    await page.click('[data-testid=start]');
+    await page.locator('[data-testid=live-progress]', { hasText: /epoch [2-9]\/12/ }).waitFor({ timeout: 60_000 });
+  });
+
+  it('after a reload the running run is shown again, live, with its Stop button', async () => {
+    await page.reload();
+    await page.locator('[data-testid=live-run] [data-testid=stop]').waitFor();
+    await page.locator('[data-testid=live-progress]', { hasText: /epoch \d+\/12/ }).waitFor();
+    await screenshot(page, '18-train-after-reload');
+  });
+
+  it('is stopped from its detail page, and resumed there to the end', async () => {
+    await page.goto(`${session.web.server.url}#/runs/1`);
+    await page.locator('[data-testid=stop]', { hasText: 'Stop' }).click();
+    await page.locator('h1 .status', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
+    const stoppedAt = (await session.web.core.store.metricSeries(1, ['loss'])).loss!.length;
+    expect(stoppedAt).toBeLessThan(12 * 2);
+    await page.getByRole('button', { name: 'Resume' }).click();
+    await page.locator('h1 .status', { hasText: 'finished' }).waitFor({ timeout: 90_000 });
+    await screenshot(page, '19-run-resumed-finished');
+  });
+
+  it('is one run whose series has every step once, and whose Best is its best checkpoint', async () => {
+    const store = session.web.core.store;
+    expect(await store.listRuns()).toHaveLength(1);
+    const loss = (await store.metricSeries(1, ['loss'])).loss!.map(([step]) => step);
+    expect(loss).toEqual([...new Set(loss)].sort((a, b) => a - b));
+    const cmc = (await store.metricSeries(1, ['OVERALL/cmc/1']))['OVERALL/cmc/1']!;
+    expect(new Set(cmc.map(([, epoch]) => epoch))).toEqual(new Set([-1, ...Array.from({ length: 12 }, (_, e) => e)]));
+    const best = (await store.checkpoints(1)).find((c) => c.kind === 'best')!;
+    expect(best.metric_value).toBe(Math.max(...cmc.filter(([, epoch]) => epoch >= 0).map(([, , v]) => v)));
+    await page.goto(`${session.web.server.url}#/runs`);
+    await page.locator('[data-testid=runs-table] tbody tr').first().waitFor();
+    expect(await page.locator('[data-testid=runs-table] tbody tr').first().textContent()).toContain(
+      `cmc/1 ${best.metric_value!.toFixed(3)}`,
+    );
+  });
+});
