@@ -9,6 +9,7 @@ interface RunRow {
   name: string;
   status: RunStatus;
   csv_path: string | null;
+  dataset_root: string | null;
   backend: string | null;
   created_at: string;
   started_at: string | null;
@@ -29,7 +30,7 @@ export interface NewRun {
   parentRunId?: number | null;
 }
 
-const RUN_SELECT = `SELECT r.*, d.csv_path FROM runs r LEFT JOIN datasets d ON d.id = r.dataset_id`;
+const RUN_SELECT = `SELECT r.*, d.csv_path, d.root AS dataset_root FROM runs r LEFT JOIN datasets d ON d.id = r.dataset_id`;
 
 /** The run store: one SQLite file in the data folder, shared by the app, the CLI and web mode. */
 export class RunStore {
@@ -193,6 +194,7 @@ export class RunStore {
       name: r.name,
       status: r.status,
       datasetCsv: r.csv_path,
+      datasetRoot: r.dataset_root,
       backend: r.backend,
       createdAt: r.created_at,
       startedAt: r.started_at,

@@ -9,6 +9,8 @@ export const RunSummary = z.object({
   name: z.string(),
   status: RunStatus,
   datasetCsv: z.string().nullable(),
+  /** The folder the dataset's image paths start from. */
+  datasetRoot: z.string().nullable(),
   backend: z.string().nullable(),
   createdAt: z.string(),
   startedAt: z.string().nullable(),

@@ -91,8 +91,8 @@ describe('training from the UI', () => {
     expect((await session.web.core.store.checkpoints(runs[0]!.id)).map((c) => c.kind).sort()).toEqual(['best', 'last']);
   });
 
-  it('the Explorer searches with the trained checkpoint', async () => {
-    await page.click('[data-nav=explorer]');
+  it('the Explorer searches with the trained checkpoint (opened from the finished run)', async () => {
+    await page.click('[data-testid=explore-run]');
     const select = page.locator('select[name=model]');
     await page.waitForFunction(() => (document.querySelector('select[name=model]') as HTMLSelectElement | null)?.options.length === 2);
     expect(await select.inputValue()).toMatch(/checkpoints[\\/]best$/);

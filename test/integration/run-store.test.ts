@@ -54,6 +54,7 @@ describe('run store', () => {
       status: 'running',
       backend: 'wasm',
       datasetCsv: '/d/df.csv',
+      datasetRoot: '/d',
       tags: ['baseline'],
       lastMetrics: { loss: 0.5, 'OVERALL/cmc/1': 0.8 },
     });

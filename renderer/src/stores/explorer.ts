@@ -68,11 +68,20 @@ export const useExplorerStore = defineStore('explorer', () => {
     model.value = value;
     chosen = true;
   }
+  /** "Explore" from a finished run: its dataset, searched with its best checkpoint (raw pixels if it has none). */
+  async function exploreRun(run: { id: number; datasetCsv: string | null; datasetRoot: string | null }) {
+    if (!run.datasetCsv) return;
+    chosen = true;
+    await openDataset(run.datasetCsv, run.datasetRoot ?? undefined);
+    const best = models.value.find((m) => m.runId === run.id);
+    model.value = best ? `ckpt:${best.checkpoint}` : '';
+    if (queries.value[0]) await search(queries.value[0].row);
+  }
   /** The Zoo page's "Evaluate on a dataset": search with that model on the dataset open in Datasets. */
   function useZoo(key: string) {
     choose(`zoo:${key}`);
     csvPath.value = '';
     result.value = null;
   }
-  return { csvPath, root, queries, result, k, model, models, zooModels, loading, error, openDataset, search, choose, useZoo };
+  return { csvPath, root, queries, result, k, model, models, zooModels, loading, error, openDataset, search, choose, useZoo, exploreRun };
 });
