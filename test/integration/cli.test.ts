@@ -164,6 +164,17 @@ describe('train from the command line', () => {
   ];
   const trainArgs = (dataDir: string) => ['train', recipe, ...sets.flatMap((s) => ['--set', s]), '--data-dir', dataDir];
   const show = (dataDir: string) => JSON.parse(cli(['runs', 'show', '1', '--json', '--data-dir', dataDir]).stdout);
+  /** `train` in its own process, sent `signal` once run 1's `last` checkpoint of epoch 0 is in its folder. */
+  async function signalAfterFirstCheckpoint(dataDir: string, signal: NodeJS.Signals) {
+    const child = spawn(process.execPath, [BIN, ...trainArgs(dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const meta = path.join(dataDir, 'runs', '1', 'checkpoints', 'last', 'meta.json');
+    while (!existsSync(meta)) await new Promise((r) => setTimeout(r, 20));
+    child.kill(signal);
+    return { code: await ended, stderr };
+  }
 
   it('--set changes the run’s config; Ctrl-C stops after the current step; --resume ends where an unbroken run ends', async () => {
     const whole = cli(trainArgs(path.join(dir, 'whole')));
@@ -179,16 +190,9 @@ describe('train from the command line', () => {
 
     // The same command interrupted once its first epoch is checkpointed (SIGINT, as Ctrl-C sends).
     const brokenDir = path.join(dir, 'broken');
-    const child = spawn(process.execPath, [BIN, ...trainArgs(brokenDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    // The run's `last` checkpoint of epoch 0 appears in its folder: then stop it.
-    const last = path.join(brokenDir, 'runs', '1', 'checkpoints', 'last', 'meta.json');
-    while (!existsSync(last)) await new Promise((r) => setTimeout(r, 50));
-    child.kill('SIGINT');
-    expect(await ended).toBe(130);
-    expect(stderr).toContain('Stopping after the current step');
+    const interrupted = await signalAfterFirstCheckpoint(brokenDir, 'SIGINT');
+    expect(interrupted.code).toBe(130);
+    expect(interrupted.stderr).toContain('Stopping after the current step');
     const stopped = show(brokenDir);
     expect(stopped.status).toBe('stopped');
 
@@ -214,14 +218,8 @@ describe('train from the command line', () => {
 
   it('SIGTERM ends the worker at once and still writes every metric it sent; the run is left interrupted (resumable)', async () => {
     const dataDir = path.join(dir, 'term');
-    const child = spawn(process.execPath, [BIN, ...trainArgs(dataDir)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => (stderr += d));
-    const ended = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    const meta = path.join(dataDir, 'runs', '1', 'checkpoints', 'last', 'meta.json');
-    while (!existsSync(meta)) await new Promise((r) => setTimeout(r, 20));
-    child.kill('SIGTERM');
-    expect(await ended).toBe(143);
+    const { code, stderr } = await signalAfterFirstCheckpoint(dataDir, 'SIGTERM');
+    expect(code).toBe(143);
     expect(stderr).not.toMatch(/\n\s+at /);
     const run = show(dataDir);
     expect(run.status).toBe('interrupted');
