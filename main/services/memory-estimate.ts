@@ -1,9 +1,10 @@
 import type { TrainConfig } from '../../shared/schemas/config';
 
 /**
- * Floats of activation per input pixel that one image keeps for the backward pass, per extractor, measured as an
- * upper bound at 224 px (ResNet-18 ≈ 5 M floats, MobileNetV2 ≈ 6.7 M; our small CNN far less). A zoo backbone is
- * counted like MobileNetV2: the largest the catalogue holds.
+ * Floats of activation per input pixel that one image keeps for the backward pass, per extractor: rough upper
+ * bounds from the architectures' usual activation counts at 224 px (ResNet-18 ≈ 5 M floats, MobileNetV2 ≈ 6.7 M;
+ * our small CNN far less), not measured here. A zoo backbone is counted like MobileNetV2, the largest the
+ * catalogue holds. The check only has to tell a run that fits from one that is off by orders of magnitude.
  */
 const ACTIVATION_FLOATS_PER_PIXEL: Record<TrainConfig['extractor']['name'], number> = {
   small_cnn: 40,
@@ -27,7 +28,7 @@ export interface MemoryPart {
   bytes: number;
 }
 
-/** What a run holds at its peak, part by part: a pre-flight estimate, not a measurement (within ~2× of one). */
+/** What a run holds at its peak, part by part: a pre-flight estimate, not a measurement. */
 export function estimateTrainingMemory(cfg: TrainConfig, sizes: { batch: number; rows: number; classes: number }): MemoryPart[] {
   const pixels = cfg.image_size * cfg.image_size;
   const floats = ACTIVATION_FLOATS_PER_PIXEL[cfg.extractor.name];
