@@ -194,6 +194,23 @@ export const methods = {
     }),
     'Top-k gallery items for one validation query, each marked relevant or not.',
   ),
+  'explorer.queries': method(
+    DatasetRef.extend({
+      k: z.number().int().min(1).max(100).default(10),
+      order: z.enum(['row', 'worst']).default('row'),
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(100),
+      checkpoint: FilePath.optional(),
+      zoo: ZooKey.optional(),
+    }),
+    z.object({
+      total: z.number().int(),
+      /** The means of the per-query values: the model's OVERALL map@k and cmc@1 on this dataset. */
+      overall: z.object({ map: z.number(), cmc1: z.number() }),
+      queries: z.array(DatasetRow.extend({ ap: z.number(), cmc1: z.number(), firstCorrect: z.number().int().nullable() })),
+    }),
+    'Every validation query with its own AP@k, CMC@1 and first correct rank under a model, a page at a time, in file order or worst first.',
+  ),
 } as const;
 
 export const events = {

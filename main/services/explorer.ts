@@ -2,7 +2,8 @@ import path from 'node:path';
 import { ApiError } from '../../shared/api';
 import type { DatasetRow } from '../../shared/schemas/dataset';
 import { FLAG_TRUE, SPLIT_VALIDATION, validationRows, type DatasetTable } from '../dataset/table';
-import { factorize } from '../metrics/evaluate-dataset';
+import { factorize, tableValidationSet } from '../metrics/evaluate-dataset';
+import { type QueryScore, queryScores, worstFirst } from '../metrics/per-query';
 import { batchedKnn, type Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
 import { indexOfRow, labelNamesOf, rowAt } from './datasets';
@@ -84,6 +85,36 @@ export class Explorer {
       perTable.set(key, hit);
     }
     return hit;
+  }
+
+  private readonly scores = new WeakMap<DatasetTable, Map<string, Promise<QueryScore[]>>>();
+
+  /** Every validation query's own metrics under a model (computed once per table, model and k), a page at a time. */
+  async queries(t: DatasetTable, model: EmbedModel, opts: { k: number; order: 'row' | 'worst'; offset: number; limit: number }) {
+    const key = `${cacheKey(model)}@${opts.k}`;
+    let perTable = this.scores.get(t);
+    if (!perTable) this.scores.set(t, (perTable = new Map()));
+    let hit = perTable.get(key);
+    if (!hit) {
+      hit = this.embeddings(t, model).then((s) => queryScores(tableValidationSet(t, [...s.rows], s.embeddings), opts.k));
+      hit.catch(() => perTable.delete(key));
+      perTable.set(key, hit);
+    }
+    const all = await hit;
+    const ordered = opts.order === 'worst' ? worstFirst(all) : all;
+    const rows = (await this.embeddings(t, model)).rows;
+    const names = await labelNamesOf(t.file);
+    const mean = (f: (s: QueryScore) => number) => (all.length ? all.reduce((a, s) => a + f(s), 0) / all.length : 0);
+    return {
+      total: all.length,
+      overall: { map: mean((s) => s.ap), cmc1: mean((s) => s.cmc1) },
+      queries: ordered.slice(opts.offset, opts.offset + opts.limit).map((s) => ({
+        ...rowAt(t, rows[s.item]!, names),
+        ap: s.ap,
+        cmc1: s.cmc1,
+        firstCorrect: s.firstCorrect,
+      })),
+    };
   }
 
   /** Top-k gallery items of one validation query, each marked relevant (same label) or not — ranked by retrieval/knn. */

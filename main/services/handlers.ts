@@ -121,6 +121,10 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       );
     },
     'explorer.models': async ({ csvPath }) => ctx.store.bestCheckpointsFor(path.resolve(csvPath)),
+    'explorer.queries': async ({ csvPath, root, checkpoint, zoo, ...opts }) => {
+      const model = embedModelOf(checkpoint, zoo ? { key: zoo, dir: ctx.zoo.installedDir(zoo) } : undefined);
+      return ctx.explorer.queries(await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root)), model, opts);
+    },
   };
 }
 

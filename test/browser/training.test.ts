@@ -102,6 +102,18 @@ describe('training from the UI', () => {
       await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').count(),
     ).toBe(10);
     await screenshot(page, '14-explorer-checkpoint');
+    // Worst queries first under the best checkpoint: their mean AP@10 is the map/10 the run logged at that epoch.
+    await page.click('[data-testid=rank-worst]');
+    await page.locator('[data-testid=ranked-queries] li').first().waitFor();
+    const best = (await session.web.core.store.checkpoints(1)).find((c) => c.kind === 'best')!;
+    const map10 = (await session.web.core.store.metricSeries(1, ['OVERALL/map/10']))['OVERALL/map/10']!.find(
+      ([, e]) => e === best.epoch,
+    )![2];
+    expect(await page.locator('[data-testid=ranked-overall]').textContent()).toContain(`map@10 ${map10.toFixed(4)}`);
+    const aps = (await page.locator('[data-testid=ranked-queries] li').allTextContents()).map((t) => Number(/AP ([\d.]+)/.exec(t)![1]));
+    expect(aps.length).toBe(100);
+    expect(aps).toEqual([...aps].sort((a, b) => a - b));
+    await screenshot(page, '20-explorer-worst-queries');
     await select.selectOption('');
     await page.waitForFunction(() => document.querySelector('[data-testid=explorer-heading]')?.textContent?.includes('raw pixels'));
   });

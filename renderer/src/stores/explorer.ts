@@ -20,6 +20,7 @@ export const useExplorerStore = defineStore('explorer', () => {
   const error = ref<string | null>(null);
 
   async function openDataset(path: string, datasetRoot?: string) {
+    ranked.value = null;
     csvPath.value = path;
     root.value = datasetRoot ?? '';
     result.value = null;
@@ -67,6 +68,33 @@ export const useExplorerStore = defineStore('explorer', () => {
   function choose(value: string) {
     model.value = value;
     chosen = true;
+    ranked.value = null;
+  }
+
+  /** Every query scored under the current model, worst first (OML's worst queries), a page of 100 at a time. */
+  const ranked = ref<MethodOutput<'explorer.queries'> | null>(null);
+  const rankedOffset = ref(0);
+  async function rankWorst(offset = 0) {
+    if (!(Number.isInteger(k.value) && k.value >= 1 && k.value <= 100)) return;
+    loading.value = true;
+    error.value = null;
+    try {
+      ranked.value = await api().call('explorer.queries', {
+        csvPath: csvPath.value,
+        root: root.value || undefined,
+        k: k.value,
+        order: 'worst',
+        offset,
+        limit: 100,
+        checkpoint: model.value.startsWith('ckpt:') ? model.value.slice(5) : undefined,
+        zoo: model.value.startsWith('zoo:') ? model.value.slice(4) : undefined,
+      });
+      rankedOffset.value = offset;
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      loading.value = false;
+    }
   }
   /** "Explore" from a finished run: its dataset, searched with its best checkpoint (raw pixels if it has none). */
   async function exploreRun(run: { id: number; datasetCsv: string | null; datasetRoot: string | null }) {
@@ -83,5 +111,24 @@ export const useExplorerStore = defineStore('explorer', () => {
     csvPath.value = '';
     result.value = null;
   }
-  return { csvPath, root, queries, result, k, model, models, zooModels, loading, error, openDataset, search, choose, useZoo, exploreRun };
+  return {
+    csvPath,
+    root,
+    queries,
+    result,
+    k,
+    model,
+    models,
+    zooModels,
+    loading,
+    error,
+    openDataset,
+    search,
+    choose,
+    useZoo,
+    exploreRun,
+    ranked,
+    rankedOffset,
+    rankWorst,
+  };
 });
