@@ -5,12 +5,13 @@ import { check } from './commands/check';
 import { convertCommand } from './commands/convert';
 import { evaluate } from './commands/evaluate';
 import { predict } from './commands/predict';
+import { search } from './commands/search';
 import { trainCommand } from './commands/train';
 import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { zoo } from './commands/zoo';
 
-export const COMMANDS: Command[] = [appCommand, serve, check, convertCommand, trainCommand, evaluate, predict, runs, zoo];
+export const COMMANDS: Command[] = [appCommand, serve, check, convertCommand, trainCommand, evaluate, predict, search, runs, zoo];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

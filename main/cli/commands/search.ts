@@ -1,0 +1,112 @@
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { isImageFile } from '../../dataset/image-files';
+import { inspectDataset } from '../../dataset/inspect';
+import { formatProblem } from '../../dataset/problems';
+import { DatasetFileError, FLAG_TRUE, type DatasetTable } from '../../dataset/table';
+import { batchedKnn } from '../../retrieval/knn';
+import { labelNamesOf } from '../../services/datasets';
+import { EmbeddingJobError } from '../../services/embedding';
+import { embedValidation } from '../../services/explorer';
+import { type Command, UsageError, err, out, parse } from '../args';
+import { cliEmbedModel } from '../models';
+import { progressLine, withWorkerJobs } from '../progress';
+
+const usage =
+  'metric-studio search --dataset df.csv [--root DIR] (--checkpoint DIR | --zoo KEY | --baseline raw-pixels) --query IMG [--query IMG …] [-k 10] [--data-dir DIR] [--json]';
+
+/** A dataset's validation gallery: its dataset rows and their vectors, embedded by `model` in a worker. */
+async function galleryOf(jobs: Parameters<typeof embedValidation>[0], t: DatasetTable, model: Parameters<typeof embedValidation>[2]) {
+  const v = await embedValidation(jobs, t, model);
+  const js = v.rows.flatMap((row, j) => (t.isGallery[row] === FLAG_TRUE ? [j] : []));
+  const dim = v.embeddings.dim;
+  const data = new Float32Array(js.length * dim);
+  js.forEach((j, i) => {
+    data.set(v.embeddings.data.subarray(j * dim, (j + 1) * dim), i * dim);
+  });
+  return { name: v.name, rows: js.map((j) => v.rows[j]!), embeddings: { data, count: js.length, dim } };
+}
+
+export const search: Command = {
+  name: 'search',
+  summary: 'Find the k nearest gallery items of a dataset for your own images (a query by new image)',
+  usage,
+  async run(argv) {
+    const { values } = parse(
+      argv,
+      {
+        dataset: { type: 'string' },
+        root: { type: 'string' },
+        checkpoint: { type: 'string' },
+        zoo: { type: 'string' },
+        baseline: { type: 'string' },
+        query: { type: 'string', multiple: true },
+        k: { type: 'string', short: 'k' },
+        'data-dir': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+      usage,
+    );
+    if (values.help) {
+      out(usage);
+      return 0;
+    }
+    const models = [values.checkpoint, values.zoo, values.baseline].filter(Boolean).length;
+    if (!values.dataset || models !== 1 || !values.query?.length)
+      throw new UsageError(`--dataset, --query and one of --checkpoint, --zoo or --baseline are required\nusage: ${usage}`);
+    if (values.baseline && values.baseline !== 'raw-pixels')
+      throw new UsageError(`--baseline must be raw-pixels, got "${values.baseline}"`);
+    const k = Number(values.k ?? 10);
+    if (!Number.isInteger(k) || k < 1 || k > 1000) throw new UsageError(`-k must be a whole number from 1 to 1000, got "${values.k}"`);
+    const queries = values.query.map((q) => path.resolve(q));
+    for (const q of queries) {
+      const info = await stat(q).catch(() => null);
+      if (!info?.isFile()) throw new UsageError(`--query ${q}: no such image file`, 1);
+      if (!isImageFile(q)) throw new UsageError(`--query ${q}: not an image file type`, 1);
+    }
+    const model = cliEmbedModel(values);
+    try {
+      const { report, table } = await inspectDataset(values.dataset, { root: values.root, checkFiles: false });
+      if (!report.ok) {
+        for (const p of report.problems.filter((x) => x.severity === 'error')) err(formatProblem(report.file, p));
+        throw new UsageError(`${report.file} has ${report.errors} error(s); fix them first (metric-studio check)`, 1);
+      }
+      const progress = progressLine('embedding');
+      const { gallery, q } = await withWorkerJobs(async (jobs) => {
+        const g = await galleryOf(jobs, table, model);
+        const embedded = await jobs.embed(model, { kind: 'files', files: queries }, 'search queries', progress.update);
+        return { gallery: g, q: embedded.embeddings };
+      }).finally(() => progress.end());
+      if (gallery.embeddings.count === 0) throw new UsageError(`${report.file} has no gallery items to search`, 1);
+      const rr = batchedKnn({ queries: q, gallery: gallery.embeddings, nItems: Math.min(k, gallery.embeddings.count) });
+      const names = await labelNamesOf(table.file);
+      const results = queries.map((file, i) => ({
+        query: file,
+        results: Array.from(rr.retrieved.subarray(rr.offsets[i]!, rr.offsets[i + 1]!), (g, r) => {
+          const row = gallery.rows[g]!;
+          return {
+            rank: r + 1,
+            row: table.rowNumber[row]!,
+            path: table.path[row]!,
+            label: table.label[row]!,
+            labelName: names.get(table.label[row]!) ?? null,
+            distance: rr.distances[rr.offsets[i]! + r]!,
+          };
+        }),
+      }));
+      if (values.json) out(JSON.stringify({ model: gallery.name, results }, null, 2));
+      else
+        for (const r of results) {
+          out(`${r.query} — top ${r.results.length} of ${gallery.embeddings.count} gallery items (${gallery.name})`);
+          for (const x of r.results)
+            out(
+              `  #${x.rank}  d=${x.distance.toFixed(4)}  label ${x.labelName ? `${x.labelName} (${x.label})` : x.label}  row ${x.row}  ${x.path}`,
+            );
+        }
+      return 0;
+    } catch (e) {
+      if (e instanceof DatasetFileError || e instanceof EmbeddingJobError) throw new UsageError(e.message, 1);
+      throw e;
+    }
+  },
+};
