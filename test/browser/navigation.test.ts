@@ -81,8 +81,17 @@ describe('web mode in Chromium', () => {
     expect(await tiles.count()).toBe(10);
     // Raw pixels put most neighbours of a sample query in its label: at least one hit.
     expect(await results.locator('figure.tile.hit').count()).toBeGreaterThan(0);
-    await page.locator('.queries button').nth(5).click();
+    await page.locator('.queries ul button').nth(5).click();
     await page.waitForFunction(() => document.querySelector('.queries button.active')?.textContent?.includes('row 307'));
+    // The loaded dataset is named; a result that is itself a query becomes the query when clicked.
+    expect(await page.locator('[data-testid=explorer-dataset]').textContent()).toContain('fashion-mnist-mini/df.csv');
+    const next = results.locator('figure.tile.as-query').first();
+    const nextRow = await next.getAttribute('data-row');
+    await next.click();
+    await page.waitForFunction(
+      (row) => document.querySelector('[data-testid=explorer-heading]')?.textContent?.startsWith(`Row ${row} `),
+      nextRow,
+    );
     // top-k applies at once; an invalid k is refused in the input and the results stay.
     await page.fill('input[name=k]', '3');
     await page.waitForFunction(
