@@ -64,7 +64,8 @@ describe('Runs, run detail and compare', () => {
   it('lists, sorts and filters the runs', async () => {
     await page.goto(`${session.web.server.url}#/runs`);
     const table = page.locator('[data-testid=runs-table]');
-    await table.waitFor();
+    // The header renders before runs.list answers: wait for the rows themselves.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=runs-table] tbody tr').length === 3);
     expect(await table.locator('tbody tr').count()).toBe(3);
     await page.getByText('Best').click(); // sort by best CMC, highest first
     expect(await table.locator('tbody tr').first().textContent()).toContain('adam-lr0.0003');
