@@ -1,6 +1,6 @@
 import type { RunDetail } from '../../shared/schemas/run';
 import type { TrainEvent } from '../../shared/schemas/events';
-import { readConfig } from './config-form';
+import type { readConfig } from './config-form';
 import type { Series } from './composables/run-live';
 
 type Progress = Extract<TrainEvent, { type: 'progress' }>;
@@ -22,14 +22,17 @@ export interface LiveStats {
 
 const last = (s: Series, key: string) => s[key]?.at(-1)?.[2] ?? null;
 
-/** What the live view shows for a running run, from its config, its series and its latest progress event. */
+/**
+ * What the live view shows for a running run, from its config (parsed once by the caller: this runs every second),
+ * its series and its latest progress event.
+ */
 export function liveStats(
-  run: Pick<RunDetail, 'configYaml' | 'startedAt'>,
+  run: Pick<RunDetail, 'startedAt'> & { config: ReturnType<typeof readConfig> },
   series: Series,
   progress: Progress | null,
   now = Date.now(),
 ): LiveStats {
-  const cfg = readConfig(run.configYaml) ?? {};
+  const cfg = run.config ?? {};
   const epochs = typeof cfg.max_epochs === 'number' ? cfg.max_epochs : null;
   const epoch = progress ? progress.epoch + 1 : 1;
   const within = progress && progress.phase !== 'loading' && progress.epochSteps > 0 ? progress.epochStep / progress.epochSteps : 0;

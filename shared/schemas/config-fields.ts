@@ -83,14 +83,13 @@ function schemaAt(
 }
 
 export function fieldInfo(path: readonly string[], value: unknown): FieldInfo | null {
-  const info = kindAt(path, value);
-  const found = info && schemaAt(path, value);
-  return info && found && 'default' in found && typeof found.default !== 'object' ? { ...info, default: found.default } : info;
-}
-
-function kindAt(path: readonly string[], value: unknown): FieldInfo | null {
   const found = schemaAt(path, value);
   if (!found) return null;
+  const info = kindOf(found);
+  return info && 'default' in found && typeof found.default !== 'object' ? { ...info, default: found.default } : info;
+}
+
+function kindOf(found: NonNullable<ReturnType<typeof schemaAt>>): FieldInfo | null {
   if (found.union)
     return { kind: 'choice', options: found.union.map(literalOf).filter((n): n is string => n !== undefined), nullable: found.nullable };
   const s = found.schema;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { liveStats } from '../../renderer/src/live-stats';
+import { readConfig } from '../../renderer/src/config-form';
 
-const run = (yaml: string) => ({ configYaml: yaml, startedAt: '2026-11-29T10:00:00.000Z' });
+const run = (yaml: string) => ({ config: readConfig(yaml), startedAt: '2026-11-29T10:00:00.000Z' });
 const at = (s: number) => Date.parse('2026-11-29T10:00:00.000Z') + s * 1000;
 const progress = (epoch: number, epochStep: number, epochSteps: number, phase: 'loading' | 'training' | 'validating' = 'training') => ({
   type: 'progress' as const,
