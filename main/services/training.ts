@@ -6,6 +6,7 @@ import type { EventHub } from '../api/dispatch';
 import type { RunStore } from '../store/runs';
 import { isJobMessage, type WorkerHandle } from '../engine/worker-protocol';
 import { forkNodeWorker } from './workers';
+import { lastCheckpointOf } from '../engine/train/checkpoint-dir';
 
 export interface StartRun {
   config: TrainConfig;
@@ -101,8 +102,10 @@ export class TrainingSupervisor {
     // One writer per run: a run that another process (the app, a terminal) is training is not resumed beside it.
     const pid = await this.store.livePid(runId);
     if (pid !== null) throw new Error(`Run ${runId} is being trained by process ${pid}; stop it there first`);
-    await this.store.reopen(runId);
     const outDir = (await this.store.outDir(runId)) ?? path.join(this.dataDir, 'runs', String(runId));
+    // Stopped or cancelled before its first epoch ended: there is nothing to continue from (a worker would fail).
+    if (!lastCheckpointOf(outDir)) throw new Error(`Run ${runId} has no checkpoint to resume from yet: train it again instead`);
+    await this.store.reopen(runId);
     const baseDir = (await this.store.baseDir(runId)) ?? process.cwd();
     const { done } = await this.launchOrQueue(runId, () => this.launch(runId, run.configYaml, baseDir, outDir, true, onEvent));
     return { runId, outDir, done };

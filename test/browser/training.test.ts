@@ -130,6 +130,8 @@ describe('training from the UI', () => {
     await cancel.click();
     await page.locator('h1 .status', { hasText: 'stopped' }).waitFor();
     expect(await session.web.core.store.getRun(3)).toMatchObject({ status: 'stopped', startedAt: null });
+    // It never started: nothing to resume (Train again remains).
+    expect(await page.getByRole('button', { name: 'Resume' }).count()).toBe(0);
     await screenshot(page, '16-queued-cancelled');
     // Run 2 is untouched and finishes (its page follows it live).
     await page.goto(`${session.web.server.url}#/runs/2`);

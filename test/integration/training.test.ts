@@ -230,6 +230,9 @@ describe('training on the shipped sample', () => {
     expect(supervisor.stop(second.runId)).toBe(true);
     await second.done;
     expect(await store.getRun(second.runId)).toMatchObject({ status: 'stopped', error: 'cancelled while queued: it never started' });
+    // It has no checkpoint: resuming it is refused up front, not left to a worker that would fail.
+    await expect(supervisor.resume(second.runId)).rejects.toThrow(`Run ${second.runId} has no checkpoint to resume from yet`);
+    expect(spawned).toBe(1);
     await first.done;
     await third.done;
     expect(spawned).toBe(2);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../models/layers';
 import type { NamedTensor } from './optim';
+import { checkpointDir, lastCheckpointOf } from './checkpoint-dir';
 
 /** What travels with the weights: enough to rebuild, embed and resume. */
 export interface CheckpointMeta {
@@ -92,12 +93,7 @@ export async function saveCheckpoint(dir: string, input: SaveInput): Promise<voi
   await rm(old, { recursive: true, force: true });
 }
 
-/** The folder to read: `dir`, or the `.old` copy a kill between two renames left behind. */
-export function checkpointDir(dir: string): string | null {
-  if (existsSync(path.join(dir, 'meta.json'))) return dir;
-  if (existsSync(path.join(`${dir}.old`, 'meta.json'))) return `${dir}.old`;
-  return null;
-}
+export { checkpointDir, lastCheckpointOf };
 
 export interface LoadedCheckpoint {
   dir: string;

@@ -21,7 +21,7 @@ import { FeatureInputs, ImageInputs, type InputPipeline } from './inputs';
 import type { Criterion } from '../interfaces/criterions';
 import type { BatchSampler } from '../interfaces/samplers';
 import { buildExtractor, embeddingDim } from '../models/extractor';
-import { checkpointDir, loadCheckpoint, type CheckpointMeta } from './checkpoint';
+import { lastCheckpointOf, loadCheckpoint, type CheckpointMeta } from './checkpoint';
 import type { EventSink } from './callbacks/event-sink';
 import { createCriterion, createSampler } from './factories';
 import { Optimizer } from './optim';
@@ -101,7 +101,7 @@ async function loadDataset(cfg: TrainConfig, baseDir: string) {
 /** The model: fresh (seeded), from pretrained weights, or from the `last` checkpoint of this run. */
 async function loadModel(opts: TrainOptions, ckptRoot: string, inputShape: [number, number, number], log: (m: string) => void) {
   const cfg = opts.config;
-  const resumeFrom = opts.resume ? checkpointDir(path.join(ckptRoot, 'last')) : null;
+  const resumeFrom = opts.resume ? lastCheckpointOf(opts.outDir) : null;
   if (opts.resume && !resumeFrom) throw new Error(`Nothing to resume: no checkpoint in ${path.join(ckptRoot, 'last')}`);
   const loaded = resumeFrom ? await loadCheckpoint(resumeFrom) : null;
   if (loaded) log(`resuming after epoch ${loaded.meta.epoch} (step ${loaded.meta.step}) from ${resumeFrom}`);
