@@ -52,13 +52,14 @@ function pick(e: Embeddings, js: ArrayLike<number>): Embeddings {
   return { data, count: js.length, dim: e.dim };
 }
 
-interface Searchable extends ValidationEmbeddings {
+export interface Searchable extends ValidationEmbeddings {
   /** Dataset rows of the gallery items and their vectors, gathered once. */
   galleryRows: Int32Array;
   gallery: Embeddings;
 }
 
-function searchable(t: DatasetTable, v: ValidationEmbeddings): Searchable {
+/** The validation embeddings with the gallery's rows and vectors gathered: what a search ranks against. */
+export function withGallery(t: DatasetTable, v: ValidationEmbeddings): Searchable {
   const js = v.rows.flatMap((row, j) => (t.isGallery[row] === FLAG_TRUE ? [j] : []));
   return { ...v, galleryRows: Int32Array.from(js, (j) => v.rows[j]!), gallery: pick(v.embeddings, js) };
 }
@@ -76,7 +77,7 @@ export class Explorer {
     let hit = perTable.get(key);
     if (!hit) {
       hit = embedValidation(this.jobs, t, model).then(
-        (v) => searchable(t, v),
+        (v) => withGallery(t, v),
         (e: unknown) => {
           perTable.delete(key);
           throw e instanceof EmbeddingJobError ? new ApiError('not_found', e.message) : e;

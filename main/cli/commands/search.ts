@@ -3,29 +3,17 @@ import path from 'node:path';
 import { isImageFile } from '../../dataset/image-files';
 import { inspectDataset } from '../../dataset/inspect';
 import { formatProblem } from '../../dataset/problems';
-import { DatasetFileError, FLAG_TRUE, type DatasetTable } from '../../dataset/table';
+import { DatasetFileError } from '../../dataset/table';
 import { batchedKnn } from '../../retrieval/knn';
 import { labelNamesOf } from '../../services/datasets';
 import { EmbeddingJobError } from '../../services/embedding';
-import { embedValidation } from '../../services/explorer';
+import { embedValidation, withGallery } from '../../services/explorer';
 import { type Command, UsageError, err, out, parse } from '../args';
 import { cliEmbedModel } from '../models';
 import { progressLine, withWorkerJobs } from '../progress';
 
 const usage =
   'metric-studio search --dataset df.csv [--root DIR] (--checkpoint DIR | --zoo KEY | --baseline raw-pixels) --query IMG [--query IMG …] [-k 10] [--data-dir DIR] [--json]';
-
-/** A dataset's validation gallery: its dataset rows and their vectors, embedded by `model` in a worker. */
-async function galleryOf(jobs: Parameters<typeof embedValidation>[0], t: DatasetTable, model: Parameters<typeof embedValidation>[2]) {
-  const v = await embedValidation(jobs, t, model);
-  const js = v.rows.flatMap((row, j) => (t.isGallery[row] === FLAG_TRUE ? [j] : []));
-  const dim = v.embeddings.dim;
-  const data = new Float32Array(js.length * dim);
-  js.forEach((j, i) => {
-    data.set(v.embeddings.data.subarray(j * dim, (j + 1) * dim), i * dim);
-  });
-  return { name: v.name, rows: js.map((j) => v.rows[j]!), embeddings: { data, count: js.length, dim } };
-}
 
 export const search: Command = {
   name: 'search',
@@ -72,18 +60,18 @@ export const search: Command = {
         throw new UsageError(`${report.file} has ${report.errors} error(s); fix them first (metric-studio check)`, 1);
       }
       const progress = progressLine('embedding');
-      const { gallery, q } = await withWorkerJobs(async (jobs) => {
-        const g = await galleryOf(jobs, table, model);
+      const { gallery: searched, q } = await withWorkerJobs(async (jobs) => {
+        const g = withGallery(table, await embedValidation(jobs, table, model));
         const embedded = await jobs.embed(model, { kind: 'files', files: queries }, 'search queries', progress.update);
         return { gallery: g, q: embedded.embeddings };
       }).finally(() => progress.end());
-      if (gallery.embeddings.count === 0) throw new UsageError(`${report.file} has no gallery items to search`, 1);
-      const rr = batchedKnn({ queries: q, gallery: gallery.embeddings, nItems: Math.min(k, gallery.embeddings.count) });
+      if (searched.gallery.count === 0) throw new UsageError(`${report.file} has no gallery items to search`, 1);
+      const rr = batchedKnn({ queries: q, gallery: searched.gallery, nItems: Math.min(k, searched.gallery.count) });
       const names = await labelNamesOf(table.file);
       const results = queries.map((file, i) => ({
         query: file,
         results: Array.from(rr.retrieved.subarray(rr.offsets[i]!, rr.offsets[i + 1]!), (g, r) => {
-          const row = gallery.rows[g]!;
+          const row = searched.galleryRows[g]!;
           return {
             rank: r + 1,
             row: table.rowNumber[row]!,
@@ -94,10 +82,10 @@ export const search: Command = {
           };
         }),
       }));
-      if (values.json) out(JSON.stringify({ model: gallery.name, results }, null, 2));
+      if (values.json) out(JSON.stringify({ model: searched.name, results }, null, 2));
       else
         for (const r of results) {
-          out(`${r.query} — top ${r.results.length} of ${gallery.embeddings.count} gallery items (${gallery.name})`);
+          out(`${r.query} — top ${r.results.length} of ${searched.gallery.count} gallery items (${searched.name})`);
           for (const x of r.results)
             out(
               `  #${x.rank}  d=${x.distance.toFixed(4)}  label ${x.labelName ? `${x.labelName} (${x.label})` : x.label}  row ${x.row}  ${x.path}`,

@@ -46,19 +46,22 @@ export const useExplorerStore = defineStore('explorer', () => {
     }
   }
 
+  const kValid = () => Number.isInteger(k.value) && k.value >= 1 && k.value <= 100;
+  /** The dataset, model and top-k every explorer request names. */
+  const target = () => ({
+    csvPath: csvPath.value,
+    root: root.value || undefined,
+    k: k.value,
+    checkpoint: model.value.startsWith('ckpt:') ? model.value.slice(5) : undefined,
+    zoo: model.value.startsWith('zoo:') ? model.value.slice(4) : undefined,
+  });
+
   async function search(queryRow: number) {
-    if (!(Number.isInteger(k.value) && k.value >= 1 && k.value <= 100)) return; // the input says why
+    if (!kValid()) return; // the input says why
     loading.value = true;
     error.value = null;
     try {
-      result.value = await api().call('explorer.search', {
-        csvPath: csvPath.value,
-        root: root.value || undefined,
-        queryRow,
-        k: k.value,
-        checkpoint: model.value.startsWith('ckpt:') ? model.value.slice(5) : undefined,
-        zoo: model.value.startsWith('zoo:') ? model.value.slice(4) : undefined,
-      });
+      result.value = await api().call('explorer.search', { ...target(), queryRow });
     } catch (e) {
       error.value = (e as Error).message;
     } finally {
@@ -75,20 +78,11 @@ export const useExplorerStore = defineStore('explorer', () => {
   const ranked = ref<MethodOutput<'explorer.queries'> | null>(null);
   const rankedOffset = ref(0);
   async function rankWorst(offset = 0) {
-    if (!(Number.isInteger(k.value) && k.value >= 1 && k.value <= 100)) return;
+    if (!kValid()) return;
     loading.value = true;
     error.value = null;
     try {
-      ranked.value = await api().call('explorer.queries', {
-        csvPath: csvPath.value,
-        root: root.value || undefined,
-        k: k.value,
-        order: 'worst',
-        offset,
-        limit: 100,
-        checkpoint: model.value.startsWith('ckpt:') ? model.value.slice(5) : undefined,
-        zoo: model.value.startsWith('zoo:') ? model.value.slice(4) : undefined,
-      });
+      ranked.value = await api().call('explorer.queries', { ...target(), order: 'worst', offset, limit: 100 });
       rankedOffset.value = offset;
     } catch (e) {
       error.value = (e as Error).message;
