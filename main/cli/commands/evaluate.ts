@@ -1,9 +1,6 @@
-import { inspectDataset } from '../../dataset/inspect';
-import { formatProblem } from '../../dataset/problems';
-import { DatasetFileError } from '../../dataset/table';
 import { computeMetrics, DEFAULT_METRIC_ARGS, type MetricArgs, type MetricsTree } from '../../metrics/embedding-metrics';
 import { EmbeddingsError, readPredictions, validationSet } from '../../metrics/evaluate-dataset';
-import { type Command, UsageError, err, out, parse } from '../args';
+import { type Command, UsageError, out, parse } from '../args';
 import type { DatasetTable } from '../../dataset/table';
 import { tableValidationSet } from '../../metrics/evaluate-dataset';
 import type { ValidationSet } from '../../metrics/embedding-metrics';
@@ -11,6 +8,7 @@ import { EmbeddingJobError } from '../../services/embedding';
 import { embedValidation } from '../../services/explorer';
 import type { EmbedModel } from '../../engine/worker-protocol';
 import { cliEmbedModel } from '../models';
+import { checkedDataset } from '../datasets';
 import { progressLine, withWorkerJobs } from '../progress';
 
 /** The validation rows embedded in a worker process (the explorer's own path), boxes cropped as in training. */
@@ -91,11 +89,7 @@ export const evaluate: Command = {
       pcf: numbers('pcf', values.pcf, DEFAULT_METRIC_ARGS.pcf),
     };
     try {
-      const { report, table } = await inspectDataset(values.dataset, { root: values.root, checkFiles: false });
-      if (!report.ok) {
-        for (const p of report.problems.filter((x) => x.severity === 'error')) err(formatProblem(report.file, p));
-        throw new UsageError(`${report.file} has ${report.errors} error(s); fix them first (metric-studio check)`, 1);
-      }
+      const table = await checkedDataset(values.dataset, values.root);
       let set: ValidationSet;
       if (values.embeddings) {
         const predictions = await readPredictions(values.embeddings);
@@ -106,7 +100,7 @@ export const evaluate: Command = {
       else for (const line of formatMetrics(tree)) out(line);
       return 0;
     } catch (e) {
-      if (e instanceof DatasetFileError || e instanceof EmbeddingsError) throw new UsageError(e.message, 1);
+      if (e instanceof EmbeddingsError) throw new UsageError(e.message, 1);
       if (e instanceof Error && /must be (positive integers|in \[)/.test(e.message)) throw new UsageError(e.message);
       throw e;
     }

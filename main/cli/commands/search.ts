@@ -1,15 +1,13 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isImageFile } from '../../dataset/image-files';
-import { inspectDataset } from '../../dataset/inspect';
-import { formatProblem } from '../../dataset/problems';
-import { DatasetFileError } from '../../dataset/table';
 import { batchedKnn } from '../../retrieval/knn';
 import { labelNamesOf } from '../../services/datasets';
 import { EmbeddingJobError } from '../../services/embedding';
 import { embedValidation, withGallery } from '../../services/explorer';
-import { type Command, UsageError, err, out, parse } from '../args';
+import { type Command, UsageError, out, parse } from '../args';
 import { cliEmbedModel } from '../models';
+import { checkedDataset } from '../datasets';
 import { progressLine, withWorkerJobs } from '../progress';
 
 const usage =
@@ -54,18 +52,14 @@ export const search: Command = {
     }
     const model = cliEmbedModel(values);
     try {
-      const { report, table } = await inspectDataset(values.dataset, { root: values.root, checkFiles: false });
-      if (!report.ok) {
-        for (const p of report.problems.filter((x) => x.severity === 'error')) err(formatProblem(report.file, p));
-        throw new UsageError(`${report.file} has ${report.errors} error(s); fix them first (metric-studio check)`, 1);
-      }
+      const table = await checkedDataset(values.dataset, values.root);
       const progress = progressLine('embedding');
       const { gallery: searched, q } = await withWorkerJobs(async (jobs) => {
         const g = withGallery(table, await embedValidation(jobs, table, model));
         const embedded = await jobs.embed(model, { kind: 'files', files: queries }, 'search queries', progress.update);
         return { gallery: g, q: embedded.embeddings };
       }).finally(() => progress.end());
-      if (searched.gallery.count === 0) throw new UsageError(`${report.file} has no gallery items to search`, 1);
+      if (searched.gallery.count === 0) throw new UsageError(`${table.file} has no gallery items to search`, 1);
       const rr = batchedKnn({ queries: q, gallery: searched.gallery, nItems: Math.min(k, searched.gallery.count) });
       const names = await labelNamesOf(table.file);
       const results = queries.map((file, i) => ({
@@ -93,7 +87,7 @@ export const search: Command = {
         }
       return 0;
     } catch (e) {
-      if (e instanceof DatasetFileError || e instanceof EmbeddingJobError) throw new UsageError(e.message, 1);
+      if (e instanceof EmbeddingJobError) throw new UsageError(e.message, 1);
       throw e;
     }
   },
