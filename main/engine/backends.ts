@@ -3,6 +3,7 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { enableWasmThreads, resolveThreads, withCoreCount } from './wasm/threads';
+import { registerGradients } from './gradients/batch-norm';
 import { BACKEND_PREFERENCE, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
 
 const require = createRequire(import.meta.url);
@@ -124,6 +125,7 @@ export async function useBackend(preference: 'auto' | BackendName, threads: 'aut
   const name = preference === 'auto' ? report.selected : preference;
   const probe = report.probes.find((p) => p.name === name)!;
   if (!probe.available) throw new Error(`Backend "${name}" is not available: ${probe.detail}`);
+  registerGradients();
   let count = 1;
   if (name === 'wasm') {
     const { registerWasmTrainingKernels } = await import('./wasm/kernels');

@@ -309,24 +309,161 @@ const unsortedSegmentSum: KernelFunc = ({ inputs, backend, attrs }) => {
   return out;
 };
 
+/**
+ * dx for MaxPool, replacing wasm's own (a port of the cpu kernel: for every input pixel it rescans every window that
+ * covers it — 390 ms per call at 128×64×64×32, more than all the step's convolutions). One pass over the windows
+ * instead: each window's first strict maximum in row-major order (the cpu kernel's rule, so a tie — all-zero
+ * windows after a ReLU — sends the gradient to one pixel, not to each) receives that window's dy.
+ */
+const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, input } = inputs as { dy: TensorInfo; input: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: [number, number] | number;
+    strides: [number, number] | number;
+    pad: 'valid' | 'same' | number;
+    dimRoundingMode?: 'floor' | 'round' | 'ceil';
+  };
+  if (input.dtype !== 'float32') throw new Error('MaxPoolGrad on wasm supports float32 values only');
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const heap = backend as unknown as WasmHeap;
+  const out = heap.makeOutput(input.shape, 'float32');
+  const x = heap.typedArrayFromHeap(input) as Float32Array;
+  const g = heap.typedArrayFromHeap(dy) as Float32Array;
+  const dx = heap.typedArrayFromHeap(out) as Float32Array;
+  dx.fill(0);
+  const { batchSize: B, inHeight: H, inWidth: W, inChannels: C, outHeight: OH, outWidth: OW } = info;
+  const { strideHeight: sH, strideWidth: sW, filterHeight: fH, filterWidth: fW } = info;
+  const { top, left } = info.padInfo;
+  const bestValue = new Float32Array(C);
+  const bestAt = new Int32Array(C);
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const r0 = oh * sH - top;
+      const rEnd = Math.min(H, r0 + fH);
+      for (let ow = 0; ow < OW; ow++) {
+        const c0 = ow * sW - left;
+        const cEnd = Math.min(W, c0 + fW);
+        bestValue.fill(Number.NEGATIVE_INFINITY);
+        bestAt.fill(-1);
+        for (let r = Math.max(0, r0); r < rEnd; r++) {
+          for (let c = Math.max(0, c0); c < cEnd; c++) {
+            const base = ((b * H + r) * W + c) * C;
+            for (let d = 0; d < C; d++) {
+              const v = x[base + d]!;
+              if (v > bestValue[d]!) {
+                bestValue[d] = v;
+                bestAt[d] = base + d;
+              }
+            }
+          }
+        }
+        const gBase = ((b * OH + oh) * OW + ow) * C;
+        for (let d = 0; d < C; d++) if (bestAt[d]! >= 0) dx[bestAt[d]!]! += g[gBase + d]!;
+      }
+    }
+  }
+  return out;
+};
+
+/**
+ * Sum and Mean over leading axes (a bias gradient over [B, H, W], batch-norm statistics, a Mean gradient's
+ * reduction): wasm first transposes the reduced axes innermost, a full copy that costs more than the sum. Here the
+ * input is read once in place, as R rows of C values, into float64 accumulators. Other reductions keep wasm's kernel.
+ */
+function leadingReduce(original: KernelFunc, mean: boolean): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { x } = inputs as { x: TensorInfo };
+    const { axis, keepDims } = attrs as unknown as { axis: number | number[]; keepDims: boolean };
+    const axes = tf.util.parseAxisParam(axis, x.shape).sort((a, b) => a - b);
+    const leading = axes.length > 0 && axes.length < x.shape.length && axes.every((a, i) => a === i);
+    if (!leading || x.dtype !== 'float32') return original(args);
+    const rest = x.shape.slice(axes.length);
+    const rows = x.shape.slice(0, axes.length).reduce((a, b) => a * b, 1);
+    const cols = rest.reduce((a, b) => a * b, 1);
+    const heap = backend as unknown as WasmHeap;
+    const out = heap.makeOutput(keepDims ? [...axes.map(() => 1), ...rest] : rest, 'float32');
+    const values = heap.typedArrayFromHeap(x) as Float32Array;
+    const acc = new Float64Array(cols);
+    for (let r = 0; r < rows; r++) {
+      const base = r * cols;
+      for (let c = 0; c < cols; c++) acc[c]! += values[base + c]!;
+    }
+    const result = heap.typedArrayFromHeap(out) as Float32Array;
+    const scale = mean ? 1 / rows : 1;
+    for (let c = 0; c < cols; c++) result[c] = acc[c]! * scale;
+    return out;
+  };
+}
+
+/**
+ * wasm's BatchMatMul reaches XNNPACK only without transposes and with one batch; with `transposeA` or `transposeB`
+ * it runs a scalar loop 8–13× slower (measured: 1.3 against 12 GFLOP/s). Training asks for transposes all the
+ * time — every dense layer's gradients, every 1×1 convolution's gradients — so those are transposed explicitly
+ * (a copy, O(size)) and multiplied on the fast path (equal to float rounding: XNNPACK orders the sums its way).
+ */
+function fastBatchMatMul(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const { inputs, backend, attrs } = args;
+    const { a, b } = inputs as { a: TensorInfo; b: TensorInfo };
+    const { transposeA, transposeB } = attrs as unknown as { transposeA: boolean; transposeB: boolean };
+    const single = (t: TensorInfo) => t.shape.slice(0, -2).every((d) => d === 1);
+    if ((!transposeA && !transposeB) || !single(a) || !single(b)) return original(args);
+    const ctx = { backend: backend as unknown as Backend };
+    return scoped(ctx, (k) => {
+      const flip = (t: TensorInfo, yes: boolean) => {
+        if (!yes) return t;
+        const [r, c] = t.shape.slice(-2) as [number, number];
+        return k('Transpose', { x: reshape(k, t, [r, c]) }, { perm: [1, 0] });
+      };
+      // Made outside `k`, so scoped() keeps it; its shape is already the broadcast one.
+      return original({
+        inputs: { a: flip(a, transposeA), b: flip(b, transposeB) },
+        backend,
+        attrs: { ...attrs, transposeA: false, transposeB: false },
+      }) as TensorInfo;
+    });
+  };
+}
+
 export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput },
   { kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm', kernelFunc: depthwiseBackpropInput },
   { kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm', kernelFunc: depthwiseBackpropFilter },
   { kernelName: 'UnsortedSegmentSum', backendName: 'wasm', kernelFunc: unsortedSegmentSum },
+  { kernelName: 'MaxPoolGrad', backendName: 'wasm', kernelFunc: maxPoolGrad },
 ];
 
 let registered = false;
 /** Kernels wasm has but whose implementation ours replaces (measured faster). */
-const REPLACED = new Set(['Conv2DBackpropInput']);
+const REPLACED = new Set(['Conv2DBackpropInput', 'MaxPoolGrad']);
 
-/** Idempotent: registers the kernels above for the wasm backend (once per process). */
+/**
+ * Idempotent: registers the kernels above for the wasm backend (once per process), and wraps wasm's own
+ * BatchMatMul, Sum and Mean (keeping their setup, which binds the C functions) with the faster paths above.
+ */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
   for (const k of WASM_TRAINING_KERNELS) {
     if (REPLACED.has(k.kernelName) && tf.getKernel(k.kernelName, 'wasm')) tf.unregisterKernel(k.kernelName, 'wasm');
     if (!tf.getKernel(k.kernelName, 'wasm')) tf.registerKernel(k);
   }
+  const wrap = (name: string, faster: (original: KernelFunc) => KernelFunc) => {
+    const kernel = tf.getKernel(name, 'wasm');
+    if (!kernel) return;
+    tf.unregisterKernel(name, 'wasm');
+    tf.registerKernel({ ...kernel, kernelFunc: faster(kernel.kernelFunc as KernelFunc) });
+  };
+  wrap('BatchMatMul', fastBatchMatMul);
+  wrap('Sum', (k) => leadingReduce(k, false));
+  wrap('Mean', (k) => leadingReduce(k, true));
   registered = true;
 }
