@@ -7,6 +7,7 @@ import { pythonWith, referenceEnv } from './training';
 
 interface RunResult {
   seconds: number;
+  threads?: number;
   maxrss_mb: number;
   cmc: number;
   precision: number;
@@ -42,11 +43,22 @@ export function benchMetrics(n: number, dim: number, labelsCount: number): strin
     const block = 1000;
     const args = [dir, '1', '5', '5', String(block)];
 
-    const ours = spawnSync(process.execPath, [path.resolve('bin/run-ts.mjs'), 'bench/metrics-run.ts', ...args], { encoding: 'utf8' });
-    if (ours.status !== 0) throw new Error(ours.stderr);
-    const mine = JSON.parse(ours.stdout.trim().split('\n').pop()!) as RunResult;
+    const run = (gemm: 'wasm' | 'none') => {
+      const ours = spawnSync(process.execPath, [path.resolve('bin/run-ts.mjs'), 'bench/metrics-run.ts', ...args, gemm], {
+        encoding: 'utf8',
+      });
+      if (ours.status !== 0) throw new Error(ours.stderr);
+      return JSON.parse(ours.stdout.trim().split('\n').pop()!) as RunResult;
+    };
+    const loop = run('none');
+    const mine = run('wasm');
     const lines = [`metrics ${n} queries × ${n} gallery × ${dim}-d (cmc@1, precision@5, map@5), query blocks of ${block}`];
-    lines.push(`  Metric Studio (TypeScript): ${mine.seconds.toFixed(2)} s, peak RSS ${mine.maxrss_mb.toFixed(0)} MB`);
+    lines.push(`  Metric Studio, TypeScript loop (before): ${loop.seconds.toFixed(2)} s, peak RSS ${loop.maxrss_mb.toFixed(0)} MB`);
+    lines.push(
+      `  Metric Studio, wasm GEMM candidates + exact rescoring, ${mine.threads} thread(s): ${mine.seconds.toFixed(2)} s, peak RSS ${mine.maxrss_mb.toFixed(0)} MB (${(loop.seconds / mine.seconds).toFixed(1)}× the loop)`,
+    );
+    const same = loop.cmc === mine.cmc && loop.precision === mine.precision && loop.map === mine.map;
+    lines.push(`  the two give ${same ? 'identical' : 'DIFFERENT'} metrics`);
 
     const python = pythonWith('numpy');
     const py = python
@@ -60,7 +72,7 @@ export function benchMetrics(n: number, dim: number, labelsCount: number): strin
     }
     const ref = JSON.parse(py.stdout.trim()) as RunResult;
     lines.push(
-      `  numpy port of OML:          ${ref.seconds.toFixed(2)} s, peak RSS ${ref.maxrss_mb.toFixed(0)} MB (${python}, numpy ${ref.numpy})`,
+      `  numpy port of OML:          ${ref.seconds.toFixed(2)} s, peak RSS ${ref.maxrss_mb.toFixed(0)} MB (${python}, numpy ${ref.numpy}, ${ref.threads ?? '?'} BLAS thread(s))`,
     );
     lines.push(
       `  ratio (reference time / ours): ${(ref.seconds / mine.seconds).toFixed(2)}×   memory ratio (ours / reference): ${(mine.maxrss_mb / ref.maxrss_mb).toFixed(2)}×`,

@@ -11,6 +11,21 @@ import time
 import numpy as np
 
 
+def blas_threads() -> int:
+    """The thread count of the OpenBLAS numpy loaded (read from the library itself: threadpoolctl may be missing)."""
+    import ctypes
+    try:
+        libs = {line.split()[-1] for line in open("/proc/self/maps") if "openblas" in line.lower() and line.strip().endswith(".so") or ".so." in line and "openblas" in line.lower()}
+        for path in libs:
+            lib = ctypes.CDLL(path)
+            for name in ("openblas_get_num_threads64_", "openblas_get_num_threads", "scipy_openblas_get_num_threads64_"):
+                if hasattr(lib, name):
+                    return int(getattr(lib, name)())
+    except Exception:
+        pass
+    return 0
+
+
 def main() -> None:
     d, k_cmc, k_prec, k_map, block = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     meta = json.load(open(f"{d}/meta.json"))
@@ -43,6 +58,7 @@ def main() -> None:
     print(json.dumps({
         "seconds": seconds,
         "numpy": np.__version__,
+        "threads": blas_threads() or None,
         "maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "cmc": float(np.concatenate(cmc).mean()),
         "precision": float(np.concatenate(prec).mean()),

@@ -1,4 +1,4 @@
-import { batchedKnn, type Embeddings, type RetrievalResults } from '../retrieval/knn';
+import { batchedKnn, type Embeddings, type ProductsFactory, type RetrievalResults } from '../retrieval/knn';
 import { assertTopK, cmcAtK, fnmrAtFmr, mapAtK, ndcgAtK, precisionAtK } from './functional';
 import { pcf } from './pcf';
 import { OVERALL, metricKey } from '../../shared/metric-key';
@@ -71,8 +71,15 @@ const pick = <T extends Float64Array | Int32Array>(a: T, ids: Int32Array): T => 
   return out;
 };
 
-/** Retrieval for a validation set: queries vs galleries, the item itself and its sequence excluded. */
-export function retrieve(set: ValidationSet, nItems: number): { rr: RetrievalResults; queryIds: Int32Array; galleryIds: Int32Array } {
+/**
+ * Retrieval for a validation set: queries vs galleries, the item itself and its sequence excluded. `products` (a
+ * fast GEMM from the engine) changes only the speed, never the result.
+ */
+export function retrieve(
+  set: ValidationSet,
+  nItems: number,
+  products?: ProductsFactory,
+): { rr: RetrievalResults; queryIds: Int32Array; galleryIds: Int32Array } {
   const n = set.embeddings.count;
   const queryIds = Int32Array.from({ length: n }, (_, i) => i).filter((i) => set.isQuery[i] === 1);
   const galleryIds = Int32Array.from({ length: n }, (_, i) => i).filter((i) => set.isGallery[i] === 1);
@@ -86,6 +93,7 @@ export function retrieve(set: ValidationSet, nItems: number): { rr: RetrievalRes
     gallerySequence: set.sequence ? pick(set.sequence, galleryIds) : undefined,
     queryLabels: pick(set.labels, queryIds),
     galleryLabels: pick(set.labels, galleryIds),
+    products,
   });
   return { rr, queryIds, galleryIds };
 }
@@ -110,7 +118,11 @@ const mean = (xs: number[]) => (xs.length === 0 ? Number.NaN : xs.reduce((a, b) 
  * OML's EmbeddingMetrics: per-query metrics averaged over all queries (OVERALL) and over the queries of each
  * category; FNMR@FMR over the retrieved pairs of each group; PCF over all validation items of each group.
  */
-export function computeMetrics(set: ValidationSet, args: MetricArgs): { tree: MetricsTree; rr: RetrievalResults; queryIds: Int32Array } {
+export function computeMetrics(
+  set: ValidationSet,
+  args: MetricArgs,
+  products?: ProductsFactory,
+): { tree: MetricsTree; rr: RetrievalResults; queryIds: Int32Array } {
   assertTopK(args.cmc, 'cmc');
   assertTopK(args.precision, 'precision');
   assertTopK(args.map, 'map');
@@ -118,7 +130,7 @@ export function computeMetrics(set: ValidationSet, args: MetricArgs): { tree: Me
   const nGallery = set.isGallery.reduce((a, b) => a + b, 0);
   const maxK = Math.max(0, ...args.cmc, ...args.precision, ...args.map, ...args.ndcg);
   const nItems = args.fmr.length > 0 ? nGallery : maxK;
-  const { rr, queryIds } = retrieve(set, nItems);
+  const { rr, queryIds } = retrieve(set, nItems, products);
   const { correct, nGt } = perQuery(rr);
 
   const groups = new Map<string, number[]>([[OVERALL, []]]);

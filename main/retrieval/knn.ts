@@ -30,7 +30,23 @@ export interface KnnInput {
   galleryLabels?: Float64Array | Int32Array;
   /** Queries per block (OML's BS_KNN is 5000; the default bounds the block to ~64 MB of distances). */
   blockSize?: number;
+  /**
+   * A fast float32 matrix product (the engine's wasm GEMM, on every core) for the gallery. It only chooses
+   * candidates: their distances are recomputed exactly, so the results are bit-identical with and without it.
+   */
+  products?: ProductsFactory;
 }
+
+/** q·g for a block of queries against the whole gallery, approximately (a float32 GEMM in any summation order). */
+export interface ApproxProducts {
+  /** p[(i − start)·n + j] ≈ q_i · g_j for i in [start, end); the array may be a view, valid until the next call. */
+  block(queries: Embeddings, start: number, end: number): Float32Array;
+  dispose(): void;
+}
+export type ProductsFactory = (gallery: Embeddings) => ApproxProducts | null;
+
+/** Whether a search is big enough to repay starting a tfjs backend for its GEMM (~0.2 s; 4e8 multiply-adds take ~0.3 s here). */
+export const worthAGemm = (queries: number, gallery: number, dim: number): boolean => queries * gallery * dim >= 4e8;
 
 /** Variable-length, sorted retrieval lists in CSR form (offsets into flat arrays). */
 export interface RetrievalResults {
@@ -105,6 +121,26 @@ export function distanceBlock(
   }
 }
 
+/** ‖q‖² + ‖g‖² − 2 q·g exactly as distanceBlock computes it (same float64 sum order, rounded to float32). */
+function exactSquared(q: Embeddings, i: number, g: Embeddings, j: number, qNorm: Float64Array, gNorm: Float64Array): number {
+  const dim = q.dim;
+  const qb = i * dim;
+  const gb = j * dim;
+  let s = 0;
+  for (let t = 0; t < dim; t++) s += q.data[qb + t]! * g.data[gb + t]!;
+  return Math.fround(qNorm[i]! + gNorm[j]! - 2 * s);
+}
+
+/**
+ * How far an approximate squared distance may lie from the exact one: a float32 dot product of length d is within
+ * γ·Σ|q_t g_t| ≤ γ·‖q‖‖g‖ of the true one for any summation order (γ ≈ d·2⁻²⁴; taken 4× with d + 2), and each side
+ * is rounded to float32 once more (2⁻²⁴ of a value at most (‖q‖ + ‖g‖)²).
+ */
+function approxError(dim: number, qLen: number, gMaxLen: number): number {
+  const u = 2 ** -24;
+  return 4 * (dim + 2) * u * qLen * gMaxLen + 4 * u * (qLen + gMaxLen) ** 2;
+}
+
 /** Indices of the k smallest values of row[0..n) (ties broken by lower index), sorted ascending. */
 export function topKSmallest(row: Float32Array, start: number, n: number, k: number, out: Int32Array): number {
   if (k <= 0) return 0;
@@ -128,6 +164,8 @@ export function topKSmallest(row: Float32Array, start: number, n: number, k: num
   for (let j = 0; j < n; j++) {
     const v = row[start + j]!;
     if (v === Infinity) continue;
+    // Full heap: j is larger than every kept index, so only a strictly smaller value gets in (the common reject).
+    if (size === k && !(v < row[start + out[0]!]!)) continue;
     if (size < k) {
       out[size] = j;
       let c = size++;
@@ -139,7 +177,7 @@ export function topKSmallest(row: Float32Array, start: number, n: number, k: num
         out[c] = t;
         c = p;
       }
-    } else if (less(j, out[0]!)) {
+    } else {
       out[0] = j;
       siftDown(0);
     }
@@ -150,6 +188,19 @@ export function topKSmallest(row: Float32Array, start: number, n: number, k: num
   return size;
 }
 
+/** Item indices per value, ascending (NaN and −1 "none" skipped): who shares a query's id, sequence or label. */
+function indexLists(values: ArrayLike<number>, skip?: number): Map<number, number[]> {
+  const lists = new Map<number, number[]>();
+  for (let j = 0; j < values.length; j++) {
+    const v = values[j]!;
+    if (Number.isNaN(v) || v === skip) continue;
+    let list = lists.get(v);
+    if (!list) lists.set(v, (list = []));
+    list.push(j);
+  }
+  return lists;
+}
+
 export function batchedKnn(input: KnnInput): RetrievalResults {
   const { queries: q, gallery: g } = input;
   if (q.dim !== g.dim) throw new Error(`Query embeddings are ${q.dim}-d but gallery embeddings are ${g.dim}-d`);
@@ -158,8 +209,11 @@ export function batchedKnn(input: KnnInput): RetrievalResults {
   const block = Math.max(1, input.blockSize ?? Math.max(1, Math.floor((16 << 20) / Math.max(ng, 1))));
   const qNorm = squaredNorms(q);
   const gNorm = squaredNorms(g);
-  const dist = new Float32Array(Math.min(block, q.count) * ng);
   const top = new Int32Array(Math.max(k, 1));
+  // Candidates from a fast GEMM pay off while k is a small part of the gallery (FNMR@FMR needs it all: exact).
+  const approx = k > 0 && k * 8 <= ng ? (input.products?.(g) ?? null) : null;
+  const rescore = approx ? new ExactRescoring(q, g, qNorm, gNorm, k) : null;
+  const dist = new Float32Array(approx ? ng : Math.min(block, q.count) * ng);
 
   const offsets = new Int32Array(q.count + 1);
   const retrieved = new Growable(Int32Array, Math.max(16, q.count * k));
@@ -167,28 +221,50 @@ export function batchedKnn(input: KnnInput): RetrievalResults {
   const withGt = input.queryLabels !== undefined && input.galleryLabels !== undefined;
   const gtOffsets = withGt ? new Int32Array(q.count + 1) : null;
   const gtIds = new Growable(Int32Array);
+  const byId = input.queryIds && input.galleryIds ? indexLists(input.galleryIds) : null;
+  const bySequence = input.querySequence && input.gallerySequence ? indexLists(input.gallerySequence, -1) : null;
+  const byLabel = withGt ? indexLists(input.galleryLabels!) : null;
+  const isExcluded = new Uint8Array(ng);
 
-  for (let start = 0; start < q.count; start += block) {
-    const end = Math.min(q.count, start + block);
-    distanceBlock(q, start, end, g, qNorm, gNorm, dist);
-    for (let i = start; i < end; i++) {
-      const row = (i - start) * ng;
-      const qid = input.queryIds?.[i];
-      const seq = input.querySequence?.[i] ?? -1;
-      for (let j = 0; j < ng; j++) {
-        const ignored = (qid !== undefined && input.galleryIds?.[j] === qid) || (seq !== -1 && input.gallerySequence?.[j] === seq);
-        if (ignored) dist[row + j] = Infinity;
-        else if (withGt && input.queryLabels![i] === input.galleryLabels![j]) gtIds.push(j);
+  try {
+    for (let start = 0; start < q.count; start += block) {
+      const end = Math.min(q.count, start + block);
+      const products = approx ? approx.block(q, start, end) : null;
+      if (!approx) distanceBlock(q, start, end, g, qNorm, gNorm, dist);
+      for (let i = start; i < end; i++) {
+        // Excluded: the query's own item and its sequence; looked up, not scanned (a scan is queries × gallery).
+        const qid = input.queryIds?.[i];
+        const seq = input.querySequence?.[i] ?? -1;
+        const excluded = [...((qid !== undefined && byId?.get(qid)) || []), ...((seq !== -1 && bySequence?.get(seq)) || [])];
+        for (const j of excluded) isExcluded[j] = 1;
+        if (byLabel) for (const j of byLabel.get(input.queryLabels![i]!) ?? []) if (!isExcluded[j]) gtIds.push(j);
+        if (gtOffsets) gtOffsets[i + 1] = gtIds.length;
+
+        let n: number;
+        let values: Float32Array;
+        let row = 0;
+        if (products && rescore!.bounded(i)) {
+          n = rescore!.topK(i, products, (i - start) * ng, isExcluded, top);
+          values = rescore!.values;
+        } else {
+          // NaN or infinite embeddings void the error bound: such a query's row is scored exactly, as without products.
+          if (products) distanceBlock(q, i, i + 1, g, qNorm, gNorm, dist);
+          else row = (i - start) * ng;
+          for (const j of excluded) dist[row + j] = Infinity;
+          n = topKSmallest(dist, row, ng, k, top);
+          values = dist;
+        }
+        for (const j of excluded) isExcluded[j] = 0;
+        for (let t = 0; t < n; t++) {
+          retrieved.push(top[t]!);
+          // Rounding can make ‖q‖²+‖g‖²−2q·g slightly negative for near-identical vectors.
+          distances.push(Math.sqrt(Math.max(0, values === dist ? dist[row + top[t]!]! : values[t]!)));
+        }
+        offsets[i + 1] = retrieved.length;
       }
-      if (gtOffsets) gtOffsets[i + 1] = gtIds.length;
-      const n = topKSmallest(dist, row, ng, k, top);
-      for (let t = 0; t < n; t++) {
-        retrieved.push(top[t]!);
-        // Rounding can make ‖q‖²+‖g‖²−2q·g slightly negative for near-identical vectors.
-        distances.push(Math.sqrt(Math.max(0, dist[row + top[t]!]!)));
-      }
-      offsets[i + 1] = retrieved.length;
     }
+  } finally {
+    approx?.dispose();
   }
   return {
     nQueries: q.count,
@@ -198,4 +274,94 @@ export function batchedKnn(input: KnnInput): RetrievalResults {
     gtOffsets,
     gtIds: gtOffsets ? gtIds.finish() : null,
   };
+}
+
+/**
+ * The exact top k of a query from approximate products: the k-th smallest approximate key ‖g‖² − 2 q·g (‖q‖² is
+ * the same for the whole row) plus twice the error bound admits a superset of the exact top k; those candidates
+ * are rescored as distanceBlock scores them and the k smallest by (exact value, index) kept, so ties break as on
+ * the exact path.
+ */
+class ExactRescoring {
+  /** The kept items' exact squared distances, in order (after topK). */
+  readonly values: Float32Array;
+  private readonly gMaxLen: number;
+  private readonly heap: Float64Array;
+  private readonly candidates: Int32Array;
+  private readonly candidateKeys: Float64Array;
+
+  constructor(
+    private readonly q: Embeddings,
+    private readonly g: Embeddings,
+    private readonly qNorm: Float64Array,
+    private readonly gNorm: Float64Array,
+    private readonly k: number,
+  ) {
+    this.values = new Float32Array(k);
+    this.heap = new Float64Array(k);
+    this.candidates = new Int32Array(g.count);
+    this.candidateKeys = new Float64Array(g.count);
+    this.gMaxLen = Math.sqrt(gNorm.reduce((a, b) => Math.max(a, b), 0));
+  }
+
+  bounded(i: number): boolean {
+    return Number.isFinite(this.qNorm[i]!) && Number.isFinite(this.gMaxLen);
+  }
+
+  topK(i: number, products: Float32Array, offset: number, isExcluded: Uint8Array, top: Int32Array): number {
+    const { gNorm, heap, k, candidates, candidateKeys } = this;
+    const ng = this.g.count;
+    const margin = 2 * approxError(this.q.dim, Math.sqrt(this.qNorm[i]!), this.gMaxLen);
+    // One pass: a max-heap of the k smallest keys so far, and every item within the margin of its current worst.
+    // The worst only falls, so what is collected is a superset of the final candidates (typically ~k·ln(n/k)).
+    let size = 0;
+    let worst = Number.POSITIVE_INFINITY;
+    let count = 0;
+    for (let j = 0; j < ng; j++) {
+      const v = gNorm[j]! - 2 * products[offset + j]!;
+      if (v > worst + margin || isExcluded[j]) continue;
+      candidates[count] = j;
+      candidateKeys[count++] = v;
+      if (size < k) {
+        let c = size++;
+        heap[c] = v;
+        while (c > 0) {
+          const parent = (c - 1) >> 1;
+          if (!(heap[parent]! < heap[c]!)) break;
+          [heap[parent], heap[c]] = [heap[c]!, heap[parent]!];
+          c = parent;
+        }
+        if (size === k) worst = heap[0]!;
+      } else if (v < worst) {
+        heap[0] = v;
+        siftDownValues(heap, size, 0);
+        worst = heap[0]!;
+      }
+    }
+    if (size === 0) return 0;
+    const threshold = heap[0]! + margin;
+    const ids: number[] = [];
+    for (let c = 0; c < count; c++) if (candidateKeys[c]! <= threshold) ids.push(candidates[c]!);
+    const exact = Float32Array.from(ids, (j) => exactSquared(this.q, i, this.g, j, this.qNorm, gNorm));
+    const order = Array.from(ids.keys()).sort((a, b) => exact[a]! - exact[b]! || ids[a]! - ids[b]!);
+    const kept = Math.min(size, order.length);
+    for (let t = 0; t < kept; t++) {
+      top[t] = ids[order[t]!]!;
+      this.values[t] = exact[order[t]!]!;
+    }
+    return kept;
+  }
+}
+
+function siftDownValues(heap: Float64Array, size: number, i: number): void {
+  for (;;) {
+    const l = 2 * i + 1;
+    const r = l + 1;
+    let m = i;
+    if (l < size && heap[m]! < heap[l]!) m = l;
+    if (r < size && heap[m]! < heap[r]!) m = r;
+    if (m === i) return;
+    [heap[i], heap[m]] = [heap[m]!, heap[i]!];
+    i = m;
+  }
 }

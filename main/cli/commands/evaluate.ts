@@ -1,3 +1,4 @@
+import { worthAGemm } from '../../retrieval/knn';
 import { computeMetrics, DEFAULT_METRIC_ARGS, type MetricArgs, type MetricsTree } from '../../metrics/embedding-metrics';
 import { EmbeddingsError, readPredictions, validationSet } from '../../metrics/evaluate-dataset';
 import { type Command, UsageError, out, parse } from '../args';
@@ -95,7 +96,12 @@ export const evaluate: Command = {
         const predictions = await readPredictions(values.embeddings);
         set = validationSet(table, (p) => predictions.get(p), values.embeddings);
       } else set = await embeddedValidationSet(table, cliEmbedModel(values));
-      const { tree } = computeMetrics(set, args);
+      const n = set.embeddings.count;
+      // Large searches start a tfjs backend for its GEMM, loaded only then (`serve` shares this module graph).
+      const products = worthAGemm(n, n, set.embeddings.dim)
+        ? await (await import('../../engine/retrieval-products')).startProducts()
+        : undefined;
+      const { tree } = computeMetrics(set, args, products);
       if (values.json) out(JSON.stringify(tree, (_k, v) => (typeof v === 'number' && Number.isNaN(v) ? null : v), 2));
       else for (const line of formatMetrics(tree)) out(line);
       return 0;

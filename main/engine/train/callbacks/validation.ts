@@ -1,6 +1,7 @@
 import { computeMetrics, flattenMetrics } from '../../../metrics/embedding-metrics';
 import { tableValidationSet } from '../../../metrics/evaluate-dataset';
 import type { TrainCallback } from '../../interfaces/callbacks';
+import { tfjsProducts } from '../../retrieval-products';
 import { embedPipeline } from '../inputs';
 import type { TrainSession } from '../session';
 
@@ -8,7 +9,11 @@ import type { TrainSession } from '../session';
 export async function validate(s: TrainSession, epoch: number): Promise<Record<string, number>> {
   s.events.progress({ epoch, step: s.step, epochStep: 0, epochSteps: 0, phase: 'validating' });
   const data = await embedPipeline(s.inputs, s.valRows, s.cfg.bs_val);
-  const { tree } = computeMetrics(tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim: s.embDim }), s.metricArgs);
+  const { tree } = computeMetrics(
+    tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim: s.embDim }),
+    s.metricArgs,
+    tfjsProducts,
+  );
   const flat = Object.fromEntries(Object.entries(flattenMetrics(tree)).filter(([, v]) => Number.isFinite(v)));
   s.events.send({ type: 'metrics', runId: s.runId, points: [{ step: s.step, epoch, values: flat }] });
   return flat;
