@@ -7,6 +7,7 @@ export default defineConfig({
     // Every engine in the suite (and every worker process it starts) runs one wasm thread: no result or timing
     // depends on the machine's core count. The threads test asks for its counts explicitly.
     env: { METRIC_STUDIO_THREADS: '1' },
+    globalSetup: ['test/helpers/global-data-dir.ts'],
     projects: [
       {
         extends: true,

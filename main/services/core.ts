@@ -6,6 +6,7 @@ import path from 'node:path';
 import { TrainingSupervisor } from './training';
 import { forkNodeWorker } from './workers';
 import { WorkerJobs } from './embedding';
+import { EmbeddingSets } from './embedding-sets';
 import { Explorer } from './explorer';
 import { ZooService } from './zoo';
 import { WizardService } from './wizard';
@@ -32,7 +33,7 @@ export async function startCore(
   const training = new TrainingSupervisor(store, hub, dataDir, spawnWorker);
   const wizard = new WizardService(hub, store);
   const jobs = new WorkerJobs(path.join(dataDir, 'cache', 'embeddings'), hub, spawnWorker);
-  const explorer = new Explorer(jobs);
+  const explorer = new Explorer(jobs, new EmbeddingSets(store, path.join(dataDir, 'embeddings')));
   const zoo = new ZooService(dataDir, hub);
   const dispatch = createDispatcher(
     createHandlers({ dataDir, store, transport, training, wizard, jobs, explorer, zoo, files: new FileAccess(store, wizard) }),

@@ -8,6 +8,7 @@ import { batchedKnn, type Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
 import { indexOfRow, labelNamesOf, rowAt } from './datasets';
 import { EmbeddingJobError, type WorkerJobs } from './embedding';
+import { type EmbeddingSets, stampOf } from './embedding-sets';
 
 /** The validation rows of a dataset embedded by one model: row i of `embeddings` is dataset row `rows[i]`. */
 export interface ValidationEmbeddings {
@@ -33,8 +34,15 @@ export async function embedValidation(
   t: DatasetTable,
   model: EmbedModel,
   onProgress?: (done: number, total: number) => void,
+  sets?: EmbeddingSets | null,
 ): Promise<ValidationEmbeddings> {
   const rows = validationRows(t);
+  // Stamped before embedding: a CSV edited meanwhile leaves a set that the next look-up finds stale.
+  const stamp = sets ? await stampOf(t.file, model) : null;
+  if (stamp) {
+    const stored = await sets!.find(stamp, rows);
+    if (stored) return stored;
+  }
   const what = model.kind === 'checkpoint' ? `checkpoint ${model.dir}` : model.kind === 'zoo' ? `zoo model ${model.key}` : 'raw pixels';
   const label = `Embedding ${rows.length.toLocaleString('en')} validation images of ${path.basename(t.file)} with ${what}`;
   const set = await jobs.embed(model, { kind: 'dataset', csv: t.file, root: t.root }, label, onProgress);
@@ -42,7 +50,9 @@ export async function embedValidation(
   if (keys.length !== rows.length || keys.some((k, i) => k !== rows[i])) {
     throw new EmbeddingJobError(`${t.file} changed while it was being embedded: open it again`);
   }
-  return { name: set.header.model, rows, embeddings: set.embeddings };
+  const made = { name: set.header.model, rows, embeddings: set.embeddings };
+  if (stamp) await sets!.keep(stamp, made);
+  return made;
 }
 
 /** Gathers rows `js` of a count × dim matrix. */
@@ -68,7 +78,10 @@ export function withGallery(t: DatasetTable, v: ValidationEmbeddings): Searchabl
 export class Explorer {
   private readonly cache = new WeakMap<DatasetTable, Map<string, Promise<Searchable>>>();
 
-  constructor(private readonly jobs: WorkerJobs) {}
+  constructor(
+    private readonly jobs: WorkerJobs,
+    private readonly sets: EmbeddingSets | null = null,
+  ) {}
 
   embeddings(t: DatasetTable, model: EmbedModel): Promise<Searchable> {
     const key = cacheKey(model);
@@ -76,7 +89,7 @@ export class Explorer {
     if (!perTable) this.cache.set(t, (perTable = new Map()));
     let hit = perTable.get(key);
     if (!hit) {
-      hit = embedValidation(this.jobs, t, model).then(
+      hit = embedValidation(this.jobs, t, model, undefined, this.sets).then(
         (v) => withGallery(t, v),
         (e: unknown) => {
           perTable.delete(key);

@@ -72,6 +72,13 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // v2: the folder a run's config paths are relative to (needed to resume it).
   `ALTER TABLE runs ADD COLUMN base_dir TEXT;`,
+  // v3: stored embeddings are found by (dataset file, model) and valid while their fingerprint matches.
+  `
+  ALTER TABLE embedding_sets ADD COLUMN csv_path TEXT;
+  ALTER TABLE embedding_sets ADD COLUMN model_key TEXT;
+  ALTER TABLE embedding_sets ADD COLUMN fingerprint TEXT;
+  CREATE UNIQUE INDEX embedding_sets_place ON embedding_sets(csv_path, model_key);
+  `,
 ];
 
 export async function migrate(db: Sqlite, migrations: readonly string[] = MIGRATIONS): Promise<number> {

@@ -30,6 +30,18 @@ export interface NewRun {
   parentRunId?: number | null;
 }
 
+/** A stored embeddings file: the validation rows of one dataset file embedded by one model. */
+export interface EmbeddingSetRow {
+  id: number;
+  csvPath: string;
+  modelKey: string;
+  fingerprint: string;
+  path: string;
+  dim: number;
+  count: number;
+  createdAt: string;
+}
+
 const RUN_SELECT = `SELECT r.*, d.csv_path, d.root AS dataset_root FROM runs r LEFT JOIN datasets d ON d.id = r.dataset_id`;
 
 /** The run store: one SQLite file in the data folder, shared by the app, the CLI and web mode. */
@@ -75,6 +87,33 @@ export class RunStore {
   }
 
   /** Every registered dataset's CSV and root: what requests may read from. */
+  async embeddingSet(csvPath: string, modelKey: string): Promise<EmbeddingSetRow | null> {
+    const row = await this.db.get<EmbeddingSetRow>(
+      `SELECT id, csv_path AS csvPath, model_key AS modelKey, fingerprint, path, dim, count, created_at AS createdAt
+       FROM embedding_sets WHERE csv_path=? AND model_key=?`,
+      [csvPath, modelKey],
+    );
+    return row ?? null;
+  }
+
+  /** Records a set in its (dataset, model) place; returns the file of the set it replaced, for the caller to delete. */
+  async saveEmbeddingSet(set: Omit<EmbeddingSetRow, 'id' | 'createdAt'> & { datasetId?: number | null }): Promise<string | null> {
+    return this.db.transaction(async () => {
+      const old = await this.embeddingSet(set.csvPath, set.modelKey);
+      await this.db.run('DELETE FROM embedding_sets WHERE csv_path=? AND model_key=?', [set.csvPath, set.modelKey]);
+      await this.db.run(
+        `INSERT INTO embedding_sets (csv_path, model_key, fingerprint, path, dim, count, dataset_id, created_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+        [set.csvPath, set.modelKey, set.fingerprint, set.path, set.dim, set.count, set.datasetId ?? null, new Date().toISOString()],
+      );
+      return old && old.path !== set.path ? old.path : null;
+    });
+  }
+
+  async forgetEmbeddingSet(id: number): Promise<void> {
+    await this.db.run('DELETE FROM embedding_sets WHERE id=?', [id]);
+  }
+
   async datasetPlaces(): Promise<{ csvPath: string; root: string }[]> {
     return this.db.all<{ csvPath: string; root: string }>('SELECT csv_path AS csvPath, root FROM datasets');
   }

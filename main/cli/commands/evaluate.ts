@@ -8,15 +8,17 @@ import type { ValidationSet } from '../../metrics/embedding-metrics';
 import { EmbeddingJobError } from '../../services/embedding';
 import { embedValidation } from '../../services/explorer';
 import type { EmbedModel } from '../../engine/worker-protocol';
-import { cliEmbedModel } from '../models';
+import { cliEmbedModel, withEmbeddingSets } from '../models';
 import { checkedDataset } from '../datasets';
 import { progressLine, withWorkerJobs } from '../progress';
 
 /** The validation rows embedded in a worker process (the explorer's own path), boxes cropped as in training. */
-async function embeddedValidationSet(t: DatasetTable, model: EmbedModel): Promise<ValidationSet> {
+async function embeddedValidationSet(t: DatasetTable, model: EmbedModel, dataDir?: string): Promise<ValidationSet> {
   const progress = progressLine(model.kind === 'raw-pixels' ? 'raw pixels' : 'embedding');
   try {
-    const v = await withWorkerJobs((jobs) => embedValidation(jobs, t, model, progress.update));
+    const v = await withEmbeddingSets({ 'data-dir': dataDir }, (sets) =>
+      withWorkerJobs((jobs) => embedValidation(jobs, t, model, progress.update, sets)),
+    );
     return tableValidationSet(t, [...v.rows], v.embeddings);
   } catch (e) {
     throw e instanceof EmbeddingJobError ? new UsageError(e.message, 1) : e;
@@ -95,7 +97,7 @@ export const evaluate: Command = {
       if (values.embeddings) {
         const predictions = await readPredictions(values.embeddings);
         set = validationSet(table, (p) => predictions.get(p), values.embeddings);
-      } else set = await embeddedValidationSet(table, cliEmbedModel(values));
+      } else set = await embeddedValidationSet(table, cliEmbedModel(values), values['data-dir']);
       const n = set.embeddings.count;
       // Large searches start a tfjs backend for its GEMM, loaded only then (`serve` shares this module graph).
       const products = worthAGemm(n, n, set.embeddings.dim)

@@ -6,7 +6,7 @@ import { labelNamesOf } from '../../services/datasets';
 import { EmbeddingJobError } from '../../services/embedding';
 import { embedValidation, withGallery } from '../../services/explorer';
 import { type Command, UsageError, out, parse } from '../args';
-import { cliEmbedModel } from '../models';
+import { cliEmbedModel, withEmbeddingSets } from '../models';
 import { checkedDataset } from '../datasets';
 import { progressLine, withWorkerJobs } from '../progress';
 
@@ -54,11 +54,13 @@ export const search: Command = {
     try {
       const table = await checkedDataset(values.dataset, values.root);
       const progress = progressLine('embedding');
-      const { gallery: searched, q } = await withWorkerJobs(async (jobs) => {
-        const g = withGallery(table, await embedValidation(jobs, table, model));
-        const embedded = await jobs.embed(model, { kind: 'files', files: queries }, 'search queries', progress.update);
-        return { gallery: g, q: embedded.embeddings };
-      }).finally(() => progress.end());
+      const { gallery: searched, q } = await withEmbeddingSets(values, (sets) =>
+        withWorkerJobs(async (jobs) => {
+          const g = withGallery(table, await embedValidation(jobs, table, model, undefined, sets));
+          const embedded = await jobs.embed(model, { kind: 'files', files: queries }, 'search queries', progress.update);
+          return { gallery: g, q: embedded.embeddings };
+        }),
+      ).finally(() => progress.end());
       if (searched.gallery.count === 0) throw new UsageError(`${table.file} has no gallery items to search`, 1);
       const rr = batchedKnn({ queries: q, gallery: searched.gallery, nItems: Math.min(k, searched.gallery.count) });
       const names = await labelNamesOf(table.file);
