@@ -15,7 +15,10 @@ const n = Number(process.env.BENCH_N ?? 20000);
 console.log(`Metric Studio benchmarks — ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.versions.node}\n`);
 const only = process.env.BENCH_ONLY;
 const sections: [string, () => string[]][] = [
-  ['training', () => [...benchTraining('tiny', 20), ...benchTraining('mnv2', 8), ...benchTraining('embed', 4)]],
+  [
+    'training',
+    () => [...benchTraining('tiny', 20), ...benchTraining('cnn64', 4), ...benchTraining('mnv2', 8), ...benchTraining('embed', 4)],
+  ],
   ['metrics', () => benchMetrics(n, 128, Math.max(10, Math.floor(n / 20)))],
 ];
 const asyncSections: [string, () => Promise<string[]>][] = [

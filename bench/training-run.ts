@@ -1,5 +1,5 @@
 // One measured training run (a child process): the same step as bench/reference/torch_train.py, on the engine's
-// backend. usage: training-run.ts tiny|mnv2 STEPS [THREADS|auto] → one JSON line; `embed BATCHES` times inference of
+// backend. usage: training-run.ts tiny|cnn64|mnv2 STEPS [THREADS|auto] → one JSON line; `embed BATCHES` times inference of
 // MobileNetV2-1.0 at 224 px (batch 32) through the batch loop every embedding uses.
 import * as tf from '@tensorflow/tfjs';
 import { ExtractorConfig } from '../shared/schemas/config';
@@ -30,17 +30,18 @@ if (kind === 'embed') {
   console.log(JSON.stringify({ img_per_s: (batches * batch) / seconds, backend: backend.name, threads: backend.threads }));
   process.exit(0);
 }
-const tinyNet = kind === 'tiny';
+const cnn = kind === 'tiny' || kind === 'cnn64';
 const cfg = ExtractorConfig.parse(
-  tinyNet ? { name: 'small_cnn', args: { emb_dim: 128 } } : { name: 'mobilenet_v2', args: { emb_dim: 128, alpha: 0.35 } },
+  cnn ? { name: 'small_cnn', args: { emb_dim: 128 } } : { name: 'mobilenet_v2', args: { emb_dim: 128, alpha: 0.35 } },
 );
-const shape: [number, number, number] = tinyNet ? [28, 28, 1] : [64, 64, 3];
-const bs = tinyNet ? 64 : 32;
+const shape: [number, number, number] = kind === 'tiny' ? [28, 28, 1] : kind === 'cnn64' ? [64, 64, 1] : [64, 64, 3];
+const bs = kind === 'tiny' ? 64 : kind === 'cnn64' ? 128 : 32;
+const perLabel = kind === 'mnv2' ? 4 : kind === 'cnn64' ? 4 : 8;
 const model = buildExtractor(cfg, shape, 0);
 const criterion = new TripletLossWithMiner({ margin: 0.2 }, new HardTripletsMiner());
 const optimizer = new Optimizer({ name: 'adam', args: { lr: 1e-3, weight_decay: 0, momentum: 0.9 } });
 const vars = trainableWeights(model, false);
-const labels = Int32Array.from({ length: bs }, (_, i) => Math.floor(i / (bs / 8)));
+const labels = Int32Array.from({ length: bs }, (_, i) => Math.floor(i / perLabel));
 const x = tf.randomUniform([bs, ...shape], -1, 1, 'float32', 1);
 const step = () =>
   optimizer.step(() => criterion.compute(model.apply(x, { training: true }) as tf.Tensor2D, labels).loss as tf.Scalar, vars);

@@ -1,7 +1,7 @@
 """PyTorch CPU reference for the training benchmark: the same nets and the same step as bench/training-run.ts
 (forward, L2-normalised 128-d embedding, batch-hard triplet loss with margin 0.2, backward, Adam).
 
-usage: python3 torch_train.py tiny|mnv2 STEPS   → one JSON line {"img_per_s": ..., "threads": ...}
+usage: python3 torch_train.py tiny|cnn64|mnv2 STEPS   → one JSON line {"img_per_s": ..., "threads": ...}
        python3 torch_train.py embed BATCHES      → inference only: MobileNetV2-1.0 at 224 px, batch 32, eval()
 """
 import json
@@ -48,11 +48,11 @@ def mobilenet_v2(alpha):
     return nn.Sequential(*layers)
 
 
-def tiny():
+def tiny(size=28):
     return nn.Sequential(
         nn.Conv2d(1, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(32, 64, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-        nn.Flatten(), nn.Linear(64 * 7 * 7, 128),
+        nn.Flatten(), nn.Linear(64 * (size // 4) ** 2, 128),
     )
 
 
@@ -81,6 +81,8 @@ def main():
         return
     if kind == "tiny":
         net, shape, labels = tiny(), (64, 1, 28, 28), torch.arange(8).repeat_interleave(8)
+    elif kind == "cnn64":
+        net, shape, labels = tiny(64), (128, 1, 64, 64), torch.arange(32).repeat_interleave(4)
     else:
         net, shape, labels = mobilenet_v2(0.35), (32, 3, 64, 64), torch.arange(8).repeat_interleave(4)
     opt = torch.optim.Adam(net.parameters(), 1e-3)
