@@ -2,7 +2,8 @@
  * `npm run bench`: speed and memory figures, each printed beside a reference run of the same computation made in
  * the same benchmark run (ratios, not absolute timings, are what to compare across machines).
  *   BENCH_N (default 20000)  queries and gallery items for the metrics benchmark
- *   BENCH_ONLY=training|metrics|store|convert  run one section
+ *   BENCH_ONLY=training|metrics|index|store|convert  run one section
+ *   BENCH_INDEX_N (default 100,000)  gallery items of the index benchmark (HNSW builds ~1–3k items/s per core)
  *   BENCH_CONVERT_ROWS (default 1,000,000)  rows of the conversion benchmark
  */
 import os from 'node:os';
@@ -10,6 +11,7 @@ import { benchMetrics } from './metrics';
 import { benchTraining } from './training';
 import { benchStore } from './store';
 import { benchConvert } from './convert';
+import { benchGalleryIndex } from './gallery-index';
 
 const n = Number(process.env.BENCH_N ?? 20000);
 console.log(`Metric Studio benchmarks — ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.versions.node}\n`);
@@ -20,6 +22,7 @@ const sections: [string, () => string[]][] = [
     () => [...benchTraining('tiny', 20), ...benchTraining('cnn64', 4), ...benchTraining('mnv2', 8), ...benchTraining('embed', 4)],
   ],
   ['metrics', () => benchMetrics(n, 128, Math.max(10, Math.floor(n / 20)))],
+  ['index', () => benchGalleryIndex(Number(process.env.BENCH_INDEX_N ?? 100_000))],
 ];
 const asyncSections: [string, () => Promise<string[]>][] = [
   ['store', () => benchStore(1000, 100)],

@@ -36,7 +36,11 @@ describe('metric-studio search', () => {
     );
     expect(r.stderr).not.toMatch(/\n\s+at /);
     expect(r.code).toBe(0);
-    const got = JSON.parse(r.stdout) as { results: { query: string; results: { row: number; distance: number; label: number }[] }[] };
+    const got = JSON.parse(r.stdout) as {
+      index: string;
+      results: { query: string; results: { row: number; distance: number; label: number }[] }[];
+    };
+    expect(got.index).toBe('exact'); // a sample-sized gallery: far below the size where HNSW takes over
     expect(got.results.map((x) => x.query)).toEqual([same, mirrored]);
     const vectors = await Promise.all(gallery.map((g) => rawPixelVector(path.join(root, g.path), null)));
     for (const [i, file] of [same, mirrored].entries()) {

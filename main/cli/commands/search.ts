@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { isImageFile } from '../../dataset/image-files';
-import { batchedKnn } from '../../retrieval/knn';
+import { galleryIndex } from '../../retrieval/gallery-index';
 import { labelNamesOf } from '../../services/datasets';
 import { EmbeddingJobError } from '../../services/embedding';
 import { embedValidation, withGallery } from '../../services/explorer';
@@ -62,11 +62,12 @@ export const search: Command = {
         }),
       ).finally(() => progress.end());
       if (searched.gallery.count === 0) throw new UsageError(`${table.file} has no gallery items to search`, 1);
-      const rr = batchedKnn({ queries: q, gallery: searched.gallery, nItems: Math.min(k, searched.gallery.count) });
+      const index = galleryIndex(searched.gallery);
+      const nn = index.search(q, k);
       const names = await labelNamesOf(table.file);
       const results = queries.map((file, i) => ({
         query: file,
-        results: Array.from(rr.retrieved.subarray(rr.offsets[i]!, rr.offsets[i + 1]!), (g, r) => {
+        results: Array.from(nn.ids.subarray(nn.offsets[i]!, nn.offsets[i + 1]!), (g, r) => {
           const row = searched.galleryRows[g]!;
           return {
             rank: r + 1,
@@ -74,14 +75,15 @@ export const search: Command = {
             path: table.path[row]!,
             label: table.label[row]!,
             labelName: names.get(table.label[row]!) ?? null,
-            distance: rr.distances[rr.offsets[i]! + r]!,
+            distance: nn.distances[nn.offsets[i]! + r]!,
           };
         }),
       }));
-      if (values.json) out(JSON.stringify({ model: searched.name, results }, null, 2));
+      if (values.json) out(JSON.stringify({ model: searched.name, index: index.kind, results }, null, 2));
       else
         for (const r of results) {
-          out(`${r.query} — top ${r.results.length} of ${searched.gallery.count} gallery items (${searched.name})`);
+          const how = index.kind === 'hnsw' ? 'approximate (HNSW) search' : 'exact search';
+          out(`${r.query} — top ${r.results.length} of ${searched.gallery.count} gallery items (${searched.name}, ${how})`);
           for (const x of r.results)
             out(
               `  #${x.rank}  d=${x.distance.toFixed(4)}  label ${x.labelName ? `${x.labelName} (${x.label})` : x.label}  row ${x.row}  ${x.path}`,

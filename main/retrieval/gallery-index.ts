@@ -1,0 +1,115 @@
+/**
+ * One interface for "the k nearest gallery items of these queries", whatever answers it: the exact blocked search
+ * (the default, and the metrics' own), an HNSW graph from `usearch` for galleries past a size, or — for galleries
+ * beyond one machine — a vector database (docs/ARCHITECTURE.md sketches a Qdrant adapter of this shape).
+ */
+import { createRequire } from 'node:module';
+import { batchedKnn, type Embeddings, type ProductsFactory } from './knn';
+
+export type IndexKind = 'exact' | 'hnsw';
+
+/** Positions into the gallery and Euclidean distances, `k` per query (fewer where the gallery is smaller), best first. */
+export interface Neighbours {
+  offsets: Int32Array;
+  ids: Int32Array;
+  distances: Float32Array;
+}
+
+export interface GalleryIndex {
+  readonly kind: IndexKind;
+  /** How many gallery items it holds. */
+  readonly size: number;
+  search(queries: Embeddings, k: number): Neighbours;
+  dispose(): void;
+}
+
+/** The exact search: every distance computed (on the GEMM when one is given), ties broken by gallery order. */
+export function exactIndex(gallery: Embeddings, products?: ProductsFactory): GalleryIndex {
+  return {
+    kind: 'exact',
+    size: gallery.count,
+    search(queries, k) {
+      const rr = batchedKnn({ queries, gallery, nItems: Math.min(k, gallery.count), products });
+      return { offsets: rr.offsets, ids: rr.retrieved, distances: rr.distances };
+    },
+    dispose() {},
+  };
+}
+
+export interface HnswOptions {
+  /** Edges per node (HNSW's M). */
+  connectivity: number;
+  /** Candidate list while building (efConstruction) and while searching (ef). */
+  expansionAdd: number;
+  expansionSearch: number;
+  /** 0 = every core. */
+  threads: number;
+}
+
+/**
+ * Measured on 20k random unit vectors in 128-d (the hardest case: no cluster structure), 2 cores: search ef 128
+ * gave recall@10 0.89, ef 512 0.998 at 2.2 ms a query; building took 13 s.
+ */
+export const HNSW_DEFAULTS: HnswOptions = { connectivity: 32, expansionAdd: 200, expansionSearch: 512, threads: 0 };
+
+type UsearchIndex = {
+  add(keys: BigUint64Array, vectors: Float32Array, threads?: number): void;
+  search(vectors: Float32Array, k: number, threads: number): { keys: BigUint64Array; distances: Float32Array; counts?: BigUint64Array };
+};
+type Usearch = { Index: new (dims: number, metric: string, quantization: string, m: number, efa: number, efs: number) => UsearchIndex };
+
+/** usearch, an optional dependency (prebuilt for Linux and macOS): null where it did not install or load. */
+export function loadUsearch(): Usearch | null {
+  try {
+    return createRequire(import.meta.url)('usearch') as Usearch;
+  } catch {
+    return null;
+  }
+}
+
+/** An HNSW graph over the gallery (squared L2, float32). Building is the cost: ~1–3k items a second per core here. */
+export function hnswIndex(gallery: Embeddings, options: Partial<HnswOptions> = {}): GalleryIndex {
+  const usearch = loadUsearch();
+  if (!usearch) throw new Error('The approximate index needs the usearch package, which is not installed on this platform');
+  const o = { ...HNSW_DEFAULTS, ...options };
+  const index = new usearch.Index(gallery.dim, 'l2sq', 'f32', o.connectivity, o.expansionAdd, o.expansionSearch);
+  if (gallery.count > 0) {
+    const keys = BigUint64Array.from({ length: gallery.count }, (_, i) => BigInt(i));
+    index.add(keys, gallery.data.subarray(0, gallery.count * gallery.dim), o.threads);
+  }
+  return {
+    kind: 'hnsw',
+    size: gallery.count,
+    search(queries, k) {
+      const kk = Math.min(k, gallery.count);
+      const offsets = new Int32Array(queries.count + 1);
+      const ids: number[] = [];
+      const distances: number[] = [];
+      if (kk > 0 && queries.count > 0) {
+        const m = index.search(queries.data.subarray(0, queries.count * queries.dim), kk, o.threads);
+        for (let q = 0; q < queries.count; q++) {
+          const found = queries.count === 1 && !m.counts ? kk : Number(m.counts![q]!);
+          for (let t = 0; t < Math.min(found, kk); t++) {
+            ids.push(Number(m.keys[q * kk + t]!));
+            distances.push(Math.sqrt(Math.max(0, m.distances[q * kk + t]!)));
+          }
+          offsets[q + 1] = ids.length;
+        }
+      }
+      return { offsets, ids: Int32Array.from(ids), distances: Float32Array.from(distances) };
+    },
+    dispose() {},
+  };
+}
+
+/** From this many gallery items an HNSW index answers (where usearch loads): below it the exact GEMM search is as fast. */
+export const ANN_FROM = 1_000_000;
+
+/** The index a gallery gets: exact below `annFrom` items (or without usearch), HNSW from there on. */
+export function galleryIndex(
+  gallery: Embeddings,
+  opts: { annFrom?: number; products?: ProductsFactory; hnsw?: Partial<HnswOptions> } = {},
+): GalleryIndex {
+  if (gallery.count >= (opts.annFrom ?? ANN_FROM) && loadUsearch()) return hnswIndex(gallery, opts.hnsw);
+  return exactIndex(gallery, opts.products);
+}
