@@ -17,6 +17,9 @@ const method = <I extends z.ZodType, O extends z.ZodType>(input: I, output: O, d
 
 const FilePath = z.string().min(1).max(4096);
 const DatasetRef = z.object({ csvPath: FilePath, root: FilePath.optional() });
+/** The largest image file a query by image takes, and its base64 length (4 characters per 3 bytes). */
+export const MAX_QUERY_IMAGE_BYTES = 10 * 1024 * 1024;
+const MAX_QUERY_IMAGE_BASE64 = Math.ceil(MAX_QUERY_IMAGE_BYTES / 3) * 4;
 const ZooKey = z.string().regex(/^[a-z0-9_]{1,64}$/, 'a zoo model key (lowercase letters, digits, _)');
 
 export const methods = {
@@ -193,6 +196,24 @@ export const methods = {
       relevantTotal: z.number().int(),
     }),
     'Top-k gallery items for one validation query, each marked relevant or not.',
+  ),
+  'explorer.searchImage': method(
+    DatasetRef.extend({
+      /** The image file's own bytes, base64 (files up to 10 MB), embedded with the model's own transforms. */
+      image: z.string().min(1).max(MAX_QUERY_IMAGE_BASE64),
+      k: z.number().int().min(1).max(100).default(10),
+      checkpoint: FilePath.optional(),
+      zoo: ZooKey.optional(),
+    }),
+    z.object({
+      embedding: z.string(),
+      root: z.string(),
+      /** Which gallery index answered: the exact search, or HNSW for very large galleries. */
+      index: z.enum(['exact', 'hnsw']),
+      galleryCount: z.number().int(),
+      results: z.array(DatasetRow.extend({ distance: z.number() })),
+    }),
+    'The k nearest gallery items of an image of your own (dropped, picked or pasted), embedded by the same model.',
   ),
   'explorer.queries': method(
     DatasetRef.extend({

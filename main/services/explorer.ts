@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import sharp from 'sharp';
 import { ApiError } from '../../shared/api';
 import type { DatasetRow } from '../../shared/schemas/dataset';
 import { FLAG_TRUE, SPLIT_VALIDATION, validationRows, type DatasetTable } from '../dataset/table';
 import { factorize, tableValidationSet } from '../metrics/evaluate-dataset';
 import { type QueryScore, queryScores, worstFirst } from '../metrics/per-query';
+import { galleryIndex } from '../retrieval/gallery-index';
 import { batchedKnn, type Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
 import { indexOfRow, labelNamesOf, rowAt } from './datasets';
@@ -99,6 +103,34 @@ export class Explorer {
       perTable.set(key, hit);
     }
     return hit;
+  }
+
+  /**
+   * An image of the user's own as the query: checked to be an image, written to `scratchDir` for the worker, embedded
+   * by the same model (its own transforms), and looked up in the gallery's index. The file is removed afterwards.
+   */
+  async searchImage(t: DatasetTable, image: Buffer, k: number, model: EmbedModel, scratchDir: string) {
+    const meta = await sharp(image)
+      .metadata()
+      .catch(() => null);
+    if (!meta?.format || !meta.width || !meta.height)
+      throw new ApiError('invalid_input', 'The query is not an image sharp can read (JPEG, PNG, WebP, GIF, TIFF, AVIF)');
+    await mkdir(scratchDir, { recursive: true });
+    const file = path.join(scratchDir, `${randomUUID()}.${meta.format}`);
+    try {
+      await writeFile(file, image);
+      const s = await this.embeddings(t, model);
+      const q = await this.jobs.embed(model, { kind: 'files', files: [file] }, 'Embedding your query image');
+      const index = galleryIndex(s.gallery);
+      const nn = index.search(q.embeddings, k);
+      const names = await labelNamesOf(t.file);
+      const results = Array.from(nn.ids, (g, r) => ({ ...rowAt(t, s.galleryRows[g]!, names), distance: nn.distances[r]! }));
+      return { embedding: s.name, root: t.root, index: index.kind, galleryCount: s.gallery.count, results };
+    } catch (e) {
+      throw e instanceof EmbeddingJobError ? new ApiError('invalid_input', e.message) : e;
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   private readonly scores = new WeakMap<DatasetTable, Map<string, Promise<QueryScore[]>>>();

@@ -8,7 +8,8 @@ import type { Dispatch, EventHub } from '../api/dispatch';
 import { CONTENT_SECURITY_POLICY } from '../security';
 import { contentTypeOf, resolveStaticFile } from '../api/static-files';
 
-const MAX_BODY = 1 << 20;
+/** Large enough for an image query (10 MB of file, base64) and nothing much larger. */
+const MAX_BODY = 16 << 20;
 
 export interface WebServerOptions {
   dispatch: Dispatch;

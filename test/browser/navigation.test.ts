@@ -1,4 +1,6 @@
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
@@ -110,6 +112,54 @@ describe('web mode in Chromium', () => {
           .length === 10,
     );
     await screenshot(page, '4-explorer');
+  });
+
+  it('Explorer searches with an image of your own: picked, dropped or pasted; top-k re-runs it', async () => {
+    await page.selectOption('select[name=model]', '');
+    // A gallery image of the sample: raw pixels must find that very row at distance 0.
+    const lines = readFileSync(SAMPLE_CSV, 'utf8').trim().split('\n');
+    const header = lines[0]!.split(',');
+    const at = lines.findIndex((l, i) => i > 0 && l.split(',')[header.indexOf('is_gallery')] === 'True');
+    const file = path.join(path.dirname(SAMPLE_CSV), lines[at]!.split(',')[header.indexOf('path')]!);
+    await page.setInputFiles('input[name=query-image]', file);
+    const tiles = page.locator('[data-testid=image-results] figure.tile:not(.query)');
+    await tiles.first().waitFor();
+    expect(await tiles.count()).toBe(10);
+    expect(await tiles.first().getAttribute('data-row')).toBe(String(at + 1));
+    expect(await tiles.first().textContent()).toContain('d = 0.000');
+    expect(await page.locator('[data-testid=image-heading]').textContent()).toMatch(/exact search over \d+ gallery items/);
+    await screenshot(page, '4b-explorer-your-image');
+
+    const send = (kind: 'drop' | 'paste', name: string, type: string, b64: string) =>
+      page.evaluate(
+        ({ kind, name, type, b64 }) => {
+          const dt = new DataTransfer();
+          dt.items.add(new File([Uint8Array.from(atob(b64), (c) => c.charCodeAt(0))], name, { type }));
+          if (kind === 'drop')
+            document
+              .querySelector('[data-testid=image-drop]')!
+              .dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+          else document.body.dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+        },
+        { kind, name, type, b64 },
+      );
+    const mirrored = (await sharp(file).flop().png().toBuffer()).toString('base64');
+    await send('drop', 'mirrored.png', 'image/png', mirrored);
+    await page.waitForFunction(() => document.querySelector('[data-testid=image-heading]')?.textContent?.includes('mirrored.png'));
+    await send('paste', 'pasted.png', 'image/png', mirrored);
+    await page.waitForFunction(() => document.querySelector('[data-testid=image-heading]')?.textContent?.includes('pasted.png'));
+    // Top-k re-runs the image search.
+    await page.fill('input[name=k]', '4');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=image-results] figure.tile:not(.query)').length === 4);
+    // A file that only claims to be an image: the server reads it and says so; the last results stay.
+    await send('drop', 'notes.png', 'image/png', Buffer.from('not an image at all').toString('base64'));
+    const alert = page.locator('.page[data-page=explorer] [role=alert]');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('not an image');
+    expect(await tiles.count()).toBe(4);
+    // That refusal is the one failed request of this step (invalid input answers 400).
+    expect(session.errors.splice(0)).toEqual(['console: Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+    await page.fill('input[name=k]', '10');
   });
 
   it('Zoo lists the catalogue', async () => {

@@ -101,6 +101,17 @@ describe('web mode server', () => {
     expect(await code('datasets.thumbnail', { root: other, path: path.join(dir, 'private.png') })).toBe('not_found');
     expect(await code('datasets.thumbnail', { root: dir, path: 'private.png' })).toBe('not_found');
     expect(await code('explorer.search', { csvPath: path.join(dir, 'unopened.csv'), queryRow: 2 })).toBe('not_found');
+    const png = readFileSync(path.join(other, 'imgs/a.png')).toString('base64');
+    expect(await code('explorer.searchImage', { csvPath: path.join(dir, 'unopened.csv'), image: png })).toBe('not_found');
+  });
+
+  it('takes an image query of several MB, and refuses one past 10 MB by its field', async () => {
+    const big = await call('explorer.searchImage', { csvPath: path.join(dir, 'unopened.csv'), image: 'A'.repeat(6_000_000) });
+    expect(big.status).toBe(200); // read whole and dispatched: refused for the dataset, not the size
+    expect(big.body.error.code).toBe('not_found');
+    const huge = await call('explorer.searchImage', { csvPath: path.join(dir, 'unopened.csv'), image: 'A'.repeat(14_000_001) });
+    expect(huge.status).toBe(400);
+    expect(huge.body.error.issues[0].path).toBe('image');
   });
 
   it('refuses calls without the right token', async () => {

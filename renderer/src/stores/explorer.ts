@@ -1,6 +1,6 @@
 import { defineStore } from 'pinia';
 import { ref } from 'vue';
-import type { MethodOutput } from '../../../shared/api';
+import { MAX_QUERY_IMAGE_BYTES, type MethodOutput } from '../../../shared/api';
 import type { DatasetRow } from '../../../shared/schemas/dataset';
 import { api } from '../api';
 
@@ -62,12 +62,52 @@ export const useExplorerStore = defineStore('explorer', () => {
     error.value = null;
     try {
       result.value = await api().call('explorer.search', { ...target(), queryRow });
+      imageResult.value = null;
     } catch (e) {
       error.value = (e as Error).message;
     } finally {
       loading.value = false;
     }
   }
+  /** A search with an image of the user's own: its results, its preview (a data URL) and its file, to search again. */
+  const imageResult = ref<(MethodOutput<'explorer.searchImage'> & { name: string; preview: string }) | null>(null);
+  let lastImage: File | null = null;
+  async function searchImage(file: File) {
+    if (!kValid()) return;
+    if (!file.type.startsWith('image/')) {
+      error.value = `${file.name || 'The pasted item'} is not an image (${file.type || 'unknown type'})`;
+      return;
+    }
+    if (file.size > MAX_QUERY_IMAGE_BYTES) {
+      error.value = `${file.name} is ${(file.size / 2 ** 20).toFixed(1)} MB: query images can be up to 10 MB`;
+      return;
+    }
+    loading.value = true;
+    error.value = null;
+    try {
+      const preview = await new Promise<string>((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(String(reader.result));
+        reader.onerror = () => reject(reader.error ?? new Error(`Could not read ${file.name}`));
+        reader.readAsDataURL(file);
+      });
+      const image = preview.slice(preview.indexOf(',') + 1);
+      const r = await api().call('explorer.searchImage', { ...target(), image });
+      lastImage = file;
+      imageResult.value = { ...r, name: file.name || 'pasted image', preview };
+      result.value = null;
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      loading.value = false;
+    }
+  }
+  /** Runs the current search again (top-k or model changed): the image query if one is showing, else the row. */
+  function again() {
+    if (imageResult.value && lastImage) void searchImage(lastImage);
+    else if (result.value) void search(result.value.query.row);
+  }
+
   function choose(value: string) {
     model.value = value;
     chosen = true;
@@ -110,6 +150,9 @@ export const useExplorerStore = defineStore('explorer', () => {
     root,
     queries,
     result,
+    imageResult,
+    searchImage,
+    again,
     k,
     model,
     models,
