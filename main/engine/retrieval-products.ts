@@ -5,7 +5,6 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { ApproxProducts, Embeddings, ProductsFactory } from '../retrieval/knn';
-import { useBackend } from './backends';
 
 /** The gallery lives on the backend's heap, transposed, while the search runs: the wasm heap is 32-bit. */
 const MAX_GALLERY_BYTES = 512 << 20;
@@ -43,6 +42,9 @@ function heapView(t: tf.Tensor): Float32Array {
 
 /** For a process that has no tfjs backend yet (the CLI): starts the best one and returns its products. */
 export async function startProducts(): Promise<ProductsFactory> {
+  // Loaded here, not at the top: importing the wasm backend registers it as tfjs's preferred backend, which would
+  // change what a process that only validates (and never called useBackend) gets by default.
+  const { useBackend } = await import('./backends');
   await useBackend('auto');
   return tfjsProducts;
 }
