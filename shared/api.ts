@@ -215,6 +215,27 @@ export const methods = {
     }),
     'The k nearest gallery items of an image of your own (dropped, picked or pasted), embedded by the same model.',
   ),
+  'explorer.map': method(
+    DatasetRef.extend({
+      k: z.number().int().min(1).max(100).default(10),
+      checkpoint: FilePath.optional(),
+      zoo: ZooKey.optional(),
+    }),
+    z.object({
+      embedding: z.string(),
+      /** Share of the variance along x and y. */
+      explained: z.tuple([z.number(), z.number()]),
+      /** Parallel arrays, one entry per validation item (spreadsheet row numbers). */
+      rows: z.array(z.number().int()),
+      x: z.array(z.number()),
+      y: z.array(z.number()),
+      label: z.array(z.number()),
+      isQuery: z.array(z.boolean()),
+      /** 1 or 0: the query's nearest gallery item is relevant; null for gallery-only items. */
+      correct1: z.array(z.number().nullable()),
+    }),
+    'The validation items on a 2-D PCA map of their embeddings, for the explorer.',
+  ),
   'explorer.queries': method(
     DatasetRef.extend({
       k: z.number().int().min(1).max(100).default(10),

@@ -8,6 +8,7 @@ import { FLAG_TRUE, SPLIT_VALIDATION, validationRows, type DatasetTable } from '
 import { factorize, tableValidationSet } from '../metrics/evaluate-dataset';
 import { type QueryScore, queryScores, worstFirst } from '../metrics/per-query';
 import { galleryIndex } from '../retrieval/gallery-index';
+import { pca2, type Projection } from '../retrieval/projection';
 import { batchedKnn, type Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
 import { indexOfRow, labelNamesOf, rowAt } from './datasets';
@@ -135,18 +136,54 @@ export class Explorer {
 
   private readonly scores = new WeakMap<DatasetTable, Map<string, Promise<QueryScore[]>>>();
 
-  /** Every validation query's own metrics under a model (computed once per table, model and k), a page at a time. */
-  async queries(t: DatasetTable, model: EmbedModel, opts: { k: number; order: 'row' | 'worst'; offset: number; limit: number }) {
-    const key = `${cacheKey(model)}@${opts.k}`;
+  /** Every validation query's own scores at top-k (computed once per table, model and k). */
+  private scored(t: DatasetTable, model: EmbedModel, k: number): Promise<QueryScore[]> {
+    const key = `${cacheKey(model)}@${k}`;
     let perTable = this.scores.get(t);
     if (!perTable) this.scores.set(t, (perTable = new Map()));
     let hit = perTable.get(key);
     if (!hit) {
-      hit = this.embeddings(t, model).then((s) => queryScores(tableValidationSet(t, [...s.rows], s.embeddings), opts.k));
+      hit = this.embeddings(t, model).then((s) => queryScores(tableValidationSet(t, [...s.rows], s.embeddings), k));
       hit.catch(() => perTable.delete(key));
       perTable.set(key, hit);
     }
-    const all = await hit;
+    return hit;
+  }
+
+  private readonly maps = new WeakMap<DatasetTable, Map<string, Promise<Projection>>>();
+
+  /**
+   * The validation items on a 2-D PCA map (every item: queries and gallery), with each query's hit at 1 under
+   * this model, for the explorer's canvas.
+   */
+  async map(t: DatasetTable, model: EmbedModel, k: number) {
+    const key = cacheKey(model);
+    let perTable = this.maps.get(t);
+    if (!perTable) this.maps.set(t, (perTable = new Map()));
+    let hit = perTable.get(key);
+    if (!hit) {
+      hit = this.embeddings(t, model).then((s) => pca2(s.embeddings));
+      hit.catch(() => perTable.delete(key));
+      perTable.set(key, hit);
+    }
+    const [s, projection, scores] = await Promise.all([this.embeddings(t, model), hit, this.scored(t, model, k)]);
+    const correct1 = new Array<number | null>(s.rows.length).fill(null);
+    for (const q of scores) correct1[q.item] = q.cmc1;
+    return {
+      embedding: s.name,
+      explained: projection.explained,
+      rows: s.rows.map((i) => t.rowNumber[i]!),
+      x: Array.from({ length: s.rows.length }, (_, i) => projection.xy[2 * i]!),
+      y: Array.from({ length: s.rows.length }, (_, i) => projection.xy[2 * i + 1]!),
+      label: s.rows.map((i) => t.label[i]!),
+      isQuery: s.rows.map((i) => t.isQuery[i] === FLAG_TRUE),
+      correct1,
+    };
+  }
+
+  /** Every validation query's own metrics under a model (computed once per table, model and k), a page at a time. */
+  async queries(t: DatasetTable, model: EmbedModel, opts: { k: number; order: 'row' | 'worst'; offset: number; limit: number }) {
+    const all = await this.scored(t, model, opts.k);
     const ordered = opts.order === 'worst' ? worstFirst(all) : all;
     const rows = (await this.embeddings(t, model)).rows;
     const names = await labelNamesOf(t.file);

@@ -125,6 +125,10 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       const t = await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root));
       return ctx.explorer.searchImage(t, Buffer.from(image, 'base64'), k, model, path.join(ctx.dataDir, 'cache', 'queries'));
     },
+    'explorer.map': async ({ csvPath, root, k, checkpoint, zoo }) => {
+      const model = embedModelOf(checkpoint, zoo ? { key: zoo, dir: ctx.zoo.installedDir(zoo) } : undefined);
+      return ctx.explorer.map(await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root)), model, k);
+    },
     'explorer.models': async ({ csvPath }) => ctx.store.bestCheckpointsFor(path.resolve(csvPath)),
     'explorer.queries': async ({ csvPath, root, checkpoint, zoo, ...opts }) => {
       const model = embedModelOf(checkpoint, zoo ? { key: zoo, dir: ctx.zoo.installedDir(zoo) } : undefined);

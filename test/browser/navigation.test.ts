@@ -162,6 +162,37 @@ describe('web mode in Chromium', () => {
     await page.fill('input[name=k]', '10');
   });
 
+  it('Explorer shows the embedding map; clicking a query point searches it', async () => {
+    await page.locator('.queries ul button').nth(2).click();
+    await page.locator('[data-testid=explorer-results] figure.tile').first().waitFor();
+    await page.click('[data-testid=show-map]');
+    const map = page.locator('[data-testid=embedding-map]');
+    await map.waitFor();
+    expect(await page.locator('[data-testid=map-card] h2').textContent()).toMatch(/PCA of \d+ validation items/);
+    // Drawn: coloured pixels on the canvas.
+    const painted = await map.evaluate((c: HTMLCanvasElement) => {
+      const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
+      let n = 0;
+      for (let i = 3; i < d.length; i += 4) if (d[i]! > 0) n++;
+      return n;
+    });
+    expect(painted).toBeGreaterThan(500);
+    // A ringed result that is itself a query: click its point, and it becomes the query.
+    const queryRows = await page
+      .locator('[data-testid=explorer-results] figure.tile.as-query')
+      .evaluateAll((els) => els.map((e) => e.getAttribute('data-row')));
+    const rings = ((await map.getAttribute('data-rings')) ?? '').split(';').map((r) => r.split(':'));
+    const target = rings.find(([row]) => queryRows.includes(row!))!;
+    expect(target).toBeDefined();
+    await map.click({ position: { x: Number(target[1]), y: Number(target[2]) } });
+    await page.waitForFunction(
+      (row) => document.querySelector('[data-testid=explorer-heading]')?.textContent?.startsWith(`Row ${row} `),
+      target[0],
+    );
+    await page.selectOption('select[name=map-colour]', 'correct');
+    await screenshot(page, '4c-explorer-map');
+  });
+
   it('Zoo lists the catalogue', async () => {
     await page.click('[data-nav=zoo]');
     await page.locator('.zoo-entry').first().waitFor();

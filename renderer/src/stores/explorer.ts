@@ -21,6 +21,7 @@ export const useExplorerStore = defineStore('explorer', () => {
 
   async function openDataset(path: string, datasetRoot?: string) {
     ranked.value = null;
+    map.value = null;
     csvPath.value = path;
     root.value = datasetRoot ?? '';
     result.value = null;
@@ -108,10 +109,26 @@ export const useExplorerStore = defineStore('explorer', () => {
     else if (result.value) void search(result.value.query.row);
   }
 
+  /** The validation items on a PCA map under the current model (loaded on request: it needs every embedding). */
+  const map = ref<MethodOutput<'explorer.map'> | null>(null);
+  async function loadMap() {
+    if (!kValid()) return;
+    loading.value = true;
+    error.value = null;
+    try {
+      map.value = await api().call('explorer.map', target());
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      loading.value = false;
+    }
+  }
+
   function choose(value: string) {
     model.value = value;
     chosen = true;
     ranked.value = null;
+    map.value = null;
   }
 
   /** Every query scored under the current model, worst first (OML's worst queries), a page of 100 at a time. */
@@ -152,6 +169,8 @@ export const useExplorerStore = defineStore('explorer', () => {
     result,
     imageResult,
     searchImage,
+    map,
+    loadMap,
     again,
     k,
     model,
