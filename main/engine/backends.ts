@@ -4,7 +4,6 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { enableWasmThreads, resolveThreads, withCoreCount } from './wasm/threads';
 import { registerGradients } from './gradients/batch-norm';
-import { registerBatchNormalization } from './models/batch-norm';
 import { BACKEND_PREFERENCE, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
 
 const require = createRequire(import.meta.url);
@@ -127,7 +126,6 @@ export async function useBackend(preference: 'auto' | BackendName, threads: 'aut
   const probe = report.probes.find((p) => p.name === name)!;
   if (!probe.available) throw new Error(`Backend "${name}" is not available: ${probe.detail}`);
   registerGradients();
-  registerBatchNormalization();
   let count = 1;
   if (name === 'wasm') {
     const { registerWasmTrainingKernels } = await import('./wasm/kernels');

@@ -1,5 +1,4 @@
 import * as tf from '@tensorflow/tfjs';
-import { batchNormalization } from './batch-norm';
 import { ReLU6 } from './layers';
 
 type SymbolicTensor = tf.SymbolicTensor;
@@ -28,7 +27,7 @@ export function seedInitializers(seed: number): void {
 
 const conv = (filters: number, kernelSize: number, strides: number, name: string) =>
   tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, kernelInitializer: init.he(), name });
-const bn = (name: string) => batchNormalization({ momentum: 0.9, epsilon: 1e-3, name });
+const bn = (name: string) => tf.layers.batchNormalization({ momentum: 0.9, epsilon: 1e-3, name });
 
 /** The notes' "tiny" net: conv32 → maxpool → conv64 → maxpool; the head turns it into an embedding. */
 export function smallCnn(input: SymbolicTensor): SymbolicTensor {
