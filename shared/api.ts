@@ -194,6 +194,9 @@ export const methods = {
       query: DatasetRow,
       results: z.array(DatasetRow.extend({ distance: z.number(), relevant: z.boolean() })),
       relevantTotal: z.number().int(),
+      /** This query's AP@k and CMC@1 (null when it has nothing relevant in the gallery). */
+      ap: z.number().nullable(),
+      cmc1: z.number().nullable(),
     }),
     'Top-k gallery items for one validation query, each marked relevant or not.',
   ),

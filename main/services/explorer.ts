@@ -6,6 +6,7 @@ import { ApiError } from '../../shared/api';
 import type { DatasetRow } from '../../shared/schemas/dataset';
 import { FLAG_TRUE, SPLIT_VALIDATION, validationRows, type DatasetTable } from '../dataset/table';
 import { factorize, tableValidationSet } from '../metrics/evaluate-dataset';
+import { cmcAtK, mapAtK } from '../metrics/functional';
 import { type QueryScore, queryScores, worstFirst } from '../metrics/per-query';
 import { galleryIndex } from '../retrieval/gallery-index';
 import { pca2, type Projection } from '../retrieval/projection';
@@ -225,6 +226,18 @@ export class Explorer {
       const i = s.galleryRows[g]!;
       return { ...rowAt(t, i, names), distance: rr.distances[r]!, relevant: t.label[i] === t.label[q] };
     });
-    return { embedding: s.name, root: t.root, query: rowAt(t, q, names) as DatasetRow, results, relevantTotal: rr.gtIds!.length };
+    // This query's own AP@k and CMC@1, as the per-query list and the OVERALL metrics compute them.
+    const correct = Uint8Array.from(results, (x) => (x.relevant ? 1 : 0));
+    const nGt = rr.gtIds!.length;
+    const finite = (v: number) => (Number.isFinite(v) ? v : null);
+    return {
+      embedding: s.name,
+      root: t.root,
+      query: rowAt(t, q, names) as DatasetRow,
+      results,
+      relevantTotal: nGt,
+      ap: finite(mapAtK(correct, nGt, k)),
+      cmc1: finite(cmcAtK(correct, nGt, 1)),
+    };
   }
 }

@@ -114,6 +114,24 @@ describe('training from the UI', () => {
     expect(aps.length).toBe(100);
     expect(aps).toEqual([...aps].sort((a, b) => a - b));
     await screenshot(page, '20-explorer-worst-queries');
+    // The worst query's own AP is shown with its results; raw pixels beside it, with the difference.
+    await page.locator('[data-testid=ranked-queries] li button').first().click();
+    await page.waitForFunction(
+      (ap) => document.querySelector('[data-testid=explorer-heading]')?.textContent?.includes(`AP@10 ${ap}`),
+      aps[0]!.toFixed(3),
+    );
+    await page.selectOption('select[name=compare]', 'raw');
+    const compared = page.locator('[data-testid=compare-results] figure.tile');
+    await compared.first().waitFor();
+    expect(await compared.count()).toBe(10);
+    const delta = (await page.locator('[data-testid=compare-delta]').textContent())!;
+    const heading = (await page.locator('[data-testid=explorer-heading]').textContent())!;
+    const mainAp = Number(/AP@10 ([\d.]+)/.exec(heading)![1]);
+    const [, rawAp, sign, diff] = /AP@10 ([\d.]+)\s+\(([+−])([\d.]+) against/.exec(delta)!;
+    expect(Math.abs((sign === '+' ? 1 : -1) * Number(diff) - (Number(rawAp) - mainAp))).toBeLessThanOrEqual(0.0011);
+    expect(delta).toContain('checkpoint');
+    await screenshot(page, '21-explorer-compare');
+    await page.selectOption('select[name=compare]', '');
     await select.selectOption('');
     await page.waitForFunction(() => document.querySelector('[data-testid=explorer-heading]')?.textContent?.includes('raw pixels'));
   });

@@ -49,20 +49,29 @@ export const useExplorerStore = defineStore('explorer', () => {
 
   const kValid = () => Number.isInteger(k.value) && k.value >= 1 && k.value <= 100;
   /** The dataset, model and top-k every explorer request names. */
-  const target = () => ({
-    csvPath: csvPath.value,
-    root: root.value || undefined,
-    k: k.value,
-    checkpoint: model.value.startsWith('ckpt:') ? model.value.slice(5) : undefined,
-    zoo: model.value.startsWith('zoo:') ? model.value.slice(4) : undefined,
+  const modelArgs = (value: string) => ({
+    checkpoint: value.startsWith('ckpt:') ? value.slice(5) : undefined,
+    zoo: value.startsWith('zoo:') ? value.slice(4) : undefined,
   });
+  const target = () => ({ csvPath: csvPath.value, root: root.value || undefined, k: k.value, ...modelArgs(model.value) });
+
+  /** A second model ('' = none, else as `model`, with 'raw' for raw pixels) whose results show beside the first. */
+  const compareModel = ref('');
+  const compareResult = ref<MethodOutput<'explorer.search'> | null>(null);
 
   async function search(queryRow: number) {
     if (!kValid()) return; // the input says why
     loading.value = true;
     error.value = null;
     try {
-      result.value = await api().call('explorer.search', { ...target(), queryRow });
+      const [main, other] = await Promise.all([
+        api().call('explorer.search', { ...target(), queryRow }),
+        compareModel.value
+          ? api().call('explorer.search', { ...target(), ...modelArgs(compareModel.value === 'raw' ? '' : compareModel.value), queryRow })
+          : null,
+      ]);
+      result.value = main;
+      compareResult.value = other;
       imageResult.value = null;
     } catch (e) {
       error.value = (e as Error).message;
@@ -171,6 +180,8 @@ export const useExplorerStore = defineStore('explorer', () => {
     searchImage,
     map,
     loadMap,
+    compareModel,
+    compareResult,
     again,
     k,
     model,
