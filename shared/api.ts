@@ -247,11 +247,24 @@ export const methods = {
       limit: z.number().int().min(1).max(500).default(100),
       checkpoint: FilePath.optional(),
       zoo: ZooKey.optional(),
+      /** Only queries of this label, of this category, or whose label the training split has (seen) or lacks (unseen). */
+      label: z.number().optional(),
+      category: z.string().max(1000).optional(),
+      seen: z.enum(['seen', 'unseen']).optional(),
     }),
     z.object({
+      /** Queries that pass the filters. */
       total: z.number().int(),
-      /** The means of the per-query values: the model's OVERALL map@k and cmc@1 on this dataset. */
+      /** The means of the per-query values over every query: the model's OVERALL map@k and cmc@1 on this dataset. */
       overall: z.object({ map: z.number(), cmc1: z.number() }),
+      /** The same means over the filtered queries. */
+      filtered: z.object({ map: z.number(), cmc1: z.number() }),
+      /** What the filters can take: each query label with its name and count, the categories, and whether any label is unseen. */
+      facets: z.object({
+        labels: z.array(z.object({ label: z.number(), labelName: z.string().nullable(), count: z.number().int() })),
+        categories: z.array(z.string()),
+        unseen: z.number().int(),
+      }),
       queries: z.array(DatasetRow.extend({ ap: z.number(), cmc1: z.number(), firstCorrect: z.number().int().nullable() })),
     }),
     'Every validation query with its own AP@k, CMC@1 and first correct rank under a model, a page at a time, in file order or worst first.',

@@ -4,7 +4,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { ApiError } from '../../shared/api';
 import type { DatasetRow } from '../../shared/schemas/dataset';
-import { FLAG_TRUE, SPLIT_VALIDATION, validationRows, type DatasetTable } from '../dataset/table';
+import { FLAG_TRUE, SPLIT_TRAIN, SPLIT_VALIDATION, validationRows, type DatasetTable } from '../dataset/table';
 import { factorize, tableValidationSet } from '../metrics/evaluate-dataset';
 import { cmcAtK, mapAtK } from '../metrics/functional';
 import { type QueryScore, queryScores, worstFirst } from '../metrics/per-query';
@@ -182,18 +182,43 @@ export class Explorer {
     };
   }
 
-  /** Every validation query's own metrics under a model (computed once per table, model and k), a page at a time. */
-  async queries(t: DatasetTable, model: EmbedModel, opts: { k: number; order: 'row' | 'worst'; offset: number; limit: number }) {
+  /**
+   * Every validation query's own metrics under a model, filtered (label, category, seen/unseen in training), in
+   * file order or worst first, a page at a time, with the filters' choices and counts.
+   */
+  async queries(
+    t: DatasetTable,
+    model: EmbedModel,
+    opts: { k: number; order: 'row' | 'worst'; offset: number; limit: number; label?: number; category?: string; seen?: 'seen' | 'unseen' },
+  ) {
     const all = await this.scored(t, model, opts.k);
-    const ordered = opts.order === 'worst' ? worstFirst(all) : all;
     const rows = (await this.embeddings(t, model)).rows;
     const names = await labelNamesOf(t.file);
-    const mean = (f: (s: QueryScore) => number) => (all.length ? all.reduce((a, s) => a + f(s), 0) / all.length : 0);
+    const trained = new Set<number>();
+    for (let i = 0; i < t.size; i++) if (t.split[i] === SPLIT_TRAIN) trained.add(t.label[i]!);
+    const rowOf = (s: QueryScore) => rows[s.item]!;
+    const kept = all.filter((s) => {
+      const i = rowOf(s);
+      if (opts.label !== undefined && t.label[i] !== opts.label) return false;
+      if (opts.category !== undefined && t.category?.[i] !== opts.category) return false;
+      if (opts.seen && trained.has(t.label[i]!) !== (opts.seen === 'seen')) return false;
+      return true;
+    });
+    const ordered = opts.order === 'worst' ? worstFirst(kept) : kept;
+    const mean = (xs: QueryScore[], f: (s: QueryScore) => number) => (xs.length ? xs.reduce((a, s) => a + f(s), 0) / xs.length : 0);
+    const counts = new Map<number, number>();
+    for (const s of all) counts.set(t.label[rowOf(s)]!, (counts.get(t.label[rowOf(s)]!) ?? 0) + 1);
     return {
-      total: all.length,
-      overall: { map: mean((s) => s.ap), cmc1: mean((s) => s.cmc1) },
+      total: kept.length,
+      overall: { map: mean(all, (s) => s.ap), cmc1: mean(all, (s) => s.cmc1) },
+      filtered: { map: mean(kept, (s) => s.ap), cmc1: mean(kept, (s) => s.cmc1) },
+      facets: {
+        labels: [...counts].sort((a, b) => a[0] - b[0]).map(([label, count]) => ({ label, labelName: names.get(label) ?? null, count })),
+        categories: t.category ? [...new Set(all.map((s) => t.category![rowOf(s)]!).filter(Boolean))].sort() : [],
+        unseen: all.filter((s) => !trained.has(t.label[rowOf(s)]!)).length,
+      },
       queries: ordered.slice(opts.offset, opts.offset + opts.limit).map((s) => ({
-        ...rowAt(t, rows[s.item]!, names),
+        ...rowAt(t, rowOf(s), names),
         ap: s.ap,
         cmc1: s.cmc1,
         firstCorrect: s.firstCorrect,

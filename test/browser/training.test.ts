@@ -114,6 +114,20 @@ describe('training from the UI', () => {
     expect(aps.length).toBe(100);
     expect(aps).toEqual([...aps].sort((a, b) => a - b));
     await screenshot(page, '20-explorer-worst-queries');
+    // Filtered to one label: only its queries, still worst first; the sample's validation labels are all unseen.
+    const before = (await page.locator('[data-testid=ranked-overall]').textContent())!;
+    const unseen = await page.locator('select[name=filter-seen] option[value=unseen]').textContent();
+    expect(unseen).toBe('unseen (300)');
+    const option = page.locator('select[name=filter-label] option').nth(1);
+    const [labelName, count] = (await option.textContent())!.split(' · ');
+    await page.selectOption('select[name=filter-label]', { index: 1 });
+    await page.waitForFunction((b) => document.querySelector('[data-testid=ranked-overall]')?.textContent !== b, before);
+    const filtered = await page.locator('[data-testid=ranked-queries] li').allTextContents();
+    expect(filtered.length).toBe(Number(count));
+    for (const t of filtered) expect(t).toContain(labelName!);
+    expect(await page.locator('[data-testid=ranked-overall]').textContent()).toContain(`${count} queries`);
+    await page.selectOption('select[name=filter-label]', { index: 0 });
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ranked-queries] li').length === 100);
     // The worst query's own AP is shown with its results; raw pixels beside it, with the difference.
     await page.locator('[data-testid=ranked-queries] li button').first().click();
     await page.waitForFunction(

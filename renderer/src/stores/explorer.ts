@@ -116,6 +116,7 @@ export const useExplorerStore = defineStore('explorer', () => {
   function again() {
     if (imageResult.value && lastImage) void searchImage(lastImage);
     else if (result.value) void search(result.value.query.row);
+    if (ranked.value) void loadQueries(rankedOffset.value); // its AP@k is at the old k
   }
 
   /** The validation items on a PCA map under the current model (loaded on request: it needs every embedding). */
@@ -143,12 +144,29 @@ export const useExplorerStore = defineStore('explorer', () => {
   /** Every query scored under the current model, worst first (OML's worst queries), a page of 100 at a time. */
   const ranked = ref<MethodOutput<'explorer.queries'> | null>(null);
   const rankedOffset = ref(0);
+  /** How the query list is ordered and filtered (file order or worst first; a label, a category, seen or unseen). */
+  const listOrder = ref<'row' | 'worst'>('row');
+  const filters = ref<{ label: number | null; category: string; seen: '' | 'seen' | 'unseen' }>({ label: null, category: '', seen: '' });
   async function rankWorst(offset = 0) {
+    listOrder.value = 'worst';
+    await loadQueries(offset);
+  }
+  /** A page of 100 queries with their own metrics, in the list's order and filters. */
+  async function loadQueries(offset = 0) {
     if (!kValid()) return;
     loading.value = true;
     error.value = null;
     try {
-      ranked.value = await api().call('explorer.queries', { ...target(), order: 'worst', offset, limit: 100 });
+      const f = filters.value;
+      ranked.value = await api().call('explorer.queries', {
+        ...target(),
+        order: listOrder.value,
+        offset,
+        limit: 100,
+        label: f.label ?? undefined,
+        category: f.category || undefined,
+        seen: f.seen || undefined,
+      });
       rankedOffset.value = offset;
     } catch (e) {
       error.value = (e as Error).message;
@@ -197,5 +215,8 @@ export const useExplorerStore = defineStore('explorer', () => {
     ranked,
     rankedOffset,
     rankWorst,
+    loadQueries,
+    listOrder,
+    filters,
   };
 });
