@@ -21,6 +21,12 @@ const DatasetRef = z.object({ csvPath: FilePath, root: FilePath.optional() });
 export const MAX_QUERY_IMAGE_BYTES = 10 * 1024 * 1024;
 const MAX_QUERY_IMAGE_BASE64 = Math.ceil(MAX_QUERY_IMAGE_BYTES / 3) * 4;
 const ZooKey = z.string().regex(/^[a-z0-9_]{1,64}$/, 'a zoo model key (lowercase letters, digits, _)');
+/** What every explorer request names besides its dataset: top-k, and the model (a checkpoint folder, an installed zoo model's key, or raw pixels when both are absent). */
+const SearchModel = {
+  k: z.number().int().min(1).max(100).default(10),
+  checkpoint: FilePath.optional(),
+  zoo: ZooKey.optional(),
+};
 
 export const methods = {
   'app.info': method(
@@ -181,13 +187,7 @@ export const methods = {
   ),
   'zoo.remove': method(z.object({ key: ZooKey }), z.object({ removed: z.boolean() }), 'Delete an installed zoo model.'),
   'explorer.search': method(
-    DatasetRef.extend({
-      queryRow: z.number().int().min(2),
-      k: z.number().int().min(1).max(100).default(10),
-      /** A checkpoint folder, or an installed zoo model's key; raw pixels when both are absent. */
-      checkpoint: FilePath.optional(),
-      zoo: ZooKey.optional(),
-    }),
+    DatasetRef.extend({ queryRow: z.number().int().min(2), ...SearchModel }),
     z.object({
       embedding: z.string(),
       root: z.string(),
@@ -204,9 +204,7 @@ export const methods = {
     DatasetRef.extend({
       /** The image file's own bytes, base64 (files up to 10 MB), embedded with the model's own transforms. */
       image: z.string().min(1).max(MAX_QUERY_IMAGE_BASE64),
-      k: z.number().int().min(1).max(100).default(10),
-      checkpoint: FilePath.optional(),
-      zoo: ZooKey.optional(),
+      ...SearchModel,
     }),
     z.object({
       embedding: z.string(),
@@ -219,11 +217,7 @@ export const methods = {
     'The k nearest gallery items of an image of your own (dropped, picked or pasted), embedded by the same model.',
   ),
   'explorer.map': method(
-    DatasetRef.extend({
-      k: z.number().int().min(1).max(100).default(10),
-      checkpoint: FilePath.optional(),
-      zoo: ZooKey.optional(),
-    }),
+    DatasetRef.extend(SearchModel),
     z.object({
       embedding: z.string(),
       /** Share of the variance along x and y. */
@@ -241,12 +235,10 @@ export const methods = {
   ),
   'explorer.queries': method(
     DatasetRef.extend({
-      k: z.number().int().min(1).max(100).default(10),
+      ...SearchModel,
       order: z.enum(['row', 'worst']).default('row'),
       offset: z.number().int().min(0).default(0),
       limit: z.number().int().min(1).max(500).default(100),
-      checkpoint: FilePath.optional(),
-      zoo: ZooKey.optional(),
       /** Only queries of this label, of this category, or whose label the training split has (seen) or lacks (unseen). */
       label: z.number().optional(),
       category: z.string().max(1000).optional(),
