@@ -38,6 +38,16 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
   return path.join(env.XDG_CONFIG_HOME ?? path.join(home, '.config'), PRODUCT_NAME);
 }
 
+/**
+ * A relative path of plain names ("a/b.jpg"): not absolute, no drive, no empty, "." or ".." segment. Resolved
+ * against any folder it stays inside it and comes back unchanged from path.relative — so per-row code (a million
+ * rows) can skip path.resolve for it.
+ */
+export function isPlainRelative(p: string): boolean {
+  if (p === '' || path.isAbsolute(p) || /^[a-zA-Z]:/.test(p)) return false;
+  return p.split(/[\\/]/).every((s) => s !== '' && s !== '.' && s !== '..');
+}
+
 /** True when `target` is `folder` itself or lies below it (both resolved; compare realpaths for links). */
 export function isInside(folder: string, target: string): boolean {
   const rel = path.relative(path.resolve(folder), path.resolve(target));

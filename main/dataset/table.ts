@@ -3,7 +3,7 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parse } from 'csv-parse';
 import { BBOX_COLUMNS, type DatasetProblem } from '../../shared/schemas/dataset';
-import { isInside } from '../paths';
+import { isInside, isPlainRelative } from '../paths';
 import { Growable } from './growable';
 import { ProblemLog } from './problems';
 
@@ -147,7 +147,7 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
       const p = cell(record, 'path').trim();
       if ('path' in idx && p === '') problems.add('error', 'path_empty', row, 'path', 'is empty');
       else if (p.includes('\0')) problems.add('error', 'path_invalid', row, 'path', 'contains a NUL character');
-      else if ('path' in idx && !isInside(root, path.resolve(root, p))) outside.note(row, p);
+      else if ('path' in idx && !isPlainRelative(p) && !isInside(root, path.resolve(root, p))) outside.note(row, p);
       paths.push(p);
 
       const splitCell = cell(record, 'split');

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { inspectDataset } from '../../main/dataset/inspect';
 import { FLAG_EMPTY, FLAG_TRUE, NO_BBOX, parseFlag, parseInteger, readDatasetCsv } from '../../main/dataset/table';
 import { tempDir, writeCsv, writePng } from '../helpers/tmp';
+import { isPlainRelative } from '../../main/paths';
 
 const HEADER = ['label', 'path', 'split', 'is_query', 'is_gallery'];
 let dir: string;
@@ -223,5 +224,14 @@ describe('train labels', () => {
       [0, 'z'],
       [1, 'y'],
     ]);
+  });
+});
+
+describe('isPlainRelative', () => {
+  it('accepts plain relative names and refuses anything path.resolve could move out or change', () => {
+    for (const p of ['a.jpg', 'a/b.jpg', 'a b/c d.png', 'x\\y.png', '.hidden/a.jpg', 'a..b/c.jpg'])
+      expect(isPlainRelative(p), p).toBe(true);
+    for (const p of ['', '/a.jpg', './a.jpg', 'a/../b.jpg', '..', 'a//b.jpg', 'a/', 'C:x.jpg', 'c:\\x.jpg', 'a\\..\\b.jpg'])
+      expect(isPlainRelative(p), p).toBe(false);
   });
 });
