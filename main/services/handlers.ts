@@ -111,30 +111,30 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'zoo.download': async ({ key }) => ({ jobId: ctx.zoo.download(key).jobId }),
     'zoo.cancel': async ({ jobId }) => ({ cancelled: ctx.zoo.cancel(jobId) }),
     'zoo.remove': async ({ key }) => ({ removed: await ctx.zoo.remove(key) }),
-    'explorer.search': async ({ csvPath, root, queryRow, k, checkpoint, zoo }) => {
-      const model = embedModelOf(checkpoint, zoo ? { key: zoo, dir: ctx.zoo.installedDir(zoo) } : undefined);
-      return ctx.explorer.search(
-        await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root)),
-        queryRow,
-        k,
-        model,
-      );
+    'explorer.search': async ({ queryRow, k, ...ref }) => {
+      const { t, model } = await explorerTarget(ctx, ref);
+      return ctx.explorer.search(t, queryRow, k, model);
     },
-    'explorer.searchImage': async ({ csvPath, root, image, k, checkpoint, zoo }) => {
-      const model = embedModelOf(checkpoint, zoo ? { key: zoo, dir: ctx.zoo.installedDir(zoo) } : undefined);
-      const t = await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root));
+    'explorer.searchImage': async ({ image, k, ...ref }) => {
+      const { t, model } = await explorerTarget(ctx, ref);
       return ctx.explorer.searchImage(t, Buffer.from(image, 'base64'), k, model, path.join(ctx.dataDir, 'cache', 'queries'));
     },
-    'explorer.map': async ({ csvPath, root, k, checkpoint, zoo }) => {
-      const model = embedModelOf(checkpoint, zoo ? { key: zoo, dir: ctx.zoo.installedDir(zoo) } : undefined);
-      return ctx.explorer.map(await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root)), model, k);
+    'explorer.map': async ({ k, ...ref }) => {
+      const { t, model } = await explorerTarget(ctx, ref);
+      return ctx.explorer.map(t, model, k);
     },
     'explorer.models': async ({ csvPath }) => ctx.store.bestCheckpointsFor(path.resolve(csvPath)),
     'explorer.queries': async ({ csvPath, root, checkpoint, zoo, ...opts }) => {
-      const model = embedModelOf(checkpoint, zoo ? { key: zoo, dir: ctx.zoo.installedDir(zoo) } : undefined);
-      return ctx.explorer.queries(await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root)), model, opts);
+      const { t, model } = await explorerTarget(ctx, { csvPath, root, checkpoint, zoo });
+      return ctx.explorer.queries(t, model, opts);
     },
   };
+}
+
+/** What every explorer request names: a registered dataset (loaded) and a model (a checkpoint, a zoo key, or raw pixels). */
+async function explorerTarget(ctx: ServiceContext, ref: { csvPath: string; root?: string; checkpoint?: string; zoo?: string }) {
+  const model = embedModelOf(ref.checkpoint, ref.zoo ? { key: ref.zoo, dir: ctx.zoo.installedDir(ref.zoo) } : undefined);
+  return { t: await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(ref.csvPath), ref.root)), model };
 }
 
 async function deleteRun(ctx: ServiceContext, id: number, deleteFiles: boolean) {
