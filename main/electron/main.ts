@@ -6,7 +6,7 @@ import { startCore } from '../services/core';
 import { appRoot, PRODUCT_NAME, DATA_DIR_ENV } from '../paths';
 import { CONTENT_SECURITY_POLICY } from '../security';
 import { registerIpc } from './ipc';
-import { APP_ORIGIN, APP_SCHEME, windowOptions } from './window';
+import { APP_ORIGIN, APP_SCHEME, denyPermissions, guardNavigation, type SessionLike, type WebContentsLike, windowOptions } from './window';
 import { buildMenuTemplate } from './menu';
 import { forkUtilityWorker } from './worker';
 import { contentTypeOf, resolveStaticFile } from '../api/static-files';
@@ -30,16 +30,15 @@ async function main(): Promise<void> {
       return new Response('Not found', { status: 404 });
     }
   });
-  session.defaultSession.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  denyPermissions(session.defaultSession as unknown as SessionLike);
 
   const dispose = registerIpc(ipcMain, core.dispatch, core.hub, () => BrowserWindow.getAllWindows().map((w) => w.webContents));
-  Menu.setApplicationMenu(Menu.buildFromTemplate(buildMenuTemplate(process.platform, (url) => void shell.openExternal(url))));
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate(buildMenuTemplate(process.platform, (url) => void shell.openExternal(url), { devTools: !app.isPackaged })),
+  );
 
   const win = new BrowserWindow(windowOptions(path.join(__dirname, 'preload.cjs')));
-  win.webContents.setWindowOpenHandler(() => ({ action: 'deny' }));
-  win.webContents.on('will-navigate', (event, url) => {
-    if (!url.startsWith(APP_ORIGIN)) event.preventDefault();
-  });
+  guardNavigation(win.webContents as unknown as WebContentsLike);
   win.once('ready-to-show', () => win.show());
   await win.loadURL(`${APP_ORIGIN}/index.html`);
 

@@ -1,7 +1,11 @@
 import type { MenuItemConstructorOptions } from 'electron';
 
-/** The application menu as data (testable without Electron). */
-export function buildMenuTemplate(platform: string, openUrl: (url: string) => void): MenuItemConstructorOptions[] {
+/** The application menu as data (testable without Electron). DevTools only in development: a packaged app has no use for them. */
+export function buildMenuTemplate(
+  platform: string,
+  openUrl: (url: string) => void,
+  options: { devTools: boolean } = { devTools: false },
+): MenuItemConstructorOptions[] {
   const template: MenuItemConstructorOptions[] = [
     { role: 'fileMenu' },
     { role: 'editMenu' },
@@ -9,7 +13,7 @@ export function buildMenuTemplate(platform: string, openUrl: (url: string) => vo
       label: 'View',
       submenu: [
         { role: 'reload' },
-        { role: 'toggleDevTools' },
+        ...(options.devTools ? [{ role: 'toggleDevTools' } as const] : []),
         { type: 'separator' },
         { role: 'resetZoom' },
         { role: 'zoomIn' },

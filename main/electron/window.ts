@@ -41,3 +41,33 @@ export function isTrustedSender(url: string | undefined): boolean {
     return false;
   }
 }
+
+type NavigationListener = (event: { preventDefault(): void }, url: string) => void;
+export interface WebContentsLike {
+  on(event: 'will-navigate' | 'will-redirect', listener: NavigationListener): unknown;
+  setWindowOpenHandler(handler: () => { action: 'deny' }): void;
+}
+
+/**
+ * The page may only show our own pages: a link, a form, a script or a server redirect that leads elsewhere is
+ * stopped (the origin is compared whole: "app://rendererevil" is not "app://renderer"), and no new window opens.
+ */
+export function guardNavigation(wc: WebContentsLike): void {
+  wc.setWindowOpenHandler(() => ({ action: 'deny' }));
+  const stayHome: NavigationListener = (event, url) => {
+    if (!isTrustedSender(url)) event.preventDefault();
+  };
+  wc.on('will-navigate', stayHome);
+  wc.on('will-redirect', stayHome);
+}
+
+export interface SessionLike {
+  setPermissionRequestHandler(handler: (wc: unknown, permission: string, callback: (granted: boolean) => void) => void): void;
+  setPermissionCheckHandler(handler: (wc: unknown, permission: string) => boolean): void;
+}
+
+/** No camera, microphone, notifications prompt, geolocation, …: the app needs none, so requests and checks both say no. */
+export function denyPermissions(session: SessionLike): void {
+  session.setPermissionRequestHandler((_wc, _permission, callback) => callback(false));
+  session.setPermissionCheckHandler(() => false);
+}

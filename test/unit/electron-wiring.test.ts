@@ -4,7 +4,7 @@ import { EventHub } from '../../main/api/dispatch';
 import { createBridge, type IpcRendererLike } from '../../main/preload/bridge';
 import { registerIpc, type IpcMainLike } from '../../main/electron/ipc';
 import { buildMenuTemplate } from '../../main/electron/menu';
-import { APP_ORIGIN, isTrustedSender, windowOptions } from '../../main/electron/window';
+import { APP_ORIGIN, denyPermissions, guardNavigation, isTrustedSender, windowOptions } from '../../main/electron/window';
 import { CONTENT_SECURITY_POLICY } from '../../main/security';
 
 describe('hardened window', () => {
@@ -36,6 +36,44 @@ describe('hardened window', () => {
     expect(isTrustedSender('https://example.com/')).toBe(false);
     expect(isTrustedSender('app://rendererevil/x')).toBe(false);
     expect(isTrustedSender(undefined)).toBe(false);
+  });
+
+  it('stops navigation and redirects that leave the app origin, whole origin compared, and opens no window', () => {
+    const handlers = new Map<string, (e: { preventDefault(): void }, url: string) => void>();
+    let openHandler: (() => { action: 'deny' }) | null = null;
+    guardNavigation({ on: (event, l) => handlers.set(event, l), setWindowOpenHandler: (h) => (openHandler = h) });
+    const stopped = (event: string, url: string) => {
+      let prevented = false;
+      handlers.get(event)!({ preventDefault: () => (prevented = true) }, url);
+      return prevented;
+    };
+    for (const event of ['will-navigate', 'will-redirect']) {
+      expect(stopped(event, `${APP_ORIGIN}/index.html#/runs`)).toBe(false);
+      expect(stopped(event, 'app://rendererevil/index.html')).toBe(true); // a prefix of the origin is not the origin
+      expect(stopped(event, 'https://example.com/')).toBe(true);
+      expect(stopped(event, 'file:///etc/passwd')).toBe(true);
+    }
+    expect(openHandler!()).toEqual({ action: 'deny' });
+  });
+
+  it('refuses every permission, asked or checked', () => {
+    let request: ((wc: unknown, p: string, cb: (granted: boolean) => void) => void) | null = null;
+    let check: ((wc: unknown, p: string) => boolean) | null = null;
+    denyPermissions({ setPermissionRequestHandler: (h) => (request = h), setPermissionCheckHandler: (h) => (check = h) });
+    const granted: boolean[] = [];
+    for (const p of ['media', 'geolocation', 'notifications', 'clipboard-read']) {
+      request!(null, p, (g) => granted.push(g));
+      expect(check!(null, p)).toBe(false);
+    }
+    expect(granted).toEqual([false, false, false, false]);
+  });
+
+  it('has DevTools in the menu in development only', () => {
+    const view = (devTools: boolean) =>
+      buildMenuTemplate('linux', () => {}, { devTools }).find((m) => m.label === 'View')!.submenu as { role?: string }[];
+    expect(view(true).some((i) => i.role === 'toggleDevTools')).toBe(true);
+    expect(view(false).some((i) => i.role === 'toggleDevTools')).toBe(false);
+    expect(buildMenuTemplate('linux', () => {}).find((m) => m.label === 'View')!.submenu).toEqual(view(false));
   });
 
   it('builds a menu with an app menu on macOS only', () => {
