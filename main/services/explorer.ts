@@ -8,7 +8,7 @@ import { FLAG_TRUE, SPLIT_TRAIN, SPLIT_VALIDATION, validationRows, type DatasetT
 import { factorize, tableValidationSet } from '../metrics/evaluate-dataset';
 import { cmcAtK, mapAtK } from '../metrics/functional';
 import { type QueryScore, queryScores, worstFirst } from '../metrics/per-query';
-import { galleryIndex } from '../retrieval/gallery-index';
+import { type GalleryIndex, galleryIndex } from '../retrieval/gallery-index';
 import { pca2, type Projection } from '../retrieval/projection';
 import { batchedKnn, type Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
@@ -107,6 +107,14 @@ export class Explorer {
     return hit;
   }
 
+  /** One gallery index per embedded gallery, built on first use: an HNSW graph over a large gallery takes minutes. */
+  private readonly indexes = new WeakMap<Searchable, GalleryIndex>();
+  private indexOf(s: Searchable): GalleryIndex {
+    let index = this.indexes.get(s);
+    if (!index) this.indexes.set(s, (index = galleryIndex(s.gallery)));
+    return index;
+  }
+
   /**
    * An image of the user's own as the query: checked to be an image, written to `scratchDir` for the worker, embedded
    * by the same model (its own transforms), and looked up in the gallery's index. The file is removed afterwards.
@@ -123,7 +131,7 @@ export class Explorer {
       await writeFile(file, image);
       const s = await this.embeddings(t, model);
       const q = await this.jobs.embed(model, { kind: 'files', files: [file] }, 'Embedding your query image');
-      const index = galleryIndex(s.gallery);
+      const index = this.indexOf(s);
       const nn = index.search(q.embeddings, k);
       const names = await labelNamesOf(t.file);
       const results = Array.from(nn.ids, (g, r) => ({ ...rowAt(t, s.galleryRows[g]!, names), distance: nn.distances[r]! }));
