@@ -31,7 +31,7 @@ describe('a run across a reload, a stop and a resume', () => {
     await setField('valid_period', '1');
     await page.getByText('Config is valid.').waitFor();
     await page.click('[data-testid=start]');
-    await page.locator('[data-testid=live-progress]', { hasText: /epoch [2-9]\/12/ }).waitFor({ timeout: 60_000 });
+    await page.locator('[data-testid=live-progress]', { hasText: /epoch [2-9]\/12/ }).waitFor({ timeout: 110_000 });
   });
 
   it('after a reload the running run is shown again, live, with its Stop button', async () => {
