@@ -8,6 +8,16 @@ import { ZooService } from '../services/zoo';
 import { RunStore } from '../store/runs';
 import { UsageError } from './args';
 
+/** The flags of a command that embeds a dataset with a model: the dataset, and one model (or raw pixels). */
+export const DATASET_MODEL_OPTIONS = {
+  dataset: { type: 'string' },
+  root: { type: 'string' },
+  checkpoint: { type: 'string' },
+  zoo: { type: 'string' },
+  baseline: { type: 'string' },
+  'data-dir': { type: 'string' },
+} as const;
+
 /** The model a command's flags name: --checkpoint DIR, --zoo KEY (installed under --data-dir), or raw pixels. */
 export function cliEmbedModel(values: { checkpoint?: string; zoo?: string; 'data-dir'?: string }): EmbedModel {
   if (!values.zoo) return embedModelOf(values.checkpoint ? path.resolve(values.checkpoint) : undefined);

@@ -8,7 +8,7 @@ import type { ValidationSet } from '../../metrics/embedding-metrics';
 import { EmbeddingJobError } from '../../services/embedding';
 import { embedValidation } from '../../services/explorer';
 import type { EmbedModel } from '../../engine/worker-protocol';
-import { cliEmbedModel, withEmbeddingSets } from '../models';
+import { cliEmbedModel, DATASET_MODEL_OPTIONS, withEmbeddingSets } from '../models';
 import { checkedDataset } from '../datasets';
 import { progressLine, withWorkerJobs } from '../progress';
 
@@ -57,13 +57,8 @@ export const evaluate: Command = {
     const { values } = parse(
       argv,
       {
-        dataset: { type: 'string' },
-        root: { type: 'string' },
+        ...DATASET_MODEL_OPTIONS,
         embeddings: { type: 'string' },
-        checkpoint: { type: 'string' },
-        zoo: { type: 'string' },
-        'data-dir': { type: 'string' },
-        baseline: { type: 'string' },
         cmc: { type: 'string' },
         precision: { type: 'string' },
         map: { type: 'string' },

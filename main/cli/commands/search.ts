@@ -6,7 +6,7 @@ import { labelNamesOf } from '../../services/datasets';
 import { EmbeddingJobError } from '../../services/embedding';
 import { embedValidation, withGallery } from '../../services/explorer';
 import { type Command, UsageError, out, parse } from '../args';
-import { cliEmbedModel, withEmbeddingSets } from '../models';
+import { cliEmbedModel, DATASET_MODEL_OPTIONS, withEmbeddingSets } from '../models';
 import { checkedDataset } from '../datasets';
 import { progressLine, withWorkerJobs } from '../progress';
 
@@ -21,14 +21,9 @@ export const search: Command = {
     const { values } = parse(
       argv,
       {
-        dataset: { type: 'string' },
-        root: { type: 'string' },
-        checkpoint: { type: 'string' },
-        zoo: { type: 'string' },
-        baseline: { type: 'string' },
+        ...DATASET_MODEL_OPTIONS,
         query: { type: 'string', multiple: true },
         k: { type: 'string', short: 'k' },
-        'data-dir': { type: 'string' },
         json: { type: 'boolean' },
       },
       usage,
