@@ -4,12 +4,12 @@
  * dataset file or model files changed since is deleted and made anew.
  */
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readEmbeddingFile, writeEmbeddingFile } from '../retrieval/embedding-file';
 import type { EmbedModel } from '../engine/worker-protocol';
 import type { RunStore } from '../store/runs';
+import { fileDigest } from '../zoo/download';
 import type { ValidationEmbeddings } from './explorer';
 
 /** Where a set belongs and what it was made from: equal fingerprints, equal inputs. */
@@ -23,12 +23,6 @@ export interface EmbeddingStamp {
 const RAW_PIXELS_VERSION = 'raw-pixels/1';
 
 export const modelKeyOf = (m: EmbedModel): string => (m.kind === 'raw-pixels' ? 'raw-pixels' : `${m.kind}:${path.resolve(m.dir)}`);
-
-async function sha256OfFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
 
 /** Every file under a model's folder by name, size and modification time (weights are replaced, not edited). */
 async function folderListing(dir: string): Promise<string[]> {
@@ -46,7 +40,7 @@ async function folderListing(dir: string): Promise<string[]> {
 /** The dataset file's content hash and the model's files; the images a CSV names are not read (see docs). */
 export async function stampOf(csvPath: string, model: EmbedModel): Promise<EmbeddingStamp> {
   const hash = createHash('sha256');
-  hash.update(`csv\t${await sha256OfFile(csvPath)}\n`);
+  hash.update(`csv\t${await fileDigest(csvPath)}\n`);
   if (model.kind === 'raw-pixels') hash.update(RAW_PIXELS_VERSION);
   else for (const line of await folderListing(model.dir)) hash.update(`${line}\n`);
   return { csvPath: path.resolve(csvPath), modelKey: modelKeyOf(model), fingerprint: hash.digest('hex') };
