@@ -80,9 +80,25 @@ export function withGallery(t: DatasetTable, v: ValidationEmbeddings): Searchabl
   return { ...v, galleryRows: Int32Array.from(js, (j) => v.rows[j]!), gallery: pick(v.embeddings, js) };
 }
 
+/** Results per (dataset table, key), kept while the table is cached; a failed one is forgotten, to be tried again. */
+class PerTable<T> {
+  private readonly byTable = new WeakMap<DatasetTable, Map<string, Promise<T>>>();
+  get(t: DatasetTable, key: string, make: () => Promise<T>): Promise<T> {
+    let perTable = this.byTable.get(t);
+    if (!perTable) this.byTable.set(t, (perTable = new Map()));
+    let hit = perTable.get(key);
+    if (!hit) {
+      hit = make();
+      hit.catch(() => perTable.delete(key));
+      perTable.set(key, hit);
+    }
+    return hit;
+  }
+}
+
 /** Embeddings per (dataset table, model), kept while the table is cached; a failed job is forgotten. */
 export class Explorer {
-  private readonly cache = new WeakMap<DatasetTable, Map<string, Promise<Searchable>>>();
+  private readonly cache = new PerTable<Searchable>();
 
   constructor(
     private readonly jobs: WorkerJobs,
@@ -90,21 +106,14 @@ export class Explorer {
   ) {}
 
   embeddings(t: DatasetTable, model: EmbedModel): Promise<Searchable> {
-    const key = cacheKey(model);
-    let perTable = this.cache.get(t);
-    if (!perTable) this.cache.set(t, (perTable = new Map()));
-    let hit = perTable.get(key);
-    if (!hit) {
-      hit = embedValidation(this.jobs, t, model, undefined, this.sets).then(
+    return this.cache.get(t, cacheKey(model), () =>
+      embedValidation(this.jobs, t, model, undefined, this.sets).then(
         (v) => withGallery(t, v),
         (e: unknown) => {
-          perTable.delete(key);
           throw e instanceof EmbeddingJobError ? new ApiError('not_found', e.message) : e;
         },
-      );
-      perTable.set(key, hit);
-    }
-    return hit;
+      ),
+    );
   }
 
   /** One gallery index per embedded gallery, built on first use: an HNSW graph over a large gallery takes minutes. */
@@ -143,38 +152,23 @@ export class Explorer {
     }
   }
 
-  private readonly scores = new WeakMap<DatasetTable, Map<string, Promise<QueryScore[]>>>();
+  private readonly scores = new PerTable<QueryScore[]>();
 
   /** Every validation query's own scores at top-k (computed once per table, model and k). */
   private scored(t: DatasetTable, model: EmbedModel, k: number): Promise<QueryScore[]> {
-    const key = `${cacheKey(model)}@${k}`;
-    let perTable = this.scores.get(t);
-    if (!perTable) this.scores.set(t, (perTable = new Map()));
-    let hit = perTable.get(key);
-    if (!hit) {
-      hit = this.embeddings(t, model).then((s) => queryScores(tableValidationSet(t, [...s.rows], s.embeddings), k));
-      hit.catch(() => perTable.delete(key));
-      perTable.set(key, hit);
-    }
-    return hit;
+    return this.scores.get(t, `${cacheKey(model)}@${k}`, () =>
+      this.embeddings(t, model).then((s) => queryScores(tableValidationSet(t, [...s.rows], s.embeddings), k)),
+    );
   }
 
-  private readonly maps = new WeakMap<DatasetTable, Map<string, Promise<Projection>>>();
+  private readonly maps = new PerTable<Projection>();
 
   /**
    * The validation items on a 2-D PCA map (every item: queries and gallery), with each query's hit at 1 under
    * this model, for the explorer's canvas.
    */
   async map(t: DatasetTable, model: EmbedModel, k: number) {
-    const key = cacheKey(model);
-    let perTable = this.maps.get(t);
-    if (!perTable) this.maps.set(t, (perTable = new Map()));
-    let hit = perTable.get(key);
-    if (!hit) {
-      hit = this.embeddings(t, model).then((s) => pca2(s.embeddings));
-      hit.catch(() => perTable.delete(key));
-      perTable.set(key, hit);
-    }
+    const hit = this.maps.get(t, cacheKey(model), () => this.embeddings(t, model).then((s) => pca2(s.embeddings)));
     const [s, projection, scores] = await Promise.all([this.embeddings(t, model), hit, this.scored(t, model, k)]);
     const correct1 = new Array<number | null>(s.rows.length).fill(null);
     for (const q of scores) correct1[q.item] = q.cmc1;
