@@ -217,12 +217,15 @@ export const methods = {
     'The k nearest gallery items of an image of your own (dropped, picked or pasted), embedded by the same model.',
   ),
   'explorer.map': method(
-    DatasetRef.extend(SearchModel),
+    DatasetRef.extend({ ...SearchModel, projection: z.enum(['pca', 'umap']).default('pca') }),
     z.object({
       embedding: z.string(),
-      /** Share of the variance along x and y. */
-      explained: z.tuple([z.number(), z.number()]),
-      /** Parallel arrays, one entry per validation item (spreadsheet row numbers). */
+      projection: z.enum(['pca', 'umap']),
+      /** Validation items in all; the map shows every one (PCA) or a seeded sample of at most 5,000 (UMAP). */
+      total: z.number().int(),
+      /** Share of the variance along x and y (PCA); null for UMAP, whose axes have no such meaning. */
+      explained: z.tuple([z.number(), z.number()]).nullable(),
+      /** Parallel arrays, one entry per item on the map (spreadsheet row numbers). */
       rows: z.array(z.number().int()),
       x: z.array(z.number()),
       y: z.array(z.number()),
@@ -231,7 +234,7 @@ export const methods = {
       /** 1 or 0: the query's nearest gallery item is relevant; null for gallery-only items. */
       correct1: z.array(z.number().nullable()),
     }),
-    'The validation items on a 2-D PCA map of their embeddings, for the explorer.',
+    'The validation items on a 2-D map of their embeddings, for the explorer: PCA of every item, or UMAP of a sample (computed in a worker).',
   ),
   'explorer.queries': method(
     DatasetRef.extend({

@@ -30,19 +30,27 @@ export type WorkerRequest =
   | { type: 'start'; runId: number; configYaml: string; baseDir: string; outDir: string; resume: boolean; dataDir: string }
   | { type: 'stop' }
   | { type: 'embed'; jobId: string; request: EmbedRequest }
+  | { type: 'project'; jobId: string; request: ProjectRequest }
   | { type: 'probe' };
+
+/** A 2-D UMAP layout of the vectors in an embeddings file (retrieval/umap.ts): CPU work kept off the UI's process. */
+export interface ProjectRequest {
+  file: string;
+  seed: number;
+}
 
 /** Worker → supervisor for embedding jobs and probes. */
 export type JobMessage =
   | { type: 'job-progress'; jobId: string; done: number; total: number }
   | { type: 'job-done'; jobId: string; result: EmbedResult }
   | { type: 'job-failed'; jobId: string; message: string }
+  | { type: 'projection-result'; jobId: string; xy: number[] }
   | { type: 'probe-result'; report: BackendReport };
 
 /** Worker → supervisor: a training run's events (then exactly one final `status`), or a job's messages. */
 export type WorkerMessage = TrainEvent | JobMessage;
 
-const JOB_TYPES = new Set<string>(['job-progress', 'job-done', 'job-failed', 'probe-result']);
+const JOB_TYPES = new Set<string>(['job-progress', 'job-done', 'job-failed', 'projection-result', 'probe-result']);
 export const isJobMessage = (m: WorkerMessage): m is JobMessage => JOB_TYPES.has(m.type);
 
 /** A worker process, whatever started it (child_process in the CLI and web mode, utilityProcess in Electron). */

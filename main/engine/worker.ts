@@ -2,6 +2,8 @@
 // never runs in the app's main process. It streams messages back and exits when the job ends.
 import YAML from 'yaml';
 import { probeBackends } from './backends';
+import { readEmbeddingFile } from '../retrieval/embedding-file';
+import { umap2 } from '../retrieval/umap';
 import { runEmbedJob } from './embed/job';
 import { parseTrainConfig } from './train/config-file';
 import { train } from './train/trainer';
@@ -71,6 +73,19 @@ async function runEmbedding(msg: Extract<WorkerRequest, { type: 'embed' }>): Pro
   }
 }
 
+async function runProjection(msg: Extract<WorkerRequest, { type: 'project' }>): Promise<void> {
+  const { jobId } = msg;
+  try {
+    const { embeddings } = await readEmbeddingFile(msg.request.file);
+    const xy = umap2(embeddings, msg.request.seed, (done, total) => p.send({ type: 'job-progress', jobId, done, total }));
+    p.send({ type: 'projection-result', jobId, xy: Array.from(xy) });
+    p.exit(0);
+  } catch (err) {
+    p.send({ type: 'job-failed', jobId, message: errorText(err) });
+    p.exit(1);
+  }
+}
+
 p.onMessage((msg) => {
   if (msg.type === 'stop') {
     stopRequested = true;
@@ -80,6 +95,7 @@ p.onMessage((msg) => {
   started = true;
   if (msg.type === 'start') void runTraining(msg);
   else if (msg.type === 'embed') void runEmbedding(msg);
+  else if (msg.type === 'project') void runProjection(msg);
   else if (msg.type === 'probe') {
     void probeBackends().then((report) => {
       p.send({ type: 'probe-result', report });

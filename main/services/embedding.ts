@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { BackendReport } from '../../shared/schemas/engine';
 import type { JobProgress } from '../../shared/schemas/events';
 import type { EventHub } from '../api/dispatch';
-import { readEmbeddingFile, type EmbeddingFileHeader } from '../retrieval/embedding-file';
+import { type EmbeddingFileHeader, readEmbeddingFile, writeEmbeddingFile } from '../retrieval/embedding-file';
 import type { Embeddings } from '../retrieval/knn';
 import {
   type EmbedModel,
@@ -79,6 +79,39 @@ export class WorkerJobs {
       throw err;
     } finally {
       await rm(out, { force: true });
+    }
+  }
+
+  /**
+   * A 2-D UMAP layout of these vectors (n × 2), computed in a worker: UMAP takes tens of seconds on thousands of
+   * items, which would stall every other request in this process. Progress is per optimisation epoch.
+   */
+  async project(embeddings: Embeddings, seed: number, label: string): Promise<Float32Array> {
+    mkdirSync(this.cacheDir, { recursive: true });
+    const jobId = randomUUID();
+    const file = path.join(this.cacheDir, `${jobId}.emb`);
+    const report = (p: Omit<JobProgress, 'jobId' | 'label'>) => this.hub?.emit('jobs.progress', { jobId, label, ...p });
+    try {
+      await writeEmbeddingFile(
+        file,
+        embeddings,
+        'umap input',
+        Array.from({ length: embeddings.count }, (_, i) => i),
+      );
+      const result = await this.run({ type: 'project', jobId, request: { file, seed } }, (m) => {
+        if (m.type === 'job-progress') report({ done: m.done, total: m.total, state: 'running' });
+      });
+      if (result.type !== 'projection-result')
+        throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The projection worker gave no result');
+      if (result.xy.length !== embeddings.count * 2)
+        throw new EmbeddingJobError('The projection worker returned the wrong number of points');
+      report({ done: 1, total: 1, state: 'done' });
+      return Float32Array.from(result.xy);
+    } catch (err) {
+      report({ done: 0, total: 0, state: 'failed', message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      await rm(file, { force: true });
     }
   }
 

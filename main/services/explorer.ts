@@ -9,7 +9,8 @@ import { factorize, tableValidationSet } from '../metrics/evaluate-dataset';
 import { cmcAtK, mapAtK } from '../metrics/functional';
 import { type QueryScore, queryScores, worstFirst } from '../metrics/per-query';
 import { type GalleryIndex, galleryIndex } from '../retrieval/gallery-index';
-import { pca2, type Projection } from '../retrieval/projection';
+import { pca2 } from '../retrieval/projection';
+import { pickRows, sampleRows, UMAP_SAMPLE } from '../retrieval/sample';
 import { batchedKnn, type Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
 import { indexOfRow, labelNamesOf, rowAt } from './datasets';
@@ -81,6 +82,13 @@ export function withGallery(t: DatasetTable, v: ValidationEmbeddings): Searchabl
 }
 
 /** Results per (dataset table, key), kept while the table is cached; a failed one is forgotten, to be tried again. */
+/** Positions into a validation set's items and their 2-D coordinates (n × 2); explained variance for PCA. */
+interface MapLayout {
+  items: Int32Array;
+  xy: Float32Array;
+  explained: [number, number] | null;
+}
+
 class PerTable<T> {
   private readonly byTable = new WeakMap<DatasetTable, Map<string, Promise<T>>>();
   get(t: DatasetTable, key: string, make: () => Promise<T>): Promise<T> {
@@ -161,26 +169,42 @@ export class Explorer {
     );
   }
 
-  private readonly maps = new PerTable<Projection>();
+  private readonly maps = new PerTable<MapLayout>();
+
+  /** The PCA map of every item, or the UMAP layout of a seeded sample of at most UMAP_SAMPLE (in a worker). */
+  private layout(t: DatasetTable, model: EmbedModel, projection: 'pca' | 'umap'): Promise<MapLayout> {
+    return this.maps.get(t, `${cacheKey(model)}:${projection}`, async () => {
+      const s = await this.embeddings(t, model);
+      if (projection === 'pca') {
+        const p = pca2(s.embeddings);
+        return { items: Int32Array.from({ length: s.rows.length }, (_, i) => i), xy: p.xy, explained: p.explained };
+      }
+      const items = sampleRows(s.rows.length, UMAP_SAMPLE);
+      const xy = await this.jobs.project(pickRows(s.embeddings, items), 0, `UMAP of ${items.length} items`);
+      return { items, xy, explained: null };
+    });
+  }
 
   /**
-   * The validation items on a 2-D PCA map (every item: queries and gallery), with each query's hit at 1 under
-   * this model, for the explorer's canvas.
+   * The validation items on a 2-D map (PCA of every item, queries and gallery, or UMAP of a sample), with each
+   * query's hit at 1 under this model, for the explorer's canvas.
    */
-  async map(t: DatasetTable, model: EmbedModel, k: number) {
-    const hit = this.maps.get(t, cacheKey(model), () => this.embeddings(t, model).then((s) => pca2(s.embeddings)));
-    const [s, projection, scores] = await Promise.all([this.embeddings(t, model), hit, this.scored(t, model, k)]);
+  async map(t: DatasetTable, model: EmbedModel, k: number, projection: 'pca' | 'umap' = 'pca') {
+    const [s, layout, scores] = await Promise.all([this.embeddings(t, model), this.layout(t, model, projection), this.scored(t, model, k)]);
     const correct1 = new Array<number | null>(s.rows.length).fill(null);
     for (const q of scores) correct1[q.item] = q.cmc1;
+    const items = Array.from(layout.items);
     return {
       embedding: s.name,
-      explained: projection.explained,
-      rows: s.rows.map((i) => t.rowNumber[i]!),
-      x: Array.from({ length: s.rows.length }, (_, i) => projection.xy[2 * i]!),
-      y: Array.from({ length: s.rows.length }, (_, i) => projection.xy[2 * i + 1]!),
-      label: s.rows.map((i) => t.label[i]!),
-      isQuery: s.rows.map((i) => t.isQuery[i] === FLAG_TRUE),
-      correct1,
+      projection,
+      total: s.rows.length,
+      explained: layout.explained,
+      rows: items.map((i) => t.rowNumber[s.rows[i]!]!),
+      x: items.map((_, j) => layout.xy[2 * j]!),
+      y: items.map((_, j) => layout.xy[2 * j + 1]!),
+      label: items.map((i) => t.label[s.rows[i]!]!),
+      isQuery: items.map((i) => t.isQuery[s.rows[i]!] === FLAG_TRUE),
+      correct1: items.map((i) => correct1[i]!),
     };
   }
 

@@ -119,9 +119,9 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       const { t, model } = await explorerTarget(ctx, ref);
       return ctx.explorer.searchImage(t, Buffer.from(image, 'base64'), k, model, path.join(ctx.dataDir, 'cache', 'queries'));
     },
-    'explorer.map': async ({ k, ...ref }) => {
+    'explorer.map': async ({ k, projection, ...ref }) => {
       const { t, model } = await explorerTarget(ctx, ref);
-      return ctx.explorer.map(t, model, k);
+      return ctx.explorer.map(t, model, k, projection);
     },
     'explorer.models': async ({ csvPath }) => ctx.store.bestCheckpointsFor(path.resolve(csvPath)),
     'explorer.queries': async ({ csvPath, root, checkpoint, zoo, ...opts }) => {

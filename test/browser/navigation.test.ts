@@ -191,6 +191,20 @@ describe('web mode in Chromium', () => {
     );
     await page.selectOption('select[name=map-colour]', 'correct');
     await screenshot(page, '4c-explorer-map');
+    // UMAP: laid out in a worker on request, the caption says of how many items.
+    const pcaPixels = await map.evaluate((c: HTMLCanvasElement) => c.toDataURL());
+    await page.selectOption('select[name=map-projection]', 'umap');
+    await page.click('[data-testid=show-map]');
+    await page.waitForFunction(
+      () => /UMAP of \d+ validation items/.test(document.querySelector('[data-testid=map-caption]')?.textContent ?? ''),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
+    expect(await map.getAttribute('aria-label')).toMatch(/on a UMAP map/);
+    expect(await map.evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(pcaPixels);
+    await screenshot(page, '4d-explorer-umap');
   });
 
   it('Zoo lists the catalogue', async () => {

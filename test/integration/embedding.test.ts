@@ -14,6 +14,8 @@ import { saveCheckpoint } from '../../main/engine/train/checkpoint';
 import { useBackend } from '../../main/engine/backends';
 import { computeMetrics, flattenMetrics } from '../../main/metrics/embedding-metrics';
 import { tableValidationSet } from '../../main/metrics/evaluate-dataset';
+import { pickRows, sampleRows, UMAP_SAMPLE } from '../../main/retrieval/sample';
+import { umap2 } from '../../main/retrieval/umap';
 import { cli } from '../helpers/cli';
 import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
 import { SAMPLE_ROOT, smallConfig } from '../helpers/training';
@@ -120,6 +122,30 @@ describe('embedding jobs in worker processes', () => {
       for (const r of [hit.query, ...hit.results]) expect(r.labelName).toBe(names[r.label]);
     }
   });
+
+  it('the UMAP map is laid out in a worker, exactly as in this process, with progress; PCA stays the default', async () => {
+    const table = await loadDataset(SAMPLE_CSV);
+    const explorer = new Explorer(jobs);
+    const v = await explorer.embeddings(table, ckpt());
+    const from = progress.length;
+    const umap = await explorer.map(table, ckpt(), 5, 'umap');
+    expect(umap).toMatchObject({ projection: 'umap', total: v.rows.length, explained: null });
+    // Under UMAP_SAMPLE items: every one is on the map, in the set's order.
+    expect(umap.rows).toEqual(v.rows.map((i) => table.rowNumber[i]));
+    const here = umap2(pickRows(v.embeddings, sampleRows(v.rows.length, UMAP_SAMPLE)), 0);
+    expect(umap.x).toEqual(Array.from({ length: v.rows.length }, (_, i) => here[2 * i]));
+    expect(umap.y).toEqual(Array.from({ length: v.rows.length }, (_, i) => here[2 * i + 1]));
+    const mine = progress.slice(from).filter((p) => /UMAP of 300 items/.test(p.label));
+    expect(mine.some((p) => p.state === 'running' && p.total > 0)).toBe(true);
+    expect(mine.at(-1)!.state).toBe('done');
+    // Asked again: the same layout from the cache, no second job.
+    expect((await explorer.map(table, ckpt(), 5, 'umap')).x).toEqual(umap.x);
+    expect(progress.slice(from).filter((p) => /UMAP/.test(p.label) && p.state === 'done')).toHaveLength(1);
+    const pca = await explorer.map(table, ckpt(), 5);
+    expect(pca.projection).toBe('pca');
+    expect(pca.explained![0]).toBeGreaterThan(0);
+    expect(pca.x).not.toEqual(umap.x);
+  }, 120_000);
 
   it('a failed job names what failed and leaves no file behind', async () => {
     const table = await loadDataset(SAMPLE_CSV);

@@ -41,23 +41,28 @@ describe('gallery indexes', () => {
     }
   });
 
-  it.skipIf(!loadUsearch())('HNSW finds ≥ 95 % of the exact top 10 among 10,000 random unit vectors in 128-d', () => {
-    const g = unitVectors(10_000, 128, 3);
-    const q = unitVectors(100, 128, 4);
-    const exact = exactIndex(g).search(q, 10);
-    const ann = hnswIndex(g);
-    const got = ann.search(q, 10);
-    let found = 0;
-    for (let i = 0; i < q.count; i++) {
-      const want = new Set(exact.ids.subarray(exact.offsets[i]!, exact.offsets[i + 1]!));
-      for (const j of got.ids.subarray(got.offsets[i]!, got.offsets[i + 1]!)) if (want.has(j)) found++;
-    }
-    expect(found / (q.count * 10)).toBeGreaterThanOrEqual(0.95);
-    // One query alone, and a k past the gallery, keep the same shape.
-    const one = ann.search({ data: q.data.subarray(0, 128), count: 1, dim: 128 }, 3);
-    expect(one.offsets[1]).toBe(3);
-    expect(Array.from(one.ids)).toEqual(Array.from(got.ids.subarray(0, 3)));
-  });
+  // The issue's own bar, at its size: building the graph takes ~2 minutes on two cores.
+  it.skipIf(!loadUsearch())(
+    'HNSW finds ≥ 95 % of the exact top 10 among 100,000 random unit vectors in 128-d',
+    () => {
+      const g = unitVectors(100_000, 128, 3);
+      const q = unitVectors(200, 128, 4);
+      const exact = exactIndex(g).search(q, 10);
+      const ann = hnswIndex(g);
+      const got = ann.search(q, 10);
+      let found = 0;
+      for (let i = 0; i < q.count; i++) {
+        const want = new Set(exact.ids.subarray(exact.offsets[i]!, exact.offsets[i + 1]!));
+        for (const j of got.ids.subarray(got.offsets[i]!, got.offsets[i + 1]!)) if (want.has(j)) found++;
+      }
+      expect(found / (q.count * 10)).toBeGreaterThanOrEqual(0.95);
+      // One query alone, and a k past the gallery, keep the same shape.
+      const one = ann.search({ data: q.data.subarray(0, 128), count: 1, dim: 128 }, 3);
+      expect(one.offsets[1]).toBe(3);
+      expect(Array.from(one.ids)).toEqual(Array.from(got.ids.subarray(0, 3)));
+    },
+    600_000,
+  );
 
   it.skipIf(!loadUsearch())('chooses exact below the size and HNSW from it', () => {
     const g = unitVectors(300, 8, 5);

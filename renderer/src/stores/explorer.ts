@@ -119,14 +119,14 @@ export const useExplorerStore = defineStore('explorer', () => {
     if (ranked.value) void loadQueries(rankedOffset.value); // its AP@k is at the old k
   }
 
-  /** The validation items on a PCA map under the current model (loaded on request: it needs every embedding). */
+  /** The validation items on a map under the current model (loaded on request: it needs every embedding). */
   const map = ref<MethodOutput<'explorer.map'> | null>(null);
-  async function loadMap() {
+  async function loadMap(projection: 'pca' | 'umap' = 'pca') {
     if (!kValid()) return;
     loading.value = true;
     error.value = null;
     try {
-      map.value = await api().call('explorer.map', target());
+      map.value = await api().call('explorer.map', { ...target(), projection });
     } catch (e) {
       error.value = (e as Error).message;
     } finally {
