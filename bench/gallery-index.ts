@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { mulberry32 } from '../main/random';
+import { HNSW_DEFAULTS } from '../main/retrieval/gallery-index';
 import { pythonWith, referenceEnv } from './training';
 
 /**
@@ -37,7 +38,7 @@ export function benchGalleryIndex(n: number, nq = 1000, dim = 128, k = 10): stri
     lines.push(`  exact (wasm GEMM + rescoring): ${mine.exact_ms_per_query.toFixed(3)} ms per query`);
     lines.push(
       mine.ann
-        ? `  HNSW (usearch, M 32, ef 200/512): build ${mine.ann.build_s.toFixed(1)} s, ${mine.ann.search_ms_per_query.toFixed(3)} ms per query, recall@${k} ${mine.ann.recall.toFixed(3)}`
+        ? `  HNSW (usearch, M ${HNSW_DEFAULTS.connectivity}, ef ${HNSW_DEFAULTS.expansionAdd}/${HNSW_DEFAULTS.expansionSearch}, ${os.availableParallelism()} threads): build ${mine.ann.build_s.toFixed(1)} s, ${mine.ann.search_ms_per_query.toFixed(3)} ms per query, recall@${k} ${mine.ann.recall.toFixed(3)}`
         : '  HNSW: usearch is not installed here',
     );
     const python = pythonWith('numpy');
