@@ -19,6 +19,17 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: 'renderer', include: ['test/renderer/**/*.test.ts'], environment: 'happy-dom' } },
+      // The packaged app (electron-builder around a stand-in Electron), checked from its archive: needs `npm run build`.
+      {
+        extends: true,
+        test: {
+          name: 'packaging',
+          include: ['test/packaging/**/*.test.ts'],
+          environment: 'node',
+          testTimeout: 120_000,
+          hookTimeout: 300_000,
+        },
+      },
       // The browser test drives Debian's chromium against web mode; it needs `npm run build` first (npm test does it).
       {
         extends: true,
