@@ -37,8 +37,25 @@ export const methods = {
       transport: z.enum(['ipc', 'web']),
       dataDir: z.string(),
       platform: z.string(),
+      /** Native pickers and the file manager are there (the desktop app); web mode types paths instead. */
+      desktop: z.boolean(),
     }),
     'Application name, version, which transport serves this client, and where data is kept.',
+  ),
+  'app.pickPath': method(
+    z.object({ kind: z.enum(['folder', 'csv', 'image']) }),
+    z.object({ path: z.string().nullable() }),
+    "A path chosen in the system's own picker (desktop app only); null when the user cancelled.",
+  ),
+  'app.openDataFolder': method(
+    z.object({}),
+    z.object({ opened: z.string() }),
+    "Shows the data folder in the system's file manager (desktop app only).",
+  ),
+  'datasets.recent': method(
+    z.object({}),
+    z.array(z.object({ name: z.string(), csvPath: z.string(), root: z.string(), openedAt: z.string() })),
+    'The datasets last opened, inspected or trained on, newest first (ten at most).',
   ),
   'datasets.samples': method(z.object({}), z.array(SampleDataset), 'Datasets shipped with the app.'),
   'datasets.inspect': method(
@@ -267,6 +284,13 @@ export const methods = {
 } as const;
 
 export const events = {
+  /** The desktop menu asks the page to show one of its routes (File → New dataset, Open dataset, About…). */
+  'app.navigate': z.object({
+    path: z
+      .string()
+      .regex(/^\/[^\s]*$/)
+      .max(4096),
+  }),
   'train.events': TrainEvent,
   'runs.changed': RunsChanged,
   'wizard.progress': WizardProgress,

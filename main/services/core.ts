@@ -11,6 +11,7 @@ import { Explorer } from './explorer';
 import { ZooService } from './zoo';
 import { WizardService } from './wizard';
 import type { WorkerHandle } from '../engine/worker-protocol';
+import type { DesktopHost } from './desktop-host';
 
 export interface Core {
   dataDir: string;
@@ -27,6 +28,7 @@ export async function startCore(
   transport: 'ipc' | 'web',
   log: (msg: string) => void = console.error,
   spawnWorker: () => WorkerHandle = forkNodeWorker,
+  desktop?: DesktopHost,
 ): Promise<Core> {
   const store = await RunStore.open(dataDir);
   const hub = new EventHub();
@@ -36,7 +38,7 @@ export async function startCore(
   const explorer = new Explorer(jobs, new EmbeddingSets(store, path.join(dataDir, 'embeddings')));
   const zoo = new ZooService(dataDir, hub);
   const dispatch = createDispatcher(
-    createHandlers({ dataDir, store, transport, training, wizard, jobs, explorer, zoo, files: new FileAccess(store, wizard) }),
+    createHandlers({ dataDir, store, transport, desktop, training, wizard, jobs, explorer, zoo, files: new FileAccess(store, wizard) }),
     log,
   );
   return {

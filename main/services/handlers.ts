@@ -20,12 +20,15 @@ import { compareRuns } from './compare';
 import { deleteRunAndFiles } from './run-files';
 import type { WizardService } from './wizard';
 import type { FileAccess } from './file-access';
+import type { DesktopHost } from './desktop-host';
 import type { ColumnMapping } from '../dataset/convert/sources';
 
 export interface ServiceContext {
   dataDir: string;
   store: RunStore;
   transport: 'ipc' | 'web';
+  /** Native pickers and the file manager: Electron's main process gives them; web mode has none. */
+  desktop?: DesktopHost;
   training: TrainingSupervisor;
   wizard: WizardService;
   jobs: WorkerJobs;
@@ -50,7 +53,14 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       transport: ctx.transport,
       dataDir: ctx.dataDir,
       platform: `${os.platform()} ${os.arch()}, Node ${process.versions.node}`,
+      desktop: ctx.desktop !== undefined,
     }),
+    'app.pickPath': async ({ kind }) => ({ path: await desktopOnly(ctx).pickPath(kind) }),
+    'app.openDataFolder': async () => {
+      await desktopOnly(ctx).openFolder(ctx.dataDir);
+      return { opened: ctx.dataDir };
+    },
+    'datasets.recent': async () => ctx.store.recentDatasets(10),
     'datasets.samples': async () => sampleDatasets(),
     'datasets.inspect': async ({ csvPath, root, checkFiles }) => {
       const { report } = await notFoundOnMissingFile(inspectDataset(ctx.files.pickedTable(csvPath), { root, checkFiles }));
@@ -132,6 +142,11 @@ export function createHandlers(ctx: ServiceContext): Handlers {
 }
 
 /** What every explorer request names: a registered dataset (loaded) and a model (a checkpoint, a zoo key, or raw pixels). */
+function desktopOnly(ctx: ServiceContext): DesktopHost {
+  if (!ctx.desktop) throw new ApiError('failed', 'Only the desktop app can open the system picker or file manager: type the path instead');
+  return ctx.desktop;
+}
+
 async function explorerTarget(ctx: ServiceContext, ref: { csvPath: string; root?: string; checkpoint?: string; zoo?: string }) {
   const model = embedModelOf(ref.checkpoint, ref.zoo ? { key: ref.zoo, dir: ctx.zoo.installedDir(ref.zoo) } : undefined);
   return { t: await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(ref.csvPath), ref.root)), model };

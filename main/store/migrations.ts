@@ -79,6 +79,8 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE embedding_sets ADD COLUMN fingerprint TEXT;
   CREATE UNIQUE INDEX embedding_sets_place ON embedding_sets(csv_path, model_key);
   `,
+  // v4: when a dataset was last opened, inspected or trained on: the recent datasets of the File menu and Datasets page.
+  `ALTER TABLE datasets ADD COLUMN opened_at TEXT;`,
 ];
 
 export async function migrate(db: Sqlite, migrations: readonly string[] = MIGRATIONS): Promise<number> {

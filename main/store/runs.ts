@@ -78,15 +78,24 @@ export class RunStore {
 
   async registerDataset(name: string, csvPath: string, root: string, summary?: unknown): Promise<number> {
     await this.db.run(
-      `INSERT INTO datasets (name, csv_path, root, summary_json, created_at) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (csv_path, root) DO UPDATE SET name=excluded.name, summary_json=COALESCE(excluded.summary_json, summary_json)`,
-      [name, csvPath, root, summary === undefined ? null : JSON.stringify(summary), new Date().toISOString()],
+      `INSERT INTO datasets (name, csv_path, root, summary_json, created_at, opened_at) VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (csv_path, root) DO UPDATE SET name=excluded.name, summary_json=COALESCE(excluded.summary_json, summary_json),
+         opened_at=excluded.opened_at`,
+      [name, csvPath, root, summary === undefined ? null : JSON.stringify(summary), new Date().toISOString(), new Date().toISOString()],
     );
     const row = await this.db.get<{ id: number }>('SELECT id FROM datasets WHERE csv_path=? AND root=?', [csvPath, root]);
     return row!.id;
   }
 
-  /** Every registered dataset's CSV and root: what requests may read from. */
+  /** The datasets last opened, inspected or trained on, newest first. */
+  async recentDatasets(limit = 10): Promise<{ name: string; csvPath: string; root: string; openedAt: string }[]> {
+    return this.db.all(
+      `SELECT name, csv_path AS csvPath, root, opened_at AS openedAt FROM datasets WHERE opened_at IS NOT NULL
+       ORDER BY opened_at DESC, id DESC LIMIT ?`,
+      [limit],
+    );
+  }
+
   async embeddingSet(csvPath: string, modelKey: string): Promise<EmbeddingSetRow | null> {
     const row = await this.db.get<EmbeddingSetRow>(
       `SELECT id, csv_path AS csvPath, model_key AS modelKey, fingerprint, path, dim, count, created_at AS createdAt
@@ -114,6 +123,7 @@ export class RunStore {
     await this.db.run('DELETE FROM embedding_sets WHERE id=?', [id]);
   }
 
+  /** Every registered dataset's CSV and root: what requests may read from. */
   async datasetPlaces(): Promise<{ csvPath: string; root: string }[]> {
     return this.db.all<{ csvPath: string; root: string }>('SELECT csv_path AS csvPath, root FROM datasets');
   }

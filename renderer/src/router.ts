@@ -7,6 +7,8 @@ import ZooPage from './pages/ZooPage.vue';
 import RunDetailPage from './pages/RunDetailPage.vue';
 import ComparePage from './pages/ComparePage.vue';
 import WizardPage from './pages/WizardPage.vue';
+import AboutPage from './pages/AboutPage.vue';
+import { rememberLastPage } from './composables/last-page';
 
 // Hash history: works the same from app:// in Electron and from the web-mode server.
 export const router = createRouter({
@@ -21,5 +23,7 @@ export const router = createRouter({
     { path: '/compare', component: ComparePage },
     { path: '/explorer', component: ExplorerPage },
     { path: '/zoo', component: ZooPage },
+    { path: '/about', component: AboutPage },
   ],
 });
+rememberLastPage(router);

@@ -217,4 +217,32 @@ describe('web mode in Chromium', () => {
     expect(await page.locator('.zoo-entry [data-testid=download]').count()).toBeGreaterThanOrEqual(2);
     await screenshot(page, '5-zoo');
   });
+
+  it('About shows the version and the data folder (no file-manager button in web mode)', async () => {
+    await page.click('[data-nav=about]');
+    await page.locator('[data-testid=data-dir]').waitFor();
+    expect(await page.locator('[data-testid=data-dir]').textContent()).toBe(path.join(session.dir, 'data'));
+    expect(await page.locator('[data-testid=open-data-folder]').count()).toBe(0);
+    await page.locator('text=Compute backends').waitFor();
+    await screenshot(page, '22-about');
+  });
+
+  it('a menu navigation from the desktop shell shows its page; recent datasets list; a new launch opens the last page', async () => {
+    // What File → Open recent sends: the event reaches the page over this transport and opens the table.
+    const seen = path.join(path.dirname(SAMPLE_CSV), 'df_seen.csv');
+    session.web.core.hub.emit('app.navigate', { path: `/datasets?csv=${encodeURIComponent(seen)}` });
+    await page.waitForFunction(() => location.hash.startsWith('#/datasets?csv='));
+    await page.waitForFunction((csv) => (document.querySelector('input[name=csvPath]') as HTMLInputElement)?.value === csv, seen);
+    await page.locator('[data-testid=dataset-summary]').waitFor();
+    // Newest first: the table just opened, then the sample opened at the start.
+    await page.waitForFunction((csv) => document.querySelector('[data-testid=recent-datasets] a')?.getAttribute('title') === csv, seen);
+    const titles = await page.locator('[data-testid=recent-datasets] a').evaluateAll((els) => els.map((e) => e.getAttribute('title')));
+    expect(titles.slice(0, 2)).toEqual([seen, SAMPLE_CSV]);
+    await page.click('[data-nav=runs]');
+    await page.locator('[data-page=runs]').waitFor();
+    // Loaded afresh at the start URL (a new launch): the Runs page again, not Datasets.
+    await page.goto(page.url().replace(/#.*$/, ''));
+    await page.locator('[data-page=runs]').waitFor();
+    expect(new URL(page.url()).hash).toBe('#/runs');
+  });
 });

@@ -58,7 +58,25 @@ describe('web mode server', () => {
   it('serves the contract with the token', async () => {
     const { status, body } = await call('app.info', {});
     expect(status).toBe(200);
-    expect(body).toMatchObject({ ok: true, result: { name: 'Metric Studio', transport: 'web', dataDir: path.join(dir, 'data') } });
+    expect(body).toMatchObject({
+      ok: true,
+      result: { name: 'Metric Studio', transport: 'web', dataDir: path.join(dir, 'data'), desktop: false },
+    });
+  });
+
+  it('refuses the desktop-only methods with a reason, and keeps serving', async () => {
+    for (const [method, input] of [
+      ['app.pickPath', { kind: 'folder' }],
+      ['app.openDataFolder', {}],
+    ] as const) {
+      const { body } = await call(method, input);
+      expect(body).toMatchObject({
+        ok: false,
+        error: { code: 'failed', message: expect.stringMatching(/only the desktop app.*type the path/i) },
+      });
+    }
+    expect((await call('app.pickPath', { kind: 'everything' })).body).toMatchObject({ ok: false, error: { code: 'invalid_input' } });
+    expect((await call('app.info', {})).status).toBe(200);
   });
 
   it('inspects the sample dataset over HTTP and registers it', async () => {
@@ -66,6 +84,14 @@ describe('web mode server', () => {
     expect(body.result.summary.rows).toBe(600);
     const row = await core.store.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM datasets');
     expect(row!.n).toBe(1);
+    // Now the most recent dataset; another opened later comes first.
+    expect((await call('datasets.recent', {})).body.result).toEqual([
+      expect.objectContaining({ csvPath: SAMPLE_CSV, name: 'fashion-mnist-mini' }),
+    ]);
+    await new Promise((r) => setTimeout(r, 5));
+    const seen = path.join(path.dirname(SAMPLE_CSV), 'df_seen.csv');
+    await call('datasets.inspect', { csvPath: seen });
+    expect((await call('datasets.recent', {})).body.result.map((d: { csvPath: string }) => d.csvPath)).toEqual([seen, SAMPLE_CSV]);
   });
 
   it('reads only the tables the user opened and the images of their rows, even with the token', async () => {

@@ -19,5 +19,16 @@ export const useAppStore = defineStore('app', () => {
     backends.value ??= await api().call('engine.backends', {});
     return backends.value;
   }
-  return { info, backends, error, load, loadBackends };
+  /** A path from the system's picker (desktop app); null when cancelled. */
+  async function pickPath(kind: 'folder' | 'csv' | 'image') {
+    return (await api().call('app.pickPath', { kind })).path;
+  }
+  async function openDataFolder() {
+    await api().call('app.openDataFolder', {});
+  }
+  /** Routes the desktop menu asks for (File → New dataset, Open dataset, Help → About). Returns the unsubscribe. */
+  function onNavigate(go: (path: string) => void) {
+    return api().on('app.navigate', ({ path }) => go(path));
+  }
+  return { info, backends, error, load, loadBackends, pickPath, openDataFolder, onNavigate };
 });

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { DatasetReport, DatasetRow, SampleDataset } from '../../../shared/schemas/dataset';
 import { api } from '../api';
+import type { MethodOutput } from '../../../shared/api';
 
 export interface DatasetRef {
   csvPath: string;
@@ -33,6 +34,14 @@ export const useDatasetsStore = defineStore('datasets', () => {
           ),
       );
     return thumbnails.get(key)!;
+  }
+
+  /** The datasets last opened, inspected or trained on (the run store's), newest first. */
+  const recent = ref<MethodOutput<'datasets.recent'>>([]);
+  async function loadRecent() {
+    recent.value = await api()
+      .call('datasets.recent', {})
+      .catch(() => []);
   }
 
   async function loadSamples() {
@@ -68,5 +77,5 @@ export const useDatasetsStore = defineStore('datasets', () => {
     offset.value = newOffset;
   }
 
-  return { samples, current, report, rows, total, offset, loading, error, loadSamples, open, page, thumbnail };
+  return { samples, current, report, rows, total, offset, loading, error, recent, loadRecent, loadSamples, open, page, thumbnail };
 });
