@@ -2,9 +2,10 @@
  * `npm run bench`: speed and memory figures, each printed beside a reference run of the same computation made in
  * the same benchmark run (ratios, not absolute timings, are what to compare across machines).
  *   BENCH_N (default 20000)  queries and gallery items for the metrics benchmark
- *   BENCH_ONLY=training|metrics|index|store|convert  run one section
+ *   BENCH_ONLY=training|metrics|index|store|convert|map  run one section
  *   BENCH_INDEX_N (default 100,000)  gallery items of the index benchmark (HNSW builds ~1–3k items/s per core)
  *   BENCH_CONVERT_ROWS (default 1,000,000)  rows of the conversion benchmark
+ *   BENCH_MAP_N (default 50,000)  points on the explorer's map redraw benchmark (needs chromium)
  */
 import os from 'node:os';
 import { benchMetrics } from './metrics';
@@ -12,6 +13,7 @@ import { benchTraining } from './training';
 import { benchStore } from './store';
 import { benchConvert } from './convert';
 import { benchGalleryIndex } from './gallery-index';
+import { benchMapDraw } from './map-draw';
 
 const n = Number(process.env.BENCH_N ?? 20000);
 console.log(`Metric Studio benchmarks — ${os.cpus().length} CPU(s) (${os.cpus()[0]?.model ?? 'unknown'}), Node ${process.versions.node}\n`);
@@ -27,6 +29,7 @@ const sections: [string, () => string[]][] = [
 const asyncSections: [string, () => Promise<string[]>][] = [
   ['store', () => benchStore(1000, 100)],
   ['convert', () => benchConvert(Number(process.env.BENCH_CONVERT_ROWS ?? 1_000_000))],
+  ['map', () => benchMapDraw(Number(process.env.BENCH_MAP_N ?? 50_000))],
 ];
 for (const [name, run] of sections) {
   if (only && only !== name) continue;

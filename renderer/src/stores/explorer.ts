@@ -1,5 +1,5 @@
 import { defineStore } from 'pinia';
-import { ref } from 'vue';
+import { ref, shallowRef } from 'vue';
 import { MAX_QUERY_IMAGE_BYTES, type MethodOutput } from '../../../shared/api';
 import type { DatasetRow } from '../../../shared/schemas/dataset';
 import { api } from '../api';
@@ -120,7 +120,8 @@ export const useExplorerStore = defineStore('explorer', () => {
   }
 
   /** The validation items on a map under the current model (loaded on request: it needs every embedding). */
-  const map = ref<MethodOutput<'explorer.map'> | null>(null);
+  // Shallow: tens of thousands of points read through a deep reactive proxy would slow every redraw; it is replaced whole.
+  const map = shallowRef<MethodOutput<'explorer.map'> | null>(null);
   async function loadMap(projection: 'pca' | 'umap' = 'pca') {
     if (!kValid()) return;
     loading.value = true;
