@@ -8,7 +8,9 @@ import RunDetailPage from './pages/RunDetailPage.vue';
 import ComparePage from './pages/ComparePage.vue';
 import WizardPage from './pages/WizardPage.vue';
 import AboutPage from './pages/AboutPage.vue';
-import { rememberLastPage } from './composables/last-page';
+import { rememberLastPage, restoreLastPage } from './composables/last-page';
+
+restoreLastPage(window.location);
 
 // Hash history: works the same from app:// in Electron and from the web-mode server.
 export const router = createRouter({

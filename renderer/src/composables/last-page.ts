@@ -4,21 +4,24 @@ import type { Router } from 'vue-router';
 
 export const LAST_PAGE_KEY = 'metric-studio.last-page';
 
+type Store = Pick<Storage, 'getItem' | 'setItem'>;
+
 /** Pages worth coming back to: not one-off routes that need state a new launch does not have. */
 export function rememberable(fullPath: string): boolean {
   return fullPath.startsWith('/') && fullPath !== '/' && !fullPath.startsWith('/datasets/new') && fullPath.length < 2048;
 }
 
-export function rememberLastPage(router: Router, storage: Pick<Storage, 'getItem' | 'setItem'> = localStorage): void {
-  let first = true;
-  router.beforeEach((to) => {
-    if (!first) return true;
-    first = false;
-    const saved = storage.getItem(LAST_PAGE_KEY);
-    // Only the bare start ("/" redirects to Datasets) is replaced: a link with its own route keeps it.
-    if (to.redirectedFrom?.fullPath === '/' && saved && rememberable(saved) && saved !== to.fullPath) return saved;
-    return true;
-  });
+/**
+ * Before the router starts: a launch at the bare start (no route in the URL's hash) opens the remembered page. Done
+ * on the hash, not in a global beforeEach guard: with such a guard the Train page lost a field edit made right
+ * after choosing a recipe (the train-reload browser test, every time; the mechanism was not pinned down).
+ */
+export function restoreLastPage(location: Pick<Location, 'hash'>, storage: Store = localStorage): void {
+  const saved = storage.getItem(LAST_PAGE_KEY);
+  if ((location.hash === '' || location.hash === '#/') && saved && rememberable(saved)) location.hash = `#${saved}`;
+}
+
+export function rememberLastPage(router: Router, storage: Store = localStorage): void {
   router.afterEach((to) => {
     if (rememberable(to.fullPath)) storage.setItem(LAST_PAGE_KEY, to.fullPath);
   });
