@@ -19,15 +19,18 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: 'renderer', include: ['test/renderer/**/*.test.ts'], environment: 'happy-dom' } },
-      // The packaged app (electron-builder around a stand-in Electron), checked from its archive: needs `npm run build`.
+      // Runs after every other project (groupOrder), so its long CPU-bound work — the packaged app built around a
+      // stand-in Electron and checked from its archive (needs `npm run build`), an HNSW graph over 100k vectors —
+      // never starves a browser test of the cores.
       {
         extends: true,
         test: {
-          name: 'packaging',
-          include: ['test/packaging/**/*.test.ts'],
+          name: 'heavy',
+          include: ['test/packaging/**/*.test.ts', 'test/heavy/**/*.test.ts'],
           environment: 'node',
-          testTimeout: 120_000,
+          testTimeout: 600_000,
           hookTimeout: 300_000,
+          sequence: { groupOrder: 1 },
         },
       },
       // The browser test drives Debian's chromium against web mode; it needs `npm run build` first (npm test does it).
