@@ -81,7 +81,6 @@ export function withGallery(t: DatasetTable, v: ValidationEmbeddings): Searchabl
   return { ...v, galleryRows: Int32Array.from(js, (j) => v.rows[j]!), gallery: pick(v.embeddings, js) };
 }
 
-/** Results per (dataset table, key), kept while the table is cached; a failed one is forgotten, to be tried again. */
 /** Positions into a validation set's items and their 2-D coordinates (n × 2); explained variance for PCA. */
 interface MapLayout {
   items: Int32Array;
@@ -89,6 +88,7 @@ interface MapLayout {
   explained: [number, number] | null;
 }
 
+/** Results per (dataset table, key), kept while the table is cached; a failed one is forgotten, to be tried again. */
 class PerTable<T> {
   private readonly byTable = new WeakMap<DatasetTable, Map<string, Promise<T>>>();
   get(t: DatasetTable, key: string, make: () => Promise<T>): Promise<T> {

@@ -77,11 +77,12 @@ export class RunStore {
   }
 
   async registerDataset(name: string, csvPath: string, root: string, summary?: unknown): Promise<number> {
+    const now = new Date().toISOString();
     await this.db.run(
       `INSERT INTO datasets (name, csv_path, root, summary_json, created_at, opened_at) VALUES (?, ?, ?, ?, ?, ?)
        ON CONFLICT (csv_path, root) DO UPDATE SET name=excluded.name, summary_json=COALESCE(excluded.summary_json, summary_json),
          opened_at=excluded.opened_at`,
-      [name, csvPath, root, summary === undefined ? null : JSON.stringify(summary), new Date().toISOString(), new Date().toISOString()],
+      [name, csvPath, root, summary === undefined ? null : JSON.stringify(summary), now, now],
     );
     const row = await this.db.get<{ id: number }>('SELECT id FROM datasets WHERE csv_path=? AND root=?', [csvPath, root]);
     return row!.id;
