@@ -56,6 +56,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
     current.value = ref;
     try {
       report.value = await api().call('datasets.inspect', { csvPath: ref.csvPath, root: ref.root || undefined });
+      void loadRecent(); // inspecting made it the most recent
       await page(0);
     } catch (e) {
       error.value = (e as Error).message;
