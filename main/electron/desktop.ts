@@ -1,22 +1,23 @@
 // What only the desktop app can do for the page — a native file or folder picker, opening a folder in the file
 // manager, notifications, one instance — behind small interfaces so the wiring tests can pass fakes.
+import { IMAGE_EXTENSIONS } from '../dataset/image-files';
 import type { DesktopHost, PickKind } from '../services/desktop-host';
 
+/** The slice of Electron's open-dialog options the pickers use. */
+interface PickerOptions {
+  title: string;
+  properties: ('openFile' | 'openDirectory')[];
+  filters?: { name: string; extensions: string[] }[];
+}
+
 export interface DialogLike {
-  showOpenDialog(options: {
-    title: string;
-    properties: ('openFile' | 'openDirectory')[];
-    filters?: { name: string; extensions: string[] }[];
-  }): Promise<{ canceled: boolean; filePaths: string[] }>;
+  showOpenDialog(options: PickerOptions): Promise<{ canceled: boolean; filePaths: string[] }>;
 }
 export interface ShellLike {
   openPath(path: string): Promise<string>;
 }
 
-const PICKERS: Record<
-  PickKind,
-  { title: string; properties: ('openFile' | 'openDirectory')[]; filters?: { name: string; extensions: string[] }[] }
-> = {
+const PICKERS: Record<PickKind, PickerOptions> = {
   folder: { title: 'Choose a folder', properties: ['openDirectory'] },
   csv: {
     title: 'Open a dataset table',
@@ -26,7 +27,7 @@ const PICKERS: Record<
   image: {
     title: 'Choose an image',
     properties: ['openFile'],
-    filters: [{ name: 'Images', extensions: ['png', 'jpg', 'jpeg', 'webp', 'bmp', 'gif', 'tif', 'tiff'] }],
+    filters: [{ name: 'Images', extensions: [...IMAGE_EXTENSIONS].map((e) => e.slice(1)) }],
   },
 };
 
