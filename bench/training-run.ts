@@ -1,5 +1,5 @@
 // One measured training run (a child process): the same step as bench/reference/torch_train.py, on the engine's
-// backend. usage: training-run.ts tiny|cnn64|mnv2 STEPS [THREADS|auto] → one JSON line; `embed BATCHES` times inference of
+// backend. usage: training-run.ts tiny|cnn64|mnv2 STEPS [THREADS|auto] [BACKEND|auto] → one JSON line; `embed BATCHES` times inference of
 // MobileNetV2-1.0 at 224 px (batch 32) through the batch loop every embedding uses.
 import * as tf from '@tensorflow/tfjs';
 import { ExtractorConfig } from '../shared/schemas/config';
@@ -8,11 +8,16 @@ import { buildExtractor } from '../main/engine/models/extractor';
 import { TripletLossWithMiner } from '../main/engine/losses/triplet';
 import { HardTripletsMiner } from '../main/engine/miners/hard-triplets';
 import { Optimizer } from '../main/engine/train/optim';
+import { trainStep } from '../main/engine/train/step';
+import { BackendName } from '../shared/schemas/engine';
 import { trainableWeights } from '../main/engine/models/extractor';
 import { embedBatches } from '../main/engine/embed/batches';
 
-const [kind = 'tiny', stepsArg = '20', threadsArg = 'auto'] = process.argv.slice(2);
-const backend = await useBackend('auto', threadsArg === 'auto' ? 'auto' : Number(threadsArg));
+const [kind = 'tiny', stepsArg = '20', threadsArg = 'auto', backendArg = 'auto'] = process.argv.slice(2);
+const backend = await useBackend(
+  backendArg === 'auto' ? 'auto' : BackendName.parse(backendArg),
+  threadsArg === 'auto' ? 'auto' : Number(threadsArg),
+);
 if (kind === 'embed') {
   const model = buildExtractor(ExtractorConfig.parse({ name: 'mobilenet_v2', args: { emb_dim: 128, alpha: 1 } }), [224, 224, 3], 0);
   const batch = 32;
@@ -43,11 +48,10 @@ const optimizer = new Optimizer({ name: 'adam', args: { lr: 1e-3, weight_decay: 
 const vars = trainableWeights(model, false);
 const labels = Int32Array.from({ length: bs }, (_, i) => Math.floor(i / perLabel));
 const x = tf.randomUniform([bs, ...shape], -1, 1, 'float32', 1);
-const step = () =>
-  optimizer.step(() => criterion.compute(model.apply(x, { training: true }) as tf.Tensor2D, labels).loss as tf.Scalar, vars);
-for (let i = 0; i < 3; i++) step();
+const step = () => trainStep(model, x, labels, criterion, optimizer, vars);
+for (let i = 0; i < 3; i++) await step();
 const steps = Number(stepsArg);
 const t0 = performance.now();
-for (let i = 0; i < steps; i++) step();
+for (let i = 0; i < steps; i++) await step();
 const seconds = (performance.now() - t0) / 1000;
 console.log(JSON.stringify({ img_per_s: (steps * bs) / seconds, backend: backend.name, threads: backend.threads }));

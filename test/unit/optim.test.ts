@@ -39,14 +39,14 @@ function reference(name: 'sgd' | 'adam' | 'adamw', lrs: number[], wd: number, mo
   return w;
 }
 
-function ours(name: 'sgd' | 'adam' | 'adamw', lrs: number[], wd: number): { w: number[]; losses: number[] } {
+async function ours(name: 'sgd' | 'adam' | 'adamw', lrs: number[], wd: number): Promise<{ w: number[]; losses: number[] }> {
   const opt = new Optimizer(OptimizerConfig.parse({ name, args: { lr: lrs[0], weight_decay: wd } }));
   const w = tf.variable(tf.tensor1d(W0), true, `w_${name}_${wd}_${Math.random()}`);
   const losses: number[] = [];
   for (const lr of lrs) {
     opt.learningRate = lr;
     losses.push(
-      opt.step(
+      await opt.step(
         () =>
           tf.tidy(() => tf.add(tf.sum(tf.mul(tf.mul(tf.square(w), tf.tensor1d(C)), 0.5)), tf.sum(tf.mul(w, tf.tensor1d(B))))) as tf.Scalar,
         [w],
@@ -63,8 +63,8 @@ describe('optimizers follow PyTorch', () => {
   const lrs = [0.1, 0.05, 0.05, 0.02];
   for (const name of ['sgd', 'adam', 'adamw'] as const) {
     for (const wd of [0, 0.1]) {
-      it(`${name} with weight_decay ${wd}`, () => {
-        const got = ours(name, lrs, wd);
+      it(`${name} with weight_decay ${wd}`, async () => {
+        const got = await ours(name, lrs, wd);
         const want = reference(name, lrs, wd);
         for (const [i, x] of got.w.entries()) expect(x).toBeCloseTo(want[i]!, 5);
         // The returned loss is the loss before each step, without any decay term in it.
@@ -75,10 +75,10 @@ describe('optimizers follow PyTorch', () => {
     }
   }
 
-  it('adam with weight decay is L2 (through the moments), not adamw’s decoupled shrink', () => {
-    const adam = ours('adam', [0.1, 0.1, 0.1], 0.1).w;
-    const adamw = ours('adamw', [0.1, 0.1, 0.1], 0.1).w;
-    const plain = ours('adam', [0.1, 0.1, 0.1], 0).w;
+  it('adam with weight decay is L2 (through the moments), not adamw’s decoupled shrink', async () => {
+    const adam = (await ours('adam', [0.1, 0.1, 0.1], 0.1)).w;
+    const adamw = (await ours('adamw', [0.1, 0.1, 0.1], 0.1)).w;
+    const plain = (await ours('adam', [0.1, 0.1, 0.1], 0)).w;
     expect(Math.max(...adam.map((x, i) => Math.abs(x - adamw[i]!)))).toBeGreaterThan(1e-3);
     // Adam normalises the L2 term away with the gradient's scale: it moves far less than adamw's shrink does.
     const gap = (a: number[]) => Math.max(...a.map((x, i) => Math.abs(x - plain[i]!)));
@@ -93,20 +93,20 @@ describe('optimizer state', () => {
     const loss = (w: tf.Variable) => () => tf.tidy(() => tf.sum(tf.square(tf.sub(w, tf.tensor1d([3, -1]))))) as tf.Scalar;
     const a = make();
     const wa = tf.variable(tf.tensor1d([0, 0]), true, `wa_${Math.random()}`);
-    for (let i = 0; i < 3; i++) a.step(loss(wa), [wa]);
+    for (let i = 0; i < 3; i++) await a.step(loss(wa), [wa]);
     // A fresh optimiser given a's slots (renamed to its variable, as a resumed run's are) and a's weights.
     const b = make();
     const wb = tf.variable(wa.clone(), true, `wb_${Math.random()}`);
     const slots = (await a.getWeights()).map((x) => ({ name: x.name.replace(wa.name, wb.name), tensor: x.tensor }));
     await b.setWeights(slots);
-    a.step(loss(wa), [wa]);
-    b.step(loss(wb), [wb]);
+    await a.step(loss(wa), [wa]);
+    await b.step(loss(wb), [wb]);
     expect(Array.from(wb.dataSync())).toEqual(Array.from(wa.dataSync()));
     // Without the slots the next step differs (Adam's first step is lr·sign(g)).
     const c = make();
     const wc = tf.variable(wa.clone(), true, `wc_${Math.random()}`);
-    c.step(loss(wc), [wc]);
-    b.step(loss(wb), [wb]);
+    await c.step(loss(wc), [wc]);
+    await b.step(loss(wb), [wb]);
     expect(Array.from(wc.dataSync())).not.toEqual(Array.from(wb.dataSync()));
   });
 });

@@ -1,7 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../../random';
 import type { Criterion, LossOutput } from '../interfaces/criterions';
+import { registerComparisonGradients } from '../gradients/comparisons';
 import type { Reduction } from './common';
+import { pendingLogs } from './logs';
 
 export interface ArcFaceOptions {
   inFeatures: number;
@@ -58,6 +60,7 @@ export class ArcFaceLoss implements Criterion {
     this.s = options.s ?? 64;
     this.eps = options.smoothingEpsilon ?? 0;
     if (!(this.eps >= 0 && this.eps < 1)) throw new Error(`smoothing_epsilon must be in [0, 1), got ${this.eps}`);
+    registerComparisonGradients();
     const { numClasses: C, inFeatures: D } = options;
     // Xavier-uniform, seeded so a run reproduces.
     const bound = Math.sqrt(6 / (C + D));
@@ -83,22 +86,16 @@ export class ArcFaceLoss implements Criterion {
     const sinM = Math.sin(this.m);
     const th = -cosM;
     const mm = sinM * this.m;
-    let accuracy = 0;
+    let predicted: tf.Tensor | null = null;
     const loss = tf.tidy(() => {
       const x = tf.div(features, tf.maximum(tf.norm(features, 2, 1, true), 1e-12));
       const w = tf.div(this.weight, tf.maximum(tf.norm(this.weight, 2, 1, true), 1e-12));
       const cos = tf.matMul(x, w, false, true);
-      const predicted = tf.argMax(cos, 1).dataSync();
-      accuracy = labels.reduce((s, y, i) => s + (predicted[i] === y ? 1 : 0), 0) / labels.length;
+      predicted = tf.keep(tf.argMax(cos, 1));
       // Clip away from ±1 so sqrt(1 − cos²) keeps a finite gradient.
       const sin = tf.sqrt(tf.maximum(tf.sub(1, tf.square(cos)), 1e-12));
-      // The branch mask is a constant: tfjs has no gradient for comparisons, and none is needed.
-      const cosValues = cos.dataSync();
-      const easy = tf.tensor(
-        Uint8Array.from(cosValues, (c) => (c > th ? 1 : 0)),
-        cos.shape,
-        'bool',
-      );
+      // The branch mask stays on the device; comparisons pass no gradient (gradients/comparisons.ts).
+      const easy = tf.greater(cos, th);
       const withMargin = tf.where(easy, tf.sub(tf.mul(cos, cosM), tf.mul(sin, sinM)), tf.sub(cos, mm));
       const onehot = tf.cast(tf.oneHot(tf.tensor1d(labels, 'int32'), C), 'bool');
       const logits = tf.mul(tf.where(onehot, withMargin, cos), this.s);
@@ -109,6 +106,9 @@ export class ArcFaceLoss implements Criterion {
       const r = this.options.reduction ?? 'mean';
       return r === 'mean' ? tf.mean(perSample) : r === 'sum' ? tf.sum(perSample) : perSample;
     });
-    return { loss, logs: { accuracy } };
+    const pending = pendingLogs([predicted!], ([p]) => ({
+      accuracy: labels.reduce((s, y, i) => s + (p![i] === y ? 1 : 0), 0) / labels.length,
+    }));
+    return { loss, logs: {}, pending };
   }
 }

@@ -4,6 +4,7 @@ import type { Criterion, LossOutput } from '../interfaces/criterions';
 import type { TripletMiner } from '../interfaces/miners';
 import { AllTripletsMiner } from '../miners/all-triplets';
 import { elementwiseDist, pairwiseDist, reduce, type Reduction } from './common';
+import { pendingLogs } from './logs';
 
 export interface TripletOptions {
   /** > 0: relu(margin + d(a,p) − d(a,n)); null: the soft margin log(1 + exp(d(a,p) − d(a,n))). */
@@ -32,13 +33,18 @@ export function tripletLossFromDistances(dPos: tf.Tensor1D, dNeg: tf.Tensor1D, o
     return options.margin === null ? tf.softplus(diff) : tf.relu(tf.add(diff, options.margin));
   });
   const loss = reduce(perTriplet, options.reduction ?? 'mean');
-  const lossValues = Array.from(perTriplet.dataSync());
-  const logs = {
-    active_tri: lossValues.filter((v) => v > 0).length / Math.max(1, lossValues.length),
-    pos_dist: mean(dPos.dataSync()),
-    neg_dist: mean(dNeg.dataSync()),
-  };
-  return { loss, logs };
+  const pending = pendingLogs([perTriplet, dPos, dNeg], ([perT, pos, neg]) => ({
+    active_tri: countPositive(perT!) / Math.max(1, perT!.length),
+    pos_dist: mean(pos!),
+    neg_dist: mean(neg!),
+  }));
+  return { loss, logs: {}, pending };
+}
+
+function countPositive(xs: ArrayLike<number>): number {
+  let n = 0;
+  for (let i = 0; i < xs.length; i++) if (xs[i]! > 0) n++;
+  return n;
 }
 
 function mean(xs: ArrayLike<number>): number {
@@ -69,9 +75,9 @@ export class TripletLossWithMiner implements Criterion {
     this.rng = mulberry32(seed);
   }
 
-  compute(features: tf.Tensor2D, labels: Int32Array): LossOutput {
+  compute(features: tf.Tensor2D, labels: Int32Array, values?: Float32Array): LossOutput {
     const dim = features.shape[1];
-    const mined = this.miner.mine(features.dataSync() as Float32Array, dim, labels, this.rng);
+    const mined = this.miner.mine(values ?? (features.dataSync() as Float32Array), dim, labels, this.rng);
     if (mined.a.length === 0) throw new Error('The miner found no triplets in this batch (need ≥ 2 labels with ≥ 2 instances each)');
     const pool = mined.bank ? tf.concat([features, tf.tensor2d(mined.bank.features, [mined.bank.count, dim])]) : features;
     // All-triplets yields tens of thousands of triplets over a few dozen rows: gathering distances from the
@@ -89,9 +95,14 @@ export class TripletLossWithMiner implements Criterion {
     const dPos = pick(mined.a, mined.p);
     const dNeg = pick(mined.a, mined.n);
     const out = tripletLossFromDistances(dPos, dNeg, this.options);
-    const logs = { ...out.logs, ...mined.logs };
-    if (mined.isOriginal) Object.assign(logs, splitLogs(dPos.dataSync(), dNeg.dataSync(), mined.isOriginal, this.options.margin));
-    return { loss: out.loss, logs };
+    const { isOriginal } = mined;
+    const pending = out.pending!;
+    if (isOriginal) {
+      const base = pending.logs;
+      // pending's tensors are [perTriplet, dPos, dNeg]
+      pending.logs = (values) => ({ ...base(values), ...splitLogs(values[1]!, values[2]!, isOriginal, this.options.margin) });
+    }
+    return { loss: out.loss, logs: mined.logs, pending };
   }
 }
 

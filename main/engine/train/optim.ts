@@ -33,11 +33,16 @@ export class Optimizer {
    * wd·w to the gradient (L2, so Adam scales it with the moments), adamw shrinks the weights w ← w·(1 − lr·wd)
    * before the update (decoupled).
    */
-  step(loss: () => tf.Scalar, vars: tf.Variable[]): number {
+  async step(loss: () => tf.Scalar, vars: tf.Variable[]): Promise<number> {
+    return this.apply(tf.variableGrads(loss, vars), vars);
+  }
+
+  /**
+   * Applies a step's gradients, then reads its loss: the update is queued before the read, so a GPU backend is not
+   * kept waiting for it.
+   */
+  async apply({ value, grads }: { value: tf.Scalar; grads: tf.NamedTensorMap }, vars: tf.Variable[]): Promise<number> {
     const wd = this.config.args.weight_decay;
-    const { value, grads } = tf.variableGrads(loss, vars);
-    const cost = value.dataSync()[0]!;
-    value.dispose();
     if (wd > 0 && this.config.name === 'adamw') {
       tf.tidy(() => {
         for (const v of vars) v.assign(tf.mul(v, 1 - this.lr * wd));
@@ -52,6 +57,8 @@ export class Optimizer {
     }
     this.inner.applyGradients(grads);
     tf.dispose(grads);
+    const cost = (await value.data())[0]!;
+    value.dispose();
     return cost;
   }
 

@@ -9,8 +9,9 @@ import { EventSink, StepLogger } from './callbacks/event-sink';
 import { CallbackList } from './callbacks/list';
 import { LrScheduling } from './callbacks/scheduling';
 import { Validation } from './callbacks/validation';
-import { CollapseDetector, embeddingSpread } from './collapse';
+import { CollapseDetector } from './collapse';
 import { Scheduler } from './optim';
+import { trainStep } from './step';
 import { setupTraining, type TrainOptions, type TrainSession } from './session';
 
 export type { TrainOptions } from './session';
@@ -61,17 +62,8 @@ async function trainEpoch(s: TrainSession, callbacks: CallbackList, shouldStop: 
     if (b + 1 < steps) next = inputs.load(rows(b + 1), augRng);
     await callbacks.onBatchBegin(s);
     const labels = Int32Array.from(batch, (k) => s.train.labels[k]!);
-    let logs: Record<string, number> = {};
-    let spread = 1;
     const x = tf.tensor(data, [batch.length, ...inputs.itemShape]);
-    const loss = s.optimizer.step(() => {
-      const features = inputs.net.apply(x, { training: true }) as tf.Tensor2D;
-      spread = embeddingSpread(features.dataSync() as Float32Array, batch.length, s.embDim);
-      const out = s.criterion.compute(features, labels);
-      logs = out.logs;
-      return out.loss as tf.Scalar;
-    }, vars);
-    x.dispose();
+    const { loss, logs, spread } = await trainStep(inputs.net, x, labels, s.criterion, s.optimizer, vars).finally(() => x.dispose());
     if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${s.step}: lower the learning rate`);
     s.step++;
     await callbacks.onBatchEnd(s, { loss, logs, spread, batchSize: batch.length, epochStep: b + 1, epochSteps: steps });
