@@ -4,12 +4,14 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { enableWasmThreads, resolveThreads, withCoreCount } from './wasm/threads';
 import { registerGradients } from './gradients/batch-norm';
-import { BACKEND_PREFERENCE, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
+import { BACKEND_PREFERENCE, autoSelectable, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
+import { adapterLabel, loadWebgpu } from './webgpu';
 
 const require = createRequire(import.meta.url);
 
 const PACKAGES: Record<BackendName, string> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   tensorflow: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
@@ -85,6 +87,20 @@ async function probeWasm(): Promise<BackendProbe> {
   }
 }
 
+/** Dawn and its adapter: available where a Vulkan/Metal/D3D12 driver answers, auto-selectable only on real GPUs. */
+async function probeWebgpu(): Promise<BackendProbe> {
+  const pkg = PACKAGES.webgpu;
+  try {
+    const { report } = await loadWebgpu();
+    const detail = report.fallback
+      ? `${adapterLabel(report)}: emulated on the CPU, slower than wasm — never chosen by auto (set backend: webgpu to force it)`
+      : adapterLabel(report);
+    return { name: 'webgpu', package: pkg, available: true, version: packageVersion(pkg), detail, adapter: report };
+  } catch (err) {
+    return { name: 'webgpu', package: pkg, available: false, version: packageVersion(pkg), detail: reason(err) };
+  }
+}
+
 let cached: Promise<BackendReport> | null = null;
 
 /** Tries every backend once per process, in preference order, and keeps the answer. */
@@ -92,6 +108,7 @@ export function probeBackends(): Promise<BackendReport> {
   cached ??= (async () => {
     const probes: BackendProbe[] = [
       await probeNative('tensorflow-gpu'),
+      await probeWebgpu(),
       await probeNative('tensorflow'),
       await probeWasm(),
       {
@@ -102,7 +119,7 @@ export function probeBackends(): Promise<BackendReport> {
         detail: 'pure JavaScript: fine for inference, far too slow to train',
       },
     ];
-    const selected = BACKEND_PREFERENCE.find((n) => probes.find((p) => p.name === n)?.available) ?? 'cpu';
+    const selected = BACKEND_PREFERENCE.find((n) => probes.some((p) => p.name === n && autoSelectable(p))) ?? 'cpu';
     return { selected, probes };
   })();
   return cached;
@@ -113,6 +130,10 @@ export interface ActiveBackend {
   version: string | null;
   threads: number;
   detail: string;
+  /** The GPU it runs on, for people (webgpu), or null. */
+  device: string | null;
+  /** The backends preferred to it that were not used, and why: shown so a user sees why their GPU did not run. */
+  passedOver: { name: BackendName; detail: string }[];
 }
 
 /**
@@ -132,12 +153,22 @@ export async function useBackend(preference: 'auto' | BackendName, threads: 'aut
     registerWasmTrainingKernels();
     await tf.setBackend('wasm');
     count = getThreadsCount();
-  } else if (name === 'cpu') {
-    await tf.setBackend('cpu');
+  } else if (name === 'cpu' || name === 'webgpu') {
+    await tf.setBackend(name);
+    if (name === 'webgpu') count = 0; // the GPU's own parallelism, no CPU pool
   } else {
     await tf.setBackend('tensorflow');
     count = 0; // native TensorFlow manages its own thread pools
   }
   await tf.ready();
-  return { name, version: probe.version, threads: count, detail: probe.detail };
+  const rank = BACKEND_PREFERENCE.indexOf(name);
+  const passedOver = report.probes.filter((p) => BACKEND_PREFERENCE.indexOf(p.name) < rank).map(({ name, detail }) => ({ name, detail }));
+  return {
+    name,
+    version: probe.version,
+    threads: count,
+    detail: probe.detail,
+    device: probe.adapter ? adapterLabel(probe.adapter) : null,
+    passedOver,
+  };
 }

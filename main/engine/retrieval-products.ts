@@ -9,8 +9,12 @@ import type { ApproxProducts, Embeddings, ProductsFactory } from '../retrieval/k
 /** The gallery lives on the backend's heap, transposed, while the search runs: the wasm heap is 32-bit. */
 const MAX_GALLERY_BYTES = 512 << 20;
 
-/** Backends whose matMul beats the TypeScript loop (tfjs's pure-JS `cpu` backend does not). */
-const FAST = new Set(['wasm', 'tensorflow', 'webgpu']);
+/**
+ * Backends whose matMul beats the TypeScript loop (tfjs's pure-JS `cpu` backend does not) and can be read back
+ * synchronously, as `batchedKnn`'s block loop reads: webgpu cannot in Node (its sync read needs an OffscreenCanvas),
+ * so its runs score validation with the exact TypeScript distances.
+ */
+const FAST = new Set(['wasm', 'tensorflow']);
 
 /** Products on the active tfjs backend, or null where that would not be faster or the gallery does not fit. */
 export const tfjsProducts: ProductsFactory = (gallery: Embeddings): ApproxProducts | null => {

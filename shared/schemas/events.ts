@@ -31,6 +31,8 @@ export const TrainEvent = z.discriminatedUnion('type', [
     version: z.string().nullable(),
     threads: z.number().int(),
     detail: z.string(),
+    /** The GPU it runs on (webgpu): "NVIDIA ampere (…)". */
+    device: z.string().optional(),
   }),
   /**
    * A resumed run starts again after its `last` checkpoint: whatever was logged past that epoch and step (the
@@ -63,8 +65,9 @@ export const JobProgress = z.object({
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 
-/** How a run's backend is shown and stored: name, version and, where it runs its own pool, the thread count. */
-export function backendLabel(e: Pick<Extract<TrainEvent, { type: 'backend' }>, 'name' | 'version' | 'threads'>): string {
+/** How a run's backend is shown and stored: name, version and, where it runs its own pool, the thread count or GPU. */
+export function backendLabel(e: Pick<Extract<TrainEvent, { type: 'backend' }>, 'name' | 'version' | 'threads' | 'device'>): string {
   const threads = e.threads > 0 ? ` · ${e.threads} thread${e.threads === 1 ? '' : 's'}` : '';
-  return `${e.name}${e.version ? ` ${e.version}` : ''}${threads}`;
+  const device = e.device ? ` · ${e.device}` : '';
+  return `${e.name}${e.version ? ` ${e.version}` : ''}${threads}${device}`;
 }

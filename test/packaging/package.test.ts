@@ -92,6 +92,9 @@ describe('the packaged desktop app', () => {
     expect(binaries).toContain('node_modules/sqlite3/build/Release/node_sqlite3.node');
     expect(binaries.some((f) => /^node_modules\/@img\/sharp-[^/]+\/lib\/.*\.node$/.test(f))).toBe(true);
     expect(binaries).toContain('node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm');
+    // Dawn: this platform's build only (the package carries five, ~130 MB).
+    const dawn = binaries.filter((f) => f.startsWith('node_modules/webgpu/dist/'));
+    expect(dawn).toEqual([`node_modules/webgpu/dist/${process.platform}-${process.arch}/dawn.node`]);
     const inside = binaries.filter((f) => !(statFile(archive, f) as { unpacked?: boolean }).unpacked);
     expect(inside).toEqual([]);
     for (const f of binaries) expect(existsSync(path.join(`${archive}.unpacked`, f)), f).toBe(true);
@@ -202,6 +205,12 @@ describe('the packaged desktop app', () => {
     const statuses = events.filter((e) => e.type === 'status').map((e) => (e as { status: string }).status);
     expect(statuses).toEqual(['running', 'finished']);
     expect(events.find((e) => e.type === 'backend')).toMatchObject({ name: 'wasm' });
+    // The probe in that run loaded Dawn from the unpacked package too (auto passed over its software adapter).
+    const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
+    expect(
+      logs.some((m) => /webgpu/.test(m)),
+      logs.join('\n'),
+    ).toBe(true);
     const losses = events
       .flatMap((e) => (e.type === 'metrics' ? e.points : []))
       .flatMap((p) => Object.entries(p.values).filter(([k]) => k.startsWith('loss')));

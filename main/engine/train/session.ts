@@ -233,8 +233,17 @@ const augments = (t: TrainConfig['transforms_train']) =>
 export async function setupTraining(opts: TrainOptions, events: EventSink): Promise<TrainSession> {
   const { config: cfg, runId } = opts;
   const backend = await useBackend(cfg.backend, cfg.threads);
-  events.send({ type: 'backend', runId, name: backend.name, version: backend.version, threads: backend.threads, detail: backend.detail });
+  events.send({
+    type: 'backend',
+    runId,
+    name: backend.name,
+    version: backend.version,
+    threads: backend.threads,
+    detail: backend.detail,
+    device: backend.device ?? undefined,
+  });
   events.log(`backend: ${backend.name} ${backend.version ?? ''} (${backend.detail})`);
+  for (const p of backend.passedOver) events.log(`not used: ${p.name} — ${p.detail}`);
 
   const table = await loadDataset(cfg, opts.baseDir);
   const train = trainRows(table);

@@ -1,0 +1,88 @@
+// A short training forced onto the webgpu backend — Dawn on Mesa's lavapipe here, a software adapter `auto` never
+// picks — in the bundled worker the packaged app runs, against the same run on wasm: the same loss at every step
+// and the same validation metric, within float tolerance.
+import { fork } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TrainConfig } from '../../shared/schemas/config';
+import type { BackendReport } from '../../shared/schemas/engine';
+import type { TrainEvent } from '../../shared/schemas/events';
+import { appRoot } from '../../main/paths';
+import { metricPoints, seenLabelsCsv, smallConfig } from '../helpers/training';
+import { tempDir } from '../helpers/tmp';
+
+let dir: string;
+let cleanup: () => void;
+beforeAll(() => ({ dir, cleanup } = tempDir('ms-webgpu-')));
+afterAll(() => cleanup());
+
+const bundle = () => {
+  const file = path.join(appRoot(), 'dist', 'main', 'worker.cjs');
+  if (!existsSync(file)) throw new Error('Build first: npm run build');
+  return file;
+};
+
+/** Runs one worker job to its exit; returns every message it sent. */
+async function job(message: object): Promise<unknown[]> {
+  const child = fork(bundle(), [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+  const messages: unknown[] = [];
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  child.on('message', (m) => messages.push(m));
+  child.send(message);
+  await exited;
+  return messages;
+}
+
+async function trainOn(backend: 'wasm' | 'webgpu', csv: string) {
+  const cfg = TrainConfig.parse(smallConfig(csv, { backend, threads: 1, max_epochs: 2, valid_period: 2 }));
+  const outDir = path.join(dir, backend);
+  const events = (await job({
+    type: 'start',
+    runId: 1,
+    configYaml: YAML.stringify(cfg),
+    baseDir: dir,
+    outDir,
+    resume: false,
+  })) as TrainEvent[];
+  const points = metricPoints(events);
+  return {
+    events,
+    losses: points.flatMap((p) => (p.values.loss === undefined ? [] : [p.values.loss])),
+    cmc: points.flatMap((p) => (p.values['OVERALL/cmc/1'] === undefined ? [] : [p.values['OVERALL/cmc/1']])),
+  };
+}
+
+describe('the webgpu backend (Dawn) in the bundled worker', () => {
+  it('is probed with its adapter, and auto does not pick a software one', async () => {
+    const [msg] = (await job({ type: 'probe' })) as { type: string; report: BackendReport }[];
+    const webgpu = msg!.report.probes.find((p) => p.name === 'webgpu')!;
+    expect(webgpu.available).toBe(true);
+    expect(webgpu.adapter).toMatchObject({ fallback: true });
+    expect(webgpu.adapter!.limits.maxStorageBufferBindingSize).toBeGreaterThan(0);
+    expect(webgpu.detail).toMatch(/never chosen by auto/);
+    expect(msg!.report.selected).toBe('wasm');
+  }, 60_000);
+
+  it("trains a forced-webgpu run whose loss curve is the wasm run's", async () => {
+    const csv = seenLabelsCsv(dir);
+    const wasm = await trainOn('wasm', csv);
+    const gpu = await trainOn('webgpu', csv);
+    const status = (r: typeof gpu) => r.events.filter((e) => e.type === 'status').map((e) => (e as { status: string }).status);
+    expect(status(gpu)).toEqual(['running', 'finished']);
+    expect(gpu.events.find((e) => e.type === 'backend')).toMatchObject({
+      name: 'webgpu',
+      device: expect.stringMatching(/software adapter/),
+    });
+    expect(gpu.losses.length).toBe(4);
+    expect(gpu.losses.length).toBe(wasm.losses.length);
+    // The loss moves between steps (a curve, not a constant), and each step's value agrees.
+    expect(new Set(wasm.losses.map((l) => l.toFixed(4))).size).toBeGreaterThan(1);
+    for (const [i, l] of gpu.losses.entries())
+      expect(Math.abs(l - wasm.losses[i]!)).toBeLessThan(1e-4 * Math.max(1, Math.abs(wasm.losses[i]!)));
+    // CMC@1 of the untrained network (before step 0) and after the last epoch.
+    expect(gpu.cmc).toHaveLength(2);
+    for (const [i, c] of gpu.cmc.entries()) expect(c).toBeCloseTo(wasm.cmc[i]!, 3);
+  }, 180_000);
+});
