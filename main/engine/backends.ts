@@ -93,8 +93,8 @@ async function probeWebgpu(): Promise<BackendProbe> {
   try {
     const { report } = await loadWebgpu();
     const detail = report.fallback
-      ? `${adapterLabel(report)}: emulated on the CPU, slower than wasm — never chosen by auto (set backend: webgpu to force it)`
-      : adapterLabel(report);
+      ? 'a software adapter, emulated on the CPU and slower than wasm: never chosen by auto (backend: webgpu forces it)'
+      : `Dawn on ${adapterLabel(report)}`;
     return { name: 'webgpu', package: pkg, available: true, version: packageVersion(pkg), detail, adapter: report };
   } catch (err) {
     return { name: 'webgpu', package: pkg, available: false, version: packageVersion(pkg), detail: reason(err) };

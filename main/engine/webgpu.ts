@@ -56,7 +56,7 @@ interface Loaded {
 }
 
 let loading: Promise<Loaded> | null = null;
-/** The most recent error Dawn reported outside an error scope (out-of-memory arrives this way), and a lost device. */
+/** The first error Dawn reported outside an error scope since the last look (out-of-memory arrives this way). */
 let lastDeviceError: { kind: string; message: string } | null = null;
 
 /**
@@ -94,11 +94,12 @@ export function loadWebgpu(): Promise<Loaded> {
             maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
           },
         });
+        // The first error is the cause; what follows ("invalid due to a previous error") only repeats it.
         device.addEventListener('uncapturederror', (e) => {
-          lastDeviceError = { kind: e.error.constructor.name, message: e.error.message };
+          lastDeviceError ??= { kind: e.error.constructor.name, message: e.error.message };
         });
         void device.lost.then((info) => {
-          lastDeviceError = { kind: 'device lost', message: `${info.reason}: ${info.message}` };
+          lastDeviceError ??= { kind: 'device lost', message: `${info.reason}: ${info.message}` };
         });
         return new WebGPUBackend(device as never, adapter.info as never);
       },

@@ -16,6 +16,8 @@ export interface LiveStats {
   etaS: number | null;
   imgPerS: number | null;
   lr: number | null;
+  /** MB the run holds on its GPU (webgpu runs), latest step. */
+  gpuMb: number | null;
   /** The checkpoint metric's best value so far after training began (the untrained epoch −1 excluded), by the run's mode. */
   best: { key: string; value: number; step: number; epoch: number } | null;
 }
@@ -46,5 +48,15 @@ export function liveStats(
   // Epoch −1 is the untrained network's validation: a baseline, not a checkpoint the run can keep.
   for (const [step, ep, value] of series[key] ?? [])
     if (ep >= 0 && (!best || (min ? value < best.value : value > best.value))) best = { key, value, step, epoch: ep };
-  return { epoch, epochs, fraction, elapsedS, etaS, imgPerS: last(series, 'img_per_s'), lr: last(series, 'lr'), best };
+  return {
+    epoch,
+    epochs,
+    fraction,
+    elapsedS,
+    etaS,
+    imgPerS: last(series, 'img_per_s'),
+    lr: last(series, 'lr'),
+    gpuMb: last(series, 'gpu_memory_mb'),
+    best,
+  };
 }

@@ -59,6 +59,10 @@ describe('web mode in Chromium', () => {
     await table.waitFor();
     const selected = await page.locator('tr.selected td').first().textContent();
     expect(selected).toMatch(/^(wasm|tensorflow|tensorflow-gpu|cpu)\s*selected/);
+    // The GPU Dawn found here is lavapipe: listed with its adapter, marked software, and not the one selected.
+    const adapter = page.locator('[data-testid=adapter-webgpu]');
+    expect(await adapter.textContent()).toMatch(/GPU: mesa software llvmpipe.*software.*largest tensor a kernel binds \d+ MB/s);
+    expect(await table.locator('tr', { hasText: 'webgpu' }).getAttribute('class')).not.toContain('selected');
     await screenshot(page, '2-train');
   });
 

@@ -2,7 +2,7 @@
 // picks — in the bundled worker the packaged app runs, against the same run on wasm: the same loss at every step
 // and the same validation metric, within float tolerance.
 import { fork } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +10,7 @@ import { TrainConfig } from '../../shared/schemas/config';
 import type { BackendReport } from '../../shared/schemas/engine';
 import type { TrainEvent } from '../../shared/schemas/events';
 import { appRoot } from '../../main/paths';
+import { train } from '../../main/engine/train/trainer';
 import { metricPoints, seenLabelsCsv, smallConfig } from '../helpers/training';
 import { tempDir } from '../helpers/tmp';
 
@@ -76,6 +77,12 @@ describe('the webgpu backend (Dawn) in the bundled worker', () => {
       device: expect.stringMatching(/software adapter/),
     });
     expect(gpu.losses.length).toBe(4);
+    // GPU memory in the live view: every step of the webgpu run says how much it holds; a wasm run says nothing.
+    const memory = (r: typeof gpu) =>
+      metricPoints(r.events).flatMap((p) => (p.values.gpu_memory_mb === undefined ? [] : [p.values.gpu_memory_mb]));
+    expect(memory(gpu)).toHaveLength(4);
+    expect(Math.min(...memory(gpu))).toBeGreaterThan(0.1);
+    expect(memory(wasm)).toEqual([]);
     expect(gpu.losses.length).toBe(wasm.losses.length);
     // The loss moves between steps (a curve, not a constant), and each step's value agrees.
     expect(new Set(wasm.losses.map((l) => l.toFixed(4))).size).toBeGreaterThan(1);
@@ -85,4 +92,34 @@ describe('the webgpu backend (Dawn) in the bundled worker', () => {
     expect(gpu.cmc).toHaveLength(2);
     for (const [i, c] of gpu.cmc.entries()) expect(c).toBeCloseTo(wasm.cmc[i]!, 3);
   }, 180_000);
+});
+
+describe('a batch too large for the GPU', () => {
+  // At 256 px the small CNN's first activation is 32 × 256 × 256 floats an image: 20 images need a 168 MB buffer,
+  // over lavapipe's 128 MB binding limit (a real GPU's is often the same). Dawn reports it beside the queue and the
+  // kernels return zeros; the run must stop and say which setting to lower.
+  const run = (csv: string, bs_val: number) =>
+    train({
+      config: TrainConfig.parse(smallConfig(csv, { backend: 'webgpu', image_size: 256, bs_val, max_epochs: 1, valid_period: 1 })),
+      baseDir: dir,
+      outDir: path.join(dir, `big-${bs_val}`),
+      runId: 1,
+      eventIntervalMs: 0,
+      emit: () => {},
+      shouldStop: () => false,
+    });
+
+  it('while validating, names bs_val', async () => {
+    await expect(run(seenLabelsCsv(dir), 150)).rejects.toThrow(
+      /ran out of memory with a batch of 150 images: lower bs_val \(150\) or image_size.*maximum storage buffer binding size/,
+    );
+  }, 60_000);
+
+  it("while training, names the sampler's batch", async () => {
+    // Training rows only: no validation pass comes first.
+    const csv = path.join(dir, 'train-only.csv');
+    const lines = readFileSync(seenLabelsCsv(dir), 'utf8').trim().split('\n');
+    writeFileSync(csv, `${[lines[0], ...lines.slice(1).filter((l) => l.split(',')[2] === 'train')].join('\n')}\n`);
+    await expect(run(csv, 4)).rejects.toThrow(/batch of 20 images: lower the sampler's n_labels × n_instances \(2 × 10\) or image_size/);
+  }, 60_000);
 });

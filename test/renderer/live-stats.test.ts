@@ -23,16 +23,21 @@ describe('live view numbers', () => {
         [5, 1, 0.0005],
       ] as [number, number, number][],
       img_per_s: [[5, 1, 123.4] as [number, number, number]],
+      gpu_memory_mb: [
+        [1, 0, 310],
+        [5, 1, 412.5],
+      ] as [number, number, number][],
     };
     // Epoch index 1 (the second), 5 of 10 steps done, of 4 epochs: 1.5 / 4 of the run in 60 s → 100 s left.
     const s = liveStats(run('max_epochs: 4\n'), series, progress(1, 5, 10), at(60));
-    expect(s).toMatchObject({ epoch: 2, epochs: 4, fraction: 0.375, elapsedS: 60, imgPerS: 123.4, lr: 0.0005, best: null });
+    expect(s).toMatchObject({ epoch: 2, epochs: 4, fraction: 0.375, elapsedS: 60, imgPerS: 123.4, lr: 0.0005, gpuMb: 412.5, best: null });
     expect(s.etaS).toBeCloseTo(100, 9);
     // While loading nothing is done yet: no pace, no time left to claim.
     expect(liveStats(run('max_epochs: 4\n'), {}, progress(0, 0, 10, 'loading'), at(5))).toMatchObject({
       fraction: 0,
       etaS: null,
       imgPerS: null,
+      gpuMb: null, // a CPU backend's run has no GPU figure
     });
     // A config that does not say its epochs (or does not parse): no share, no ETA, still elapsed.
     expect(liveStats(run('max_epochs: [\n'), {}, progress(0, 3, 10), at(9))).toMatchObject({

@@ -12,6 +12,8 @@ import { Validation } from './callbacks/validation';
 import { CollapseDetector } from './collapse';
 import { Scheduler } from './optim';
 import { trainStep } from './step';
+import type { TrainConfig } from '../../../shared/schemas/config';
+import { type BatchOrigin, checkDevice, explainFailure } from '../device-errors';
 import { setupTraining, type TrainOptions, type TrainSession } from './session';
 
 export type { TrainOptions } from './session';
@@ -43,6 +45,16 @@ export function defaultCallbacks(s: TrainSession, checkpointing: Checkpointing):
   return list;
 }
 
+/** The setting that sizes a training batch, for an out-of-memory message. */
+export function trainingBatch(cfg: TrainConfig, size: number): BatchOrigin {
+  const a = cfg.sampler.args;
+  const [names, values] =
+    'n_categories' in a
+      ? ['n_categories × n_labels × n_instances', `${a.n_categories} × ${a.n_labels} × ${a.n_instances}`]
+      : ['n_labels × n_instances', `${a.n_labels} × ${a.n_instances}`];
+  return { size, setting: `the sampler's ${names} (${values})` };
+}
+
 /** One epoch of the sampler's batches; false when a stop was requested. */
 async function trainEpoch(s: TrainSession, callbacks: CallbackList, shouldStop: () => boolean): Promise<boolean> {
   const { cfg, inputs } = s;
@@ -63,7 +75,13 @@ async function trainEpoch(s: TrainSession, callbacks: CallbackList, shouldStop: 
     await callbacks.onBatchBegin(s);
     const labels = Int32Array.from(batch, (k) => s.train.labels[k]!);
     const x = tf.tensor(data, [batch.length, ...inputs.itemShape]);
-    const { loss, logs, spread } = await trainStep(inputs.net, x, labels, s.criterion, s.optimizer, vars).finally(() => x.dispose());
+    const origin = trainingBatch(cfg, batch.length);
+    const { loss, logs, spread } = await trainStep(inputs.net, x, labels, s.criterion, s.optimizer, vars)
+      .catch((err: unknown) => {
+        throw explainFailure(err, origin);
+      })
+      .finally(() => x.dispose());
+    checkDevice(origin);
     if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${s.step}: lower the learning rate`);
     s.step++;
     await callbacks.onBatchEnd(s, { loss, logs, spread, batchSize: batch.length, epochStep: b + 1, epochSteps: steps });

@@ -1,6 +1,7 @@
 import type { TrainEvent } from '../../../../shared/schemas/events';
 import type { BatchLogs, TrainCallback } from '../../interfaces/callbacks';
 import type { TrainSession } from '../session';
+import { gpuBytes } from '../../webgpu';
 
 type MetricPoint = Extract<TrainEvent, { type: 'metrics' }>['points'][number];
 type Progress = Omit<Extract<TrainEvent, { type: 'progress' }>, 'type' | 'runId'>;
@@ -78,7 +79,16 @@ export class StepLogger implements TrainCallback {
     this.lossSum += b.loss;
     this.steps++;
     const seconds = Math.max((performance.now() - this.t0) / 1000, 1e-9);
-    s.events.stepMetrics(s.step, s.epoch, { loss: b.loss, lr: s.optimizer.learningRate, img_per_s: this.seen / seconds, ...b.logs });
+    const gpu = gpuBytes();
+    // On a GPU: what tfjs holds there, its buffer pool included — the figure to watch before raising the batch.
+    const memory: Record<string, number> = gpu ? { gpu_memory_mb: gpu.allocated / 2 ** 20 } : {};
+    s.events.stepMetrics(s.step, s.epoch, {
+      loss: b.loss,
+      lr: s.optimizer.learningRate,
+      img_per_s: this.seen / seconds,
+      ...memory,
+      ...b.logs,
+    });
     s.events.progress({ epoch: s.epoch, step: s.step, epochStep: b.epochStep, epochSteps: b.epochSteps, phase: 'training' });
   }
 

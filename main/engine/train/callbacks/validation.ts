@@ -3,12 +3,17 @@ import { tableValidationSet } from '../../../metrics/evaluate-dataset';
 import type { TrainCallback } from '../../interfaces/callbacks';
 import { tfjsProducts } from '../../retrieval-products';
 import { embedPipeline } from '../inputs';
+import { checkDevice, explainFailure } from '../../device-errors';
 import type { TrainSession } from '../session';
 
 /** Retrieval metrics on the validation rows (OML's MetricValCallback). */
 export async function validate(s: TrainSession, epoch: number): Promise<Record<string, number>> {
   s.events.progress({ epoch, step: s.step, epochStep: 0, epochSteps: 0, phase: 'validating' });
-  const data = await embedPipeline(s.inputs, s.valRows, s.cfg.bs_val);
+  const origin = { size: s.cfg.bs_val, setting: `bs_val (${s.cfg.bs_val})` };
+  const data = await embedPipeline(s.inputs, s.valRows, s.cfg.bs_val).catch((err: unknown) => {
+    throw explainFailure(err, origin);
+  });
+  checkDevice(origin);
   const { tree } = computeMetrics(
     tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim: s.embDim }),
     s.metricArgs,
