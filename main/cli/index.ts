@@ -1,6 +1,7 @@
 import { appVersion } from '../paths';
 import { type Command, UsageError, err, out } from './args';
 import { appCommand } from './commands/app';
+import { backends } from './commands/backends';
 import { check } from './commands/check';
 import { convertCommand } from './commands/convert';
 import { evaluate } from './commands/evaluate';
@@ -11,7 +12,7 @@ import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { zoo } from './commands/zoo';
 
-export const COMMANDS: Command[] = [appCommand, serve, check, convertCommand, trainCommand, evaluate, predict, search, runs, zoo];
+export const COMMANDS: Command[] = [appCommand, serve, check, convertCommand, trainCommand, evaluate, predict, search, runs, zoo, backends];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

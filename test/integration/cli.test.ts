@@ -3,6 +3,7 @@ import { existsSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { COMMANDS } from '../../main/cli/index';
+import { BackendReport } from '../../shared/schemas/engine';
 import { RunStore } from '../../main/store/runs';
 import { electronUnavailable } from '../../main/cli/commands/app';
 import { BIN, cli } from '../helpers/cli';
@@ -18,9 +19,22 @@ describe('metric-studio CLI', () => {
   it('--help lists every command', () => {
     const { code, stdout } = cli(['--help']);
     expect(code).toBe(0);
-    for (const c of ['convert', 'check', 'train', 'evaluate', 'predict', 'runs', 'zoo', 'serve'])
+    for (const c of ['convert', 'check', 'train', 'evaluate', 'predict', 'runs', 'zoo', 'serve', 'backends'])
       expect(stdout).toMatch(new RegExp(`^  ${c}\\s`, 'm'));
     expect(COMMANDS.map((c) => c.name)).toContain('serve');
+  });
+
+  it('backends lists every backend, the GPU Dawn found, and which one auto takes', () => {
+    const json = cli(['backends', '--json']);
+    expect(json.code).toBe(0);
+    const report = BackendReport.parse(JSON.parse(json.stdout));
+    expect(report.probes.map((p) => p.name)).toEqual(['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
+    // Here Dawn finds only lavapipe: listed, with its adapter, and passed over.
+    expect(report.probes.find((p) => p.name === 'webgpu')?.adapter?.fallback).toBe(true);
+    expect(report.selected).toBe('wasm');
+    const text = cli(['backends']);
+    expect(text.stdout).toMatch(/^→ wasm\s+loads/m);
+    expect(text.stdout).toMatch(/GPU: mesa software .*largest binding \d+ MB/);
   });
 
   it('rejects an unknown command on stderr with a non-zero code', () => {
