@@ -72,7 +72,8 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
   }
 
   describe(`${target} training kernels match the cpu backend`, () => {
-    const convCases: [string, number[], number[], [number, number], 'same' | 'valid'][] = [
+    type ConvCase = [string, number[], number[], [number, number], 'same' | 'valid'];
+    const convCases: ConvCase[] = [
       ['3×3 stride 1 same', [2, 7, 6, 3], [3, 3, 3, 4], [1, 1], 'same'],
       ['3×3 stride 2 same', [2, 8, 7, 3], [3, 3, 3, 5], [2, 2], 'same'],
       ['3×3 stride 2 valid', [1, 9, 9, 2], [3, 3, 2, 3], [2, 2], 'valid'],
@@ -80,28 +81,25 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
       ['1×1 stride 1', [3, 5, 5, 4], [1, 1, 4, 6], [1, 1], 'same'],
       ['1×1 stride 2', [2, 6, 6, 3], [1, 1, 3, 2], [2, 2], 'valid'],
     ];
-    for (const [name, xs, ks, strides, pad] of convCases) {
-      it(`Conv2D ${name}`, async () => {
-        const d = await compare((x, k) => tf.conv2d(x, k, strides, pad), xs, ks);
-        expect(d.filter).toBeLessThan(tol.conv);
-        expect(d.input).toBeLessThan(tol.conv);
-      });
-    }
-
-    const dwCases: [string, number[], number[], [number, number], 'same' | 'valid'][] = [
+    const dwCases: ConvCase[] = [
       ['3×3 stride 1 same', [2, 7, 6, 3], [3, 3, 3, 1], [1, 1], 'same'],
       ['3×3 stride 2 same', [2, 8, 8, 4], [3, 3, 4, 1], [2, 2], 'same'],
       ['3×3 stride 2 same, odd size', [1, 7, 9, 2], [3, 3, 2, 1], [2, 2], 'same'],
       ['3×3 stride 2 valid', [2, 9, 9, 2], [3, 3, 2, 1], [2, 2], 'valid'],
       ['5×5 stride 1 valid', [1, 8, 8, 3], [5, 5, 3, 1], [1, 1], 'valid'],
     ];
-    for (const [name, xs, ks, strides, pad] of dwCases) {
-      it(`DepthwiseConv2dNative ${name}`, async () => {
-        const d = await compare((x, k) => tf.depthwiseConv2d(x, k, strides, pad), xs, ks);
-        expect(d.filter).toBeLessThan(tol.conv);
-        expect(d.input).toBeLessThan(tol.conv);
-      });
-    }
+    const convolutions: [string, ConvCase[], typeof tf.conv2d | typeof tf.depthwiseConv2d][] = [
+      ['Conv2D', convCases, tf.conv2d],
+      ['DepthwiseConv2dNative', dwCases, tf.depthwiseConv2d],
+    ];
+    for (const [kernel, cases, op] of convolutions)
+      for (const [name, xs, ks, strides, pad] of cases) {
+        it(`${kernel} ${name}`, async () => {
+          const d = await compare((x, k) => op(x, k, strides, pad), xs, ks);
+          expect(d.filter).toBeLessThan(tol.conv);
+          expect(d.input).toBeLessThan(tol.conv);
+        });
+      }
 
     it('gather (UnsortedSegmentSum) with repeated indices', async () => {
       const run = async (backend: string) => {
