@@ -5,7 +5,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import { enableWasmThreads, resolveThreads, withCoreCount } from './wasm/threads';
 import { registerGradients } from './gradients/batch-norm';
 import { BACKEND_PREFERENCE, autoSelectable, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
-import { adapterLabel, loadWebgpu } from './webgpu';
+import { adapterLabel, loadWebgpu, registerWebgpuBackend } from './webgpu';
 
 const require = createRequire(import.meta.url);
 
@@ -87,18 +87,48 @@ async function probeWasm(): Promise<BackendProbe> {
   }
 }
 
+/** How long a GPU driver may take to answer the probe (it takes ~75 ms): a hung driver must not hold up training on the CPU. */
+export const WEBGPU_PROBE_MS = 15_000;
+
 /** Dawn and its adapter: available where a Vulkan/Metal/D3D12 driver answers, auto-selectable only on real GPUs. */
 async function probeWebgpu(): Promise<BackendProbe> {
   const pkg = PACKAGES.webgpu;
+  let timer: NodeJS.Timeout | undefined;
   try {
-    const { report } = await loadWebgpu();
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the GPU driver did not answer within ${WEBGPU_PROBE_MS / 1000} s`)), WEBGPU_PROBE_MS);
+      timer.unref();
+    });
+    const { report } = await Promise.race([loadWebgpu(), timeout]);
     const detail = report.fallback
       ? 'a software adapter, emulated on the CPU and slower than wasm: never chosen by auto (backend: webgpu forces it)'
       : `Dawn on ${adapterLabel(report)}`;
     return { name: 'webgpu', package: pkg, available: true, version: packageVersion(pkg), detail, adapter: report };
   } catch (err) {
     return { name: 'webgpu', package: pkg, available: false, version: packageVersion(pkg), detail: reason(err) };
+  } finally {
+    clearTimeout(timer);
   }
+}
+
+const PROBES: Record<BackendName, () => Promise<BackendProbe>> = {
+  'tensorflow-gpu': () => probeNative('tensorflow-gpu'),
+  webgpu: probeWebgpu,
+  tensorflow: () => probeNative('tensorflow'),
+  wasm: probeWasm,
+  cpu: async () => ({
+    name: 'cpu',
+    package: PACKAGES.cpu,
+    available: true,
+    version: packageVersion(PACKAGES.cpu),
+    detail: 'pure JavaScript: fine for inference, far too slow to train',
+  }),
+};
+const probed = new Map<BackendName, Promise<BackendProbe>>();
+/** One backend's probe, once per process. */
+function probeOne(name: BackendName): Promise<BackendProbe> {
+  if (!probed.has(name)) probed.set(name, PROBES[name]());
+  return probed.get(name)!;
 }
 
 let cached: Promise<BackendReport> | null = null;
@@ -106,19 +136,8 @@ let cached: Promise<BackendReport> | null = null;
 /** Tries every backend once per process, in preference order, and keeps the answer. */
 export function probeBackends(): Promise<BackendReport> {
   cached ??= (async () => {
-    const probes: BackendProbe[] = [
-      await probeNative('tensorflow-gpu'),
-      await probeWebgpu(),
-      await probeNative('tensorflow'),
-      await probeWasm(),
-      {
-        name: 'cpu',
-        package: PACKAGES.cpu,
-        available: true,
-        version: packageVersion(PACKAGES.cpu),
-        detail: 'pure JavaScript: fine for inference, far too slow to train',
-      },
-    ];
+    const probes: BackendProbe[] = [];
+    for (const name of BACKEND_PREFERENCE) probes.push(await probeOne(name));
     const selected = BACKEND_PREFERENCE.find((n) => probes.some((p) => p.name === n && autoSelectable(p))) ?? 'cpu';
     return { selected, probes };
   })();
@@ -138,13 +157,13 @@ export interface ActiveBackend {
 
 /**
  * Makes `preference` (or the best that loads, for "auto") the active tfjs backend, with the wasm training kernels
- * registered. A backend that was asked for by name and does not load is an error that says why.
+ * registered. A backend that was asked for by name and does not load is an error that says why; only it is probed.
  */
 export async function useBackend(preference: 'auto' | BackendName, threads: 'auto' | number = 'auto'): Promise<ActiveBackend> {
   configureWasm(resolveThreads(threads));
-  const report = await probeBackends();
-  const name = preference === 'auto' ? report.selected : preference;
-  const probe = report.probes.find((p) => p.name === name)!;
+  const report = preference === 'auto' ? await probeBackends() : null;
+  const name = report?.selected ?? (preference as BackendName);
+  const probe = await probeOne(name);
   if (!probe.available) throw new Error(`Backend "${name}" is not available: ${probe.detail}`);
   registerGradients();
   let count = 1;
@@ -154,6 +173,7 @@ export async function useBackend(preference: 'auto' | BackendName, threads: 'aut
     await tf.setBackend('wasm');
     count = getThreadsCount();
   } else if (name === 'cpu' || name === 'webgpu') {
+    if (name === 'webgpu') await registerWebgpuBackend();
     await tf.setBackend(name);
     if (name === 'webgpu') count = 0; // the GPU's own parallelism, no CPU pool
   } else {
@@ -162,7 +182,10 @@ export async function useBackend(preference: 'auto' | BackendName, threads: 'aut
   }
   await tf.ready();
   const rank = BACKEND_PREFERENCE.indexOf(name);
-  const passedOver = report.probes.filter((p) => BACKEND_PREFERENCE.indexOf(p.name) < rank).map(({ name, detail }) => ({ name, detail }));
+  // Named in the config: nothing was passed over.
+  const passedOver = (report?.probes ?? [])
+    .filter((p) => BACKEND_PREFERENCE.indexOf(p.name) < rank)
+    .map(({ name, detail }) => ({ name, detail }));
   return {
     name,
     version: probe.version,

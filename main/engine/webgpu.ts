@@ -60,8 +60,8 @@ let loading: Promise<Loaded> | null = null;
 let lastDeviceError: { kind: string; message: string } | null = null;
 
 /**
- * Loads Dawn, finds the high-performance adapter and registers tfjs's `webgpu` backend on it. Throws, with the
- * loader's reason, where Dawn does not load or finds no adapter (no Vulkan driver, a headless box without one).
+ * Loads Dawn and finds the high-performance adapter: the probe (~75 ms). Throws, with the loader's reason, where
+ * Dawn does not load or finds no adapter (no Vulkan driver, a headless box without one).
  */
 export function loadWebgpu(): Promise<Loaded> {
   loading ??= (async () => {
@@ -75,9 +75,23 @@ export function loadWebgpu(): Promise<Loaded> {
     else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true, writable: true });
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) throw new Error('Dawn loaded but found no GPU adapter (no Vulkan, Metal or D3D12 driver)');
+    return { adapter, report: describeAdapter(adapter) };
+  })();
+  return loading;
+}
+
+let registered: Promise<void> | null = null;
+/**
+ * Registers tfjs's `webgpu` backend on the probed adapter — only in a process that will run on it: the package
+ * takes ~100 ms to load, which every probing process (each CLI command, each worker) would otherwise pay.
+ */
+export function registerWebgpuBackend(): Promise<void> {
+  registered ??= (async () => {
+    const { adapter } = await loadWebgpu();
     const { WebGPUBackend } = await import('@tensorflow/tfjs-backend-webgpu');
     // The package registers its own factory when imported; ours uses the adapter that was probed and reported,
-    // and listens for the errors Dawn raises outside error scopes.
+    // and listens for the errors Dawn raises outside error scopes. Priority 1, under wasm's 2: nothing that leaves
+    // the choice to tfjs lands on a GPU (perhaps a software one) by accident; useBackend names it.
     if (tf.findBackendFactory('webgpu')) tf.removeBackend('webgpu');
     tf.registerBackend(
       'webgpu',
@@ -103,11 +117,10 @@ export function loadWebgpu(): Promise<Loaded> {
         });
         return new WebGPUBackend(device as never, adapter.info as never);
       },
-      3,
+      1,
     );
-    return { adapter, report: describeAdapter(adapter) };
   })();
-  return loading;
+  return registered;
 }
 
 /** What Dawn last reported outside tfjs's own checks (cleared by reading): an out-of-memory, a lost device. */

@@ -183,7 +183,9 @@ describe('the packaged desktop app', () => {
   it('the worker bundle trains on the shipped sample from the package, under plain Node, on wasm', async () => {
     const csv = path.join(app, 'samples/fashion-mnist-mini/df.csv');
     // Two threads: a packaged app uses every core, and each wasm pthread starts from a script in the package.
-    const cfg = TrainConfig.parse(smallConfig(csv, { dataset_root: path.dirname(csv), max_epochs: 1, valid_period: 1, threads: 2 }));
+    const cfg = TrainConfig.parse(
+      smallConfig(csv, { dataset_root: path.dirname(csv), max_epochs: 1, valid_period: 1, threads: 2, backend: 'auto' }),
+    );
     // No node_modules of the repository on the way: the bundle resolves from the extracted tree only.
     const child = fork(path.join(app, 'dist/main/worker.cjs'), [], {
       cwd: app,
@@ -206,7 +208,7 @@ describe('the packaged desktop app', () => {
     const statuses = events.filter((e) => e.type === 'status').map((e) => (e as { status: string }).status);
     expect(statuses).toEqual(['running', 'finished']);
     expect(events.find((e) => e.type === 'backend')).toMatchObject({ name: 'wasm', threads: 2 });
-    // The probe in that run loaded Dawn from the unpacked package too (auto passed over its software adapter).
+    // auto probed Dawn from the unpacked package too, and passed over its software adapter, saying so.
     const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
     expect(
       logs.some((m) => /webgpu/.test(m)),
