@@ -11,7 +11,9 @@ import type { BackendReport } from '../../shared/schemas/engine';
 import type { TrainEvent } from '../../shared/schemas/events';
 import { appRoot } from '../../main/paths';
 import { train } from '../../main/engine/train/trainer';
-import { metricPoints, seenLabelsCsv, smallConfig } from '../helpers/training';
+import { readEmbeddingFile } from '../../main/retrieval/embedding-file';
+import { relDiff } from '../helpers/gradient-checks';
+import { SAMPLE_ROOT, metricPoints, seenLabelsCsv, smallConfig } from '../helpers/training';
 import { tempDir } from '../helpers/tmp';
 
 let dir: string;
@@ -91,6 +93,24 @@ describe('the webgpu backend (Dawn) in the bundled worker', () => {
     // CMC@1 of the untrained network (before step 0) and after the last epoch.
     expect(gpu.cmc).toHaveLength(2);
     for (const [i, c] of gpu.cmc.entries()) expect(c).toBeCloseTo(wasm.cmc[i]!, 3);
+
+    // Embedding: the wasm run's checkpoint embeds the validation images to the same vectors on webgpu.
+    const embed = async (backend: 'wasm' | 'webgpu') => {
+      const out = path.join(dir, `emb-${backend}.bin`);
+      const request = {
+        model: { kind: 'checkpoint', dir: path.join(dir, 'wasm', 'checkpoints', 'last') },
+        target: { kind: 'dataset', csv, root: SAMPLE_ROOT },
+        out,
+        bs: 50,
+        backend,
+      };
+      const messages = (await job({ type: 'embed', jobId: backend, request })) as { type: string; result?: { backend: string } }[];
+      expect(messages.find((m) => m.type === 'job-done')?.result?.backend, JSON.stringify(messages.at(-1))).toBe(backend);
+      return (await readEmbeddingFile(out)).embeddings;
+    };
+    const [onWasm, onGpu] = [await embed('wasm'), await embed('webgpu')];
+    expect(onGpu.count).toBe(150);
+    expect(relDiff(onGpu.data, onWasm.data)).toBeLessThan(1e-4);
   }, 180_000);
 });
 

@@ -3,6 +3,7 @@ import { forEachBounded } from '../../dataset/files';
 import { writeEmbeddingFile } from '../../retrieval/embedding-file';
 import { decodeImage, ImageStore } from '../data/images';
 import { useBackend } from '../backends';
+import { checkDevice } from '../device-errors';
 import { loadExtractor } from '../inference';
 import { installedManifest, loadZooEmbedder } from '../zoo-model';
 import type { EmbedRequest, EmbedResult } from '../worker-protocol';
@@ -87,6 +88,8 @@ export async function runEmbedJob(req: EmbedRequest, onProgress: Progress): Prom
     data = await embedBatches(ex.model, count, imageInputs(ex.spec, target.decode(ex.spec)), req.bs, onProgress);
     model = `checkpoint ${req.model.dir} (epoch ${ex.meta.epoch}, ${data.length / Math.max(1, count)}-d)`;
   }
+  // A GPU's failed allocation leaves zeros, not an error: vectors from such a batch must not be written.
+  checkDevice({ size: req.bs, setting: `the embedding batch size (${req.bs})` });
   const dim = count ? data.length / count : 0;
   await writeEmbeddingFile(req.out, { data, count, dim }, model, target.keys);
   return { file: req.out, count, dim, model, backend };
