@@ -7,6 +7,9 @@ export default defineConfig({
     // Every engine in the suite (and every worker process it starts) runs one wasm thread: no result or timing
     // depends on the machine's core count. The threads test asks for its counts explicitly.
     env: { METRIC_STUDIO_THREADS: '1' },
+    // Two test files at a time, also on CI's two cores (vitest's default there is one): most of a file's time is
+    // spent waiting on the processes it starts (CLI commands, workers, chromium), which the other file fills.
+    maxWorkers: 2,
     globalSetup: ['test/helpers/global-data-dir.ts'],
     projects: [
       {
