@@ -23,7 +23,7 @@ export function isMemoryError(message: string): boolean {
 /** A batch and the config setting that sizes it: the sampler's args while training, bs_val while validating. */
 export interface BatchOrigin {
   size: number;
-  /** "sampler.args n_labels × n_instances (2 × 10)", "bs_val (150)". */
+  /** "the sampler's n_labels × n_instances (2 × 10)", "bs_val (150)". */
   setting: string;
 }
 

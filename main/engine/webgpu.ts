@@ -123,7 +123,7 @@ export function registerWebgpuBackend(): Promise<void> {
   return registered;
 }
 
-/** What Dawn last reported outside tfjs's own checks (cleared by reading): an out-of-memory, a lost device. */
+/** The first error Dawn reported outside tfjs's own checks since the last call (an out-of-memory, a lost device), cleared. */
 export function takeDeviceError(): { kind: string; message: string } | null {
   const e = lastDeviceError;
   lastDeviceError = null;
