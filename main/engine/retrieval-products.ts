@@ -12,7 +12,7 @@ const MAX_GALLERY_BYTES = 512 << 20;
 /**
  * Backends whose matMul beats the TypeScript loop (tfjs's pure-JS `cpu` backend does not) and can be read back
  * synchronously, as `batchedKnn`'s block loop reads: webgpu cannot in Node (its sync read needs an OffscreenCanvas),
- * so its runs score validation with the exact TypeScript distances.
+ * so its products are made beforehand (`prefetchedProducts`).
  */
 const FAST = new Set(['wasm', 'tensorflow']);
 
@@ -42,6 +42,43 @@ export const tfjsProducts: ProductsFactory = (gallery: Embeddings): ApproxProduc
 function heapView(t: tf.Tensor): Float32Array {
   const backend = tf.backend() as unknown as { typedArrayFromHeap?: (t: tf.Tensor) => Float32Array };
   return tf.getBackend() === 'wasm' && backend.typedArrayFromHeap ? backend.typedArrayFromHeap(t) : (t.dataSync() as Float32Array);
+}
+
+/** The most a GPU's products may take on the host before the search starts; larger sets take the exact loop. */
+const MAX_PREFETCH_BYTES = 256 << 20;
+/** Queries per GPU product block: one block's output stays far under the 128 MB many GPUs bind at most. */
+const PREFETCH_ROWS = 1024;
+
+/**
+ * The products on a GPU backend (webgpu), which cannot be read back synchronously as `batchedKnn`'s block loop
+ * reads: every query × gallery product is computed on the device and read back, block by block, before the search,
+ * then handed out as the loop asks. Only for those two sides (checked by their sizes); null where they would not fit.
+ */
+export async function prefetchedProducts(queries: Embeddings, gallery: Embeddings): Promise<ProductsFactory | null> {
+  if (queries.count * gallery.count * 4 > MAX_PREFETCH_BYTES || queries.count === 0 || gallery.count === 0) return null;
+  const dim = queries.dim;
+  const all = new Float32Array(queries.count * gallery.count);
+  const galleryT = tf.tidy(() => tf.transpose(tf.tensor2d(gallery.data, [gallery.count, dim])));
+  try {
+    for (let start = 0; start < queries.count; start += PREFETCH_ROWS) {
+      const end = Math.min(queries.count, start + PREFETCH_ROWS);
+      const block = tf.tidy(() => tf.matMul(tf.tensor2d(queries.data.subarray(start * dim, end * dim), [end - start, dim]), galleryT));
+      all.set((await block.data()) as Float32Array, start * gallery.count);
+      block.dispose();
+    }
+  } finally {
+    galleryT.dispose();
+  }
+  return (g) =>
+    g.count === gallery.count && g.dim === dim
+      ? {
+          block(q, start, end) {
+            if (q.count !== queries.count) throw new Error('Prefetched products were asked for other queries than they were made for');
+            return all.subarray(start * g.count, end * g.count);
+          },
+          dispose() {},
+        }
+      : null;
 }
 
 /** For a process that has no tfjs backend yet (the CLI): starts the best one and returns its products. */

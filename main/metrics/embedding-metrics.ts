@@ -75,17 +75,23 @@ const pick = <T extends Float64Array | Int32Array>(a: T, ids: Int32Array): T => 
  * Retrieval for a validation set: queries vs galleries, the item itself and its sequence excluded. `products` (a
  * fast GEMM from the engine) changes only the speed, never the result.
  */
+/** A validation set's two sides: the query rows and the gallery rows, each with its embeddings. */
+export function retrievalSides(set: ValidationSet) {
+  const n = set.embeddings.count;
+  const queryIds = Int32Array.from({ length: n }, (_, i) => i).filter((i) => set.isQuery[i] === 1);
+  const galleryIds = Int32Array.from({ length: n }, (_, i) => i).filter((i) => set.isGallery[i] === 1);
+  return { queryIds, galleryIds, queries: subset(set.embeddings, queryIds), gallery: subset(set.embeddings, galleryIds) };
+}
+
 export function retrieve(
   set: ValidationSet,
   nItems: number,
   products?: ProductsFactory,
 ): { rr: RetrievalResults; queryIds: Int32Array; galleryIds: Int32Array } {
-  const n = set.embeddings.count;
-  const queryIds = Int32Array.from({ length: n }, (_, i) => i).filter((i) => set.isQuery[i] === 1);
-  const galleryIds = Int32Array.from({ length: n }, (_, i) => i).filter((i) => set.isGallery[i] === 1);
+  const { queryIds, galleryIds, queries, gallery } = retrievalSides(set);
   const rr = batchedKnn({
-    queries: subset(set.embeddings, queryIds),
-    gallery: subset(set.embeddings, galleryIds),
+    queries,
+    gallery,
     nItems,
     queryIds,
     galleryIds,

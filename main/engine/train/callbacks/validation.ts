@@ -1,7 +1,8 @@
-import { computeMetrics, flattenMetrics } from '../../../metrics/embedding-metrics';
+import * as tf from '@tensorflow/tfjs';
+import { computeMetrics, flattenMetrics, retrievalSides } from '../../../metrics/embedding-metrics';
 import { tableValidationSet } from '../../../metrics/evaluate-dataset';
 import type { TrainCallback } from '../../interfaces/callbacks';
-import { tfjsProducts } from '../../retrieval-products';
+import { prefetchedProducts, tfjsProducts } from '../../retrieval-products';
 import { embedPipeline } from '../inputs';
 import { checkDevice, explainFailure } from '../../device-errors';
 import type { TrainSession } from '../session';
@@ -14,11 +15,12 @@ export async function validate(s: TrainSession, epoch: number): Promise<Record<s
     throw explainFailure(err, origin);
   });
   checkDevice(origin);
-  const { tree } = computeMetrics(
-    tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim: s.embDim }),
-    s.metricArgs,
-    tfjsProducts,
-  );
+  const set = tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim: s.embDim });
+  // On a GPU the products are computed before the (synchronous) search and read back without blocking.
+  const { queries, gallery } = retrievalSides(set);
+  const products = tf.getBackend() === 'webgpu' ? ((await prefetchedProducts(queries, gallery)) ?? undefined) : tfjsProducts;
+  checkDevice(origin);
+  const { tree } = computeMetrics(set, s.metricArgs, products);
   const flat = Object.fromEntries(Object.entries(flattenMetrics(tree)).filter(([, v]) => Number.isFinite(v)));
   s.events.send({ type: 'metrics', runId: s.runId, points: [{ step: s.step, epoch, values: flat }] });
   return flat;
