@@ -16,16 +16,24 @@ const MAX_GALLERY_BYTES = 512 << 20;
  */
 const FAST = new Set(['wasm', 'tensorflow']);
 
+/** The gallery on the backend, transposed: [dim, n] is GEMM's fast layout. */
+const transposedGallery = (gallery: Embeddings) => tf.tidy(() => tf.transpose(tf.tensor2d(gallery.data, [gallery.count, gallery.dim])));
+
+/** Queries [start, end) · gallery, as a tensor [end − start, n]. */
+function blockProduct(queries: Embeddings, start: number, end: number, galleryT: tf.Tensor): tf.Tensor {
+  const dim = queries.dim;
+  return tf.tidy(() => tf.matMul(tf.tensor2d(queries.data.subarray(start * dim, end * dim), [end - start, dim]), galleryT));
+}
+
 /** Products on the active tfjs backend, or null where that would not be faster or the gallery does not fit. */
 export const tfjsProducts: ProductsFactory = (gallery: Embeddings): ApproxProducts | null => {
   if (!FAST.has(tf.getBackend()) || gallery.count * gallery.dim * 4 > MAX_GALLERY_BYTES) return null;
-  const galleryT = tf.tidy(() => tf.transpose(tf.tensor2d(gallery.data, [gallery.count, gallery.dim]))); // [dim, n]: GEMM's fast layout
+  const galleryT = transposedGallery(gallery);
   let last: tf.Tensor | null = null;
   return {
     block(queries, start, end) {
       last?.dispose();
-      const dim = queries.dim;
-      last = tf.tidy(() => tf.matMul(tf.tensor2d(queries.data.subarray(start * dim, end * dim), [end - start, dim]), galleryT));
+      last = blockProduct(queries, start, end, galleryT);
       return heapView(last);
     },
     dispose: () => {
@@ -58,11 +66,11 @@ export async function prefetchedProducts(queries: Embeddings, gallery: Embedding
   if (queries.count * gallery.count * 4 > MAX_PREFETCH_BYTES || queries.count === 0 || gallery.count === 0) return null;
   const dim = queries.dim;
   const all = new Float32Array(queries.count * gallery.count);
-  const galleryT = tf.tidy(() => tf.transpose(tf.tensor2d(gallery.data, [gallery.count, dim])));
+  const galleryT = transposedGallery(gallery);
   try {
     for (let start = 0; start < queries.count; start += PREFETCH_ROWS) {
       const end = Math.min(queries.count, start + PREFETCH_ROWS);
-      const block = tf.tidy(() => tf.matMul(tf.tensor2d(queries.data.subarray(start * dim, end * dim), [end - start, dim]), galleryT));
+      const block = blockProduct(queries, start, end, galleryT);
       all.set((await block.data()) as Float32Array, start * gallery.count);
       block.dispose();
     }
