@@ -46,6 +46,18 @@ export function explainFailure(err: unknown, batch: BatchOrigin): unknown {
   return isMemoryError(message) ? new BatchTooLargeError(batch, message) : err;
 }
 
+/**
+ * Device work sized by `batch`: its thrown memory failures and what Dawn reported meanwhile both end it with the
+ * batch to lower.
+ */
+export async function onDevice<T>(batch: BatchOrigin, work: Promise<T>): Promise<T> {
+  const result = await work.catch((err: unknown) => {
+    throw explainFailure(err, batch);
+  });
+  checkDevice(batch);
+  return result;
+}
+
 /** Throws what Dawn reported since the last look, if anything (a no-op off webgpu). */
 export function checkDevice(batch: BatchOrigin): void {
   const e = takeDeviceError();

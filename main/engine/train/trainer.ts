@@ -13,7 +13,7 @@ import { CollapseDetector } from './collapse';
 import { Scheduler } from './optim';
 import { trainStep } from './step';
 import type { TrainConfig } from '../../../shared/schemas/config';
-import { type BatchOrigin, checkDevice, explainFailure } from '../device-errors';
+import { type BatchOrigin, onDevice } from '../device-errors';
 import { setupTraining, type TrainOptions, type TrainSession } from './session';
 
 export type { TrainOptions } from './session';
@@ -75,13 +75,10 @@ async function trainEpoch(s: TrainSession, callbacks: CallbackList, shouldStop: 
     await callbacks.onBatchBegin(s);
     const labels = Int32Array.from(batch, (k) => s.train.labels[k]!);
     const x = tf.tensor(data, [batch.length, ...inputs.itemShape]);
-    const origin = trainingBatch(cfg, batch.length);
-    const { loss, logs, spread } = await trainStep(inputs.net, x, labels, s.criterion, s.optimizer, vars)
-      .catch((err: unknown) => {
-        throw explainFailure(err, origin);
-      })
-      .finally(() => x.dispose());
-    checkDevice(origin);
+    const { loss, logs, spread } = await onDevice(
+      trainingBatch(cfg, batch.length),
+      trainStep(inputs.net, x, labels, s.criterion, s.optimizer, vars).finally(() => x.dispose()),
+    );
     if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${s.step}: lower the learning rate`);
     s.step++;
     await callbacks.onBatchEnd(s, { loss, logs, spread, batchSize: batch.length, epochStep: b + 1, epochSteps: steps });

@@ -4,22 +4,19 @@ import { tableValidationSet } from '../../../metrics/evaluate-dataset';
 import type { TrainCallback } from '../../interfaces/callbacks';
 import { prefetchedProducts, tfjsProducts } from '../../retrieval-products';
 import { embedPipeline } from '../inputs';
-import { checkDevice, explainFailure } from '../../device-errors';
+import { onDevice } from '../../device-errors';
 import type { TrainSession } from '../session';
 
 /** Retrieval metrics on the validation rows (OML's MetricValCallback). */
 export async function validate(s: TrainSession, epoch: number): Promise<Record<string, number>> {
   s.events.progress({ epoch, step: s.step, epochStep: 0, epochSteps: 0, phase: 'validating' });
   const origin = { size: s.cfg.bs_val, setting: `bs_val (${s.cfg.bs_val})` };
-  const data = await embedPipeline(s.inputs, s.valRows, s.cfg.bs_val).catch((err: unknown) => {
-    throw explainFailure(err, origin);
-  });
-  checkDevice(origin);
+  const data = await onDevice(origin, embedPipeline(s.inputs, s.valRows, s.cfg.bs_val));
   const set = tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim: s.embDim });
   // On a GPU the products are computed before the (synchronous) search and read back without blocking.
   const { queries, gallery } = retrievalSides(set);
-  const products = tf.getBackend() === 'webgpu' ? ((await prefetchedProducts(queries, gallery)) ?? undefined) : tfjsProducts;
-  checkDevice(origin);
+  const products =
+    tf.getBackend() === 'webgpu' ? ((await onDevice(origin, prefetchedProducts(queries, gallery))) ?? undefined) : tfjsProducts;
   const { tree } = computeMetrics(set, s.metricArgs, products);
   const flat = Object.fromEntries(Object.entries(flattenMetrics(tree)).filter(([, v]) => Number.isFinite(v)));
   s.events.send({ type: 'metrics', runId: s.runId, points: [{ step: s.step, epoch, values: flat }] });
