@@ -3,7 +3,7 @@
 // A lent GPU machine reaches no registry, and the device tool carries 64 MiB at most; this comes to ~45 MB.
 // usage: node scripts/gpu-check/pack.mjs   then, on the GPU machine: bash scripts/gpu-check/run.sh
 import { execFileSync } from 'node:child_process';
-import { cpSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
 
@@ -19,7 +19,9 @@ const common = {
   logLevel: 'warning',
   // Native or optional: loaded at run time from .gpu-check/node_modules, or reported missing by the probe.
   // tfjs stays external as in the app's worker bundle: the wasm backend finds its binaries and pthread scripts by path.
-  external: ['webgpu', '@tensorflow/*', 'sharp', 'sqlite3', 'usearch', 'onnxruntime-node'],
+  external: ['webgpu', '@tensorflow/*', 'sqlite3', 'usearch', 'onnxruntime-node'],
+  // The benches decode no image; sharp's libvips (19 MB) would not fit the 64 MiB the device tool carries.
+  alias: { sharp: path.join(root, 'scripts/gpu-check/no-sharp.mjs') },
   // CommonJS dependencies inside an ES module still call require.
   banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
 };
@@ -44,6 +46,20 @@ cpSync(nm('@tensorflow/tfjs-backend-wasm/wasm-out'), to('@tensorflow/tfjs-backen
   recursive: true,
   filter: (f) => !f.endsWith('.wasm'),
 });
+// Everything else those packages require at run time, whole: the GPU machine has no node_modules above this folder.
+// tfjs lists browser polyfills (14 MB) that its Node bundles never require.
+const unused = /^(@types\/|core-js$|regenerator-runtime$)/;
+const copied = new Set([...tfjs, 'tfjs-backend-wasm', 'tfjs-backend-webgpu'].map((n) => `@tensorflow/${n}`));
+const queue = [...copied, 'webgpu'];
+while (queue.length > 0) {
+  const pj = JSON.parse(readFileSync(nm(`${queue.pop()}/package.json`), 'utf8'));
+  for (const dep of Object.keys({ ...pj.dependencies, ...pj.optionalDependencies })) {
+    if (copied.has(dep) || unused.test(dep) || !existsSync(nm(dep))) continue;
+    copied.add(dep);
+    queue.push(dep);
+    if (dep !== 'webgpu') cpSync(nm(dep), to(dep), { recursive: true });
+  }
+}
 // Dawn: the package's loader and the linux-x64 build only.
 mkdirSync(to('webgpu/dist'), { recursive: true });
 for (const f of ['package.json', 'index.js']) cpSync(nm(`webgpu/${f}`), to(`webgpu/${f}`));

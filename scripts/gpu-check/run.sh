@@ -3,7 +3,7 @@
 # training benches on WebGPU beside wasm on every core, as img/s. Prepare here with `node scripts/gpu-check/pack.mjs`
 # (and, once, the Vulkan loader debs in .gl/ as the device README says); run there with carry [".gpu-check", ".gl"]:
 #   bash scripts/gpu-check/run.sh
-# STEPS_GPU / STEPS_CPU shorten or lengthen the benches (defaults fit the device's 10-minute command limit).
+# STEPS_GPU / STEPS_CPU shorten or lengthen the benches, BENCH_TIMEOUT bounds each (defaults fit one device command).
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 out="${OUT:-/tmp/gpu-check}"
@@ -22,8 +22,10 @@ nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader 2>
 ./node probe.mjs 2>"$out/probe.err" | tee "$out/probe.json"
 steps_gpu="${STEPS_GPU:-40}"
 steps_cpu="${STEPS_CPU:-6}"
-for kind in cnn64 mnv2; do
-  gpu=$(timeout 240 ./node bench.mjs "$kind" "$steps_gpu" auto webgpu 2>>"$out/bench.err" | tail -1)
-  cpu=$(timeout 240 ./node bench.mjs "$kind" "$steps_cpu" auto wasm 2>>"$out/bench.err" | tail -1)
+limit="${BENCH_TIMEOUT:-90}" # seconds per bench: six of them must fit one device command
+# embed: MobileNetV2-1.0 at 224 px, batches of 32 (its STEPS are batches).
+for kind in cnn64 mnv2 embed; do
+  gpu=$(timeout "$limit" ./node bench.mjs "$kind" "$steps_gpu" auto webgpu 2>>"$out/bench.err" | tail -1)
+  cpu=$(timeout "$limit" ./node bench.mjs "$kind" "$steps_cpu" auto wasm 2>>"$out/bench.err" | tail -1)
   echo "$kind webgpu ${gpu:-failed} | wasm ${cpu:-failed}" | tee -a "$out/bench.txt"
 done
