@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
+import { unfuseLinearConvUnderTape } from './linear-conv';
 import { relu6Grad } from './relu6';
 
 export const fusedBatchNormGrad: GradConfig = {
@@ -39,5 +40,6 @@ export function registerGradients(): void {
   if (registered) return;
   tf.registerGradient(fusedBatchNormGrad);
   tf.registerGradient(relu6Grad);
+  unfuseLinearConvUnderTape();
   registered = true;
 }
