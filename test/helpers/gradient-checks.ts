@@ -87,6 +87,10 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
       ['3×3 stride 2 same, odd size', [1, 7, 9, 2], [3, 3, 2, 1], [2, 2], 'same'],
       ['3×3 stride 2 valid', [2, 9, 9, 2], [3, 3, 2, 1], [2, 2], 'valid'],
       ['5×5 stride 1 valid', [1, 8, 8, 3], [5, 5, 3, 1], [1, 1], 'valid'],
+      // Channels in fours: wasm's SIMD kernels (the cases above take its other path).
+      ['3×3 stride 1 same, 8 channels', [2, 7, 6, 8], [3, 3, 8, 1], [1, 1], 'same'],
+      ['3×3 stride 2 same, odd size, 12 channels', [3, 7, 9, 12], [3, 3, 12, 1], [2, 2], 'same'],
+      ['5×5 stride (2,1) valid, 4 channels', [2, 11, 8, 4], [5, 5, 4, 1], [2, 1], 'valid'],
     ];
     const convolutions: [string, ConvCase[], typeof tf.conv2d | typeof tf.depthwiseConv2d][] = [
       ['Conv2D', convCases, tf.conv2d],

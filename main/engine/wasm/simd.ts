@@ -34,7 +34,14 @@ export interface SimdExports {
     scratch: number,
   ): void;
   relu6Backward(dy: number, x: number, n: number, dx: number): void;
+  depthwiseFilterGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dw: number, scratch: number]): void;
+  depthwiseInputGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dx: number]): void;
 }
+
+/** The two tensors a depthwise gradient reads: (x, dy) for the filter's, (dy, filter) for the input's. */
+type DepthwisePair = [a: number, b: number];
+/** B, H, W, C, OH, OW, fH, fW, sH, sW, top, left (see assembly/kernels.ts). */
+export type DepthwiseGeometry = [number, number, number, number, number, number, number, number, number, number, number, number];
 
 /** What we use of tfjs's wasm backend (its TypeScript class is not exported). */
 interface WasmBackend {

@@ -141,3 +141,75 @@ export function relu6Backward(dy: usize, x: usize, n: i32, dx: usize): void {
     v128.store(dx + o, v128.and(v128.load(dy + o), inside));
   }
 }
+
+/**
+ * A depthwise 3-D shape: batch B, input H×W, output OH×OW, C channels (a multiple of 4), an fH×fW filter with
+ * channel multiplier 1, strides sH, sW and top/left padding. Each output pixel (b, oh, ow) reads the input pixel
+ * (oh·sH − top + kh, ow·sW − left + kw) through filter tap (kh, kw); the two gradients below walk those pairs.
+ */
+
+/** dW[kh, kw, c] = Σ x[b, ih, iw, c]·dy[b, oh, ow, c], in float32 per batch item then float64 (scratch: 12·fH·fW·C bytes). */
+export function depthwiseFilterGrad(
+  x: usize, dy: usize, B: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  fH: i32, fW: i32, sH: i32, sW: i32, top: i32, left: i32, dw: usize, scratch: usize,
+): void {
+  const taps = fH * fW * C;
+  const totals = scratch; // taps f64
+  const part = scratch + (<usize>taps << 3); // taps f32
+  zero(totals, taps << 3);
+  zero(part, taps << 2);
+  const rowBytes = <usize>C << 2;
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const g = dy + <usize>((b * OH + oh) * OW + ow) * rowBytes;
+        for (let kh = 0; kh < fH; kh++) {
+          const ih = oh * sH - top + kh;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < fW; kw++) {
+            const iw = ow * sW - left + kw;
+            if (iw < 0 || iw >= W) continue;
+            const src = x + <usize>((b * H + ih) * W + iw) * rowBytes;
+            const acc = part + <usize>(kh * fW + kw) * rowBytes;
+            for (let c = 0; c < C; c += 4) {
+              const o = <usize>c << 2;
+              v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(v128.load(src + o), v128.load(g + o))));
+            }
+          }
+        }
+      }
+    }
+    flush(part, totals, taps);
+  }
+  for (let i = 0; i < taps; i++) store<f32>(dw + (<usize>i << 2), <f32>load<f64>(totals + (<usize>i << 3)));
+}
+
+/** dx[b, ih, iw, c] = Σ over the taps that read it of dy[b, oh, ow, c]·w[kh, kw, c]. */
+export function depthwiseInputGrad(
+  dy: usize, w: usize, B: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  fH: i32, fW: i32, sH: i32, sW: i32, top: i32, left: i32, dx: usize,
+): void {
+  const rowBytes = <usize>C << 2;
+  zero(dx, B * H * W * C << 2);
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const g = dy + <usize>((b * OH + oh) * OW + ow) * rowBytes;
+        for (let kh = 0; kh < fH; kh++) {
+          const ih = oh * sH - top + kh;
+          if (ih < 0 || ih >= H) continue;
+          for (let kw = 0; kw < fW; kw++) {
+            const iw = ow * sW - left + kw;
+            if (iw < 0 || iw >= W) continue;
+            const dst = dx + <usize>((b * H + ih) * W + iw) * rowBytes;
+            const tap = w + <usize>(kh * fW + kw) * rowBytes;
+            for (let c = 0; c < C; c += 4) {
+              const o = <usize>c << 2;
+              v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(v128.load(g + o), v128.load(tap + o))));
+            }
+          }
+        }
+      }
+    }
+  }
+}
