@@ -201,9 +201,11 @@ function checkDepthwise(dilations: unknown, multiplier: number): void {
 }
 
 /**
- * Our SIMD kernels (assembly/kernels.ts) take both depthwise gradients in one pass each when channels come in fours:
- * 3–8× faster than the convolution-based versions below, which stay for other widths (measured on MobileNetV2's
- * 48-channel layers at batch 32: 15 → 2 ms for the filter's gradient, 19 → 2 ms for the input's).
+ * Our SIMD kernels (assembly/kernels.ts) take the depthwise gradients in one pass when channels come in fours.
+ * Measured per call at MobileNetV2-0.35's shapes, batch 32, 2 threads, against the convolution-based versions below:
+ * the filter's gradient 1.5–2.1 ms against 6.4–19 (every shape); the input's 10 against 29 ms at stride 2
+ * ([32, 32, 32, 48]) but no faster at stride 1, where the old path is one XNNPACK convolution on every thread, so
+ * the input's gradient uses it only for strides above 1.
  */
 function simdDepthwise(info: tf.backend_util.Conv2DInfo, ...tensors: TensorInfo[]): boolean {
   return info.inChannels % 4 === 0 && tensors.every((t) => t.dtype === 'float32');
@@ -240,7 +242,7 @@ const depthwiseBackpropInput: KernelFunc = ({ inputs, backend, attrs }) => {
   checkDepthwise(dilations, fShape[3]);
   const ctx = { backend: backend as unknown as Backend };
   const info = convPads(inputShape, fShape, strides, pad, dimRoundingMode, true);
-  if (simdDepthwise(info, dy, filter)) {
+  if (simdDepthwise(info, dy, filter) && (info.strideHeight > 1 || info.strideWidth > 1)) {
     const out = (backend as unknown as WasmHeap).makeOutput(inputShape, 'float32');
     const simd = simdFor(backend);
     simd.kernels.depthwiseInputGrad(simd.offset(dy), simd.offset(filter), ...depthwiseGeometry(info), simd.offset(out));
