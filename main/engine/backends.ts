@@ -6,6 +6,7 @@ import { enableWasmThreads, resolveThreads, withCoreCount } from './wasm/threads
 import { registerGradients } from './gradients/batch-norm';
 import { fuseBatchNormTraining } from './models/batch-norm-layer';
 import { registerBatchNormTraining } from './ops/batch-norm-training';
+import { fuseAdam } from './train/fused-adam';
 import { BACKEND_PREFERENCE, autoSelectable, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
 import { adapterLabel, loadWebgpu, registerWebgpuBackend } from './webgpu';
 
@@ -170,6 +171,7 @@ export async function useBackend(preference: 'auto' | BackendName, threads: 'aut
   registerGradients();
   registerBatchNormTraining();
   fuseBatchNormTraining();
+  fuseAdam();
   let count = 1;
   if (name === 'wasm') {
     const { registerWasmTrainingKernels } = await import('./wasm/kernels');

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { WASM_FUSED_KERNELS } from './batch-norm';
+import { WASM_FUSED_KERNELS } from './fused-kernels';
 import { type DepthwiseGeometry, simdFor } from './simd';
 
 type Backend = { disposeData(dataId: object): void };

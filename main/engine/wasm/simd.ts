@@ -36,7 +36,11 @@ export interface SimdExports {
   relu6Backward(dy: number, x: number, n: number, dx: number): void;
   depthwiseFilterGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dw: number, scratch: number]): void;
   depthwiseInputGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dx: number]): void;
+  adamStep(...args: [value: number, m: number, v: number, g: number, n: number, ...AdamScalars, w: number, m2: number, v2: number]): void;
 }
+
+/** β₁, 1 − β₁, β₂, 1 − β₂, 1 − β₁ᵗ, 1 − β₂ᵗ, ε, −lr (see assembly/kernels.ts). */
+export type AdamScalars = [number, number, number, number, number, number, number, number];
 
 /** The two tensors a depthwise gradient reads: (x, dy) for the filter's, (dy, filter) for the input's. */
 type DepthwisePair = [a: number, b: number];

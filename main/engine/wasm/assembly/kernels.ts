@@ -213,3 +213,44 @@ export function depthwiseInputGrad(
     }
   }
 }
+
+/**
+ * One Adam update of n values, tfjs's AdamOptimizer arithmetic in the same float32 operations and order (so the
+ * same numbers): m' = m·β₁ + g·(1 − β₁), v' = v·β₂ + g²·(1 − β₂), w' = (m'/c₁)/(√(v'/c₂) + ε)·(−lr) + w, with
+ * c = 1 − βᵗ.
+ */
+export function adamStep(
+  value: usize, m: usize, v: usize, g: usize, n: i32,
+  beta1: f32, oneMinusBeta1: f32, beta2: f32, oneMinusBeta2: f32, c1: f32, c2: f32, eps: f32, negLr: f32,
+  outValue: usize, outM: usize, outV: usize,
+): void {
+  const b1 = f32x4.splat(beta1);
+  const ob1 = f32x4.splat(oneMinusBeta1);
+  const b2 = f32x4.splat(beta2);
+  const ob2 = f32x4.splat(oneMinusBeta2);
+  const cm = f32x4.splat(c1);
+  const cv = f32x4.splat(c2);
+  const e = f32x4.splat(eps);
+  const lr = f32x4.splat(negLr);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const gv = v128.load(g + o);
+    const nm = f32x4.add(f32x4.mul(v128.load(m + o), b1), f32x4.mul(gv, ob1));
+    const nv = f32x4.add(f32x4.mul(v128.load(v + o), b2), f32x4.mul(f32x4.mul(gv, gv), ob2));
+    const step = f32x4.div(f32x4.div(nm, cm), f32x4.add(f32x4.sqrt(f32x4.div(nv, cv)), e));
+    v128.store(outValue + o, f32x4.add(f32x4.mul(step, lr), v128.load(value + o)));
+    v128.store(outM + o, nm);
+    v128.store(outV + o, nv);
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const gs = load<f32>(g + o);
+    const nm: f32 = load<f32>(m + o) * beta1 + gs * oneMinusBeta1;
+    const nv: f32 = load<f32>(v + o) * beta2 + gs * gs * oneMinusBeta2;
+    const step: f32 = nm / c1 / (Mathf.sqrt(nv / c2) + eps);
+    store<f32>(outValue + o, step * negLr + load<f32>(value + o));
+    store<f32>(outM + o, nm);
+    store<f32>(outV + o, nv);
+  }
+}
