@@ -80,6 +80,8 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
       ['5×5 stride (2,1) valid', [2, 11, 8, 2], [5, 5, 2, 2], [2, 1], 'valid'],
       ['1×1 stride 1', [3, 5, 5, 4], [1, 1, 4, 6], [1, 1], 'same'],
       ['1×1 stride 2', [2, 6, 6, 3], [1, 1, 3, 2], [2, 2], 'valid'],
+      // wasm's SIMD weight gradient (output channels in fours; 162 rows: not a multiple of its 4- and 16-row blocks).
+      ['1×1 stride 1, 8 → 12 channels', [2, 9, 9, 8], [1, 1, 8, 12], [1, 1], 'same'],
     ];
     const dwCases: ConvCase[] = [
       ['3×3 stride 1 same', [2, 7, 6, 3], [3, 3, 3, 1], [1, 1], 'same'],

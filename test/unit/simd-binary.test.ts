@@ -22,7 +22,15 @@ it('both builds import a memory and export the kernels, and hold no data that co
     expect(WebAssembly.Module.imports(module), kind).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
     const names = WebAssembly.Module.exports(module).map((e) => e.name);
     expect(names).toEqual(
-      expect.arrayContaining(['bnForward', 'bnBackward', 'relu6Backward', 'depthwiseFilterGrad', 'depthwiseInputGrad', 'adamStep']),
+      expect.arrayContaining([
+        'bnForward',
+        'bnBackward',
+        'relu6Backward',
+        'depthwiseFilterGrad',
+        'depthwiseInputGrad',
+        'adamStep',
+        'transposedProduct',
+      ]),
     );
     // A data section (id 11) would be copied into tfjs's heap at instantiation, over its tensors.
     expect(hasSection(Buffer.from(base64, 'base64'), 11), kind).toBe(false);

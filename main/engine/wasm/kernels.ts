@@ -55,6 +55,17 @@ function convPads(
   );
 }
 
+/**
+ * A 1×1 convolution's weight gradient x2dᵀ·dy2d by our SIMD kernel where it beats XNNPACK, which packs dy2d — the
+ * whole output activation, new at every step — as its weights on each call. Measured per call with new tensors
+ * each time (MobileNetV2-0.35's shapes, batch 32, 2 threads): 32768 rows, 8 → 48 channels 31 → 3.9 ms; 8192 rows,
+ * 16 → 96: 15 → 3.5; 8192 rows, 48 → 8: 5.7 → 1.8. From ~100 input channels on, XNNPACK is as fast or faster
+ * (128 rows, 112 → 1280: 4.3 against 5.3 ms).
+ */
+function simdTransposedProduct(inC: number, outC: number, ...tensors: TensorInfo[]): boolean {
+  return inC <= 64 && outC % 4 === 0 && tensors.every((t) => t.dtype === 'float32');
+}
+
 /** dW = correlation of x with dy: a Conv2D over batch↔channel-transposed tensors, dilated by the forward stride. */
 const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: TensorInfo; dy: TensorInfo };
@@ -83,6 +94,13 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
       info.outWidth === W
     ) {
       // 1×1 stride 1: dW = x2dᵀ · dy2d.
+      if (simdTransposedProduct(inC, outC, x, dy)) {
+        const out = (backend as unknown as WasmHeap).makeOutput(filterShape, 'float32');
+        const simd = simdFor(backend);
+        const scratch = simd.scratch(12 * inC * outC);
+        simd.kernels.transposedProduct(simd.offset(x), simd.offset(dy), B * H * W, inC, outC, simd.offset(out), scratch);
+        return out;
+      }
       const prod = k(
         'BatchMatMul',
         { a: reshape(k, x, [1, B * H * W, inC]), b: reshape(k, dy, [1, B * H * W, outC]) },

@@ -36,6 +36,7 @@ export interface SimdExports {
   relu6Backward(dy: number, x: number, n: number, dx: number): void;
   depthwiseFilterGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dw: number, scratch: number]): void;
   depthwiseInputGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dx: number]): void;
+  transposedProduct(a: number, b: number, rows: number, I: number, J: number, out: number, scratch: number): void;
   adamStep(...args: [value: number, m: number, v: number, g: number, n: number, ...AdamScalars, w: number, m2: number, v2: number]): void;
 }
 

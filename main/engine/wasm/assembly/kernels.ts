@@ -254,3 +254,54 @@ export function adamStep(
     store<f32>(outV + o, nv);
   }
 }
+
+/**
+ * out[i, j] = Σ_r a[r, i]·b[r, j] for a [rows, I] and b [rows, J] (J a multiple of 4): aᵀ·b, the weight gradient of
+ * a 1×1 convolution (rows = batch·height·width), as rank-1 updates four rows at a time (one read and write of the
+ * running sums per four rows). Sums in float32 for FLUSH rows, then float64 (scratch: 12·I·J bytes).
+ */
+export function transposedProduct(a: usize, b: usize, rows: i32, I: i32, J: i32, out: usize, scratch: usize): void {
+  const cells = I * J;
+  const totals = scratch; // cells f64
+  const part = scratch + (<usize>cells << 3); // cells f32
+  zero(totals, cells << 3);
+  zero(part, cells << 2);
+  const aRow = <usize>I << 2;
+  const bRow = <usize>J << 2;
+  let r = 0;
+  while (r < rows) {
+    const end = min(rows, r + FLUSH);
+    for (; r + 4 <= end; r += 4) {
+      const a0 = a + <usize>r * aRow;
+      const b0 = b + <usize>r * bRow;
+      for (let i = 0; i < I; i++) {
+        const ai = <usize>i << 2;
+        const x0 = f32x4.splat(load<f32>(a0 + ai));
+        const x1 = f32x4.splat(load<f32>(a0 + aRow + ai));
+        const x2 = f32x4.splat(load<f32>(a0 + 2 * aRow + ai));
+        const x3 = f32x4.splat(load<f32>(a0 + 3 * aRow + ai));
+        const acc = part + <usize>i * bRow;
+        for (let j = 0; j < J; j += 4) {
+          const o = <usize>j << 2;
+          let s = f32x4.add(f32x4.mul(x0, v128.load(b0 + o)), f32x4.mul(x1, v128.load(b0 + bRow + o)));
+          s = f32x4.add(s, f32x4.add(f32x4.mul(x2, v128.load(b0 + 2 * bRow + o)), f32x4.mul(x3, v128.load(b0 + 3 * bRow + o))));
+          v128.store(acc + o, f32x4.add(v128.load(acc + o), s));
+        }
+      }
+    }
+    for (; r < end; r++) {
+      const ar = a + <usize>r * aRow;
+      const br = b + <usize>r * bRow;
+      for (let i = 0; i < I; i++) {
+        const x = f32x4.splat(load<f32>(ar + (<usize>i << 2)));
+        const acc = part + <usize>i * bRow;
+        for (let j = 0; j < J; j += 4) {
+          const o = <usize>j << 2;
+          v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(x, v128.load(br + o))));
+        }
+      }
+    }
+    flush(part, totals, cells);
+  }
+  for (let k = 0; k < cells; k++) store<f32>(out + (<usize>k << 2), <f32>load<f64>(totals + (<usize>k << 3)));
+}
