@@ -137,11 +137,28 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
       return { y: yv!, g: gv!, shape: shape_ };
     }
 
+    for (const [name, shape] of [
+      ['a size in fours', [2, 5, 5, 8]],
+      ['a size not in fours', [1, 3, 3, 3]],
+    ] as const) {
+      it(`ReLU, ${name}`, async () => {
+        const f = (x: tf.Tensor) => tf.relu(tf.sub(x, 0.25));
+        const cpu = await valueAndGrad('cpu', f, [...shape], 61);
+        const got = await valueAndGrad(target, f, [...shape], 61);
+        expect(relDiff(got.y, cpu.y)).toBeLessThan(tol.exact);
+        expect(relDiff(got.g, cpu.g)).toBeLessThan(tol.exact);
+      });
+    }
+
     const poolCases: [string, number[], [number, number], [number, number], 'same' | 'valid'][] = [
       ['2×2 stride 2 valid', [2, 8, 6, 3], [2, 2], [2, 2], 'valid'],
       ['3×3 stride 2 same (overlapping windows)', [2, 9, 7, 4], [3, 3], [2, 2], 'same'],
       ['3×3 stride 1 same', [1, 5, 6, 2], [3, 3], [1, 1], 'same'],
       ['2×3 stride (1,2) valid', [2, 7, 8, 3], [2, 3], [1, 2], 'valid'],
+      // Windows that tile the input, channels in fours: wasm's SIMD kernel (leftover rows and columns get no gradient).
+      ['2×2 stride 2 valid, 8 channels (tiled)', [2, 8, 6, 8], [2, 2], [2, 2], 'valid'],
+      ['2×2 stride 2 valid, odd size, 4 channels (tiled)', [2, 9, 7, 4], [2, 2], [2, 2], 'valid'],
+      ['3×3 stride 3 valid, 12 channels (tiled)', [1, 9, 9, 12], [3, 3], [3, 3], 'valid'],
     ];
     for (const [name, xs, window, strides, pad] of poolCases) {
       it(`MaxPool ${name}, a tie's gradient goes to its ${tol.maxPoolTies} pixel`, async () => {
@@ -170,6 +187,8 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
     const reduceCases: [string, number[], number[], boolean][] = [
       ['leading axes [0,1,2] (a bias gradient)', [3, 4, 5, 6], [0, 1, 2], false],
       ['leading axes, keepDims (batch-norm moments)', [3, 4, 5, 6], [0, 1, 2], true],
+      ['leading axes, 8 columns (wasm SIMD)', [3, 4, 5, 8], [0, 1, 2], false],
+      ['axis 0 of a matrix, 12 columns, keepDims (wasm SIMD)', [37, 12], [0], true],
       ['axis 0 of a matrix', [7, 5], [0], false],
       ['axes given out of order', [2, 3, 4], [1, 0], false],
       ['a trailing axis (wasm kernel)', [3, 4, 5], [2], false],

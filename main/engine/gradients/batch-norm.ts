@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { GradConfig, NamedAttrMap, Tensor } from '@tensorflow/tfjs';
 import { unfuseLinearConvUnderTape } from './linear-conv';
-import { relu6Grad } from './relu6';
+import { reluGrad, relu6Grad } from './relu6';
 
 export const fusedBatchNormGrad: GradConfig = {
   kernelName: 'FusedBatchNorm',
@@ -40,6 +40,7 @@ export function registerGradients(): void {
   if (registered) return;
   tf.registerGradient(fusedBatchNormGrad);
   tf.registerGradient(relu6Grad);
+  tf.registerGradient(reluGrad);
   unfuseLinearConvUnderTape();
   registered = true;
 }

@@ -7,7 +7,7 @@
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, batchNormBackward, batchNormForward } from '../ops/batch-norm-training';
-import { RELU6_BACKWARD } from '../gradients/relu6';
+import { RELU_BACKWARD, RELU6_BACKWARD } from '../gradients/relu6';
 import { ADAM_STEP } from '../train/fused-adam';
 import { type AdamScalars, simdFor } from './simd';
 
@@ -78,22 +78,25 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   return [dx, dscale, doffset];
 };
 
-/** ReLU6's gradient in one pass (gradients/relu6.ts). */
-const relu6Backward: KernelFunc = ({ inputs, backend }) => {
-  const { dy, x } = inputs as Record<'dy' | 'x', TensorInfo>;
-  float32(RELU6_BACKWARD, dy, x);
-  const heap = backend as unknown as WasmHeap;
-  const dx = heap.makeOutput(x.shape, 'float32');
-  const n = size(x.shape);
-  if (n % 4 === 0) {
-    const simd = simdFor(backend);
-    simd.kernels.relu6Backward(simd.offset(dy), simd.offset(x), n, simd.offset(dx));
-  } else {
-    const [g, v, out] = [dy, x, dx].map((t) => heap.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
-    for (let i = 0; i < n; i++) out[i] = v[i]! > 0 && v[i]! <= 6 ? g[i]! : 0;
-  }
-  return dx;
-};
+/** ReLU's and ReLU6's gradients in one pass (gradients/relu6.ts): dy where x > 0 (and x ≤ `top`). */
+function clippedBackward(name: string, top: number): KernelFunc {
+  return ({ inputs, backend }) => {
+    const { dy, x } = inputs as Record<'dy' | 'x', TensorInfo>;
+    float32(name, dy, x);
+    const heap = backend as unknown as WasmHeap;
+    const dx = heap.makeOutput(x.shape, 'float32');
+    const n = size(x.shape);
+    if (n % 4 === 0) {
+      const simd = simdFor(backend);
+      const run = top === 6 ? simd.kernels.relu6Backward : simd.kernels.reluBackward;
+      run(simd.offset(dy), simd.offset(x), n, simd.offset(dx));
+    } else {
+      const [g, v, out] = [dy, x, dx].map((t) => heap.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
+      for (let i = 0; i < n; i++) out[i] = v[i]! > 0 && v[i]! <= top ? g[i]! : 0;
+    }
+    return dx;
+  };
+}
 
 /** Adam's update of one variable: [value, m, v] → their new values, in one pass. */
 const adamStep: KernelFunc = ({ inputs, backend, attrs }) => {
@@ -113,5 +116,6 @@ export const WASM_FUSED_KERNELS: KernelConfig[] = [
   { kernelName: ADAM_STEP, backendName: 'wasm', kernelFunc: adamStep },
   { kernelName: BATCH_NORM_FORWARD, backendName: 'wasm', kernelFunc: forward },
   { kernelName: BATCH_NORM_BACKWARD, backendName: 'wasm', kernelFunc: backward },
-  { kernelName: RELU6_BACKWARD, backendName: 'wasm', kernelFunc: relu6Backward },
+  { kernelName: RELU6_BACKWARD, backendName: 'wasm', kernelFunc: clippedBackward(RELU6_BACKWARD, 6) },
+  { kernelName: RELU_BACKWARD, backendName: 'wasm', kernelFunc: clippedBackward(RELU_BACKWARD, Number.POSITIVE_INFINITY) },
 ];

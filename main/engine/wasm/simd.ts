@@ -37,6 +37,9 @@ export interface SimdExports {
   depthwiseFilterGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dw: number, scratch: number]): void;
   depthwiseInputGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dx: number]): void;
   transposedProduct(a: number, b: number, rows: number, I: number, J: number, out: number, scratch: number): void;
+  columnSums(x: number, rows: number, C: number, scale: number, out: number, scratch: number): void;
+  reluBackward(dy: number, x: number, n: number, dx: number): void;
+  maxPoolTiledBackward(x: number, dy: number, B: number, H: number, W: number, C: number, fH: number, fW: number, dx: number): void;
   adamStep(...args: [value: number, m: number, v: number, g: number, n: number, ...AdamScalars, w: number, m2: number, v2: number]): void;
 }
 

@@ -305,3 +305,74 @@ export function transposedProduct(a: usize, b: usize, rows: i32, I: i32, J: i32,
   }
   for (let k = 0; k < cells; k++) store<f32>(out + (<usize>k << 2), <f32>load<f64>(totals + (<usize>k << 3)));
 }
+
+/** out[c] = Σ_r x[r, c] (C a multiple of 4), float32 for FLUSH rows then float64 (scratch: 12·C bytes). */
+export function columnSums(x: usize, rows: i32, C: i32, scale: f64, out: usize, scratch: usize): void {
+  const totals = scratch;
+  const part = scratch + (<usize>C << 3);
+  zero(totals, C << 3);
+  zero(part, C << 2);
+  const rowBytes = <usize>C << 2;
+  for (let r = 0; r < rows; r++) {
+    const row = x + <usize>r * rowBytes;
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      v128.store(part + o, f32x4.add(v128.load(part + o), v128.load(row + o)));
+    }
+    if ((r + 1) % FLUSH == 0 || r + 1 == rows) flush(part, totals, C);
+  }
+  for (let c = 0; c < C; c++) store<f32>(out + (<usize>c << 2), <f32>(load<f64>(totals + (<usize>c << 3)) * scale));
+}
+
+/** ReLU's gradient: dx = dy where x > 0, else 0 (n a multiple of 4). */
+export function reluBackward(dy: usize, x: usize, n: i32, dx: usize): void {
+  const zeros = f32x4.splat(0);
+  for (let i = 0; i < n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(dx + o, v128.and(v128.load(dy + o), f32x4.gt(v128.load(x + o), zeros)));
+  }
+}
+
+/**
+ * MaxPool's gradient for windows that tile the input (stride = window, no padding): each window's dy goes to its
+ * first maximal pixel in row-major order (the cpu backend's rule), every other pixel gets 0. x [B, H, W, C] with
+ * C a multiple of 4; dy [B, OH, OW, C] with OH = H / fH and OW = W / fW (rounded down: leftover rows and
+ * columns get 0).
+ */
+export function maxPoolTiledBackward(
+  x: usize, dy: usize, B: i32, H: i32, W: i32, C: i32, fH: i32, fW: i32, dx: usize,
+): void {
+  const OH = H / fH;
+  const OW = W / fW;
+  const rowBytes = <usize>C << 2;
+  zero(dx, B * H * W * C << 2);
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const g = dy + <usize>((b * OH + oh) * OW + ow) * rowBytes;
+        const first = <usize>((b * H + oh * fH) * W + ow * fW) * rowBytes;
+        for (let c = 0; c < C; c += 4) {
+          const o = <usize>c << 2;
+          // The window's maximum per lane, then the first pixel that reaches it.
+          let best = v128.load(x + first + o);
+          for (let kh = 0; kh < fH; kh++) {
+            for (let kw = 0; kw < fW; kw++) {
+              const p = first + <usize>(kh * W + kw) * rowBytes;
+              best = f32x4.max(best, v128.load(x + p + o));
+            }
+          }
+          let taken = i32x4.splat(0);
+          const gv = v128.load(g + o);
+          for (let kh = 0; kh < fH; kh++) {
+            for (let kw = 0; kw < fW; kw++) {
+              const p = first + <usize>(kh * W + kw) * rowBytes;
+              const hit = v128.andnot(f32x4.eq(v128.load(x + p + o), best), taken);
+              v128.store(dx + p + o, v128.and(gv, hit));
+              taken = v128.or(taken, hit);
+            }
+          }
+        }
+      }
+    }
+  }
+}
