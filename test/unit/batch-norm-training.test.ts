@@ -123,6 +123,31 @@ describe('fused training batch norm', () => {
     layer.dispose();
   });
 
+  it("inference batch norm (given statistics) on wasm equals the cpu backend's, per-channel or not", async () => {
+    const cases: [number[], boolean][] = [
+      [[4, 6, 5, 16], true], // SIMD: statistics, scale and offset per channel, channels in fours
+      [[3, 4, 5, 6], true], // wasm's own kernel: channels not in fours
+      [[4, 3, 3, 8], false], // wasm's own kernel: no scale or offset
+    ];
+    for (const [shape, affine] of cases) {
+      const C = shape.at(-1)!;
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        const y = tf.tidy(() => {
+          const x = tf.tensor(rand(size(shape), 11, -3, 3), shape);
+          const [mean, variance, offset, scale] = [rand(C, 12), rand(C, 13, 0.1, 2), rand(C, 14), rand(C, 15)].map((v) => tf.tensor1d(v));
+          return affine
+            ? tf.batchNorm(x, mean!, variance!, offset, scale, 1e-3)
+            : tf.batchNorm(x, mean!, variance!, undefined, undefined, 1e-3);
+        });
+        const values = await y.data();
+        y.dispose();
+        return values;
+      };
+      expect(relDiff(await run('wasm'), await run('cpu')), JSON.stringify(shape)).toBeLessThan(1e-6);
+    }
+  });
+
   it('frees every intermediate over repeated steps', async () => {
     await tf.setBackend('wasm');
     const step = () =>

@@ -25,6 +25,7 @@ it('both builds import a memory and export the kernels, and hold no data that co
     expect(names.sort()).toEqual(
       [
         'adamStep',
+        'batchNormInference',
         'bnBackward',
         'bnForward',
         'columnSums',

@@ -520,6 +520,38 @@ function sharedIdentity(original: KernelFunc): KernelFunc {
   };
 }
 
+/**
+ * Batch norm with given statistics (inference: embedding, validation, the explorer) as one SIMD pass when the
+ * statistics, scale and offset are per channel and channels come in fours. wasm's own kernel computes broadcast
+ * indices per element: 1,477 of 2,372 ms of a MobileNetV2-1.0 forward at 224 px, batch 32.
+ */
+function fastBatchNorm(original: KernelFunc): KernelFunc {
+  return (args) => {
+    const { x, mean, variance, offset, scale } = args.inputs as Record<string, TensorInfo | undefined>;
+    const C = x!.shape.at(-1)!;
+    const perChannel = (t: TensorInfo | undefined) => t !== undefined && t.shape.length === 1 && t.shape[0] === C && t.dtype === 'float32';
+    if (C % 4 !== 0 || x!.dtype !== 'float32' || ![mean, variance, offset, scale].every(perChannel)) return original(args);
+    const out = (args.backend as unknown as WasmHeap).makeOutput(x!.shape, 'float32');
+    const simd = simdFor(args.backend);
+    const at = simd.offset;
+    const { varianceEpsilon } = args.attrs as unknown as { varianceEpsilon: number };
+    const rows = x!.shape.reduce((a, b) => a * b, 1) / C;
+    simd.kernels.batchNormInference(
+      at(x!),
+      rows,
+      C,
+      at(mean!),
+      at(variance!),
+      at(scale!),
+      at(offset!),
+      varianceEpsilon,
+      at(out),
+      simd.scratch(4 * C),
+    );
+    return out;
+  };
+}
+
 export const WASM_TRAINING_KERNELS: KernelConfig[] = [
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2DBackpropFilter },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2DBackpropInput },
@@ -536,7 +568,7 @@ const REPLACED = new Set(['Conv2DBackpropInput', 'MaxPoolGrad']);
 
 /**
  * Idempotent: registers the kernels above for the wasm backend (once per process), and wraps wasm's own
- * BatchMatMul, Sum, Mean and Identity (keeping their setup, which binds the C functions) with the faster paths above.
+ * BatchMatMul, Sum, Mean, Identity and FusedBatchNorm (keeping their setup, which binds the C functions) with the faster paths above.
  */
 export function registerWasmTrainingKernels(): void {
   if (registered) return;
@@ -554,5 +586,6 @@ export function registerWasmTrainingKernels(): void {
   wrap('Sum', (k) => leadingReduce(k, false));
   wrap('Mean', (k) => leadingReduce(k, true));
   wrap('Identity', sharedIdentity);
+  wrap('FusedBatchNorm', fastBatchNorm);
   registered = true;
 }

@@ -38,6 +38,20 @@ export interface SimdExports {
   depthwiseInputGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dx: number]): void;
   transposedProduct(a: number, b: number, rows: number, I: number, J: number, out: number, scratch: number): void;
   columnSums(x: number, rows: number, C: number, scale: number, out: number, scratch: number): void;
+  batchNormInference(
+    ...args: [
+      x: number,
+      rows: number,
+      C: number,
+      mean: number,
+      variance: number,
+      scale: number,
+      offset: number,
+      eps: number,
+      y: number,
+      scratch: number,
+    ]
+  ): void;
   reluBackward(dy: number, x: number, n: number, dx: number): void;
   maxPoolTiledBackward(x: number, dy: number, B: number, H: number, W: number, C: number, fH: number, fW: number, dx: number): void;
   adamStep(...args: [value: number, m: number, v: number, g: number, n: number, ...AdamScalars, w: number, m2: number, v2: number]): void;

@@ -376,3 +376,27 @@ export function maxPoolTiledBackward(
     }
   }
 }
+
+/**
+ * Inference batch norm with given statistics: y = (x − μ)·γ/√(σ² + ε) + β per channel (C a multiple of 4). tfjs's
+ * wasm FusedBatchNorm walks the input with per-element broadcast index arithmetic: 62 % of a MobileNetV2 forward.
+ * Scratch: 4·C bytes.
+ */
+export function batchNormInference(
+  x: usize, rows: i32, C: i32, mean: usize, variance: usize, scale: usize, offset: usize, eps: f32, y: usize, scratch: usize,
+): void {
+  const k = scratch;
+  for (let c = 0; c < C; c++) {
+    const o = <usize>c << 2;
+    store<f32>(k + o, load<f32>(scale + o) / Mathf.sqrt(load<f32>(variance + o) + eps));
+  }
+  const rowBytes = <usize>C << 2;
+  for (let r = 0; r < rows; r++) {
+    const i = <usize>r * rowBytes;
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      const d = f32x4.sub(v128.load(x + i + o), v128.load(mean + o));
+      v128.store(y + i + o, f32x4.add(f32x4.mul(d, v128.load(k + o)), v128.load(offset + o)));
+    }
+  }
+}
