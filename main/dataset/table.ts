@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse';
+import { type LineRecord, LineParser } from './csv-lines';
 import { BBOX_COLUMNS, type DatasetProblem } from '../../shared/schemas/dataset';
 import { isInside, isPlainRelative } from '../paths';
 import { Growable } from './growable';
@@ -106,7 +106,7 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
   const outside = new OutsideRoot(root);
 
   const parser = createReadStream(absFile).pipe(
-    parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true, trim: false }),
+    new LineParser({ bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }),
   );
   const cell = (record: string[], name: string): string => {
     const i = idx[name];
@@ -114,7 +114,7 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
   };
 
   try {
-    for await (const { record, info } of parser as AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+    for await (const { record, lines } of parser as AsyncIterable<LineRecord<string[]>>) {
       if (header === null) {
         header = record.map((h) => h.trim());
         idx = Object.fromEntries(header.map((h, i) => [h, i]));
@@ -123,7 +123,7 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
         hasBbox = present.length === BBOX_COLUMNS.length;
         continue;
       }
-      const row = info.lines;
+      const row = lines;
       rowNumber.push(row);
       if (record.length !== header.length) {
         problems.add('error', 'column_count', row, null, `has ${record.length} cells, the header has ${header.length}`);

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, opendir } from 'node:fs/promises';
 import path from 'node:path';
-import { parse } from 'csv-parse';
+import { type LineRecord, LineParser } from '../csv-lines';
 import { DATASET_IMAGE_EXTENSIONS, IMAGE_EXTENSIONS } from '../image-files';
 import type { ConvertProblem, SourceItem } from './types';
 
@@ -139,7 +139,7 @@ function splitOf(v: string | undefined): 'train' | 'validation' | null | undefin
 /** The parser's records; a table it cannot parse (an unclosed quote, …) is an error naming the file and line. */
 async function* tableRecords(file: string, parser: AsyncIterable<unknown>) {
   try {
-    for await (const r of parser as AsyncIterable<{ record: Record<string, string>; info: { lines: number } }>) yield r;
+    for await (const r of parser as AsyncIterable<LineRecord<Record<string, string>>>) yield r;
   } catch (e) {
     throw new Error(`${file}: not a readable table: ${(e as Error).message}`);
   }
@@ -157,11 +157,10 @@ export async function* readTable(
   if (twice.length > 0) throw new Error(`${file}: row 1: column "${twice[0]}" appears twice in the header (which one is meant?)`);
   const renamedSplits = new Map<string, number>();
   const parser = createReadStream(file).pipe(
-    parse({ bom: true, columns: true, delimiter, skip_empty_lines: true, relax_column_count: true, info: true, trim: true }),
+    new LineParser({ bom: true, columns: true, delimiter, skip_empty_lines: true, relax_column_count: true, trim: true }),
   );
-  for await (const { record, info } of tableRecords(file, parser)) {
+  for await (const { record, lines: row } of tableRecords(file, parser)) {
     if (signal?.aborted) return;
-    const row = info.lines;
     const p = record[mapping.path] ?? '';
     const labelName = record[mapping.label] ?? '';
     if (!p || !labelName) {
