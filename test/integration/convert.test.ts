@@ -140,6 +140,24 @@ describe('convert a table', () => {
     expect(r.report.ok).toBe(true);
   });
 
+  it('writes a table longer than one write block (8,192 rows) whole: one header, every row once', async () => {
+    const rows = 20_000;
+    const lines = ['file,class', ...Array.from({ length: rows }, (_, i) => `img/${i}.jpg,id_${Math.floor(i / 4)}`)];
+    writeFileSync(path.join(dir, 'long.csv'), `${lines.join('\n')}\n`);
+    const r = await convert({
+      source: path.join(dir, 'long.csv'),
+      out: path.join(dir, 'long-out', 'df.csv'),
+      split: { ...DEFAULT_SPLIT, valFraction: 0.2 },
+      checkImages: false,
+    });
+    const written = readFileSync(r.csv, 'utf8').trimEnd().split('\n');
+    expect(written.filter((l) => l.startsWith('label,'))).toHaveLength(1);
+    expect(written).toHaveLength(rows + 1);
+    const paths = written.slice(1).map((l) => l.split(',')[1]!);
+    expect(new Set(paths).size).toBe(rows);
+    expect(r.report.summary.rows).toBe(rows);
+  });
+
   it('reads split and flag words other tools write, skips rows it cannot read (naming row and column), refuses a doubled header', async () => {
     const lines = ['file,class,split,is_query,is_gallery'];
     const add = (name: string, i: number, split: string, q: string, g: string) =>
