@@ -47,6 +47,9 @@ export interface Plan {
 /** A name that is an integer written one way only ("7", "-3"; not "07", "+7" or "7.0"), small enough for a double. */
 const isPlainInteger = (n: string) => /^-?(0|[1-9]\d*)$/.test(n) && n !== '-0' && Number.isSafeInteger(Number(n));
 
+/** Name order with numbers by value ("img2" before "img10"). One collator: localeCompare with options builds one per call. */
+const NAME_ORDER = new Intl.Collator('en', { numeric: true });
+
 /**
  * OML labels are integers: when every name is a plain integer the labels keep their values; otherwise every label
  * gets an id in name order (two names like "01" and "1" must never become one label). `renumbered` names the first
@@ -54,7 +57,7 @@ const isPlainInteger = (n: string) => /^-?(0|[1-9]\d*)$/.test(n) && n !== '-0' &
  */
 export function labelIds(names: string[]): { ids: Map<string, number>; renumbered: string | null } {
   // Numeric name order; names equal as numbers ("01", "1") by their characters, so input order never decides.
-  const unique = [...new Set(names)].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }) || (a < b ? -1 : a > b ? 1 : 0));
+  const unique = [...new Set(names)].sort((a, b) => NAME_ORDER.compare(a, b) || (a < b ? -1 : a > b ? 1 : 0));
   const odd = unique.find((n) => !isPlainInteger(n));
   if (odd === undefined) return { ids: new Map(unique.map((n) => [n, Number(n)])), renumbered: null };
   return { ids: new Map(unique.map((n, i) => [n, i])), renumbered: unique.some(isPlainInteger) ? odd : null };
