@@ -22,6 +22,19 @@ function zero(p: usize, bytes: i32): void {
   memory.fill(p, 0, <usize>bytes);
 }
 
+/** y = (x − μ)·k + β per channel, k = γ/√(σ² + ε) already made. */
+function normalize(x: usize, rows: i32, C: i32, mean: usize, k: usize, offset: usize, y: usize): void {
+  const rowBytes = <usize>C << 2;
+  for (let r = 0; r < rows; r++) {
+    const i = <usize>r * rowBytes;
+    for (let c = 0; c < C; c += 4) {
+      const o = <usize>c << 2;
+      const d = f32x4.sub(v128.load(x + i + o), v128.load(mean + o));
+      v128.store(y + i + o, f32x4.add(f32x4.mul(d, v128.load(k + o)), v128.load(offset + o)));
+    }
+  }
+}
+
 /**
  * Training-mode batch norm of x [rows, C]: the batch mean and biased variance per channel, and
  * y = (x − μ)·γ/√(σ² + ε) + β. Scratch: 16·C bytes.
@@ -33,18 +46,8 @@ export function bnForward(
   const totals = scratch; // C f64
   const part = scratch + (<usize>C << 3); // C f32
   const rowBytes = <usize>C << 2;
-  // Pass 1: Σx.
-  zero(totals, C << 3);
-  zero(part, C << 2);
-  for (let r = 0; r < rows; r++) {
-    const row = x + <usize>r * rowBytes;
-    for (let c = 0; c < C; c += 4) {
-      const o = <usize>c << 2;
-      v128.store(part + o, f32x4.add(v128.load(part + o), v128.load(row + o)));
-    }
-    if ((r + 1) % FLUSH == 0 || r + 1 == rows) flush(part, totals, C);
-  }
-  for (let c = 0; c < C; c++) store<f32>(mean + (<usize>c << 2), <f32>(load<f64>(totals + (<usize>c << 3)) / <f64>rows));
+  // Pass 1: μ = Σx / rows (leaves part zeroed).
+  columnSums(x, rows, C, 1 / <f64>rows, mean, scratch);
   // Pass 2: Σ(x − μ)², centred (no cancellation when |μ| ≫ σ).
   zero(totals, C << 3);
   for (let r = 0; r < rows; r++) {
@@ -64,14 +67,7 @@ export function bnForward(
     store<f32>(k + (<usize>c << 2), <f32>(<f64>load<f32>(scale + (<usize>c << 2)) / Math.sqrt(<f64>v + <f64>eps)));
   }
   // Pass 3: y.
-  for (let r = 0; r < rows; r++) {
-    const i = <usize>r * rowBytes;
-    for (let c = 0; c < C; c += 4) {
-      const o = <usize>c << 2;
-      const d = f32x4.sub(v128.load(x + i + o), v128.load(mean + o));
-      v128.store(y + i + o, f32x4.add(f32x4.mul(d, v128.load(k + o)), v128.load(offset + o)));
-    }
-  }
+  normalize(x, rows, C, mean, k, offset, y);
 }
 
 /**
@@ -148,6 +144,40 @@ export function relu6Backward(dy: usize, x: usize, n: i32, dx: usize): void {
  * (oh·sH − top + kh, ow·sW − left + kw) through filter tap (kh, kw); the two gradients below walk those pairs.
  */
 
+/**
+ * Every (output pixel, filter tap) pair of batch item b, adding a·b per channel into out. The filter's gradient
+ * (toTap): out = the tap's row of the sums, a = the input pixel the tap reads, b = dy at the output pixel. The
+ * input's gradient: out = that input pixel of dx, a = dy at the output pixel, b = the tap's weights.
+ */
+function depthwisePairs(
+  b: i32, first: usize, second: usize, H: i32, W: i32, C: i32, OH: i32, OW: i32,
+  fH: i32, fW: i32, sH: i32, sW: i32, top: i32, left: i32, out: usize, toTap: bool,
+): void {
+  const rowBytes = <usize>C << 2;
+  for (let oh = 0; oh < OH; oh++) {
+    for (let ow = 0; ow < OW; ow++) {
+      const pixel = <usize>((b * OH + oh) * OW + ow) * rowBytes;
+      for (let kh = 0; kh < fH; kh++) {
+        const ih = oh * sH - top + kh;
+        if (ih < 0 || ih >= H) continue;
+        for (let kw = 0; kw < fW; kw++) {
+          const iw = ow * sW - left + kw;
+          if (iw < 0 || iw >= W) continue;
+          const input = <usize>((b * H + ih) * W + iw) * rowBytes;
+          const tap = <usize>(kh * fW + kw) * rowBytes;
+          const dst = out + (toTap ? tap : input);
+          const x = first + (toTap ? input : pixel);
+          const y = second + (toTap ? pixel : tap);
+          for (let c = 0; c < C; c += 4) {
+            const o = <usize>c << 2;
+            v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(v128.load(x + o), v128.load(y + o))));
+          }
+        }
+      }
+    }
+  }
+}
+
 /** dW[kh, kw, c] = Σ x[b, ih, iw, c]·dy[b, oh, ow, c], in float32 per batch item then float64 (scratch: 12·fH·fW·C bytes). */
 export function depthwiseFilterGrad(
   x: usize, dy: usize, B: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
@@ -158,27 +188,8 @@ export function depthwiseFilterGrad(
   const part = scratch + (<usize>taps << 3); // taps f32
   zero(totals, taps << 3);
   zero(part, taps << 2);
-  const rowBytes = <usize>C << 2;
   for (let b = 0; b < B; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        const g = dy + <usize>((b * OH + oh) * OW + ow) * rowBytes;
-        for (let kh = 0; kh < fH; kh++) {
-          const ih = oh * sH - top + kh;
-          if (ih < 0 || ih >= H) continue;
-          for (let kw = 0; kw < fW; kw++) {
-            const iw = ow * sW - left + kw;
-            if (iw < 0 || iw >= W) continue;
-            const src = x + <usize>((b * H + ih) * W + iw) * rowBytes;
-            const acc = part + <usize>(kh * fW + kw) * rowBytes;
-            for (let c = 0; c < C; c += 4) {
-              const o = <usize>c << 2;
-              v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(v128.load(src + o), v128.load(g + o))));
-            }
-          }
-        }
-      }
-    }
+    depthwisePairs(b, x, dy, H, W, C, OH, OW, fH, fW, sH, sW, top, left, part, true);
     flush(part, totals, taps);
   }
   for (let i = 0; i < taps; i++) store<f32>(dw + (<usize>i << 2), <f32>load<f64>(totals + (<usize>i << 3)));
@@ -189,29 +200,8 @@ export function depthwiseInputGrad(
   dy: usize, w: usize, B: i32, H: i32, W: i32, C: i32, OH: i32, OW: i32,
   fH: i32, fW: i32, sH: i32, sW: i32, top: i32, left: i32, dx: usize,
 ): void {
-  const rowBytes = <usize>C << 2;
   zero(dx, B * H * W * C << 2);
-  for (let b = 0; b < B; b++) {
-    for (let oh = 0; oh < OH; oh++) {
-      for (let ow = 0; ow < OW; ow++) {
-        const g = dy + <usize>((b * OH + oh) * OW + ow) * rowBytes;
-        for (let kh = 0; kh < fH; kh++) {
-          const ih = oh * sH - top + kh;
-          if (ih < 0 || ih >= H) continue;
-          for (let kw = 0; kw < fW; kw++) {
-            const iw = ow * sW - left + kw;
-            if (iw < 0 || iw >= W) continue;
-            const dst = dx + <usize>((b * H + ih) * W + iw) * rowBytes;
-            const tap = w + <usize>(kh * fW + kw) * rowBytes;
-            for (let c = 0; c < C; c += 4) {
-              const o = <usize>c << 2;
-              v128.store(dst + o, f32x4.add(v128.load(dst + o), f32x4.mul(v128.load(g + o), v128.load(tap + o))));
-            }
-          }
-        }
-      }
-    }
-  }
+  for (let b = 0; b < B; b++) depthwisePairs(b, dy, w, H, W, C, OH, OW, fH, fW, sH, sW, top, left, dx, false);
 }
 
 /**
@@ -390,13 +380,5 @@ export function batchNormInference(
     const o = <usize>c << 2;
     store<f32>(k + o, load<f32>(scale + o) / Mathf.sqrt(load<f32>(variance + o) + eps));
   }
-  const rowBytes = <usize>C << 2;
-  for (let r = 0; r < rows; r++) {
-    const i = <usize>r * rowBytes;
-    for (let c = 0; c < C; c += 4) {
-      const o = <usize>c << 2;
-      const d = f32x4.sub(v128.load(x + i + o), v128.load(mean + o));
-      v128.store(y + i + o, f32x4.add(f32x4.mul(d, v128.load(k + o)), v128.load(offset + o)));
-    }
-  }
+  normalize(x, rows, C, mean, k, offset, y);
 }
