@@ -102,7 +102,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
       });
       continue;
     }
-    const first = seenHash.get(f.hash);
+    const first = f.hash === null ? undefined : seenHash.get(f.hash);
     if (first !== undefined) {
       problems.push({
         severity: 'warning',
@@ -112,7 +112,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
         fix: 'drop duplicates',
       });
       if (opts.dropDuplicates) continue;
-    } else seenHash.set(f.hash, it.path);
+    } else if (f.hash !== null) seenHash.set(f.hash, it.path);
     if (f.width < opts.minSize || f.height < opts.minSize) {
       problems.push({
         severity: 'warning',

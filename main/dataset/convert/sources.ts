@@ -219,7 +219,7 @@ export async function* readTable(
     const rawSplit = (splitCell ?? '').trim().toLowerCase();
     if (split === 'validation' && rawSplit !== 'validation') renamedSplits.set(rawSplit, (renamedSplits.get(rawSplit) ?? 0) + 1);
     yield {
-      path: p.split('\\').join('/'),
+      path: p.includes('\\') ? p.replaceAll('\\', '/') : p,
       labelName,
       category: mapping.category ? record[mapping.category] || null : null,
       sequence: mapping.sequence ? record[mapping.sequence] || null : null,

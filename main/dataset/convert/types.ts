@@ -21,7 +21,8 @@ export interface ImageFacts {
   ok: boolean;
   width: number;
   height: number;
-  hash: string;
+  /** The content's digest, or null when the file was not read (`checkImages: false`): no duplicate check then. */
+  hash: string | null;
   error?: string;
 }
 
