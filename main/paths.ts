@@ -45,8 +45,10 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform = 
  */
 export function isPlainRelative(p: string): boolean {
   if (p === '' || path.isAbsolute(p) || /^[a-zA-Z]:/.test(p)) return false;
-  return p.split(/[\\/]/).every((s) => s !== '' && s !== '.' && s !== '..');
+  return !EMPTY_OR_DOT_SEGMENT.test(p);
 }
+/** A segment that is empty, "." or "..": one test per path, where a split made an array per row of a table. */
+const EMPTY_OR_DOT_SEGMENT = /(?:^|[\\/])\.{0,2}(?:[\\/]|$)/;
 
 /** True when `target` is `folder` itself or lies below it (both resolved; compare realpaths for links). */
 export function isInside(folder: string, target: string): boolean {

@@ -234,4 +234,19 @@ describe('isPlainRelative', () => {
     for (const p of ['', '/a.jpg', './a.jpg', 'a/../b.jpg', '..', 'a//b.jpg', 'a/', 'C:x.jpg', 'c:\\x.jpg', 'a\\..\\b.jpg'])
       expect(isPlainRelative(p), p).toBe(false);
   });
+
+  it('agrees with the segment-by-segment definition on every path of up to four pieces', () => {
+    // The definition: split on / and \, no segment empty, "." or "..". The function tests it with one regex.
+    const bySegments = (p: string) =>
+      p !== '' && !p.startsWith('/') && !/^[a-zA-Z]:/.test(p) && p.split(/[\\/]/).every((s) => s !== '' && s !== '.' && s !== '..');
+    const pieces = ['a', '.', '..', '...', '.b', 'b.', '', '/', '\\'];
+    let checked = 0;
+    const walk = (p: string, depth: number) => {
+      expect(isPlainRelative(p), JSON.stringify(p)).toBe(bySegments(p));
+      checked++;
+      if (depth < 4) for (const piece of pieces) walk(p + piece, depth + 1);
+    };
+    walk('', 0);
+    expect(checked).toBeGreaterThan(7000);
+  });
 });
