@@ -18,8 +18,20 @@ export async function inspectDataset(
   csvPath: string,
   options: InspectOptions = {},
 ): Promise<{ report: DatasetReport; table: DatasetTable }> {
-  const problems = new ProblemLog(options.maxProblems ?? 1000);
+  const problems = newProblemLog(options);
   const { table } = await readDatasetCsv(csvPath, { root: options.root, problems });
+  return inspectTable(table, problems, options);
+}
+
+/** The problem log inspectDataset keeps (at most `maxProblems`), for a table built elsewhere (convert's). */
+export const newProblemLog = (options: InspectOptions = {}) => new ProblemLog(options.maxProblems ?? 1000);
+
+/** Validate + summarise a table already read, whose cell-level problems are in `problems`. */
+export async function inspectTable(
+  table: DatasetTable,
+  problems: ProblemLog,
+  options: InspectOptions = {},
+): Promise<{ report: DatasetReport; table: DatasetTable }> {
   validateTable(table, problems);
   if (options.checkFiles !== false && table.columns.includes('path')) {
     await checkFiles(table, problems, { images: options.checkImages ?? false });

@@ -89,118 +89,137 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
   const root = path.resolve(options.root ?? path.dirname(absFile));
   const info = await stat(absFile).catch(() => null);
   if (!info?.isFile()) throw new DatasetFileError(`Dataset file not found: ${absFile}`);
-
-  const rowNumber = new Growable(Int32Array);
-  const label = new Growable(Float64Array);
-  const split = new Growable(Uint8Array);
-  const isQuery = new Growable(Uint8Array);
-  const isGallery = new Growable(Uint8Array);
-  const bbox = new Growable(Int32Array, 4096);
-  const paths: string[] = [];
-  const categories: string[] = [];
-  const sequences: string[] = [];
-
-  let header: string[] | null = null;
-  let idx: Record<string, number> = {};
-  let hasBbox = false;
-  const outside = new OutsideRoot(root);
-
+  const table = new TableBuilder(absFile, root, problems);
   const parser = createReadStream(absFile).pipe(
     new LineParser({ bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }),
   );
-  const cell = (record: string[], name: string): string => {
-    const i = idx[name];
-    return i === undefined ? '' : (record[i] ?? '');
-  };
-
   try {
-    for await (const { record, lines } of parser as AsyncIterable<LineRecord<string[]>>) {
-      if (header === null) {
-        header = record.map((h) => h.trim());
-        idx = Object.fromEntries(header.map((h, i) => [h, i]));
-        checkHeader(header, problems);
-        const present = BBOX_COLUMNS.filter((c) => c in idx);
-        hasBbox = present.length === BBOX_COLUMNS.length;
-        continue;
-      }
-      const row = lines;
-      rowNumber.push(row);
-      if (record.length !== header.length) {
-        problems.add('error', 'column_count', row, null, `has ${record.length} cells, the header has ${header.length}`);
-      }
-
-      const labelCell = cell(record, 'label');
-      const l = parseInteger(labelCell);
-      if ('label' in idx && Number.isNaN(l)) {
-        problems.add('error', 'label_not_integer', row, 'label', `must be an integer, got "${clip(labelCell)}"`);
-      } else if ('label' in idx && !isSafeLabel(l)) {
-        problems.add(
-          'error',
-          'label_out_of_range',
-          row,
-          'label',
-          `must be a whole number within ±9007199254740991 (2^53 − 1), got "${clip(labelCell)}"`,
-        );
-      }
-      label.push(isSafeLabel(l) ? l : Number.NaN);
-
-      const p = cell(record, 'path').trim();
-      if ('path' in idx && p === '') problems.add('error', 'path_empty', row, 'path', 'is empty');
-      else if (p.includes('\0')) problems.add('error', 'path_invalid', row, 'path', 'contains a NUL character');
-      else if ('path' in idx && !isPlainRelative(p) && !isInside(root, path.resolve(root, p))) outside.note(row, p);
-      paths.push(p);
-
-      const splitCell = cell(record, 'split');
-      const s = parseSplit(splitCell);
-      if ('split' in idx && s === INVALID) {
-        problems.add('error', 'split_invalid', row, 'split', `must be "train" or "validation", got "${clip(splitCell)}"`);
-      }
-      split.push(s);
-
-      const q = parseFlag(cell(record, 'is_query'));
-      const g = parseFlag(cell(record, 'is_gallery'));
-      isQuery.push(q);
-      isGallery.push(g);
-      checkFlags(row, s, q, g, cell(record, 'is_query'), cell(record, 'is_gallery'), problems);
-
-      if ('category' in idx) categories.push(cell(record, 'category').trim());
-      if ('sequence' in idx) sequences.push(cell(record, 'sequence').trim());
-      if (hasBbox)
-        pushBbox(
-          row,
-          BBOX_COLUMNS.map((c) => cell(record, c)),
-          bbox,
-          problems,
-        );
-    }
+    for await (const { record, lines } of parser as AsyncIterable<LineRecord<string[]>>) table.add(record, lines);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     problems.add('error', 'csv_syntax', null, null, `cannot be parsed as CSV: ${message}`);
   }
+  return { table: table.finish(), problems };
+}
 
-  outside.report(problems, 'lies');
-  if (header === null) {
-    problems.add('error', 'empty_file', null, null, 'is empty: expected a header row with label, path, split, is_query, is_gallery');
-  } else if (label.length === 0) {
-    problems.add('error', 'no_rows', 1, null, 'has a header but no rows: nothing to train or validate on');
+/**
+ * Builds a DatasetTable from records — the header first, then rows with their line in the file — checking each
+ * cell as it comes: what readDatasetCsv does with parsed records, and convert with the cells it writes.
+ */
+export class TableBuilder {
+  private readonly rowNumber = new Growable(Int32Array);
+  private readonly label = new Growable(Float64Array);
+  private readonly split = new Growable(Uint8Array);
+  private readonly isQuery = new Growable(Uint8Array);
+  private readonly isGallery = new Growable(Uint8Array);
+  private readonly bbox = new Growable(Int32Array, 4096);
+  private readonly paths: string[] = [];
+  private readonly categories: string[] = [];
+  private readonly sequences: string[] = [];
+  private header: string[] | null = null;
+  private idx: Record<string, number> = {};
+  private hasBbox = false;
+  private readonly outside: OutsideRoot;
+
+  constructor(
+    readonly file: string,
+    readonly root: string,
+    readonly problems: ProblemLog,
+  ) {
+    this.outside = new OutsideRoot(root);
   }
 
-  const table: DatasetTable = {
-    file: absFile,
-    root,
-    columns: header ?? [],
-    size: label.length,
-    rowNumber: rowNumber.finish(),
-    label: label.finish(),
-    path: paths,
-    split: split.finish(),
-    isQuery: isQuery.finish(),
-    isGallery: isGallery.finish(),
-    category: header && 'category' in idx ? categories : null,
-    sequence: header && 'sequence' in idx ? sequences : null,
-    bbox: hasBbox ? bbox.finish() : null,
-  };
-  return { table, problems };
+  private cell(record: string[], name: string): string {
+    const i = this.idx[name];
+    return i === undefined ? '' : (record[i] ?? '');
+  }
+
+  /** The header (the first record), then one row; `row` is its line in the file (the header's is 1). */
+  add(record: string[], row: number): void {
+    const { problems, idx, header } = this;
+    const cell = (r: string[], name: string) => this.cell(r, name);
+    if (header === null) {
+      this.header = record.map((h) => h.trim());
+      this.idx = Object.fromEntries(this.header.map((h, i) => [h, i]));
+      checkHeader(this.header, problems);
+      this.hasBbox = BBOX_COLUMNS.every((c) => c in this.idx);
+      return;
+    }
+    const { rowNumber, label, paths, root, outside, split, isQuery, isGallery, categories, sequences, hasBbox, bbox } = this;
+    rowNumber.push(row);
+    if (record.length !== header.length) {
+      problems.add('error', 'column_count', row, null, `has ${record.length} cells, the header has ${header.length}`);
+    }
+
+    const labelCell = cell(record, 'label');
+    const l = parseInteger(labelCell);
+    if ('label' in idx && Number.isNaN(l)) {
+      problems.add('error', 'label_not_integer', row, 'label', `must be an integer, got "${clip(labelCell)}"`);
+    } else if ('label' in idx && !isSafeLabel(l)) {
+      problems.add(
+        'error',
+        'label_out_of_range',
+        row,
+        'label',
+        `must be a whole number within ±9007199254740991 (2^53 − 1), got "${clip(labelCell)}"`,
+      );
+    }
+    label.push(isSafeLabel(l) ? l : Number.NaN);
+
+    const p = cell(record, 'path').trim();
+    if ('path' in idx && p === '') problems.add('error', 'path_empty', row, 'path', 'is empty');
+    else if (p.includes('\0')) problems.add('error', 'path_invalid', row, 'path', 'contains a NUL character');
+    else if ('path' in idx && !isPlainRelative(p) && !isInside(root, path.resolve(root, p))) outside.note(row, p);
+    paths.push(p);
+
+    const splitCell = cell(record, 'split');
+    const s = parseSplit(splitCell);
+    if ('split' in idx && s === INVALID) {
+      problems.add('error', 'split_invalid', row, 'split', `must be "train" or "validation", got "${clip(splitCell)}"`);
+    }
+    split.push(s);
+
+    const q = parseFlag(cell(record, 'is_query'));
+    const g = parseFlag(cell(record, 'is_gallery'));
+    isQuery.push(q);
+    isGallery.push(g);
+    checkFlags(row, s, q, g, cell(record, 'is_query'), cell(record, 'is_gallery'), problems);
+
+    if ('category' in idx) categories.push(cell(record, 'category').trim());
+    if ('sequence' in idx) sequences.push(cell(record, 'sequence').trim());
+    if (hasBbox)
+      pushBbox(
+        row,
+        BBOX_COLUMNS.map((c) => cell(record, c)),
+        bbox,
+        problems,
+      );
+  }
+
+  finish(): DatasetTable {
+    const { header, idx, problems, label } = this;
+    this.outside.report(problems, 'lies');
+    if (header === null) {
+      problems.add('error', 'empty_file', null, null, 'is empty: expected a header row with label, path, split, is_query, is_gallery');
+    } else if (label.length === 0) {
+      problems.add('error', 'no_rows', 1, null, 'has a header but no rows: nothing to train or validate on');
+    }
+    return {
+      file: this.file,
+      root: this.root,
+      columns: header ?? [],
+      size: label.length,
+      rowNumber: this.rowNumber.finish(),
+      label: label.finish(),
+      path: this.paths,
+      split: this.split.finish(),
+      isQuery: this.isQuery.finish(),
+      isGallery: this.isGallery.finish(),
+      category: header && 'category' in idx ? this.categories : null,
+      sequence: header && 'sequence' in idx ? this.sequences : null,
+      bbox: this.hasBbox ? this.bbox.finish() : null,
+    };
+  }
 }
 
 function checkHeader(header: string[], problems: ProblemLog): void {

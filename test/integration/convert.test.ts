@@ -3,6 +3,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfig } from '../../shared/schemas/config';
 import { analyze, convert } from '../../main/dataset/convert/convert';
+import { inspectDataset } from '../../main/dataset/inspect';
+import { stringify } from 'csv-stringify/sync';
 import { labelNamesOf } from '../../main/services/datasets';
 import { DEFAULT_SPLIT } from '../../main/dataset/convert/plan';
 import { train } from '../../main/engine/train/trainer';
@@ -156,6 +158,31 @@ describe('convert a table', () => {
     const paths = written.slice(1).map((l) => l.split(',')[1]!);
     expect(new Set(paths).size).toBe(rows);
     expect(r.report.summary.rows).toBe(rows);
+    // Checked as written, not read back: the same report as check's reading of the file.
+    expect(r.report).toEqual((await inspectDataset(r.csv, { checkFiles: false })).report);
+  });
+
+  it('reports what check reports on the written file, with and without line breaks in its cells', async () => {
+    const plain = ['plain.jpg', 'with,comma.jpg', 'with "quote".jpg', 'é ü.jpg'];
+    const broken = ['line\nbreak.jpg', 'carriage\rreturn.jpg'];
+    for (const [label, names] of [
+      ['commas and quotes: checked as written', plain],
+      ['line breaks: read back', [...plain, ...broken]],
+    ] as const) {
+      const records = names.flatMap((n, i) =>
+        [0, 1, 2].map((k) => [`dir ${k}/${n}`, `id ${i}, "x"`, label.startsWith('line') ? `cat\n${k}` : `cat, ${k}`]),
+      );
+      const source = path.join(dir, `odd-${names.length}.csv`);
+      writeFileSync(source, stringify(records, { header: true, columns: ['file', 'class', 'category'] }));
+      const r = await convert({
+        source,
+        out: path.join(dir, `odd-out-${names.length}`, 'df.csv'),
+        split: { ...DEFAULT_SPLIT, valLabels: 2 },
+        checkImages: false,
+      });
+      expect(r.report.summary.rows, label).toBe(records.length);
+      expect(r.report, label).toEqual((await inspectDataset(r.csv, { checkFiles: false })).report);
+    }
   });
 
   it('reads split and flag words other tools write, skips rows it cannot read (naming row and column), refuses a doubled header', async () => {

@@ -33,6 +33,12 @@ export async function checkOutput(outCsv: string, sources: readonly string[], ov
     throw new OutputError(`--out ${outCsv}: exists and was not written by Metric Studio; choose another path (or overwrite it on purpose)`);
 }
 
+/** Receives the header and every row's cells as written (strings), in file order. */
+export interface RecordSink {
+  header(columns: string[]): void;
+  row(cells: string[]): void;
+}
+
 /**
  * Writes df.csv in OML's column order (optional columns only when some row uses them), with paths relative to the
  * CSV's folder, plus `<name>.summary.json`. Both land via a temporary file and a rename; the images are never
@@ -43,6 +49,7 @@ export async function writePlan(
   sourceRoot: string,
   outCsv: string,
   extra: Record<string, unknown> = {},
+  sink?: RecordSink,
 ): Promise<{ csv: string; summary: string }> {
   const outDir = path.dirname(path.resolve(outCsv));
   await mkdir(outDir, { recursive: true });
@@ -84,9 +91,12 @@ export async function writePlan(
   // In blocks of rows through csv-stringify's synchronous API: a million rows never become one string, and no row
   // pays for a trip through object streams (that took most of the write: 1.8 s for 200k rows).
   const BLOCK = 8192;
+  sink?.header(columns);
   async function* blocks() {
     for (let i = 0; i < plan.rows.length; i += BLOCK) {
-      yield stringifyRows(plan.rows.slice(i, i + BLOCK).map(record), { header: i === 0, columns });
+      const records = plan.rows.slice(i, i + BLOCK).map(record);
+      if (sink) for (const r of records) sink.row(r.map(String));
+      yield stringifyRows(records, { header: i === 0, columns });
     }
     if (plan.rows.length === 0) yield stringifyRows([], { header: true, columns });
   }
