@@ -137,7 +137,6 @@ export class TableBuilder {
   /** The header (the first record), then one row; `row` is its line in the file (the header's is 1). */
   add(record: string[], row: number): void {
     const { problems, idx, header } = this;
-    const cell = (r: string[], name: string) => this.cell(r, name);
     if (header === null) {
       this.header = record.map((h) => h.trim());
       this.idx = Object.fromEntries(this.header.map((h, i) => [h, i]));
@@ -151,7 +150,7 @@ export class TableBuilder {
       problems.add('error', 'column_count', row, null, `has ${record.length} cells, the header has ${header.length}`);
     }
 
-    const labelCell = cell(record, 'label');
+    const labelCell = this.cell(record, 'label');
     const l = parseInteger(labelCell);
     if ('label' in idx && Number.isNaN(l)) {
       problems.add('error', 'label_not_integer', row, 'label', `must be an integer, got "${clip(labelCell)}"`);
@@ -166,31 +165,31 @@ export class TableBuilder {
     }
     label.push(isSafeLabel(l) ? l : Number.NaN);
 
-    const p = cell(record, 'path').trim();
+    const p = this.cell(record, 'path').trim();
     if ('path' in idx && p === '') problems.add('error', 'path_empty', row, 'path', 'is empty');
     else if (p.includes('\0')) problems.add('error', 'path_invalid', row, 'path', 'contains a NUL character');
     else if ('path' in idx && !isPlainRelative(p) && !isInside(root, path.resolve(root, p))) outside.note(row, p);
     paths.push(p);
 
-    const splitCell = cell(record, 'split');
+    const splitCell = this.cell(record, 'split');
     const s = parseSplit(splitCell);
     if ('split' in idx && s === INVALID) {
       problems.add('error', 'split_invalid', row, 'split', `must be "train" or "validation", got "${clip(splitCell)}"`);
     }
     split.push(s);
 
-    const q = parseFlag(cell(record, 'is_query'));
-    const g = parseFlag(cell(record, 'is_gallery'));
+    const q = parseFlag(this.cell(record, 'is_query'));
+    const g = parseFlag(this.cell(record, 'is_gallery'));
     isQuery.push(q);
     isGallery.push(g);
-    checkFlags(row, s, q, g, cell(record, 'is_query'), cell(record, 'is_gallery'), problems);
+    checkFlags(row, s, q, g, this.cell(record, 'is_query'), this.cell(record, 'is_gallery'), problems);
 
-    if ('category' in idx) categories.push(cell(record, 'category').trim());
-    if ('sequence' in idx) sequences.push(cell(record, 'sequence').trim());
+    if ('category' in idx) categories.push(this.cell(record, 'category').trim());
+    if ('sequence' in idx) sequences.push(this.cell(record, 'sequence').trim());
     if (hasBbox)
       pushBbox(
         row,
-        BBOX_COLUMNS.map((c) => cell(record, c)),
+        BBOX_COLUMNS.map((c) => this.cell(record, c)),
         bbox,
         problems,
       );

@@ -22,6 +22,7 @@ export function validateTable(t: DatasetTable, problems: ProblemLog): void {
   const labelCategory = new Map<number, string>();
   const reportedCategory = new Set<number>();
   const seen = new Map<string, number>();
+  const firstByPath = new Map<string, number>();
 
   for (let i = 0; i < t.size; i++) {
     const label = t.label[i]!;
@@ -53,6 +54,16 @@ export function validateTable(t: DatasetTable, problems: ProblemLog): void {
       }
     }
 
+    // Rows can only repeat one another when their paths do: the full key (split, path, box) is made only then, so
+    // a million distinct paths make no million key strings.
+    const path = t.path[i]!;
+    const firstWithPath = firstByPath.get(path);
+    if (firstWithPath === undefined) {
+      firstByPath.set(path, i);
+      continue;
+    }
+    const earlier = duplicateKey(t, firstWithPath);
+    if (!seen.has(earlier)) seen.set(earlier, t.rowNumber[firstWithPath]!);
     const key = duplicateKey(t, i);
     const first = seen.get(key);
     if (first !== undefined) {

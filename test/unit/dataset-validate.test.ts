@@ -53,6 +53,24 @@ describe('validateTable', () => {
     expect(r.problems[1]!.message).toBe('repeats row 5 (same path, split and box)');
   });
 
+  it('names the first identical row, also when a row with the same path but another box or split came between', async () => {
+    const r = await check(
+      [...H, 'x_1', 'x_2', 'y_1', 'y_2'],
+      [
+        [0, 'a.png', 'train', '', '', 1, 5, 0, 5],
+        [0, 'a.png', 'validation', 'True', 'True', 0, 5, 0, 5],
+        [0, 'a.png', 'train', '', '', 0, 5, 0, 5],
+        [0, 'a.png', 'train', '', '', 0, 5, 0, 5],
+        [0, 'a.png', 'train', '', '', 1, 5, 0, 5],
+      ],
+    );
+    const duplicates = r.problems.filter((p) => p.code === 'duplicate_row');
+    expect(duplicates.map((p) => [p.row, p.message])).toEqual([
+      [5, 'repeats row 4 (same path, split and box)'],
+      [6, 'repeats row 2 (same path, split and box)'],
+    ]);
+  });
+
   it('flags a train label with one instance at its row; two instances are enough', async () => {
     const r = await check(H, [
       [0, 'a.png', 'train', '', ''],
