@@ -1,6 +1,6 @@
 /**
  * Training-mode batch norm as one kernel forward and one backward, on the CPU backends (wasm, cpu): the arithmetic
- * and the cpu kernels here, wasm's SIMD ones in ../wasm/batch-norm.ts.
+ * and the cpu kernels here, wasm's SIMD ones in ../wasm/fused-kernels.ts.
  *
  * tfjs-layers builds it from moments (Mean, Sub, Square, Mean) and FusedBatchNorm; its gradient then runs through
  * all of them: about 20 full-size element-wise kernels per layer, each one pass over the activation on one thread.
@@ -117,7 +117,7 @@ function cpuKernel(
   return { kernelName: name, backendName: 'cpu', kernelFunc };
 }
 
-// wasm's kernels (wasm/batch-norm.ts) run the same arithmetic as SIMD on its heap.
+// wasm's kernels (wasm/fused-kernels.ts) run the same arithmetic as SIMD on its heap.
 const CPU_KERNELS: KernelConfig[] = [
   cpuKernel(BATCH_NORM_FORWARD, (read, { x, scale, offset }, eps) => {
     const C = x!.shape.at(-1)!;

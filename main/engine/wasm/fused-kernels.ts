@@ -1,9 +1,9 @@
 /**
  * Kernels that replace chains of tfjs kernels in training, on tfjs's wasm backend: Adam's update
- * (train/fused-adam.ts), the fused training batch norm (ops/batch-norm-training.ts) and ReLU6's gradient. Our SIMD
- * kernels in place on its heap when channels come in fours (every width MobileNetV2 and ResNet use), else the same
- * arithmetic in JavaScript on heap views. Measured on 1M values: 1.6–2.0 ns a value forward and 1.8–2.4 backward,
- * against 9.5 and 11 for the JavaScript loops and ~25 for tfjs's composite.
+ * (train/fused-adam.ts), the fused training batch norm (ops/batch-norm-training.ts) and the ReLU and ReLU6
+ * gradients. Our SIMD kernels in place on its heap when sizes come in fours (every width MobileNetV2 and ResNet
+ * use), else the same arithmetic in JavaScript on heap views. The batch norm, measured on 1M values: 1.6–2.0 ns a
+ * value forward and 1.8–2.4 backward, against 9.5 and 11 for the JavaScript loops.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, batchNormBackward, batchNormForward } from '../ops/batch-norm-training';
