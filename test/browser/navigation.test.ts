@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, screenshot, startBrowserSession, watchErrors } from '../helpers/browser';
 import { SAMPLE_CSV } from '../helpers/tmp';
 
 let session: BrowserSession;
@@ -244,9 +244,15 @@ describe('web mode in Chromium', () => {
     expect(titles.slice(0, 2)).toEqual([seen, SAMPLE_CSV]);
     await page.click('[data-nav=runs]');
     await page.locator('[data-page=runs]').waitFor();
-    // Loaded afresh at the start URL (a new launch): the Runs page again, not Datasets.
-    await page.goto(page.url().replace(/#.*$/, ''));
-    await page.locator('[data-page=runs]').waitFor();
-    expect(new URL(page.url()).hash).toBe('#/runs');
+    // A new launch: a new window on the start URL, with the same storage — the Runs page again, not Datasets. A new
+    // page rather than a reload of this one: a reload cut off this page's requests in flight, which the error watch
+    // then reported (a flake in two of about ten full runs).
+    const launch = await page.context().newPage();
+    const launchErrors = watchErrors(launch);
+    await launch.goto(page.url().replace(/#.*$/, ''));
+    await launch.locator('[data-page=runs]').waitFor();
+    expect(new URL(launch.url()).hash).toBe('#/runs');
+    expect(launchErrors).toEqual([]);
+    await launch.close();
   });
 });

@@ -61,7 +61,8 @@ export async function startBrowserSession(
   const web = await serveWeb({ dataDir: path.join(tmp.dir, 'data') });
   await prepare?.({ web, dir: tmp.dir });
   const browser = await launchBrowser();
-  const page = await browser.newPage({ viewport });
+  // A context of its own, so a test can open a second window sharing the first one's storage (a new launch).
+  const page = await (await browser.newContext({ viewport })).newPage();
   const errors = watchErrors(page);
   return {
     web,
