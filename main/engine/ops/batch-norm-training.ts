@@ -100,14 +100,17 @@ interface CpuBackend {
   makeTensorInfo(shape: number[], dtype: 'float32', values: Float32Array): TensorInfo;
 }
 
+/** The fused kernels (here and wasm's) take float32 tensors only: anything else is an error naming the kernel. */
+export function requireFloat32(kernel: string, ...inputs: TensorInfo[]): void {
+  for (const t of inputs) if (t.dtype !== 'float32') throw new Error(`${kernel} supports float32 tensors only, got ${t.dtype}`);
+}
+
 function cpuKernel(
   name: string,
   compute: (read: (t: TensorInfo) => Float32Array, inputs: NamedTensorInfoMap, eps: number) => Float32Array[],
 ): KernelConfig {
   const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
-    for (const t of Object.values(inputs)) {
-      if (t!.dtype !== 'float32') throw new Error(`${name} supports float32 tensors only, got ${t!.dtype}`);
-    }
+    requireFloat32(name, ...Object.values(inputs).map((t) => t!));
     const cpu = backend as unknown as CpuBackend;
     const { varianceEpsilon } = attrs as unknown as { varianceEpsilon: number };
     const x = inputs.x!;

@@ -6,7 +6,7 @@
  * value forward and 1.8–2.4 backward, against 9.5 and 11 for the JavaScript loops.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, batchNormBackward, batchNormForward } from '../ops/batch-norm-training';
+import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, batchNormBackward, batchNormForward, requireFloat32 } from '../ops/batch-norm-training';
 import { RELU_BACKWARD, RELU6_BACKWARD } from '../gradients/relu6';
 import { ADAM_STEP } from '../train/fused-adam';
 import { type AdamScalars, simdFor } from './simd';
@@ -16,16 +16,12 @@ interface WasmHeap {
   typedArrayFromHeap(t: TensorInfo): Float32Array;
 }
 
-function float32(kernel: string, ...inputs: TensorInfo[]): void {
-  for (const t of inputs) if (t.dtype !== 'float32') throw new Error(`${kernel} supports float32 tensors only, got ${t.dtype}`);
-}
-
 const epsilon = (attrs: NamedAttrMap | undefined) => (attrs as unknown as { varianceEpsilon: number }).varianceEpsilon;
 const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
 
 const forward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, scale, offset } = inputs as Record<'x' | 'scale' | 'offset', TensorInfo>;
-  float32(BATCH_NORM_FORWARD, x, scale, offset);
+  requireFloat32(BATCH_NORM_FORWARD, x, scale, offset);
   const heap = backend as unknown as WasmHeap;
   const C = x.shape.at(-1)!;
   // Outputs first: an allocation can grow the heap, which detaches views made before it.
@@ -44,7 +40,7 @@ const forward: KernelFunc = ({ inputs, backend, attrs }) => {
 
 const backward: KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, x, scale, mean, variance } = inputs as Record<'dy' | 'x' | 'scale' | 'mean' | 'variance', TensorInfo>;
-  float32(BATCH_NORM_BACKWARD, dy, x, scale, mean, variance);
+  requireFloat32(BATCH_NORM_BACKWARD, dy, x, scale, mean, variance);
   const heap = backend as unknown as WasmHeap;
   const C = x.shape.at(-1)!;
   const [dx, dscale, doffset] = [x.shape, [C], [C]].map((s) => heap.makeOutput(s, 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
@@ -82,7 +78,7 @@ const backward: KernelFunc = ({ inputs, backend, attrs }) => {
 function clippedBackward(name: string, top: number): KernelFunc {
   return ({ inputs, backend }) => {
     const { dy, x } = inputs as Record<'dy' | 'x', TensorInfo>;
-    float32(name, dy, x);
+    requireFloat32(name, dy, x);
     const heap = backend as unknown as WasmHeap;
     const dx = heap.makeOutput(x.shape, 'float32');
     const n = size(x.shape);
@@ -101,7 +97,7 @@ function clippedBackward(name: string, top: number): KernelFunc {
 /** Adam's update of one variable: [value, m, v] → their new values, in one pass. */
 const adamStep: KernelFunc = ({ inputs, backend, attrs }) => {
   const { value, m, v, g } = inputs as Record<'value' | 'm' | 'v' | 'g', TensorInfo>;
-  float32(ADAM_STEP, value, m, v, g);
+  requireFloat32(ADAM_STEP, value, m, v, g);
   const a = attrs as unknown as Record<'beta1' | 'oneMinusBeta1' | 'beta2' | 'oneMinusBeta2' | 'c1' | 'c2' | 'epsilon' | 'negLr', number>;
   const heap = backend as unknown as WasmHeap;
   const outs = [value, m, v].map((t) => heap.makeOutput(t.shape, 'float32')) as [TensorInfo, TensorInfo, TensorInfo];
