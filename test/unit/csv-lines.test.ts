@@ -3,7 +3,7 @@
 import { Readable } from 'node:stream';
 import { parse } from 'csv-parse';
 import { describe, expect, it } from 'vitest';
-import { type LineRecord, LineParser } from '../../main/dataset/csv-lines';
+import { LineParser } from '../../main/dataset/csv-lines';
 
 const TABLE = [
   '\uFEFFpath,label,note',
@@ -35,9 +35,17 @@ describe('LineParser', () => {
       }>)
         want.push([record, info.lines]);
       const got: [string[], number][] = [];
-      for await (const { record, lines } of chunks(TABLE, size).pipe(new LineParser(options)) as AsyncIterable<LineRecord<string[]>>)
-        got.push([record, lines]);
+      let batches = 0;
+      for await (const { records, lines } of chunks(TABLE, size).pipe(new LineParser(options)).batches()) {
+        expect(records.length).toBe(lines.length);
+        for (const [i, r] of records.entries()) got.push([r, lines[i]!]);
+        batches++;
+      }
       expect(got).toEqual(want);
+      // One batch per chunk that completed a record, and the last record at the end of input: the whole table in
+      // one chunk is two batches.
+      if (size === 1 << 16) expect(batches).toBe(2);
+      else expect(batches).toBeGreaterThan(1);
       // Eight records (the header, and a lone \r as a one-cell record) over more lines: blank lines and multi-line
       // cells put the two apart.
       expect(got.map(([r]) => r[0])).toEqual(['path', 'a.jpg', 'b.jpg', 'c.jpg', '\r', 'd.jpg', 'e.jpg', 'f.jpg']);
@@ -46,14 +54,24 @@ describe('LineParser', () => {
   }
 
   it('keeps the records as objects with columns: true', async () => {
-    const got: LineRecord<Record<string, string>>[] = [];
-    for await (const r of chunks('x,y\n1,2\n\n3,4\n', 3).pipe(new LineParser({ columns: true, skip_empty_lines: true })) as AsyncIterable<
-      LineRecord<Record<string, string>>
-    >)
-      got.push(r);
+    const got: [Record<string, string>, number][] = [];
+    for await (const { records, lines } of chunks('x,y\n1,2\n\n3,4\n', 3)
+      .pipe(new LineParser<Record<string, string>>({ columns: true, skip_empty_lines: true }))
+      .batches())
+      for (const [i, r] of records.entries()) got.push([r, lines[i]!]);
     expect(got).toEqual([
-      { record: { x: '1', y: '2' }, lines: 2 },
-      { record: { x: '3', y: '4' }, lines: 4 },
+      [{ x: '1', y: '2' }, 2],
+      [{ x: '3', y: '4' }, 4],
     ]);
+  });
+
+  it("passes on csv-parse's error at the end of input (an unclosed quote)", async () => {
+    const parse = async () => {
+      for await (const { records } of chunks('a,b\n1,2\n3,"4\n', 1 << 16)
+        .pipe(new LineParser(options))
+        .batches())
+        expect(records.length).toBeGreaterThan(0);
+    };
+    await expect(parse()).rejects.toThrow(/quote/i);
   });
 });

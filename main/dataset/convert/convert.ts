@@ -44,14 +44,16 @@ export async function analyze(req: ConvertRequest, onProgress?: (p: Progress) =>
   let root = src;
   let mapping: ColumnMapping | null = null;
   let listed = 0;
-  const collect = async (gen: AsyncGenerator<SourceItem>) => {
-    for await (const it of gen) {
-      items.push(it);
-      if (++listed % 1000 === 0) onProgress?.({ phase: 'listing', done: listed, total: 0 });
+  const collect = async (batches: AsyncIterable<SourceItem[]>) => {
+    for await (const batch of batches) {
+      for (const it of batch) items.push(it);
+      if (Math.floor((listed + batch.length) / 1000) > Math.floor(listed / 1000))
+        onProgress?.({ phase: 'listing', done: listed + batch.length, total: 0 });
+      listed += batch.length;
     }
   };
   if (info.isDirectory()) {
-    await collect(scanFolder(src, sourceProblems, signal));
+    await collect(oneByOne(scanFolder(src, sourceProblems, signal)));
   } else {
     root = path.resolve(req.root ?? path.dirname(src));
     const { columns } = await readHeader(src);
@@ -78,6 +80,11 @@ export async function analyze(req: ConvertRequest, onProgress?: (p: Progress) =>
   if (signal?.aborted) throw new ConvertError('Cancelled');
   const plan = makePlan(items, facts, req.split);
   return { kind, root, items, plan, problems: [...sourceProblems, ...plan.problems], mapping };
+}
+
+/** A folder's files as one-item batches: a folder is listed as it is read, a table in batches. */
+async function* oneByOne<T>(items: AsyncIterable<T>): AsyncGenerator<T[]> {
+  for await (const it of items) yield [it];
 }
 
 export interface ConvertResult {

@@ -1,6 +1,6 @@
 import { SplitOptionsSchema } from '../../../shared/schemas/wizard';
 import { mulberry32, shuffled } from '../../random';
-import type { ConvertProblem, ImageFacts, SourceItem } from './types';
+import { type ConvertProblem, type ImageFacts, originText, type SourceItem } from './types';
 
 export interface SplitOptions {
   /** Share of labels held out for validation (label-disjoint), unless `valLabels` is given. */
@@ -66,14 +66,24 @@ export function labelIds(names: string[]): { ids: Map<string, number>; renumbere
 /**
  * Labels of the source that no written row carries: every image of theirs was dropped (unreadable, a duplicate
  * of another label's image, tiny, a lone image). Each file's own problem says why; this says the label is gone.
+ * `byName`: the kept items by label name; `dropped`: which items were dropped before grouping.
  */
-function lostLabels(items: SourceItem[], rows: Plan['rows'], labelNames: Record<number, string>): ConvertProblem[] {
-  const kept = new Set(rows.map((r) => labelNames[r.label]));
-  const count = new Map<string, number>();
-  for (const it of items) count.set(it.labelName, (count.get(it.labelName) ?? 0) + 1);
-  return [...count]
-    .filter(([name]) => !kept.has(name))
-    .map(([name, n]) => ({
+function lostLabels(items: SourceItem[], byName: Map<string, number[]>, dropped: number[], written: Set<string>): ConvertProblem[] {
+  // Per name: its first item (so the labels are listed in source order) and its number of items.
+  const seen = new Map<string, { first: number; n: number }>();
+  for (const [name, members] of byName) seen.set(name, { first: members[0]!, n: members.length });
+  for (const i of dropped) {
+    const name = items[i]!.labelName;
+    const s = seen.get(name);
+    if (s) {
+      s.n++;
+      s.first = Math.min(s.first, i);
+    } else seen.set(name, { first: i, n: 1 });
+  }
+  return [...seen]
+    .filter(([name]) => !written.has(name))
+    .sort((a, b) => a[1].first - b[1].first)
+    .map(([name, { n }]) => ({
       severity: 'warning' as const,
       code: 'label_lost',
       path: null,
@@ -89,6 +99,7 @@ function lostLabels(items: SourceItem[], rows: Plan['rows'], labelNames: Record<
 export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOptions): Plan {
   const problems: ConvertProblem[] = [];
   const keep: number[] = [];
+  const dropped: number[] = [];
   const seenHash = new Map<string, string>();
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
@@ -98,8 +109,9 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
         severity: 'warning',
         code: 'image_unreadable',
         path: it.path,
-        message: `${it.origin}: dropped: not a readable image (${f.error})`,
+        message: `${originText(it)}: dropped: not a readable image (${f.error})`,
       });
+      dropped.push(i);
       continue;
     }
     const first = f.hash === null ? undefined : seenHash.get(f.hash);
@@ -111,7 +123,10 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
         message: `same content as ${first}${opts.dropDuplicates ? ' (dropped)' : ''}`,
         fix: 'drop duplicates',
       });
-      if (opts.dropDuplicates) continue;
+      if (opts.dropDuplicates) {
+        dropped.push(i);
+        continue;
+      }
     } else if (f.hash !== null) seenHash.set(f.hash, it.path);
     if (f.width < opts.minSize || f.height < opts.minSize) {
       problems.push({
@@ -121,7 +136,10 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
         message: `${f.width}×${f.height} is smaller than ${opts.minSize} px${opts.dropTiny ? ' (dropped)' : ''}`,
         fix: 'drop tiny images',
       });
-      if (opts.dropTiny) continue;
+      if (opts.dropTiny) {
+        dropped.push(i);
+        continue;
+      }
     }
     const b = it.bbox;
     if (b) {
@@ -131,7 +149,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
           severity: 'warning',
           code: 'bbox_outside_image',
           path: it.path,
-          message: `${it.origin}: box (${x1},${y1})–(${x2},${y2}) is not inside the ${f.width}×${f.height} image: clipped`,
+          message: `${originText(it)}: box (${x1},${y1})–(${x2},${y2}) is not inside the ${f.width}×${f.height} image: clipped`,
           fix: 'clip boxes',
         });
         const c: [number, number, number, number] = [Math.max(0, x1), Math.min(f.width, x2), Math.max(0, y1), Math.min(f.height, y2)];
@@ -141,7 +159,16 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
     keep.push(i);
   }
 
-  const { ids, renumbered } = labelIds(keep.map((i) => items[i]!.labelName));
+  // Grouped by name in one pass: each item's name is hashed once (per-item look-ups in several passes were most of
+  // the plan's time on a million rows).
+  const byName = new Map<string, number[]>();
+  for (const i of keep) {
+    const name = items[i]!.labelName;
+    const members = byName.get(name);
+    if (members) members.push(i);
+    else byName.set(name, [i]);
+  }
+  const { ids, renumbered } = labelIds([...byName.keys()]);
   if (renumbered !== null) {
     problems.push({
       severity: 'warning',
@@ -151,10 +178,10 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
     });
   }
   const byLabel = new Map<number, number[]>();
-  for (const i of keep) {
-    const l = ids.get(items[i]!.labelName)!;
-    (byLabel.get(l) ?? byLabel.set(l, []).get(l)!).push(i);
-  }
+  for (const [name, members] of byName) byLabel.set(ids.get(name)!, members);
+  const labelNames: Record<number, string> = {};
+  for (const [name, id] of ids) labelNames[id] = name;
+  const written = new Set<string>();
 
   // Label-disjoint split, seeded.
   const splitOf = new Map<number, 'train' | 'validation'>();
@@ -171,7 +198,8 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
 
   const rows: PlannedRow[] = [];
   const rng = mulberry32(opts.seed + 1);
-  for (const [label, members] of [...byLabel.entries()].sort((a, b) => a[0] - b[0])) {
+  /** One label's rows (train, or validation with query/gallery flags), in label order. */
+  function planLabel(label: number, members: number[]): void {
     const memberSplit = (i: number) => (opts.keepSplit ? (items[i]!.split ?? 'train') : splitOf.get(label)!);
     const train = members.filter((i) => memberSplit(i) === 'train');
     const val = members.filter((i) => memberSplit(i) === 'validation');
@@ -194,7 +222,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
         });
       for (const i of train) rows.push(toRow(items[i]!, label, 'train', null, null));
     }
-    if (val.length === 0) continue;
+    if (val.length === 0) return;
     let flags: [boolean, boolean][];
     if (opts.keepSplit && val.every((i) => items[i]!.isQuery !== null && items[i]!.isGallery !== null)) {
       flags = val.map((i) => [items[i]!.isQuery!, items[i]!.isGallery!]);
@@ -241,9 +269,12 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
       rows.push(toRow(items[i]!, label, 'validation', q, g));
     });
   }
-  const labelNames: Record<number, string> = {};
-  for (const [name, id] of ids) labelNames[id] = name;
-  problems.push(...lostLabels(items, rows, labelNames));
+  for (const [label, members] of [...byLabel.entries()].sort((a, b) => a[0] - b[0])) {
+    const before = rows.length;
+    planLabel(label, members);
+    if (rows.length > before) written.add(labelNames[label]!);
+  }
+  problems.push(...lostLabels(items, byName, dropped, written));
   return { rows, labelNames, problems, dropped: items.length - rows.length };
 }
 

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, opendir } from 'node:fs/promises';
 import path from 'node:path';
-import { type LineRecord, LineParser } from '../csv-lines';
+import { LineParser } from '../csv-lines';
 import { DATASET_IMAGE_EXTENSIONS, IMAGE_EXTENSIONS } from '../image-files';
 import type { ConvertProblem, SourceItem } from './types';
 
@@ -136,100 +136,155 @@ function splitOf(v: string | undefined): 'train' | 'validation' | null | undefin
   return s === 'train' ? 'train' : VALIDATION_WORDS.has(s) ? 'validation' : undefined;
 }
 
-/** The parser's records; a table it cannot parse (an unclosed quote, …) is an error naming the file and line. */
-async function* tableRecords(file: string, parser: AsyncIterable<unknown>) {
+/** The parser's batches; a table it cannot parse (an unclosed quote, …) is an error naming the file and line. */
+async function* tableBatches(file: string, parser: LineParser) {
   try {
-    for await (const r of parser as AsyncIterable<LineRecord<Record<string, string>>>) yield r;
+    yield* parser.batches();
   } catch (e) {
     throw new Error(`${file}: not a readable table: ${(e as Error).message}`);
   }
 }
 
-/** Any CSV/TSV (an OML CSV included) through a column mapping; rows that cannot be used are reported by row. */
+/**
+ * Any CSV/TSV (an OML CSV included) through a column mapping; rows that cannot be used are reported by row. Yields
+ * the items in batches (one per chunk the parser read): per-item generator steps were a tenth of a 1M-row convert.
+ */
 export async function* readTable(
   file: string,
   mapping: ColumnMapping,
   problems: ConvertProblem[],
   signal?: AbortSignal,
-): AsyncGenerator<SourceItem> {
+): AsyncGenerator<SourceItem[]> {
   const { delimiter, columns } = await readHeader(file);
   const twice = columns.filter((c, i) => columns.indexOf(c) !== i);
   if (twice.length > 0) throw new Error(`${file}: row 1: column "${twice[0]}" appears twice in the header (which one is meant?)`);
   const renamedSplits = new Map<string, number>();
   const parser = createReadStream(file).pipe(
-    new LineParser({ bom: true, columns: true, delimiter, skip_empty_lines: true, relax_column_count: true, trim: true }),
+    new LineParser({ bom: true, delimiter, skip_empty_lines: true, relax_column_count: true, trim: true }),
   );
-  for await (const { record, lines: row } of tableRecords(file, parser)) {
+  // Records are arrays (csv-parse's `columns` made an object per row); the parser's first record is the header.
+  let columnsAt: ColumnsAt | null = null;
+  for await (const { records, lines } of tableBatches(file, parser)) {
     if (signal?.aborted) return;
-    const p = record[mapping.path] ?? '';
-    const labelName = record[mapping.label] ?? '';
-    if (!p || !labelName) {
-      problems.push({
-        severity: 'warning',
-        code: 'row_incomplete',
-        path: p || null,
-        message: `row ${row}: skipped: ${!p ? `column ${mapping.path} (path)` : `column ${mapping.label} (label)`} is empty`,
-      });
-      continue;
-    }
-    let bbox: SourceItem['bbox'] = null;
-    if (mapping.bbox) {
-      const cells = mapping.bbox.columns.map((c) => (record[c] ?? '').trim());
-      if (cells.some((c) => c !== '')) {
-        const v = cells.map(Number);
-        if (v.some((x) => !Number.isFinite(x))) {
-          problems.push({
-            severity: 'warning',
-            code: 'bbox_invalid',
-            path: p,
-            message: `row ${row}: box ignored: ${mapping.bbox.columns.join(', ')} must be numbers, got ${cells.join(', ')}`,
-          });
-        } else {
-          const [a, b, c, d] = v as [number, number, number, number];
-          // x1,y1,x2,y2 or x,y,w,h → OML's x_1, x_2, y_1, y_2 (integers)
-          bbox =
-            mapping.bbox.format === 'xywh'
-              ? [Math.round(a), Math.round(a + c), Math.round(b), Math.round(b + d)]
-              : [Math.round(a), Math.round(c), Math.round(b), Math.round(d)];
-        }
+    const items: SourceItem[] = [];
+    for (let r = 0; r < records.length; r++) {
+      const record = records[r]!;
+      if (columnsAt === null) columnsAt = columnIndices(record, mapping);
+      else {
+        const item = tableItem(record, lines[r]!, mapping, columnsAt, problems, renamedSplits);
+        if (item) items.push(item);
       }
     }
-    const splitCell = mapping.split ? record[mapping.split] : undefined;
-    const split = splitOf(splitCell);
-    const isQuery = mapping.isQuery ? flag(record[mapping.isQuery]) : null;
-    const isGallery = mapping.isGallery ? flag(record[mapping.isGallery]) : null;
-    const unreadable =
-      split === undefined
-        ? [mapping.split, splitCell, 'train or validation (val/test)']
-        : isQuery === undefined
-          ? [mapping.isQuery, record[mapping.isQuery!], 'true or false (1/0, yes/no)']
-          : isGallery === undefined
-            ? [mapping.isGallery, record[mapping.isGallery!], 'true or false (1/0, yes/no)']
-            : null;
-    if (unreadable) {
-      const [column, cell, expected] = unreadable;
-      problems.push({
-        severity: 'warning',
-        code: 'cell_unreadable',
-        path: p,
-        message: `row ${row}: skipped: column ${column} is "${String(cell).slice(0, 40)}", expected ${expected}`,
-      });
-      continue;
-    }
-    const rawSplit = (splitCell ?? '').trim().toLowerCase();
-    if (split === 'validation' && rawSplit !== 'validation') renamedSplits.set(rawSplit, (renamedSplits.get(rawSplit) ?? 0) + 1);
-    yield {
-      path: p.includes('\\') ? p.replaceAll('\\', '/') : p,
-      labelName,
-      category: mapping.category ? record[mapping.category] || null : null,
-      sequence: mapping.sequence ? record[mapping.sequence] || null : null,
-      bbox,
-      split: split ?? null,
-      isQuery: isQuery ?? null,
-      isGallery: isGallery ?? null,
-      origin: `row ${row}`,
-    };
+    yield items;
   }
   for (const [name, n] of renamedSplits)
     problems.push({ severity: 'warning', code: 'split_renamed', path: null, message: `split "${name}" read as validation (${n} row(s))` });
+}
+
+/** Where each mapped column sits in a record (-1: not in the table). */
+interface ColumnsAt {
+  path: number;
+  label: number;
+  category: number;
+  sequence: number;
+  split: number;
+  isQuery: number;
+  isGallery: number;
+  bbox: number[];
+}
+
+function columnIndices(header: string[], m: ColumnMapping): ColumnsAt {
+  const at = (column: string | undefined) => (column === undefined ? -1 : header.indexOf(column));
+  return {
+    path: at(m.path),
+    label: at(m.label),
+    category: at(m.category),
+    sequence: at(m.sequence),
+    split: at(m.split),
+    isQuery: at(m.isQuery),
+    isGallery: at(m.isGallery),
+    bbox: m.bbox?.columns.map(at) ?? [],
+  };
+}
+
+/** Column k's cell; undefined when the column is not in the table (-1) or the row is short. */
+const cellAt = (record: string[], k: number): string | undefined => (k < 0 ? undefined : record[k]);
+
+/** One table row as an item, or null when it cannot be used (the problem is then reported). */
+function tableItem(
+  record: string[],
+  row: number,
+  mapping: ColumnMapping,
+  at: ColumnsAt,
+  problems: ConvertProblem[],
+  renamedSplits: Map<string, number>,
+): SourceItem | null {
+  const p = cellAt(record, at.path) ?? '';
+  const labelName = cellAt(record, at.label) ?? '';
+  if (!p || !labelName) {
+    problems.push({
+      severity: 'warning',
+      code: 'row_incomplete',
+      path: p || null,
+      message: `row ${row}: skipped: ${!p ? `column ${mapping.path} (path)` : `column ${mapping.label} (label)`} is empty`,
+    });
+    return null;
+  }
+  let bbox: SourceItem['bbox'] = null;
+  if (mapping.bbox) {
+    const cells = at.bbox.map((k) => (cellAt(record, k) ?? '').trim());
+    if (cells.some((c) => c !== '')) {
+      const v = cells.map(Number);
+      if (v.some((x) => !Number.isFinite(x))) {
+        problems.push({
+          severity: 'warning',
+          code: 'bbox_invalid',
+          path: p,
+          message: `row ${row}: box ignored: ${mapping.bbox.columns.join(', ')} must be numbers, got ${cells.join(', ')}`,
+        });
+      } else {
+        const [a, b, c, d] = v as [number, number, number, number];
+        // x1,y1,x2,y2 or x,y,w,h → OML's x_1, x_2, y_1, y_2 (integers)
+        bbox =
+          mapping.bbox.format === 'xywh'
+            ? [Math.round(a), Math.round(a + c), Math.round(b), Math.round(b + d)]
+            : [Math.round(a), Math.round(c), Math.round(b), Math.round(d)];
+      }
+    }
+  }
+  const splitCell = cellAt(record, at.split);
+  const split = splitOf(splitCell);
+  const isQuery = mapping.isQuery ? flag(cellAt(record, at.isQuery)) : null;
+  const isGallery = mapping.isGallery ? flag(cellAt(record, at.isGallery)) : null;
+  const unreadable =
+    split === undefined
+      ? [mapping.split, splitCell, 'train or validation (val/test)']
+      : isQuery === undefined
+        ? [mapping.isQuery, cellAt(record, at.isQuery), 'true or false (1/0, yes/no)']
+        : isGallery === undefined
+          ? [mapping.isGallery, cellAt(record, at.isGallery), 'true or false (1/0, yes/no)']
+          : null;
+  if (unreadable) {
+    const [column, value, expected] = unreadable;
+    problems.push({
+      severity: 'warning',
+      code: 'cell_unreadable',
+      path: p,
+      message: `row ${row}: skipped: column ${column} is "${String(value).slice(0, 40)}", expected ${expected}`,
+    });
+    return null;
+  }
+  const rawSplit = (splitCell ?? '').trim().toLowerCase();
+  if (split === 'validation' && rawSplit !== 'validation') renamedSplits.set(rawSplit, (renamedSplits.get(rawSplit) ?? 0) + 1);
+  return {
+    path: p.includes('\\') ? p.replaceAll('\\', '/') : p,
+    labelName,
+    category: cellAt(record, at.category) || null,
+    sequence: cellAt(record, at.sequence) || null,
+    bbox,
+    split: split ?? null,
+    isQuery: isQuery ?? null,
+    isGallery: isGallery ?? null,
+    origin: row,
+  };
 }

@@ -12,9 +12,13 @@ export interface SourceItem {
   split: 'train' | 'validation' | null;
   isQuery: boolean | null;
   isGallery: boolean | null;
-  /** Where the item came from, for messages (e.g. "row 12" or the folder). */
-  origin: string;
+  /** Where the item came from, for messages: its file (a folder's), or its row in the table (a number: a million
+   * "row N" strings, made for the rare message, were a tenth of a table's memory). */
+  origin: string | number;
 }
+
+/** An item's origin as a message says it: "row 12", or the file. */
+export const originText = (it: Pick<SourceItem, 'origin'>) => (typeof it.origin === 'number' ? `row ${it.origin}` : it.origin);
 
 /** Facts about the image file itself, gathered while scanning. */
 export interface ImageFacts {
