@@ -1,6 +1,7 @@
 import type { DatasetSummary } from '../../shared/schemas/dataset';
 import { FLAG_TRUE, NO_BBOX, SPLIT_TRAIN, SPLIT_VALIDATION, type DatasetTable } from './table';
 import type { ProblemLog } from './problems';
+import { firstOccurrences } from './repeats';
 
 const MAX_LABELS_LISTED = 10;
 
@@ -22,7 +23,7 @@ export function validateTable(t: DatasetTable, problems: ProblemLog): void {
   const labelCategory = new Map<number, string>();
   const reportedCategory = new Set<number>();
   const seen = new Map<string, number>();
-  const firstByPath = new Map<string, number>();
+  const firstWithPath = firstOccurrences(t.path, (i) => !Number.isNaN(t.label[i]));
 
   for (let i = 0; i < t.size; i++) {
     const label = t.label[i]!;
@@ -56,14 +57,10 @@ export function validateTable(t: DatasetTable, problems: ProblemLog): void {
 
     // Rows can only repeat one another when their paths do: the full key (split, path, box) is made only then, so
     // a million distinct paths make no million key strings.
-    const path = t.path[i]!;
-    const firstWithPath = firstByPath.get(path);
-    if (firstWithPath === undefined) {
-      firstByPath.set(path, i);
-      continue;
-    }
-    const earlier = duplicateKey(t, firstWithPath);
-    if (!seen.has(earlier)) seen.set(earlier, t.rowNumber[firstWithPath]!);
+    const earliest = firstWithPath[i]!;
+    if (earliest === i) continue;
+    const earlier = duplicateKey(t, earliest);
+    if (!seen.has(earlier)) seen.set(earlier, t.rowNumber[earliest]!);
     const key = duplicateKey(t, i);
     const first = seen.get(key);
     if (first !== undefined) {
