@@ -116,18 +116,14 @@ export async function convert(
   const problems = newProblemLog(options);
   const table = new TableBuilder(csvPath, path.dirname(csvPath), problems);
   let line = 1;
-  let lineBreaks = false;
-  const { csv, summary } = await writePlan(
+  const { csv, summary, lineBreaks } = await writePlan(
     analysis.plan,
     analysis.root,
     req.out,
     { kind: analysis.kind, split: req.split, mapping: analysis.mapping },
     {
       header: (columns) => table.add(columns, line++),
-      row: (cells) => {
-        lineBreaks ||= cells.some((c) => /[\r\n]/.test(c));
-        table.add(cells, line++);
-      },
+      row: (cells) => table.add(cells, line++),
     },
   );
   const { report } = lineBreaks ? await inspectDataset(csv, options) : await inspectTable(table.finish(), problems, options);
