@@ -82,6 +82,12 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
       ['1×1 stride 2', [2, 6, 6, 3], [1, 1, 3, 2], [2, 2], 'valid'],
       // wasm's SIMD weight gradient (output channels in fours; 162 rows: not a multiple of its 4- and 16-row blocks).
       ['1×1 stride 1, 8 → 12 channels', [2, 9, 9, 8], [1, 1, 8, 12], [1, 1], 'same'],
+      // wasm's SIMD weight gradient for other filters: taps cut by the border on every side, strided runs of an input
+      // row, output rows of 19 pixels (sums flushed across rows), a tap that reads no pixel at all.
+      ['3×3 stride 2 same, odd size, 3 → 8 channels', [2, 9, 7, 3], [3, 3, 3, 8], [2, 2], 'same'],
+      ['5×5 stride (2,1) valid, 2 → 4 channels', [2, 11, 8, 2], [5, 5, 2, 4], [2, 1], 'valid'],
+      ['3×3 stride 1 same, 1 → 32 channels, 19 wide', [3, 5, 19, 1], [3, 3, 1, 32], [1, 1], 'same'],
+      ['3×3 stride 2 same on 2×2, 2 → 4 channels', [2, 2, 2, 2], [3, 3, 2, 4], [2, 2], 'same'],
     ];
     const dwCases: ConvCase[] = [
       ['3×3 stride 1 same', [2, 7, 6, 3], [3, 3, 3, 1], [1, 1], 'same'],

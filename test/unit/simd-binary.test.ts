@@ -29,6 +29,7 @@ it('both builds import a memory and export the kernels, and hold no data that co
         'bnBackward',
         'bnForward',
         'columnSums',
+        'convFilterGrad',
         'depthwiseFilterGrad',
         'depthwiseInputGrad',
         'maxPoolTiledBackward',

@@ -37,6 +37,7 @@ export interface SimdExports {
   depthwiseFilterGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dw: number, scratch: number]): void;
   depthwiseInputGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dx: number]): void;
   transposedProduct(a: number, b: number, rows: number, I: number, J: number, out: number, scratch: number): void;
+  convFilterGrad(x: number, dy: number, ...args: [...ConvGeometry, dw: number, scratch: number]): void;
   columnSums(x: number, rows: number, C: number, scale: number, out: number, scratch: number): void;
   batchNormInference(
     ...args: [
@@ -64,6 +65,9 @@ export type AdamScalars = [number, number, number, number, number, number, numbe
 type DepthwisePair = [a: number, b: number];
 /** B, H, W, C, OH, OW, fH, fW, sH, sW, top, left (see assembly/kernels.ts). */
 export type DepthwiseGeometry = [number, number, number, number, number, number, number, number, number, number, number, number];
+
+/** B, H, W, in channels, out channels, OH, OW, fH, fW, sH, sW, top, left (see assembly/kernels.ts). */
+export type ConvGeometry = [number, number, number, number, number, number, number, number, number, number, number, number, number];
 
 /** What we use of tfjs's wasm backend (its TypeScript class is not exported). */
 interface WasmBackend {

@@ -192,7 +192,7 @@ export function depthwiseFilterGrad(
     depthwisePairs(b, x, dy, H, W, C, OH, OW, fH, fW, sH, sW, top, left, part, true);
     flush(part, totals, taps);
   }
-  for (let i = 0; i < taps; i++) store<f32>(dw + (<usize>i << 2), <f32>load<f64>(totals + (<usize>i << 3)));
+  storeTotals(totals, taps, dw);
 }
 
 /** dx[b, ih, iw, c] = Σ over the taps that read it of dy[b, oh, ow, c]·w[kh, kw, c]. */
@@ -246,9 +246,53 @@ export function adamStep(
 }
 
 /**
+ * part[i, j] += Σ_k a_k[i]·b_k[j] over `count` rows: row k of a (I values) at a + k·aStep, of b (J values, a multiple
+ * of 4) at b + k·bStep. Rank-1 updates four rows at a time: one read and write of the running sums per four rows.
+ */
+@inline function productRows(a: usize, aStep: usize, b: usize, bStep: usize, count: i32, I: i32, J: i32, part: usize): void {
+  const bRow = <usize>J << 2;
+  let k = 0;
+  for (; k + 4 <= count; k += 4) {
+    const a0 = a + <usize>k * aStep;
+    const b0 = b + <usize>k * bStep;
+    for (let i = 0; i < I; i++) {
+      const ai = <usize>i << 2;
+      const x0 = f32x4.splat(load<f32>(a0 + ai));
+      const x1 = f32x4.splat(load<f32>(a0 + aStep + ai));
+      const x2 = f32x4.splat(load<f32>(a0 + 2 * aStep + ai));
+      const x3 = f32x4.splat(load<f32>(a0 + 3 * aStep + ai));
+      const acc = part + <usize>i * bRow;
+      for (let j = 0; j < J; j += 4) {
+        const o = <usize>j << 2;
+        let s = f32x4.add(f32x4.mul(x0, v128.load(b0 + o)), f32x4.mul(x1, v128.load(b0 + bStep + o)));
+        s = f32x4.add(s, f32x4.add(f32x4.mul(x2, v128.load(b0 + 2 * bStep + o)), f32x4.mul(x3, v128.load(b0 + 3 * bStep + o))));
+        v128.store(acc + o, f32x4.add(v128.load(acc + o), s));
+      }
+    }
+  }
+  for (; k < count; k++) {
+    const ar = a + <usize>k * aStep;
+    const br = b + <usize>k * bStep;
+    for (let i = 0; i < I; i++) {
+      const x = f32x4.splat(load<f32>(ar + (<usize>i << 2)));
+      const acc = part + <usize>i * bRow;
+      for (let j = 0; j < J; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(x, v128.load(br + o))));
+      }
+    }
+  }
+}
+
+/** The float64 totals, rounded to float32, into out. */
+function storeTotals(totals: usize, cells: i32, out: usize): void {
+  for (let k = 0; k < cells; k++) store<f32>(out + (<usize>k << 2), <f32>load<f64>(totals + (<usize>k << 3)));
+}
+
+/**
  * out[i, j] = Σ_r a[r, i]·b[r, j] for a [rows, I] and b [rows, J] (J a multiple of 4): aᵀ·b, the weight gradient of
- * a 1×1 convolution (rows = batch·height·width), as rank-1 updates four rows at a time (one read and write of the
- * running sums per four rows). Sums in float32 for FLUSH rows, then float64 (scratch: 12·I·J bytes).
+ * a 1×1 convolution (rows = batch·height·width). Sums in float32 for FLUSH rows, then float64 (scratch: 12·I·J
+ * bytes).
  */
 export function transposedProduct(a: usize, b: usize, rows: i32, I: i32, J: i32, out: usize, scratch: usize): void {
   const cells = I * J;
@@ -258,42 +302,60 @@ export function transposedProduct(a: usize, b: usize, rows: i32, I: i32, J: i32,
   zero(part, cells << 2);
   const aRow = <usize>I << 2;
   const bRow = <usize>J << 2;
-  let r = 0;
-  while (r < rows) {
-    const end = min(rows, r + FLUSH);
-    for (; r + 4 <= end; r += 4) {
-      const a0 = a + <usize>r * aRow;
-      const b0 = b + <usize>r * bRow;
-      for (let i = 0; i < I; i++) {
-        const ai = <usize>i << 2;
-        const x0 = f32x4.splat(load<f32>(a0 + ai));
-        const x1 = f32x4.splat(load<f32>(a0 + aRow + ai));
-        const x2 = f32x4.splat(load<f32>(a0 + 2 * aRow + ai));
-        const x3 = f32x4.splat(load<f32>(a0 + 3 * aRow + ai));
-        const acc = part + <usize>i * bRow;
-        for (let j = 0; j < J; j += 4) {
-          const o = <usize>j << 2;
-          let s = f32x4.add(f32x4.mul(x0, v128.load(b0 + o)), f32x4.mul(x1, v128.load(b0 + bRow + o)));
-          s = f32x4.add(s, f32x4.add(f32x4.mul(x2, v128.load(b0 + 2 * bRow + o)), f32x4.mul(x3, v128.load(b0 + 3 * bRow + o))));
-          v128.store(acc + o, f32x4.add(v128.load(acc + o), s));
-        }
-      }
-    }
-    for (; r < end; r++) {
-      const ar = a + <usize>r * aRow;
-      const br = b + <usize>r * bRow;
-      for (let i = 0; i < I; i++) {
-        const x = f32x4.splat(load<f32>(ar + (<usize>i << 2)));
-        const acc = part + <usize>i * bRow;
-        for (let j = 0; j < J; j += 4) {
-          const o = <usize>j << 2;
-          v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(x, v128.load(br + o))));
-        }
-      }
-    }
+  for (let r = 0; r < rows; r += FLUSH) {
+    productRows(a + <usize>r * aRow, aRow, b + <usize>r * bRow, bRow, min(FLUSH, rows - r), I, J, part);
     flush(part, totals, cells);
   }
-  for (let k = 0; k < cells; k++) store<f32>(out + (<usize>k << 2), <f32>load<f64>(totals + (<usize>k << 3)));
+  storeTotals(totals, cells, out);
+}
+
+/**
+ * A convolution's weight gradient, dW[kh, kw, i, o] = Σ x[b, oh·sH − top + kh, ow·sW − left + kw, i]·dy[b, oh, ow, o]
+ * (O a multiple of 4): for each output row and filter tap, the product of the input pixels the tap reads (a strided
+ * run of one input row) with that output row of dy. Each tap's sums are float32 for at least FLUSH output pixels,
+ * then float64 (scratch: 12·fH·fW·I·O bytes).
+ */
+export function convFilterGrad(
+  x: usize, dy: usize, B: i32, H: i32, W: i32, I: i32, O: i32, OH: i32, OW: i32,
+  fH: i32, fW: i32, sH: i32, sW: i32, top: i32, left: i32, dw: usize, scratch: usize,
+): void {
+  const tapCells = I * O;
+  const cells = fH * fW * tapCells;
+  const totals = scratch; // cells f64
+  const part = scratch + (<usize>cells << 3); // cells f32
+  zero(totals, cells << 3);
+  zero(part, cells << 2);
+  const xPixel = <usize>I << 2;
+  const dyPixel = <usize>O << 2;
+  let pending = 0;
+  for (let b = 0; b < B; b++) {
+    for (let oh = 0; oh < OH; oh++) {
+      const dyRow = dy + <usize>((b * OH + oh) * OW) * dyPixel;
+      for (let kh = 0; kh < fH; kh++) {
+        const ih = oh * sH - top + kh;
+        if (ih < 0 || ih >= H) continue;
+        const xRow = x + <usize>((b * H + ih) * W) * xPixel;
+        for (let kw = 0; kw < fW; kw++) {
+          // The output columns whose input column ow·sW − left + kw lies inside the row.
+          const reach = W - 1 + left - kw; // ow·sW may go up to this
+          if (reach < 0) continue;
+          const lo = max(0, (left - kw + sW - 1) / sW);
+          const hi = min(OW - 1, reach / sW);
+          if (hi < lo) continue;
+          const iw = lo * sW - left + kw;
+          const tap = part + <usize>((kh * fW + kw) * tapCells) * 4;
+          productRows(xRow + <usize>iw * xPixel, <usize>sW * xPixel, dyRow + <usize>lo * dyPixel, dyPixel, hi - lo + 1, I, O, tap);
+        }
+      }
+      pending += OW;
+      if (pending >= FLUSH) {
+        flush(part, totals, cells);
+        pending = 0;
+      }
+    }
+  }
+  flush(part, totals, cells);
+  storeTotals(totals, cells, dw);
 }
 
 /** out[c] = Σ_r x[r, c] (C a multiple of 4), float32 for FLUSH rows then float64 (scratch: 12·C bytes). */
