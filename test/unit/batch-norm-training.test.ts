@@ -86,6 +86,9 @@ describe('fused training batch norm', () => {
     });
     expect(kernelNames).toContain('BatchNormTraining');
     expect(kernelNames).not.toContain('FusedBatchNorm');
+    // Both moving averages in one kernel, not tfjs-layers' Sub, Mul, Sub for each.
+    expect(kernelNames).toContain('BatchNormMovingAverages');
+    expect(kernelNames).not.toContain('Sub');
     // From (0, 1): m₁ = 0.1·μ and v₁ = 0.9 + 0.1·σ², then m₂ = 0.19·μ and v₂ = 0.81 + 0.19·σ² (the same batch twice).
     const m = await mean.data();
     const v = await variance.data();
@@ -102,6 +105,10 @@ describe('fused training batch norm', () => {
       ),
     ).toBeLessThan(1e-5);
     const [m2, v2] = layer.getWeights().slice(2);
+    // Bit for bit what tfjs-layers' own update gives on this backend.
+    const stock = (old: Float32Array, value: tf.Tensor) => tf.sub(tf.tensor(old), tf.mul(tf.sub(tf.tensor(old), value), 1 - 0.9));
+    expect(Array.from(await m2!.data())).toEqual(Array.from(await stock(m1!, mean).data()));
+    expect(Array.from(await v2!.data())).toEqual(Array.from(await stock(v1!, variance).data()));
     expect(
       relDiff(
         await m2!.data(),

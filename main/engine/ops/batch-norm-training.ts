@@ -94,6 +94,16 @@ export function batchNormBackward(
 
 export const BATCH_NORM_FORWARD = 'BatchNormTraining';
 export const BATCH_NORM_BACKWARD = 'BatchNormTrainingGrad';
+export const MOVING_AVERAGES = 'BatchNormMovingAverages';
+
+/**
+ * tfjs-layers' moving-average update, m ← m − (m − v)·decay (decay = 1 − momentum), in its float32 operations and
+ * order: the same numbers as its Sub, Mul and Sub kernels.
+ */
+export function movingAverage(old: Float32Array, value: Float32Array, decay: number, out: Float32Array): void {
+  const d = Math.fround(decay);
+  for (let c = 0; c < old.length; c++) out[c] = old[c]! - Math.fround(Math.fround(old[c]! - value[c]!) * d);
+}
 
 interface CpuBackend {
   data: { get(dataId: object): { values: Float32Array } };
@@ -120,8 +130,34 @@ function cpuKernel(
   return { kernelName: name, backendName: 'cpu', kernelFunc };
 }
 
+/** How a backend's kernel makes a float32 output and reads a tensor's values in place. */
+export interface FloatIO {
+  output(backend: unknown, shape: number[]): TensorInfo;
+  view(backend: unknown, t: TensorInfo): Float32Array;
+}
+
+/** [mean, variance] ← their moving averages towards the batch's: one kernel for tfjs-layers' six (and two scalars). */
+export function movingAveragesKernel(backendName: string, io: FloatIO): KernelConfig {
+  const kernelFunc: KernelFunc = ({ inputs, backend, attrs }) => {
+    const { mean, variance, batchMean, batchVariance } = inputs as Record<'mean' | 'variance' | 'batchMean' | 'batchVariance', TensorInfo>;
+    requireFloat32(MOVING_AVERAGES, mean, variance, batchMean, batchVariance);
+    const { decay } = attrs as unknown as { decay: number };
+    const outs = [io.output(backend, mean.shape), io.output(backend, variance.shape)];
+    // Views after the outputs are made: an allocation can move a heap and detach views made before it.
+    const view = (t: TensorInfo) => io.view(backend, t);
+    movingAverage(view(mean), view(batchMean), decay, view(outs[0]!));
+    movingAverage(view(variance), view(batchVariance), decay, view(outs[1]!));
+    return outs;
+  };
+  return { kernelName: MOVING_AVERAGES, backendName, kernelFunc };
+}
+
 // wasm's kernels (wasm/fused-kernels.ts) run the same arithmetic as SIMD on its heap.
 const CPU_KERNELS: KernelConfig[] = [
+  movingAveragesKernel('cpu', {
+    output: (backend, shape) => (backend as CpuBackend).makeTensorInfo(shape, 'float32', new Float32Array(tf.util.sizeFromShape(shape))),
+    view: (backend, t) => (backend as CpuBackend).data.get(t.dataId).values,
+  }),
   cpuKernel(BATCH_NORM_FORWARD, (read, { x, scale, offset }, eps) => {
     const C = x!.shape.at(-1)!;
     const out = { y: new Float32Array(tf.util.sizeFromShape(x!.shape)), mean: new Float32Array(C), variance: new Float32Array(C) };
@@ -155,6 +191,11 @@ const gradient: GradConfig = {
 /** Whether the active backend has the fused kernels (wasm and cpu); others keep tfjs-layers' own path. */
 export function hasBatchNormTraining(): boolean {
   return tf.getKernel(BATCH_NORM_FORWARD, tf.getBackend()) !== undefined;
+}
+
+/** The layer's moving [mean, variance] moved towards the batch's by `decay` (1 − momentum), as tfjs-layers does. */
+export function movingAverages(mean: Tensor, variance: Tensor, batchMean: Tensor, batchVariance: Tensor, decay: number): [Tensor, Tensor] {
+  return tf.engine().runKernel(MOVING_AVERAGES, { mean, variance, batchMean, batchVariance }, { decay }) as unknown as [Tensor, Tensor];
 }
 
 /**

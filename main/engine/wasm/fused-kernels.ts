@@ -6,7 +6,14 @@
  * value forward and 1.8–2.4 backward, against 9.5 and 11 for the JavaScript loops.
  */
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
-import { BATCH_NORM_BACKWARD, BATCH_NORM_FORWARD, batchNormBackward, batchNormForward, requireFloat32 } from '../ops/batch-norm-training';
+import {
+  BATCH_NORM_BACKWARD,
+  BATCH_NORM_FORWARD,
+  batchNormBackward,
+  batchNormForward,
+  movingAveragesKernel,
+  requireFloat32,
+} from '../ops/batch-norm-training';
 import { RELU_BACKWARD, RELU6_BACKWARD } from '../gradients/relu6';
 import { ADAM_STEP } from '../train/fused-adam';
 import { type AdamScalars, simdFor } from './simd';
@@ -109,6 +116,10 @@ const adamStep: KernelFunc = ({ inputs, backend, attrs }) => {
 };
 
 export const WASM_FUSED_KERNELS: KernelConfig[] = [
+  movingAveragesKernel('wasm', {
+    output: (backend, shape) => (backend as WasmHeap).makeOutput(shape, 'float32'),
+    view: (backend, t) => (backend as WasmHeap).typedArrayFromHeap(t),
+  }),
   { kernelName: ADAM_STEP, backendName: 'wasm', kernelFunc: adamStep },
   { kernelName: BATCH_NORM_FORWARD, backendName: 'wasm', kernelFunc: forward },
   { kernelName: BATCH_NORM_BACKWARD, backendName: 'wasm', kernelFunc: backward },
