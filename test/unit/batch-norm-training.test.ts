@@ -106,7 +106,7 @@ describe('fused training batch norm', () => {
     ).toBeLessThan(1e-5);
     const [m2, v2] = layer.getWeights().slice(2);
     // Bit for bit what tfjs-layers' own update gives on this backend.
-    const stock = (old: Float32Array, value: tf.Tensor) => tf.sub(tf.tensor(old), tf.mul(tf.sub(tf.tensor(old), value), 1 - 0.9));
+    const stock = (old: tf.TypedArray, value: tf.Tensor) => tf.sub(tf.tensor(old), tf.mul(tf.sub(tf.tensor(old), value), 1 - 0.9));
     expect(Array.from(await m2!.data())).toEqual(Array.from(await stock(m1!, mean).data()));
     expect(Array.from(await v2!.data())).toEqual(Array.from(await stock(v1!, variance).data()));
     expect(
