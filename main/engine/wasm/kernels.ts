@@ -69,13 +69,13 @@ function simdTransposedProduct(inC: number, outC: number, ...tensors: TensorInfo
 /**
  * Other filters' weight gradient by our SIMD kernel where it beats the XNNPACK convolution below, which packs dy —
  * there its filter — at every call and works on few, huge channels. Per call (ms, new tensors, 1 / 2 threads):
- * x 128×64×64×1, 3×3→32: 45 / 52 against 309 / 276; 128×32×32×32, 3×3→64: 323 / 456 against 786 / 567;
- * 64×28×28×1, 3×3→32: 4.9 / 5.4 against 24 / 33; MobileNetV2's stem, 32×64×64×3, 3×3/2→8: 3.5 / 3.5 against
- * 5.6 / 8.3. XNNPACK wins on many input channels with a small dy: 64×14×14×32, 3×3→64: 40 / 52 against 42 / 34.
+ * x 128×64×64×1, 3×3→32: 66 / 55 against 278 / 290; 128×32×32×32, 3×3→64: 302 / 268 against 850 / 552;
+ * 64×14×14×32, 3×3→64: 28 / 28 against 39 / 29; MobileNetV2's stem, 32×64×64×3, 3×3/2→8: 2.1 / 1.6 against
+ * 6.7 / 5.9; at 2 threads, 16×28×28×128, 3×3→128: 161 against 186. XNNPACK wins from about 256 input channels
+ * (16×14×14×256, 3×3→256: 157 against 192 ms).
  */
 function simdConvFilterGrad(inC: number, outC: number, x: TensorInfo, dy: TensorInfo): boolean {
-  const dySize = dy.shape.reduce((a, b) => a * b, 1);
-  return outC % 4 === 0 && (inC < 16 || dySize >= 1 << 22) && x.dtype === 'float32' && dy.dtype === 'float32';
+  return outC % 4 === 0 && inC <= 128 && x.dtype === 'float32' && dy.dtype === 'float32';
 }
 
 /** dW = correlation of x with dy: a Conv2D over batch↔channel-transposed tensors, dilated by the forward stride. */

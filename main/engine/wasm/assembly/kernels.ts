@@ -247,39 +247,111 @@ export function adamStep(
 
 /**
  * part[i, j] += Σ_k a_k[i]·b_k[j] over `count` rows: row k of a (I values) at a + k·aStep, of b (J values, a multiple
- * of 4) at b + k·bStep. Rank-1 updates four rows at a time: one read and write of the running sums per four rows.
+ * of 4) at b + k·bStep.
  */
 @inline function productRows(a: usize, aStep: usize, b: usize, bStep: usize, count: i32, I: i32, J: i32, part: usize): void {
   const bRow = <usize>J << 2;
-  let k = 0;
-  for (; k + 4 <= count; k += 4) {
-    const a0 = a + <usize>k * aStep;
-    const b0 = b + <usize>k * bStep;
-    for (let i = 0; i < I; i++) {
-      const ai = <usize>i << 2;
-      const x0 = f32x4.splat(load<f32>(a0 + ai));
-      const x1 = f32x4.splat(load<f32>(a0 + aStep + ai));
-      const x2 = f32x4.splat(load<f32>(a0 + 2 * aStep + ai));
-      const x3 = f32x4.splat(load<f32>(a0 + 3 * aStep + ai));
-      const acc = part + <usize>i * bRow;
-      for (let j = 0; j < J; j += 4) {
-        const o = <usize>j << 2;
-        let s = f32x4.add(f32x4.mul(x0, v128.load(b0 + o)), f32x4.mul(x1, v128.load(b0 + bStep + o)));
-        s = f32x4.add(s, f32x4.add(f32x4.mul(x2, v128.load(b0 + 2 * bStep + o)), f32x4.mul(x3, v128.load(b0 + 3 * bStep + o))));
-        v128.store(acc + o, f32x4.add(v128.load(acc + o), s));
+  let i = 0;
+  // Two rows of the sums by 16 columns held in eight registers over all `count` rows: per row, two values of a and
+  // four vectors of b make 32 products, with no load or store of a running sum.
+  for (; i + 2 <= I; i += 2) {
+    const acc0 = part + <usize>i * bRow;
+    const acc1 = acc0 + bRow;
+    const ai = a + (<usize>i << 2);
+    let j = 0;
+    for (; j + 16 <= J; j += 16) {
+      const o = <usize>j << 2;
+      let s00 = v128.load(acc0 + o);
+      let s01 = v128.load(acc0 + o + 16);
+      let s02 = v128.load(acc0 + o + 32);
+      let s03 = v128.load(acc0 + o + 48);
+      let s10 = v128.load(acc1 + o);
+      let s11 = v128.load(acc1 + o + 16);
+      let s12 = v128.load(acc1 + o + 32);
+      let s13 = v128.load(acc1 + o + 48);
+      let ar = ai;
+      let br = b + o;
+      for (let k = 0; k < count; k++) {
+        const x0 = f32x4.splat(load<f32>(ar));
+        const x1 = f32x4.splat(load<f32>(ar, 4));
+        const b0 = v128.load(br);
+        const b1 = v128.load(br, 16);
+        const b2 = v128.load(br, 32);
+        const b3 = v128.load(br, 48);
+        s00 = f32x4.add(s00, f32x4.mul(x0, b0));
+        s01 = f32x4.add(s01, f32x4.mul(x0, b1));
+        s02 = f32x4.add(s02, f32x4.mul(x0, b2));
+        s03 = f32x4.add(s03, f32x4.mul(x0, b3));
+        s10 = f32x4.add(s10, f32x4.mul(x1, b0));
+        s11 = f32x4.add(s11, f32x4.mul(x1, b1));
+        s12 = f32x4.add(s12, f32x4.mul(x1, b2));
+        s13 = f32x4.add(s13, f32x4.mul(x1, b3));
+        ar += aStep;
+        br += bStep;
       }
+      v128.store(acc0 + o, s00);
+      v128.store(acc0 + o + 16, s01);
+      v128.store(acc0 + o + 32, s02);
+      v128.store(acc0 + o + 48, s03);
+      v128.store(acc1 + o, s10);
+      v128.store(acc1 + o + 16, s11);
+      v128.store(acc1 + o + 32, s12);
+      v128.store(acc1 + o + 48, s13);
+    }
+    // Columns left over, four at a time; rows in pairs, so each running sum takes one addition per two rows.
+    for (; j < J; j += 4) {
+      const o = <usize>j << 2;
+      let s0 = v128.load(acc0 + o);
+      let s1 = v128.load(acc1 + o);
+      let ar = ai;
+      let br = b + o;
+      let k = 0;
+      for (; k + 2 <= count; k += 2) {
+        const b0 = v128.load(br);
+        const b1 = v128.load(br + bStep);
+        s0 = f32x4.add(s0, f32x4.add(f32x4.mul(f32x4.splat(load<f32>(ar)), b0), f32x4.mul(f32x4.splat(load<f32>(ar + aStep)), b1)));
+        s1 = f32x4.add(s1, f32x4.add(f32x4.mul(f32x4.splat(load<f32>(ar, 4)), b0), f32x4.mul(f32x4.splat(load<f32>(ar + aStep, 4)), b1)));
+        ar += 2 * aStep;
+        br += 2 * bStep;
+      }
+      if (k < count) {
+        const bv = v128.load(br);
+        s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(ar)), bv));
+        s1 = f32x4.add(s1, f32x4.mul(f32x4.splat(load<f32>(ar, 4)), bv));
+      }
+      v128.store(acc0 + o, s0);
+      v128.store(acc1 + o, s1);
     }
   }
-  for (; k < count; k++) {
-    const ar = a + <usize>k * aStep;
-    const br = b + <usize>k * bStep;
-    for (let i = 0; i < I; i++) {
-      const x = f32x4.splat(load<f32>(ar + (<usize>i << 2)));
-      const acc = part + <usize>i * bRow;
-      for (let j = 0; j < J; j += 4) {
-        const o = <usize>j << 2;
-        v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(x, v128.load(br + o))));
+  // A last single row of the sums (I odd, e.g. one input channel): rows four at a time, summed pairwise.
+  for (; i < I; i++) {
+    const acc = part + <usize>i * bRow;
+    const ai = a + (<usize>i << 2);
+    for (let j = 0; j < J; j += 4) {
+      const o = <usize>j << 2;
+      let s0 = v128.load(acc + o);
+      let ar = ai;
+      let br = b + o;
+      let k = 0;
+      for (; k + 4 <= count; k += 4) {
+        const p01 = f32x4.add(
+          f32x4.mul(f32x4.splat(load<f32>(ar)), v128.load(br)),
+          f32x4.mul(f32x4.splat(load<f32>(ar + aStep)), v128.load(br + bStep)),
+        );
+        const p23 = f32x4.add(
+          f32x4.mul(f32x4.splat(load<f32>(ar + 2 * aStep)), v128.load(br + 2 * bStep)),
+          f32x4.mul(f32x4.splat(load<f32>(ar + 3 * aStep)), v128.load(br + 3 * bStep)),
+        );
+        s0 = f32x4.add(s0, f32x4.add(p01, p23));
+        ar += 4 * aStep;
+        br += 4 * bStep;
       }
+      for (; k < count; k++) {
+        s0 = f32x4.add(s0, f32x4.mul(f32x4.splat(load<f32>(ar)), v128.load(br)));
+        ar += aStep;
+        br += bStep;
+      }
+      v128.store(acc + o, s0);
     }
   }
 }
