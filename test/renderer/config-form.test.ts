@@ -83,6 +83,22 @@ describe('config form model', () => {
 });
 
 describe('ConfigForm', () => {
+  it('keeps what the user is typing when the form re-renders before the field is committed', async () => {
+    // A validation answer (new issues, a new plan) re-renders the form while a number is being typed: Vue would
+    // write the model's value back into the input and the edit would be lost when the field commits.
+    const w = mount(ConfigForm, { props: { yaml: YAML_TEXT, issues: [], plan: null } });
+    const input = w.find<HTMLInputElement>('[name="max_epochs"]');
+    input.element.value = '12';
+    await input.trigger('input');
+    await w.setProps({ issues: [{ path: 'sampler.args.n_labels', message: 'too many' }] });
+    expect(input.element.value).toBe('12');
+    await input.trigger('change');
+    expect(YAML.parse(w.emitted('update:yaml')!.at(-1)![0] as string).max_epochs).toBe(12);
+    // Committed, the field shows the model again: the YAML's value from then on.
+    await w.setProps({ yaml: setField(YAML_TEXT, ['max_epochs'], 7) });
+    expect(input.element.value).toBe('7');
+  });
+
   it('renders the fields of this config, shows a problem at its field, and emits the edited YAML', async () => {
     const w = mount(ConfigForm, {
       props: {

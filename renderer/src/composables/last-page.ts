@@ -14,7 +14,8 @@ export function rememberable(fullPath: string): boolean {
 /**
  * Before the router starts: a launch at the bare start (no route in the URL's hash) opens the remembered page. Done
  * on the hash, not in a global beforeEach guard: with such a guard the Train page lost a field edit made right
- * after choosing a recipe (the train-reload browser test, every time; the mechanism was not pinned down).
+ * after choosing a recipe (the train-reload browser test, every time). The mechanism found since: a re-render between
+ * typing and the field's change event wrote the model's value back into the input (ConfigForm keeps drafts now).
  */
 export function restoreLastPage(location: Pick<Location, 'hash'>, storage: Store = localStorage): void {
   const saved = storage.getItem(LAST_PAGE_KEY);
