@@ -22,6 +22,14 @@ function zero(p: usize, bytes: i32): void {
   memory.fill(p, 0, <usize>bytes);
 }
 
+/** Scratch laid out for `cells` sums: float64 totals at its start, then float32 partial sums (returned), all zero. */
+function clearSums(scratch: usize, cells: i32): usize {
+  zero(scratch, cells << 3);
+  const part = scratch + (<usize>cells << 3);
+  zero(part, cells << 2);
+  return part;
+}
+
 /** y = (x − μ)·k + β per channel, k = γ/√(σ² + ε) already made. */
 function normalize(x: usize, rows: i32, C: i32, mean: usize, k: usize, offset: usize, y: usize): void {
   const rowBytes = <usize>C << 2;
@@ -184,10 +192,8 @@ export function depthwiseFilterGrad(
   fH: i32, fW: i32, sH: i32, sW: i32, top: i32, left: i32, dw: usize, scratch: usize,
 ): void {
   const taps = fH * fW * C;
-  const totals = scratch; // taps f64
-  const part = scratch + (<usize>taps << 3); // taps f32
-  zero(totals, taps << 3);
-  zero(part, taps << 2);
+  const totals = scratch;
+  const part = clearSums(scratch, taps);
   for (let b = 0; b < B; b++) {
     depthwisePairs(b, x, dy, H, W, C, OH, OW, fH, fW, sH, sW, top, left, part, true);
     flush(part, totals, taps);
@@ -368,10 +374,8 @@ function storeTotals(totals: usize, cells: i32, out: usize): void {
  */
 export function transposedProduct(a: usize, b: usize, rows: i32, I: i32, J: i32, out: usize, scratch: usize): void {
   const cells = I * J;
-  const totals = scratch; // cells f64
-  const part = scratch + (<usize>cells << 3); // cells f32
-  zero(totals, cells << 3);
-  zero(part, cells << 2);
+  const totals = scratch;
+  const part = clearSums(scratch, cells);
   const aRow = <usize>I << 2;
   const bRow = <usize>J << 2;
   for (let r = 0; r < rows; r += FLUSH) {
@@ -393,10 +397,8 @@ export function convFilterGrad(
 ): void {
   const tapCells = I * O;
   const cells = fH * fW * tapCells;
-  const totals = scratch; // cells f64
-  const part = scratch + (<usize>cells << 3); // cells f32
-  zero(totals, cells << 3);
-  zero(part, cells << 2);
+  const totals = scratch;
+  const part = clearSums(scratch, cells);
   const xPixel = <usize>I << 2;
   const dyPixel = <usize>O << 2;
   let pending = 0;
@@ -433,9 +435,7 @@ export function convFilterGrad(
 /** out[c] = Σ_r x[r, c] (C a multiple of 4), float32 for FLUSH rows then float64 (scratch: 12·C bytes). */
 export function columnSums(x: usize, rows: i32, C: i32, scale: f64, out: usize, scratch: usize): void {
   const totals = scratch;
-  const part = scratch + (<usize>C << 3);
-  zero(totals, C << 3);
-  zero(part, C << 2);
+  const part = clearSums(scratch, C);
   const rowBytes = <usize>C << 2;
   for (let r = 0; r < rows; r++) {
     const row = x + <usize>r * rowBytes;
