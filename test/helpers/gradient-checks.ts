@@ -248,11 +248,15 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
       ['aᵀ·bᵀ', [6, 4], [5, 6], true, true],
       ['rank 3, one batch, a·bᵀ', [1, 4, 6], [1, 5, 6], false, true],
       ['two batches, aᵀ·b (wasm kernel)', [2, 6, 4], [2, 6, 5], true, false],
+      // wasm: run as (b·aᵀ)ᵀ when b is the larger operand (a dense layer's input gradient).
+      ['a·bᵀ, b much larger', [3, 8], [40, 8], false, true],
+      ['rank 3, one batch, a·bᵀ, b much larger', [1, 5, 16], [1, 37, 16], false, true],
     ];
     for (const [name, aShape, bShape, tA, tB] of matMulCases) {
       it(`BatchMatMul ${name} and its gradients`, async () => {
-        const [ca, cb] = await grads2('cpu', aShape, bShape, tA, tB);
-        const [wa, wb] = await grads2(target, aShape, bShape, tA, tB);
+        const [ca, cb, cy] = await grads2('cpu', aShape, bShape, tA, tB);
+        const [wa, wb, wy] = await grads2(target, aShape, bShape, tA, tB);
+        expect(relDiff(wy!, cy!)).toBeLessThan(tol.exact);
         expect(relDiff(wa!, ca!)).toBeLessThan(tol.exact);
         expect(relDiff(wb!, cb!)).toBeLessThan(tol.exact);
       });
@@ -266,7 +270,7 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
           const f = (x: tf.Tensor, y: tf.Tensor) => tf.matMul(x, y, tA, tB);
           const w = tf.tensor(rand(size(f(a, b).shape), 43), f(a, b).shape);
           const [ga, gb] = tf.grads((x: tf.Tensor, z: tf.Tensor) => tf.sum(tf.mul(f(x, z), w)))([a, b]);
-          return [ga!, gb!];
+          return [ga!, gb!, f(a, b)];
         }),
       );
     }

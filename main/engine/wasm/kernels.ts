@@ -524,6 +524,23 @@ function fastBatchMatMul(original: KernelFunc): KernelFunc {
     const single = (t: TensorInfo) => t.shape.slice(0, -2).every((d) => d === 1);
     if ((!transposeA && !transposeB) || !single(a) || !single(b)) return original(args);
     const ctx = { backend: backend as unknown as Backend };
+    const [M, K] = a.shape.slice(-2) as [number, number];
+    const N = b.shape.at(-2)!;
+    // a·bᵀ with b the larger (a dense layer's input gradient, dy·Wᵀ): XNNPACK packs its second operand as weights at
+    // every call, so the product runs as (b·aᵀ)ᵀ, packing aᵀ. Transposing a and the result costs less than
+    // transposing and packing b: [64, 128]·[3136, 128]ᵀ 9.5 → 4.4–5.1 ms, [32, 128]·[1280, 128]ᵀ 4.5 → 2.0–2.5.
+    if (!transposeA && transposeB && N > M && M * (N + K) < 2 * N * K) {
+      return scoped(ctx, (k) => {
+        const aT = k('Transpose', { x: reshape(k, a, [M, K]) }, { perm: [1, 0] });
+        const prod = k(
+          'BatchMatMul',
+          { a: reshape(k, b, [1, N, K]), b: reshape(k, aT, [1, K, M]) },
+          { transposeA: false, transposeB: false },
+        );
+        const outShape = [...(a.shape.length >= b.shape.length ? a : b).shape.slice(0, -2), M, N];
+        return reshape(k, k('Transpose', { x: reshape(k, prod, [N, M]) }, { perm: [1, 0] }), outShape);
+      });
+    }
     return scoped(ctx, (k) => {
       const flip = (t: TensorInfo, yes: boolean) => {
         if (!yes) return t;
