@@ -109,8 +109,14 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
       if (simdTransposedProduct(inC, outC, x, dy)) {
         const out = (backend as unknown as WasmHeap).makeOutput(filterShape, 'float32');
         const simd = simdFor(backend);
-        const scratch = simd.scratch(12 * inC * outC);
-        simd.kernels.transposedProduct(simd.offset(x), simd.offset(dy), B * H * W, inC, outC, simd.offset(out), scratch);
+        const rows = B * H * W;
+        simd.byColumns(
+          'transposedProduct',
+          outC,
+          rows * inC * outC,
+          (J) => 12 * inC * J,
+          (j0, J, scratch) => [simd.offset(x), simd.offset(dy), rows, inC, outC, j0, J, simd.offset(out), scratch],
+        );
         return out;
       }
       const prod = k(
@@ -123,7 +129,6 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     if (simdConvFilterGrad(inC, outC, x, dy)) {
       const out = (backend as unknown as WasmHeap).makeOutput(filterShape, 'float32');
       const simd = simdFor(backend);
-      const scratch = simd.scratch(12 * kH * kW * inC * outC);
       const geometry: ConvGeometry = [
         B,
         H,
@@ -139,7 +144,13 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
         top,
         left,
       ];
-      simd.kernels.convFilterGrad(simd.offset(x), simd.offset(dy), ...geometry, simd.offset(out), scratch);
+      simd.byColumns(
+        'convFilterGrad',
+        outC,
+        B * info.outHeight * info.outWidth * kH * kW * inC * outC,
+        (J) => 12 * kH * kW * inC * J,
+        (j0, J, scratch) => [simd.offset(x), simd.offset(dy), ...geometry, j0, J, simd.offset(out), scratch],
+      );
       return out;
     }
     const xT = k('Transpose', { x }, { perm: [3, 1, 2, 0] }); // [inC, H, W, B]

@@ -4,6 +4,8 @@
  * imported memory must match in kind: tfjs's threaded build has a shared heap, its single-thread build a plain one.
  */
 import type { TensorInfo } from '@tensorflow/tfjs';
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
+import { HelperThread } from './helper-thread';
 import { SIMD_KERNELS } from './simd-binary';
 
 export interface SimdExports {
@@ -36,8 +38,11 @@ export interface SimdExports {
   relu6Backward(dy: number, x: number, n: number, dx: number): void;
   depthwiseFilterGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dw: number, scratch: number]): void;
   depthwiseInputGrad(...args: [...DepthwisePair, ...DepthwiseGeometry, dx: number]): void;
-  transposedProduct(a: number, b: number, rows: number, I: number, J: number, out: number, scratch: number): void;
-  convFilterGrad(x: number, dy: number, ...args: [...ConvGeometry, dw: number, scratch: number]): void;
+  /** Columns j0 … j0 + J of the O: see `byColumns`. */
+  transposedProduct(
+    ...args: [a: number, b: number, rows: number, I: number, O: number, j0: number, J: number, out: number, scratch: number]
+  ): void;
+  convFilterGrad(x: number, dy: number, ...args: [...ConvGeometry, j0: number, J: number, dw: number, scratch: number]): void;
   columnSums(x: number, rows: number, C: number, scale: number, out: number, scratch: number): void;
   batchNormInference(
     ...args: [
@@ -86,9 +91,38 @@ export interface Simd {
   offset(t: TensorInfo): number;
   /** A scratch block of at least `bytes`, reused between calls (kernels run one at a time on this thread). */
   scratch(bytes: number): number;
+  /**
+   * Runs a kernel that computes columns j0 … j0 + J of O (in fours) given its arguments for a share: split between
+   * this thread and the helper thread when the heap is shared, tfjs runs more than one thread and the work (`macs`
+   * multiply-adds) is worth a wake-up; else whole here. `scratchBytes(J)`: what a share of J columns needs.
+   */
+  byColumns(
+    kernel: ColumnKernel,
+    O: number,
+    macs: number,
+    scratchBytes: (J: number) => number,
+    args: (j0: number, J: number, scratch: number) => number[],
+  ): void;
 }
 
+/** The kernels that take a share of their output columns. */
+export type ColumnKernel = 'transposedProduct' | 'convFilterGrad';
+
+/**
+ * This thread's share of O columns, or null for no split. The kernels sum full blocks of 16 columns one way and the
+ * columns left over another (pairs of rows): a share ends on a block boundary, so every column is summed as in the
+ * whole and the results are equal bit for bit. O = 16 is one block and stays whole.
+ */
+function firstShare(O: number): number | null {
+  if (O < 8 || O === 16) return null;
+  return O < 16 ? 4 * Math.ceil(O / 8) : 16 * Math.ceil(O / 32);
+}
+
+/** Below this many multiply-adds a kernel runs on one thread: waking the helper costs tens of microseconds. */
+const SPLIT_FROM_MACS = 1 << 21;
+
 const instances = new WeakMap<object, Simd>();
+const COLUMN_KERNELS: readonly ColumnKernel[] = ['transposedProduct', 'convFilterGrad'];
 
 /** The kernels on this backend's heap, made once per backend. */
 export function simdFor(backendObject: unknown): Simd {
@@ -100,8 +134,22 @@ export function simdFor(backendObject: unknown): Simd {
   const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
   const module = new WebAssembly.Module(Buffer.from(shared ? SIMD_KERNELS.shared : SIMD_KERNELS.plain, 'base64'));
   const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as SimdExports;
-  let block = 0;
-  let size = 0;
+  const blocks = [
+    { at: 0, size: 0 },
+    { at: 0, size: 0 },
+  ];
+  /** Block 0 is this thread's scratch, block 1 the helper's. */
+  const scratch = (bytes: number, which = 0) => {
+    const b = blocks[which]!;
+    if (bytes > b.size) {
+      if (b.at) backend.wasm._free(b.at);
+      b.size = Math.max(bytes, 2 * b.size);
+      b.at = backend.wasm._malloc(b.size);
+    }
+    return b.at;
+  };
+  let helper: HelperThread | null | undefined;
+  const run = (kernel: ColumnKernel, args: number[]) => (kernels[kernel] as (...a: number[]) => void)(...args);
   const simd: Simd = {
     kernels,
     offset(t) {
@@ -109,13 +157,23 @@ export function simdFor(backendObject: unknown): Simd {
       if (!data) throw new Error('tensor is not on the wasm backend');
       return data.memoryOffset;
     },
-    scratch(bytes) {
-      if (bytes > size) {
-        if (block) backend.wasm._free(block);
-        size = Math.max(bytes, 2 * size);
-        block = backend.wasm._malloc(size);
+    scratch: (bytes) => scratch(bytes),
+    byColumns(kernel, O, macs, scratchBytes, args) {
+      helper ??= shared && getThreadsCount() > 1 ? new HelperThread(module, memory, COLUMN_KERNELS) : null;
+      const first = firstShare(O);
+      if (!helper || first === null || macs < SPLIT_FROM_MACS) {
+        run(kernel, args(0, O, scratch(scratchBytes(O))));
+        return;
       }
-      return block;
+      // Both scratch blocks are made before the helper starts: an allocation may grow the heap under it.
+      const mine = scratch(scratchBytes(first));
+      const theirs = scratch(scratchBytes(O - first), 1);
+      helper.start(kernel, args(first, O - first, theirs));
+      try {
+        run(kernel, args(0, first, mine));
+      } finally {
+        helper.finish();
+      }
     },
   };
   instances.set(backend, simd);

@@ -367,44 +367,54 @@ function storeTotals(totals: usize, cells: i32, out: usize): void {
   for (let k = 0; k < cells; k++) store<f32>(out + (<usize>k << 2), <f32>load<f64>(totals + (<usize>k << 3)));
 }
 
+/** Totals of `rows` × J columns into columns j0 … j0 + J of an out with O columns (a share of the columns). */
+function storeColumns(totals: usize, rows: i32, J: i32, out: usize, O: i32, j0: i32): void {
+  for (let r = 0; r < rows; r++) storeTotals(totals + (<usize>(r * J) << 3), J, out + (<usize>(r * O + j0) << 2));
+}
+
 /**
- * out[i, j] = Σ_r a[r, i]·b[r, j] for a [rows, I] and b [rows, J] (J a multiple of 4): aᵀ·b, the weight gradient of
- * a 1×1 convolution (rows = batch·height·width). Sums in float32 for FLUSH rows, then float64 (scratch: 12·I·J
- * bytes).
+ * out[i, j] = Σ_r a[r, i]·b[r, j] for a [rows, I] and b [rows, O] (O a multiple of 4): aᵀ·b, the weight gradient of
+ * a 1×1 convolution (rows = batch·height·width). Only columns j0 … j0 + J (J a multiple of 4): two threads each take
+ * a share, with the same sums in the same order as one. Sums in float32 for FLUSH rows, then float64 (scratch:
+ * 12·I·J bytes).
  */
-export function transposedProduct(a: usize, b: usize, rows: i32, I: i32, J: i32, out: usize, scratch: usize): void {
+export function transposedProduct(
+  a: usize, b: usize, rows: i32, I: i32, O: i32, j0: i32, J: i32, out: usize, scratch: usize,
+): void {
   const cells = I * J;
   const totals = scratch;
   const part = clearSums(scratch, cells);
   const aRow = <usize>I << 2;
-  const bRow = <usize>J << 2;
+  const bRow = <usize>O << 2;
+  const b0 = b + (<usize>j0 << 2);
   for (let r = 0; r < rows; r += FLUSH) {
-    productRows(a + <usize>r * aRow, aRow, b + <usize>r * bRow, bRow, min(FLUSH, rows - r), I, J, part);
+    productRows(a + <usize>r * aRow, aRow, b0 + <usize>r * bRow, bRow, min(FLUSH, rows - r), I, J, part);
     flush(part, totals, cells);
   }
-  storeTotals(totals, cells, out);
+  storeColumns(totals, I, J, out, O, j0);
 }
 
 /**
  * A convolution's weight gradient, dW[kh, kw, i, o] = Σ x[b, oh·sH − top + kh, ow·sW − left + kw, i]·dy[b, oh, ow, o]
- * (O a multiple of 4): for each output row and filter tap, the product of the input pixels the tap reads (a strided
- * run of one input row) with that output row of dy. Each tap's sums are float32 for at least FLUSH output pixels,
- * then float64 (scratch: 12·fH·fW·I·O bytes).
+ * (O a multiple of 4), for output channels j0 … j0 + J (a multiple of 4; a thread's share): for each output row and
+ * filter tap, the product of the input pixels the tap reads (a strided run of one input row) with that output row of
+ * dy. Each tap's sums are float32 for at least FLUSH output pixels, then float64 (scratch: 12·fH·fW·I·J bytes).
  */
 export function convFilterGrad(
   x: usize, dy: usize, B: i32, H: i32, W: i32, I: i32, O: i32, OH: i32, OW: i32,
-  fH: i32, fW: i32, sH: i32, sW: i32, top: i32, left: i32, dw: usize, scratch: usize,
+  fH: i32, fW: i32, sH: i32, sW: i32, top: i32, left: i32, j0: i32, J: i32, dw: usize, scratch: usize,
 ): void {
-  const tapCells = I * O;
+  const tapCells = I * J;
   const cells = fH * fW * tapCells;
   const totals = scratch;
   const part = clearSums(scratch, cells);
   const xPixel = <usize>I << 2;
   const dyPixel = <usize>O << 2;
+  const dyShare = dy + (<usize>j0 << 2);
   let pending = 0;
   for (let b = 0; b < B; b++) {
     for (let oh = 0; oh < OH; oh++) {
-      const dyRow = dy + <usize>((b * OH + oh) * OW) * dyPixel;
+      const dyRow = dyShare + <usize>((b * OH + oh) * OW) * dyPixel;
       for (let kh = 0; kh < fH; kh++) {
         const ih = oh * sH - top + kh;
         if (ih < 0 || ih >= H) continue;
@@ -418,7 +428,7 @@ export function convFilterGrad(
           if (hi < lo) continue;
           const iw = lo * sW - left + kw;
           const tap = part + <usize>((kh * fW + kw) * tapCells) * 4;
-          productRows(xRow + <usize>iw * xPixel, <usize>sW * xPixel, dyRow + <usize>lo * dyPixel, dyPixel, hi - lo + 1, I, O, tap);
+          productRows(xRow + <usize>iw * xPixel, <usize>sW * xPixel, dyRow + <usize>lo * dyPixel, dyPixel, hi - lo + 1, I, J, tap);
         }
       }
       pending += OW;
@@ -429,7 +439,7 @@ export function convFilterGrad(
     }
   }
   flush(part, totals, cells);
-  storeTotals(totals, cells, dw);
+  storeColumns(totals, fH * fW * I, J, dw, O, j0);
 }
 
 /** out[c] = Σ_r x[r, c] (C a multiple of 4), float32 for FLUSH rows then float64 (scratch: 12·C bytes). */
