@@ -35,7 +35,6 @@ for (;;) {
     continue;
   }
   seen = seq;
-  if (seq < 0) break;
   let status = 0;
   try {
     kernels[names[ctl[${KERNEL}]]](...Array.from(args.subarray(0, ctl[${COUNT}])));
@@ -64,7 +63,8 @@ export class HelperThread {
     this.ctl = new Int32Array(control, 0, 8);
     this.args = new Float64Array(control, 32, MAX_ARGS);
     this.worker = new Worker(SOURCE, { eval: true, workerData: { module, memory, control, names } });
-    // It waits on the control words, never on the event loop: it must not keep a finished process alive.
+    // It waits on the control words for the life of the process, never on the event loop: unref'd, it does not
+    // keep a finished process alive (as tfjs's own pool threads, wasm/threads.ts).
     this.worker.unref();
   }
 
@@ -93,11 +93,5 @@ export class HelperThread {
     }
     this.running = false;
     if (Atomics.load(this.ctl, STATUS) !== 0) throw new Error('a SIMD kernel failed on the helper thread');
-  }
-
-  /** Ends the helper's loop (it exits on its own; nothing waits for it). */
-  stop(): void {
-    Atomics.store(this.ctl, SEQ, -1);
-    Atomics.notify(this.ctl, SEQ);
   }
 }
