@@ -6,7 +6,7 @@ import type { TensorInfo } from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { useBackend } from '../../main/engine/backends';
 import { HelperThread } from '../../main/engine/wasm/helper-thread';
-import { simdFor } from '../../main/engine/wasm/simd';
+import { convGeometry, simdFor } from '../../main/engine/wasm/simd';
 
 await useBackend('wasm', 2);
 let helperCalls = 0;
@@ -47,21 +47,7 @@ for (const [name, xShape, filterShape, s] of cases) {
     simd.kernels.convFilterGrad(
       offsetOf(x),
       offsetOf(dy),
-      ...([
-        xShape[0]!,
-        xShape[1]!,
-        xShape[2]!,
-        inC,
-        outC,
-        info.outHeight,
-        info.outWidth,
-        kH,
-        kW,
-        s,
-        s,
-        info.padInfo.top,
-        info.padInfo.left,
-      ] as const),
+      ...convGeometry(info),
       0,
       outC,
       offsetOf(whole),

@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { WASM_FUSED_KERNELS } from './fused-kernels';
-import { type ConvGeometry, type DepthwiseGeometry, simdFor } from './simd';
+import { convGeometry, type DepthwiseGeometry, simdFor } from './simd';
 
 type Backend = { disposeData(dataId: object): void };
 type Ctx = { backend: Backend };
@@ -129,21 +129,7 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
     if (simdConvFilterGrad(inC, outC, x, dy)) {
       const out = (backend as unknown as WasmHeap).makeOutput(filterShape, 'float32');
       const simd = simdFor(backend);
-      const geometry: ConvGeometry = [
-        B,
-        H,
-        W,
-        inC,
-        outC,
-        info.outHeight,
-        info.outWidth,
-        kH,
-        kW,
-        info.strideHeight,
-        info.strideWidth,
-        top,
-        left,
-      ];
+      const geometry = convGeometry(info);
       simd.byColumns(
         'convFilterGrad',
         outC,

@@ -3,7 +3,7 @@
  * backend: they read and write tensors where tfjs keeps them, with no copy. The module is built twice because an
  * imported memory must match in kind: tfjs's threaded build has a shared heap, its single-thread build a plain one.
  */
-import type { TensorInfo } from '@tensorflow/tfjs';
+import type { backend_util, TensorInfo } from '@tensorflow/tfjs';
 import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import { HelperThread } from './helper-thread';
 import { SIMD_KERNELS } from './simd-binary';
@@ -73,6 +73,26 @@ export type DepthwiseGeometry = [number, number, number, number, number, number,
 
 /** B, H, W, in channels, out channels, OH, OW, fH, fW, sH, sW, top, left (see assembly/kernels.ts). */
 export type ConvGeometry = [number, number, number, number, number, number, number, number, number, number, number, number, number];
+
+/** convFilterGrad's geometry from tfjs's description of the convolution. */
+export function convGeometry(info: backend_util.Conv2DInfo): ConvGeometry {
+  const { batchSize, inHeight, inWidth, inChannels, outChannels, outHeight, outWidth, filterHeight, filterWidth } = info;
+  return [
+    batchSize,
+    inHeight,
+    inWidth,
+    inChannels,
+    outChannels,
+    outHeight,
+    outWidth,
+    filterHeight,
+    filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+}
 
 /** What we use of tfjs's wasm backend (its TypeScript class is not exported). */
 interface WasmBackend {
