@@ -1,6 +1,6 @@
 /**
  * A second thread for our SIMD kernels on the threaded build's shared heap. tfjs's XNNPACK kernels spread over its
- * own pool of threads; ours ran on the calling thread alone, while the pool waited: a quarter of a MobileNetV2 step
+ * own pool of threads; ours ran on the calling thread alone, while the pool waited: a fifth of a MobileNetV2 step
  * on two threads. A kernel that can split its output columns gives the helper one share and computes the other:
  * each column's sums are the same in the same order, so the result is the single-thread one bit for bit.
  *
