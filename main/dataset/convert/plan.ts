@@ -66,13 +66,17 @@ export function labelIds(names: string[]): { ids: Map<string, number>; renumbere
 /**
  * Labels of the source that no written row carries: every image of theirs was dropped (unreadable, a duplicate
  * of another label's image, tiny, a lone image). Each file's own problem says why; this says the label is gone.
- * `byName`: the kept items by label name; `dropped`: which items were dropped before grouping.
+ * `byName`: the kept items by label name; `keep`: their indices, ascending (the others were dropped before grouping).
  */
-function lostLabels(items: SourceItem[], byName: Map<string, number[]>, dropped: number[], written: Set<string>): ConvertProblem[] {
+function lostLabels(items: SourceItem[], byName: Map<string, number[]>, keep: number[], written: Set<string>): ConvertProblem[] {
   // Per name: its first item (so the labels are listed in source order) and its number of items.
   const seen = new Map<string, { first: number; n: number }>();
   for (const [name, members] of byName) seen.set(name, { first: members[0]!, n: members.length });
-  for (const i of dropped) {
+  for (let i = 0, k = 0; i < items.length; i++) {
+    if (keep[k] === i) {
+      k++;
+      continue;
+    }
     const name = items[i]!.labelName;
     const s = seen.get(name);
     if (s) {
@@ -99,7 +103,6 @@ function lostLabels(items: SourceItem[], byName: Map<string, number[]>, dropped:
 export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOptions): Plan {
   const problems: ConvertProblem[] = [];
   const keep: number[] = [];
-  const dropped: number[] = [];
   const seenHash = new Map<string, string>();
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
@@ -111,7 +114,6 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
         path: it.path,
         message: `${originText(it)}: dropped: not a readable image (${f.error})`,
       });
-      dropped.push(i);
       continue;
     }
     const first = f.hash === null ? undefined : seenHash.get(f.hash);
@@ -123,10 +125,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
         message: `same content as ${first}${opts.dropDuplicates ? ' (dropped)' : ''}`,
         fix: 'drop duplicates',
       });
-      if (opts.dropDuplicates) {
-        dropped.push(i);
-        continue;
-      }
+      if (opts.dropDuplicates) continue;
     } else if (f.hash !== null) seenHash.set(f.hash, it.path);
     if (f.width < opts.minSize || f.height < opts.minSize) {
       problems.push({
@@ -136,10 +135,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
         message: `${f.width}×${f.height} is smaller than ${opts.minSize} px${opts.dropTiny ? ' (dropped)' : ''}`,
         fix: 'drop tiny images',
       });
-      if (opts.dropTiny) {
-        dropped.push(i);
-        continue;
-      }
+      if (opts.dropTiny) continue;
     }
     const b = it.bbox;
     if (b) {
@@ -274,7 +270,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
     planLabel(label, members);
     if (rows.length > before) written.add(labelNames[label]!);
   }
-  problems.push(...lostLabels(items, byName, dropped, written));
+  problems.push(...lostLabels(items, byName, keep, written));
   return { rows, labelNames, problems, dropped: items.length - rows.length };
 }
 
