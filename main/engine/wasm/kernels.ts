@@ -7,7 +7,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs';
 import { WASM_FUSED_KERNELS } from './fused-kernels';
-import { convGeometry, type DepthwiseGeometry, simdFor } from './simd';
+import { convGeometry, depthwiseGeometry, simdFor } from './simd';
 
 type Backend = { disposeData(dataId: object): void };
 type Ctx = { backend: Backend };
@@ -258,23 +258,6 @@ function checkDepthwise(dilations: unknown, multiplier: number): void {
  */
 function simdDepthwise(info: tf.backend_util.Conv2DInfo, ...tensors: TensorInfo[]): boolean {
   return info.inChannels % 4 === 0 && tensors.every((t) => t.dtype === 'float32');
-}
-function depthwiseGeometry(info: tf.backend_util.Conv2DInfo): DepthwiseGeometry {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth } = info;
-  return [
-    batchSize,
-    inHeight,
-    inWidth,
-    inChannels,
-    outHeight,
-    outWidth,
-    filterHeight,
-    filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ];
 }
 
 /** dx = full correlation of zero-inserted dy with the 180°-rotated filter (depthwise, so per channel). */

@@ -74,15 +74,14 @@ export type DepthwiseGeometry = [number, number, number, number, number, number,
 /** B, H, W, in channels, out channels, OH, OW, fH, fW, sH, sW, top, left (see assembly/kernels.ts). */
 export type ConvGeometry = [number, number, number, number, number, number, number, number, number, number, number, number, number];
 
-/** convFilterGrad's geometry from tfjs's description of the convolution. */
-export function convGeometry(info: backend_util.Conv2DInfo): ConvGeometry {
-  const { batchSize, inHeight, inWidth, inChannels, outChannels, outHeight, outWidth, filterHeight, filterWidth } = info;
+/** The depthwise kernels' geometry from tfjs's description of the convolution. */
+export function depthwiseGeometry(info: backend_util.Conv2DInfo): DepthwiseGeometry {
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, filterHeight, filterWidth } = info;
   return [
     batchSize,
     inHeight,
     inWidth,
     inChannels,
-    outChannels,
     outHeight,
     outWidth,
     filterHeight,
@@ -92,6 +91,12 @@ export function convGeometry(info: backend_util.Conv2DInfo): ConvGeometry {
     info.padInfo.top,
     info.padInfo.left,
   ];
+}
+
+/** convFilterGrad's geometry: the depthwise one with the output channels after the input channels. */
+export function convGeometry(info: backend_util.Conv2DInfo): ConvGeometry {
+  const [B, H, W, C, ...rest] = depthwiseGeometry(info);
+  return [B, H, W, C, info.outChannels, ...rest];
 }
 
 /** What we use of tfjs's wasm backend (its TypeScript class is not exported). */
