@@ -38,9 +38,9 @@ const PLAIN_CELL = /^[^,"\r\n]*$/;
 
 /**
  * CSV lines, each ending in a newline, as csv-stringify writes them with its defaults, and whether a cell holds a
- * line break (the text then has more lines than rows). A row of plain cells is its
- * cells joined by commas, which is what csv-stringify writes for it; any other row goes through csv-stringify. It
- * allocated 2.2 KB per row (a tuple and an info object per cell): half of what a 1M-row conversion allocated.
+ * line break (the text then has more lines than rows). A row of plain cells is its cells joined by commas, which is
+ * what csv-stringify writes for it; any other row goes through csv-stringify. It allocated 2.2 KB per row (a tuple
+ * and an info object per cell): half of what a 1M-row conversion allocated.
  */
 export function csvText(rows: readonly string[][]): { text: string; lineBreaks: boolean } {
   const lines: string[] = [];
