@@ -6,7 +6,8 @@
  * number `info` would have copied. Batches, because a stream read per record (a promise, an iterator result and the
  * consumer's own generators) cost more than the parse itself on a million rows.
  */
-import type { TransformCallback } from 'node:stream';
+import { Readable, type TransformCallback } from 'node:stream';
+import { StringDecoder } from 'node:string_decoder';
 import { type Options, Parser } from 'csv-parse';
 
 export interface LineBatch<T> {
@@ -55,5 +56,95 @@ export class LineParser<T = string[]> extends Parser {
   /** The batches, as the async iterable a stream is (typed). */
   batches(): AsyncIterable<LineBatch<T>> {
     return this as AsyncIterable<LineBatch<T>>;
+  }
+}
+
+export interface TableReadOptions {
+  delimiter: string;
+  /** csv-parse's `trim`: spaces (String.prototype.trim's set, as csv-parse's) around each cell are dropped. */
+  trim: boolean;
+}
+
+/**
+ * A table's records in batches, each with its line: what LineParser with `{ bom, delimiter, skip_empty_lines,
+ * relax_column_count, trim }` gives. Text with no quote and no carriage return is split here, on line breaks and
+ * delimiters: without either, those are all CSV's grammar has, and csv-parse took 1.2 of 2.0 s to list a 1M-row
+ * table that splitting reads in 0.25. From the first chunk that holds a quote or a carriage return on, csv-parse
+ * reads the rest, starting at the line that chunk's text begins with.
+ */
+export async function* tableRecords(input: AsyncIterable<Buffer>, options: TableReadOptions): AsyncGenerator<LineBatch<string[]>> {
+  const { delimiter, trim } = options;
+  const decoder = new StringDecoder('utf8');
+  const chunks = input[Symbol.asyncIterator]();
+  let pending = '';
+  let line = 0;
+  let started = false;
+  for (;;) {
+    const next = await chunks.next();
+    let text = pending + (next.done ? decoder.end() : decoder.write(next.value));
+    if (!started && text.length > 0) {
+      started = true;
+      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    }
+    if (text.includes('"') || text.includes('\r')) {
+      yield* parsedRest(text, chunks, decoder, line, options);
+      return;
+    }
+    const batch: LineBatch<string[]> = { records: [], lines: [] };
+    let start = 0;
+    for (;;) {
+      let end = text.indexOf('\n', start);
+      if (end < 0) {
+        if (!next.done || start >= text.length) break;
+        end = text.length;
+      }
+      line++;
+      const s = text.slice(start, end);
+      start = end + 1;
+      // A blank line is skipped (with trim, a line of spaces too), not one of empty cells between delimiters.
+      if (s.length === 0 || (trim && s.indexOf(delimiter) < 0 && s.trim() === '')) continue;
+      const cells = s.split(delimiter);
+      if (trim) for (let i = 0; i < cells.length; i++) cells[i] = cells[i]!.trim();
+      batch.records.push(cells);
+      batch.lines.push(line);
+    }
+    if (batch.records.length > 0) yield batch;
+    if (next.done) return;
+    pending = text.slice(start);
+  }
+}
+
+/** The rest of the input (`text` decoded, then what `chunks` still holds) through csv-parse, `line` lines on. */
+async function* parsedRest(
+  text: string,
+  chunks: AsyncIterator<Buffer>,
+  decoder: StringDecoder,
+  line: number,
+  { delimiter, trim }: TableReadOptions,
+): AsyncGenerator<LineBatch<string[]>> {
+  async function* rest() {
+    if (text) yield text;
+    for (;;) {
+      const next = await chunks.next();
+      const s = next.done ? decoder.end() : decoder.write(next.value);
+      if (s) yield s;
+      if (next.done) return;
+    }
+  }
+  // Past the first line break csv-parse would have settled on "\n" as the record delimiter, and a carriage return
+  // met later is a cell's character to it: so it is here.
+  const parser = Readable.from(rest()).pipe(
+    new LineParser({
+      bom: line === 0,
+      delimiter,
+      skip_empty_lines: true,
+      relax_column_count: true,
+      trim,
+      ...(line > 0 ? { record_delimiter: '\n' } : {}),
+    }),
+  );
+  for await (const batch of parser.batches()) {
+    if (line > 0) for (let i = 0; i < batch.lines.length; i++) batch.lines[i]! += line;
+    yield batch;
   }
 }

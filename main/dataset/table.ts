@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { LineParser } from './csv-lines';
+import { tableRecords } from './csv-lines';
 import { BBOX_COLUMNS, type DatasetProblem } from '../../shared/schemas/dataset';
 import { isInside, isPlainRelative } from '../paths';
 import { Growable } from './growable';
@@ -90,11 +90,9 @@ export async function readDatasetCsv(file: string, options: ReadOptions = {}): P
   const info = await stat(absFile).catch(() => null);
   if (!info?.isFile()) throw new DatasetFileError(`Dataset file not found: ${absFile}`);
   const table = new TableBuilder(absFile, root, problems);
-  const parser = createReadStream(absFile).pipe(
-    new LineParser<string[]>({ bom: true, relax_column_count: true, skip_empty_lines: true, trim: false }),
-  );
   try {
-    for await (const { records, lines } of parser.batches()) for (let i = 0; i < records.length; i++) table.add(records[i]!, lines[i]!);
+    for await (const { records, lines } of tableRecords(createReadStream(absFile), { delimiter: ',', trim: false }))
+      for (let i = 0; i < records.length; i++) table.add(records[i]!, lines[i]!);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
     problems.add('error', 'csv_syntax', null, null, `cannot be parsed as CSV: ${message}`);

@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { open, opendir } from 'node:fs/promises';
 import path from 'node:path';
-import { LineParser } from '../csv-lines';
+import { tableRecords } from '../csv-lines';
 import { DATASET_IMAGE_EXTENSIONS, IMAGE_EXTENSIONS } from '../image-files';
 import type { ConvertProblem, SourceItem } from './types';
 
@@ -137,9 +137,9 @@ function splitOf(v: string | undefined): 'train' | 'validation' | null | undefin
 }
 
 /** The parser's batches; a table it cannot parse (an unclosed quote, …) is an error naming the file and line. */
-async function* tableBatches(file: string, parser: LineParser) {
+async function* tableBatches(file: string, delimiter: string) {
   try {
-    yield* parser.batches();
+    yield* tableRecords(createReadStream(file), { delimiter, trim: true });
   } catch (e) {
     throw new Error(`${file}: not a readable table: ${(e as Error).message}`);
   }
@@ -159,12 +159,9 @@ export async function* readTable(
   const twice = columns.filter((c, i) => columns.indexOf(c) !== i);
   if (twice.length > 0) throw new Error(`${file}: row 1: column "${twice[0]}" appears twice in the header (which one is meant?)`);
   const renamedSplits = new Map<string, number>();
-  const parser = createReadStream(file).pipe(
-    new LineParser({ bom: true, delimiter, skip_empty_lines: true, relax_column_count: true, trim: true }),
-  );
   // Records are arrays (csv-parse's `columns` made an object per row); the parser's first record is the header.
   let columnsAt: ColumnsAt | null = null;
-  for await (const { records, lines } of tableBatches(file, parser)) {
+  for await (const { records, lines } of tableBatches(file, delimiter)) {
     if (signal?.aborted) return;
     const items: SourceItem[] = [];
     for (let r = 0; r < records.length; r++) {
