@@ -86,7 +86,7 @@ export class WizardService {
 }
 
 function preview(a: Analysis): WizardPreview {
-  const rows = a.plan.rows;
+  const rows = [...a.plan.rows];
   const perLabel = new Map<number, number>();
   for (const r of rows) perLabel.set(r.label, (perLabel.get(r.label) ?? 0) + 1);
   const hist = new Map<number, number>();

@@ -60,14 +60,14 @@ describe('convert a folder of images', () => {
 
     // The same split again from the same seed; a different seed moves labels.
     const again = await analyze({ source: src, split: { ...DEFAULT_SPLIT, valFraction: 0.4, seed: 3 } });
-    expect(again.plan.rows.map((x) => `${x.label}${x.split}`)).toEqual(r.analysis.plan.rows.map((x) => `${x.label}${x.split}`));
+    expect([...again.plan.rows].map((x) => `${x.label}${x.split}`)).toEqual([...r.analysis.plan.rows].map((x) => `${x.label}${x.split}`));
   });
 
   it('reads nested category folders and makes InShop-style query/gallery splits', async () => {
     const src = path.join(dir, 'nested');
     const r = await analyze({ source: src, split: { ...DEFAULT_SPLIT, valFraction: 0.5, queryFraction: 0.4 } });
-    const val = r.plan.rows.filter((x) => x.split === 'validation');
-    expect(new Set(r.plan.rows.map((x) => x.category))).toEqual(new Set(['tops', 'bottoms', 'dresses', 'shoes', 'bags', 'misc']));
+    const val = [...r.plan.rows].filter((x) => x.split === 'validation');
+    expect(new Set([...r.plan.rows].map((x) => x.category))).toEqual(new Set(['tops', 'bottoms', 'dresses', 'shoes', 'bags', 'misc']));
     const byLabel = new Map<number, typeof val>();
     for (const x of val) byLabel.set(x.label, [...(byLabel.get(x.label) ?? []), x]);
     for (const items of byLabel.values()) {
@@ -80,7 +80,7 @@ describe('convert a folder of images', () => {
   it('loads in the trainer: the run reads the converted rows and validates on them', async () => {
     const out = path.join(dir, 'for-training', 'df.csv');
     const r = await convert({ source: path.join(dir, 'photos'), out, split: { ...DEFAULT_SPLIT, valFraction: 0.4, seed: 3 } });
-    const rows = r.analysis.plan.rows;
+    const rows = [...r.analysis.plan.rows];
     const trainRows = rows.filter((x) => x.split === 'train');
     const cfg = TrainConfig.parse(
       smallConfig(out, {

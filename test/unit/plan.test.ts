@@ -81,7 +81,7 @@ describe('label ids', () => {
       { ...DEFAULT_SPLIT, valLabels: 0 },
     );
     expect(plan.labelNames).toEqual({ 0: '01', 1: '1', 2: '2' });
-    expect(new Set(plan.rows.map((r) => r.label))).toEqual(new Set([0, 1, 2]));
+    expect(new Set([...plan.rows].map((r) => r.label))).toEqual(new Set([0, 1, 2]));
     expect(plan.problems.find((p) => p.code === 'labels_renumbered')!.message).toBe(
       'label "01" is not a plain integer, so every label is numbered 0–2 in name order (the summary file keeps the names)',
     );
@@ -99,7 +99,7 @@ describe('lone validation images', () => {
         { ...DEFAULT_SPLIT, keepSplit: true, loneAsGallery },
       );
     const flagsOf = (p: ReturnType<typeof plan>, label: string) =>
-      p.rows.filter((r) => p.labelNames[r.label] === label).map((r) => [r.split, r.isQuery, r.isGallery]);
+      [...p.rows].filter((r) => p.labelNames[r.label] === label).map((r) => [r.split, r.isQuery, r.isGallery]);
     const lone = plan(true);
     expect(flagsOf(lone, 'b')).toEqual([['validation', false, true]]);
     expect(flagsOf(lone, 'a')).toEqual([

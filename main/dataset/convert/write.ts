@@ -5,7 +5,7 @@ import { createWriteStream, existsSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify as stringifyRows } from 'csv-stringify/sync';
-import type { Plan } from './plan';
+import type { Plan, PlannedRow } from './plan';
 
 /** An output path that would overwrite what it must not: a source, a folder, a file the app did not write. */
 export class OutputError extends Error {}
@@ -75,9 +75,13 @@ export async function writePlan(
 ): Promise<{ csv: string; summary: string; lineBreaks: boolean }> {
   const outDir = path.dirname(path.resolve(outCsv));
   await mkdir(outDir, { recursive: true });
-  const hasCategory = plan.rows.some((r) => r.category !== null);
-  const hasSequence = plan.rows.some((r) => r.sequence !== null);
-  const hasBbox = plan.rows.some((r) => r.bbox !== null);
+  const some = (pred: (r: PlannedRow) => boolean) => {
+    for (const r of plan.rows) if (pred(r)) return true;
+    return false;
+  };
+  const hasCategory = some((r) => r.category !== null);
+  const hasSequence = some((r) => r.sequence !== null);
+  const hasBbox = some((r) => r.bbox !== null);
   const columns = [
     'label',
     'path',
@@ -99,7 +103,7 @@ export async function writePlan(
       : path.relative(outDir, path.resolve(sourceRoot, p)).split(path.sep).join('/');
   const flag = (v: boolean | null) => (v === null ? '' : v ? 'True' : 'False');
   // The cells as the strings written (csv-stringify writes a number as String does), so the sink sees the same array.
-  const record = (r: Plan['rows'][number]): string[] => {
+  const record = (r: PlannedRow): string[] => {
     const cells = [String(r.label), rel(r.path), r.split, flag(r.isQuery), flag(r.isGallery)];
     if (hasCategory) cells.push(r.category ?? '');
     if (hasSequence) cells.push(r.sequence ?? '');
@@ -113,10 +117,23 @@ export async function writePlan(
   const BLOCK = 8192;
   sink?.header(columns);
   let lineBreaks = false;
+  // The summary's counts, gathered as the rows go by.
+  const parts = { train: { rows: 0, labels: new Set<number>() }, validation: { rows: 0, labels: new Set<number>() } };
+  let queries = 0;
+  let galleries = 0;
   async function* blocks() {
     yield csvText([columns]).text;
     for (let i = 0; i < plan.rows.length; i += BLOCK) {
-      const records = plan.rows.slice(i, i + BLOCK).map(record);
+      const records: string[][] = [];
+      for (let k = i; k < Math.min(i + BLOCK, plan.rows.length); k++) {
+        const r = plan.rows.at(k);
+        const part = parts[r.split];
+        part.rows++;
+        part.labels.add(r.label);
+        if (r.isQuery === true) queries++;
+        if (r.isGallery === true) galleries++;
+        records.push(record(r));
+      }
       if (sink) for (const r of records) sink.row(r);
       const block = csvText(records);
       lineBreaks ||= block.lineBreaks;
@@ -127,27 +144,13 @@ export async function writePlan(
   await pipeline(Readable.from(blocks()), createWriteStream(tmp, { highWaterMark: 1 << 22 }));
   await rename(tmp, csvPath);
   const summaryPath = summaryPathOf(csvPath);
-  const count = (pred: (r: Plan['rows'][number]) => boolean) => plan.rows.reduce((n, r) => (pred(r) ? n + 1 : n), 0);
-  const labelCount = (split: Plan['rows'][number]['split']) => {
-    const labels = new Set<number>();
-    for (const r of plan.rows) if (r.split === split) labels.add(r.label);
-    return labels.size;
-  };
   const summary = {
     createdAt: new Date().toISOString(),
     source: path.resolve(sourceRoot),
     rows: plan.rows.length,
     dropped: plan.dropped,
-    train: {
-      rows: count((r) => r.split === 'train'),
-      labels: labelCount('train'),
-    },
-    validation: {
-      rows: count((r) => r.split === 'validation'),
-      labels: labelCount('validation'),
-      queries: count((r) => r.isQuery === true),
-      galleries: count((r) => r.isGallery === true),
-    },
+    train: { rows: parts.train.rows, labels: parts.train.labels.size },
+    validation: { rows: parts.validation.rows, labels: parts.validation.labels.size, queries, galleries },
     labelNames: plan.labelNames,
     problems: plan.problems,
     ...extra,
