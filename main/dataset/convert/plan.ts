@@ -252,9 +252,11 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
   const rng = mulberry32(opts.seed + 1);
   /** One label's rows (train, or validation with query/gallery flags), in label order. */
   function planLabel(label: number, members: number[]): void {
-    const memberSplit = (i: number) => (opts.keepSplit ? (items[i]!.split ?? 'train') : splitOf.get(label)!);
-    const train = members.filter((i) => memberSplit(i) === 'train');
-    const val = members.filter((i) => memberSplit(i) === 'validation');
+    // A made split puts the whole label on one side; a kept one goes by each item's own.
+    const itemSplit = (i: number) => items[i]!.split ?? 'train';
+    const labelSplit = opts.keepSplit ? null : splitOf.get(label)!;
+    const train = labelSplit === null ? members.filter((i) => itemSplit(i) === 'train') : labelSplit === 'train' ? members : [];
+    const val = labelSplit === null ? members.filter((i) => itemSplit(i) === 'validation') : labelSplit === 'validation' ? members : [];
     if (train.length === 1 && !opts.keepSingle) {
       problems.push({
         severity: 'warning',
