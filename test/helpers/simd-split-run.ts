@@ -1,4 +1,4 @@
-// Child process for the threads test: our column-split SIMD kernels on tfjs's threaded build (two threads, so the
+// Child process for the threads test: our column- and item-split SIMD kernels on tfjs's threaded build (two threads, so the
 // helper thread takes a share) against the same kernel run whole on this thread. Prints one JSON line: the thread
 // count, how many calls the helper took, and per case whether split and whole agree bit for bit.
 import * as tf from '@tensorflow/tfjs';
@@ -53,6 +53,45 @@ for (const [name, xShape, filterShape, s] of cases) {
       offsetOf(whole),
       simd.scratch(12 * kH * kW * inC * outC),
     );
+  }
+  const a = split.dataSync();
+  const b = whole.dataSync();
+  results.push({ name, same: a.length === b.length && a.every((v, i) => Object.is(v, b[i])), calls, nonZero: a.some((v) => v !== 0) });
+  tf.dispose([x, dy, split, whole]);
+}
+
+// Item-split kernels: through tfjs's kernel (split when large) against our kernel run whole here.
+const itemCases: [string, number[], 'MaxPoolGrad' | 'ReluBackward' | 'Relu6Backward'][] = [
+  ['2×2 max-pool gradient, 16 × 28×28×32 (shares of 8 images)', [16, 28, 28, 32], 'MaxPoolGrad'],
+  ['2×2 max-pool gradient, 13 × 14×14×64 (7 and 6 images)', [13, 14, 14, 64], 'MaxPoolGrad'],
+  ['ReLU gradient, 64 × 28×28×32 values', [64, 28, 28, 32], 'ReluBackward'],
+  ['ReLU6 gradient, 4·(2^17 + 1) values (a share of a multiple of 4)', [4 * (2 ** 17 + 1)], 'Relu6Backward'],
+  ['small: ReLU gradient, 4,096 values (one thread)', [4096], 'ReluBackward'],
+];
+for (const [name, shape, kernel] of itemCases) {
+  // Repeated values make ties in pooling windows and zeros at ReLU's corner; values above 6 reach ReLU6's top.
+  const x = tf.round(tf.randomUniform(shape, -4, 8, 'float32', 3));
+  const pooled = kernel === 'MaxPoolGrad';
+  const dyShape = pooled ? [shape[0]!, shape[1]! / 2, shape[2]! / 2, shape[3]!] : shape;
+  const dy = tf.randomUniform(dyShape, -1, 1, 'float32', 4);
+  const before = helperCalls;
+  const split = (
+    pooled
+      ? tf.engine().runKernel(kernel, { dy, input: x, output: tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid') }, {
+          filterSize: 2,
+          strides: 2,
+          pad: 'valid',
+        } as never)
+      : tf.engine().runKernel(kernel, { dy, x })
+  ) as tf.Tensor;
+  const calls = helperCalls - before;
+  const whole = tf.zeros(shape);
+  if (pooled) {
+    const [B, H, W, C] = shape as [number, number, number, number];
+    simd.kernels.maxPoolTiledBackward(offsetOf(x), offsetOf(dy), B, H, W, C, 2, 2, offsetOf(whole));
+  } else {
+    const run = kernel === 'Relu6Backward' ? simd.kernels.relu6Backward : simd.kernels.reluBackward;
+    run(offsetOf(dy), offsetOf(x), x.size, offsetOf(whole));
   }
   const a = split.dataSync();
   const b = whole.dataSync();

@@ -416,7 +416,20 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
   const tiled = sH === fH && sW === fW && top === 0 && left === 0 && OH === Math.floor(H / fH) && OW === Math.floor(W / fW);
   if (tiled && C % 4 === 0 && dy.dtype === 'float32') {
     const simd = simdFor(backend);
-    simd.kernels.maxPoolTiledBackward(simd.offset(input), simd.offset(dy), B, H, W, C, fH, fW, simd.offset(out));
+    const [x, g, dx] = [simd.offset(input), simd.offset(dy), simd.offset(out)];
+    const item = H * W * C * 4;
+    const dyItem = OH * OW * C * 4;
+    simd.byItems('maxPoolTiledBackward', B, 1, B * (2 * item + dyItem), (b0, k) => [
+      x + b0 * item,
+      g + b0 * dyItem,
+      k,
+      H,
+      W,
+      C,
+      fH,
+      fW,
+      dx + b0 * item,
+    ]);
     return out;
   }
   const x = heap.typedArrayFromHeap(input) as Float32Array;

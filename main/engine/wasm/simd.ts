@@ -128,10 +128,18 @@ export interface Simd {
     scratchBytes: (J: number) => number,
     args: (j0: number, J: number, scratch: number) => number[],
   ): void;
+  /**
+   * Runs a kernel over `n` independent items (a batch's images, a run of values) given its arguments for items
+   * i0 … i0 + k: split in two like `byColumns` when the pass (`bytes` read and written) is worth a wake-up. No item
+   * depends on another, so the split changes no value. The first share is a multiple of `unit` items.
+   */
+  byItems(kernel: ItemKernel, n: number, unit: number, bytes: number, args: (i0: number, k: number) => number[]): void;
 }
 
 /** The kernels that take a share of their output columns. */
 export type ColumnKernel = 'transposedProduct' | 'convFilterGrad';
+/** The element-wise kernels that take a share of their items: memory-bound passes, each item on its own. */
+export type ItemKernel = 'maxPoolTiledBackward' | 'reluBackward' | 'relu6Backward';
 
 /**
  * This thread's share of O columns, or null for no split. The kernels sum full blocks of 16 columns one way and the
@@ -145,9 +153,17 @@ function firstShare(O: number): number | null {
 
 /** Below this many multiply-adds a kernel runs on one thread: waking the helper costs tens of microseconds. */
 const SPLIT_FROM_MACS = 1 << 21;
+/** The same for an element-wise pass, in bytes it reads and writes (~0.1 ms of memory traffic). */
+const SPLIT_FROM_BYTES = 1 << 20;
 
 const instances = new WeakMap<object, Simd>();
-const COLUMN_KERNELS: readonly ColumnKernel[] = ['transposedProduct', 'convFilterGrad'];
+const HELPER_KERNELS: readonly (ColumnKernel | ItemKernel)[] = [
+  'transposedProduct',
+  'convFilterGrad',
+  'maxPoolTiledBackward',
+  'reluBackward',
+  'relu6Backward',
+];
 
 /** The kernels on this backend's heap, made once per backend. */
 export function simdFor(backendObject: unknown): Simd {
@@ -174,7 +190,17 @@ export function simdFor(backendObject: unknown): Simd {
     return b.at;
   };
   let helper: HelperThread | null | undefined;
-  const run = (kernel: ColumnKernel, args: number[]) => (kernels[kernel] as (...a: number[]) => void)(...args);
+  const helperThread = () => (helper ??= shared && getThreadsCount() > 1 ? new HelperThread(module, memory, HELPER_KERNELS) : null);
+  const run = (kernel: ColumnKernel | ItemKernel, args: number[]) => (kernels[kernel] as (...a: number[]) => void)(...args);
+  /** `kernel(...theirs)` on the helper while `kernel(...mine)` runs here. */
+  const inTwo = (h: HelperThread, kernel: ColumnKernel | ItemKernel, mine: number[], theirs: number[]) => {
+    h.start(kernel, theirs);
+    try {
+      run(kernel, mine);
+    } finally {
+      h.finish();
+    }
+  };
   const simd: Simd = {
     kernels,
     offset(t) {
@@ -184,21 +210,22 @@ export function simdFor(backendObject: unknown): Simd {
     },
     scratch: (bytes) => scratch(bytes),
     byColumns(kernel, O, macs, scratchBytes, args) {
-      helper ??= shared && getThreadsCount() > 1 ? new HelperThread(module, memory, COLUMN_KERNELS) : null;
+      const h = helperThread();
       const first = firstShare(O);
-      if (!helper || first === null || macs < SPLIT_FROM_MACS) {
+      if (!h || first === null || macs < SPLIT_FROM_MACS) {
         run(kernel, args(0, O, scratch(scratchBytes(O))));
         return;
       }
       // Both scratch blocks are made before the helper starts: an allocation may grow the heap under it.
       const mine = scratch(scratchBytes(first));
       const theirs = scratch(scratchBytes(O - first), 1);
-      helper.start(kernel, args(first, O - first, theirs));
-      try {
-        run(kernel, args(0, first, mine));
-      } finally {
-        helper.finish();
-      }
+      inTwo(h, kernel, args(0, first, mine), args(first, O - first, theirs));
+    },
+    byItems(kernel, n, unit, bytes, args) {
+      const h = helperThread();
+      const first = unit * Math.ceil(n / unit / 2);
+      if (!h || bytes < SPLIT_FROM_BYTES || first >= n) run(kernel, args(0, n));
+      else inTwo(h, kernel, args(0, first), args(first, n - first));
     },
   };
   instances.set(backend, simd);
