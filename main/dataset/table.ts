@@ -115,7 +115,9 @@ export class TableBuilder {
   private readonly categories: string[] = [];
   private readonly sequences: string[] = [];
   private header: string[] | null = null;
-  private idx: Record<string, number> = {};
+  /** Where each column sits in a record (-1: not in the header), looked up once, not per row and cell. */
+  private at = { label: -1, path: -1, split: -1, isQuery: -1, isGallery: -1, category: -1, sequence: -1 };
+  private bboxAt: number[] = [];
   private hasBbox = false;
   private readonly outside: OutsideRoot;
 
@@ -127,19 +129,29 @@ export class TableBuilder {
     this.outside = new OutsideRoot(root);
   }
 
-  private cell(record: string[], name: string): string {
-    const i = this.idx[name];
-    return i === undefined ? '' : (record[i] ?? '');
+  private cell(record: string[], i: number): string {
+    return i < 0 ? '' : (record[i] ?? '');
   }
 
   /** The header (the first record), then one row; `row` is its line in the file (the header's is 1). */
   add(record: string[], row: number): void {
-    const { problems, idx, header } = this;
+    const { problems, header, at } = this;
     if (header === null) {
       this.header = record.map((h) => h.trim());
-      this.idx = Object.fromEntries(this.header.map((h, i) => [h, i]));
+      const idx = Object.fromEntries(this.header.map((h, i) => [h, i]));
+      const column = (name: string) => (Object.hasOwn(idx, name) ? idx[name]! : -1);
+      this.at = {
+        label: column('label'),
+        path: column('path'),
+        split: column('split'),
+        isQuery: column('is_query'),
+        isGallery: column('is_gallery'),
+        category: column('category'),
+        sequence: column('sequence'),
+      };
+      this.bboxAt = BBOX_COLUMNS.map(column);
       checkHeader(this.header, problems);
-      this.hasBbox = BBOX_COLUMNS.every((c) => c in this.idx);
+      this.hasBbox = this.bboxAt.every((i) => i >= 0);
       return;
     }
     const { rowNumber, label, paths, root, outside, split, isQuery, isGallery, categories, sequences, hasBbox, bbox } = this;
@@ -148,11 +160,11 @@ export class TableBuilder {
       problems.add('error', 'column_count', row, null, `has ${record.length} cells, the header has ${header.length}`);
     }
 
-    const labelCell = this.cell(record, 'label');
+    const labelCell = this.cell(record, at.label);
     const l = parseInteger(labelCell);
-    if ('label' in idx && Number.isNaN(l)) {
+    if (at.label >= 0 && Number.isNaN(l)) {
       problems.add('error', 'label_not_integer', row, 'label', `must be an integer, got "${clip(labelCell)}"`);
-    } else if ('label' in idx && !isSafeLabel(l)) {
+    } else if (at.label >= 0 && !isSafeLabel(l)) {
       problems.add(
         'error',
         'label_out_of_range',
@@ -163,38 +175,40 @@ export class TableBuilder {
     }
     label.push(isSafeLabel(l) ? l : Number.NaN);
 
-    const p = this.cell(record, 'path').trim();
-    if ('path' in idx && p === '') problems.add('error', 'path_empty', row, 'path', 'is empty');
+    const p = this.cell(record, at.path).trim();
+    if (at.path >= 0 && p === '') problems.add('error', 'path_empty', row, 'path', 'is empty');
     else if (p.includes('\0')) problems.add('error', 'path_invalid', row, 'path', 'contains a NUL character');
-    else if ('path' in idx && !isPlainRelative(p) && !isInside(root, path.resolve(root, p))) outside.note(row, p);
+    else if (at.path >= 0 && !isPlainRelative(p) && !isInside(root, path.resolve(root, p))) outside.note(row, p);
     paths.push(p);
 
-    const splitCell = this.cell(record, 'split');
+    const splitCell = this.cell(record, at.split);
     const s = parseSplit(splitCell);
-    if ('split' in idx && s === INVALID) {
+    if (at.split >= 0 && s === INVALID) {
       problems.add('error', 'split_invalid', row, 'split', `must be "train" or "validation", got "${clip(splitCell)}"`);
     }
     split.push(s);
 
-    const q = parseFlag(this.cell(record, 'is_query'));
-    const g = parseFlag(this.cell(record, 'is_gallery'));
+    const qCell = this.cell(record, at.isQuery);
+    const gCell = this.cell(record, at.isGallery);
+    const q = parseFlag(qCell);
+    const g = parseFlag(gCell);
     isQuery.push(q);
     isGallery.push(g);
-    checkFlags(row, s, q, g, this.cell(record, 'is_query'), this.cell(record, 'is_gallery'), problems);
+    checkFlags(row, s, q, g, qCell, gCell, problems);
 
-    if ('category' in idx) categories.push(this.cell(record, 'category').trim());
-    if ('sequence' in idx) sequences.push(this.cell(record, 'sequence').trim());
+    if (at.category >= 0) categories.push(this.cell(record, at.category).trim());
+    if (at.sequence >= 0) sequences.push(this.cell(record, at.sequence).trim());
     if (hasBbox)
       pushBbox(
         row,
-        BBOX_COLUMNS.map((c) => this.cell(record, c)),
+        this.bboxAt.map((i) => this.cell(record, i)),
         bbox,
         problems,
       );
   }
 
   finish(): DatasetTable {
-    const { header, idx, problems, label } = this;
+    const { header, at, problems, label } = this;
     this.outside.report(problems, 'lies');
     if (header === null) {
       problems.add('error', 'empty_file', null, null, 'is empty: expected a header row with label, path, split, is_query, is_gallery');
@@ -212,8 +226,8 @@ export class TableBuilder {
       split: this.split.finish(),
       isQuery: this.isQuery.finish(),
       isGallery: this.isGallery.finish(),
-      category: header && 'category' in idx ? this.categories : null,
-      sequence: header && 'sequence' in idx ? this.sequences : null,
+      category: header && at.category >= 0 ? this.categories : null,
+      sequence: header && at.sequence >= 0 ? this.sequences : null,
       bbox: this.hasBbox ? this.bbox.finish() : null,
     };
   }
