@@ -61,8 +61,10 @@ export function benchTraining(kind: 'tiny' | 'cnn64' | 'mnv2' | 'embed', steps: 
     lines.push(`  PyTorch reference: not run (${(py.stderr || 'python3-torch missing').split('\n').filter(Boolean).pop()})`);
     return lines;
   }
-  const ref = lastJson(py.stdout) as { img_per_s: number; threads: number; torch: string };
-  lines.push(`  PyTorch ${ref.torch} CPU (${ref.threads} thread(s)):      ${ref.img_per_s.toFixed(0)} img/s`);
+  const ref = lastJson(py.stdout) as { img_per_s: number; threads: number; torch: string; blas: string };
+  lines.push(`  PyTorch ${ref.torch} CPU (${ref.threads} thread(s), BLAS ${ref.blas}):      ${ref.img_per_s.toFixed(0)} img/s`);
+  // Debian's torch takes whatever libblas.so.3 points to; the netlib reference BLAS would flatter every ratio here.
+  if (ref.blas === 'blas') lines.push('  note: that is the reference BLAS, not a fair reference: apt-get install libopenblas0-pthread');
   lines.push(`  ratio (ours / PyTorch): ${(mine.img_per_s / ref.img_per_s).toFixed(2)}×`);
   return lines;
 }

@@ -1,7 +1,7 @@
 """PyTorch CPU reference for the training benchmark: the same nets and the same step as bench/training-run.ts
 (forward, L2-normalised 128-d embedding, batch-hard triplet loss with margin 0.2, backward, Adam).
 
-usage: python3 torch_train.py tiny|cnn64|mnv2 STEPS   → one JSON line {"img_per_s": ..., "threads": ...}
+usage: python3 torch_train.py tiny|cnn64|mnv2 STEPS   → one JSON line {"img_per_s": ..., "threads": ..., "blas": ...}
        python3 torch_train.py embed BATCHES      → inference only: MobileNetV2-1.0 at 224 px, batch 32, eval()
 """
 import json
@@ -12,6 +12,23 @@ import time
 import torch
 from torch import nn
 import torch.nn.functional as F
+
+
+def blas_library():
+    """The BLAS library this process loaded. Debian's torch calls libblas.so.3, whichever alternative that points to:
+    the netlib reference BLAS unless an optimised one (libopenblas0-pthread) is installed, and its GEMMs then run
+    several times slower (the small CNN here: 620 against 950-1,500 img/s)."""
+    try:
+        with open("/proc/self/maps") as maps:
+            paths = {os.path.realpath(line.split()[-1]) for line in maps if "/libblas.so" in line}
+    except OSError:
+        return "unknown"
+    # Debian keeps each alternative in its own folder: blas (netlib), openblas-pthread, blis-pthread, atlas, ...
+    return ", ".join(sorted(os.path.basename(os.path.dirname(p)) for p in paths)) or "none loaded"
+
+
+def report(img_per_s):
+    print(json.dumps({"img_per_s": img_per_s, "threads": torch.get_num_threads(), "torch": torch.__version__, "blas": blas_library()}))
 
 
 def make_divisible(v, d=8):
@@ -77,7 +94,7 @@ def main():
             for _ in range(steps):
                 F.normalize(net(x))
             seconds = time.perf_counter() - t0
-        print(json.dumps({"img_per_s": steps * 32 / seconds, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+        report(steps * 32 / seconds)
         return
     if kind == "tiny":
         net, shape, labels = tiny(), (64, 1, 28, 28), torch.arange(8).repeat_interleave(8)
@@ -100,7 +117,7 @@ def main():
     for _ in range(steps):
         step()
     seconds = time.perf_counter() - t0
-    print(json.dumps({"img_per_s": steps * shape[0] / seconds, "threads": torch.get_num_threads(), "torch": torch.__version__}))
+    report(steps * shape[0] / seconds)
 
 
 if __name__ == "__main__":
