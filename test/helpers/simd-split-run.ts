@@ -60,39 +60,26 @@ for (const [name, xShape, filterShape, s] of cases) {
   tf.dispose([x, dy, split, whole]);
 }
 
-// Item-split kernels: through tfjs's kernel (split when large) against our kernel run whole here.
-const itemCases: [string, number[], 'MaxPoolGrad' | 'ReluBackward' | 'Relu6Backward'][] = [
-  ['2×2 max-pool gradient, 16 × 28×28×32 (shares of 8 images)', [16, 28, 28, 32], 'MaxPoolGrad'],
-  ['2×2 max-pool gradient, 13 × 14×14×64 (7 and 6 images)', [13, 14, 14, 64], 'MaxPoolGrad'],
-  ['ReLU gradient, 64 × 28×28×32 values', [64, 28, 28, 32], 'ReluBackward'],
-  ['ReLU6 gradient, 4·(2^17 + 1) values (a share of a multiple of 4)', [4 * (2 ** 17 + 1)], 'Relu6Backward'],
-  ['small: ReLU gradient, 4,096 values (one thread)', [4096], 'ReluBackward'],
+// The item-split max-pool gradient: through tfjs's kernel (split when large) against our kernel run whole here.
+const poolCases: [string, [number, number, number, number]][] = [
+  ['2×2 max-pool gradient, 16 × 28×28×32 (shares of 8 images)', [16, 28, 28, 32]],
+  ['2×2 max-pool gradient, 13 × 14×14×64 (7 and 6 images)', [13, 14, 14, 64]],
+  ['small: 2×2 max-pool gradient, 2 × 8×8×16 (one thread)', [2, 8, 8, 16]],
 ];
-for (const [name, shape, kernel] of itemCases) {
-  // Repeated values make ties in pooling windows and zeros at ReLU's corner; values above 6 reach ReLU6's top.
-  const x = tf.round(tf.randomUniform(shape, -4, 8, 'float32', 3));
-  const pooled = kernel === 'MaxPoolGrad';
-  const dyShape = pooled ? [shape[0]!, shape[1]! / 2, shape[2]! / 2, shape[3]!] : shape;
-  const dy = tf.randomUniform(dyShape, -1, 1, 'float32', 4);
+for (const [name, shape] of poolCases) {
+  // Rounded values make ties in the pooling windows.
+  const x = tf.round(tf.randomUniform(shape, -4, 8, 'float32', 3)) as tf.Tensor4D;
+  const [B, H, W, C] = shape;
+  const dy = tf.randomUniform([B, H / 2, W / 2, C], -1, 1, 'float32', 4);
   const before = helperCalls;
-  const split = (
-    pooled
-      ? tf.engine().runKernel(kernel, { dy, input: x, output: tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid') }, {
-          filterSize: 2,
-          strides: 2,
-          pad: 'valid',
-        } as never)
-      : tf.engine().runKernel(kernel, { dy, x })
-  ) as tf.Tensor;
+  const split = tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: tf.maxPool(x, 2, 2, 'valid') }, {
+    filterSize: 2,
+    strides: 2,
+    pad: 'valid',
+  } as never) as tf.Tensor;
   const calls = helperCalls - before;
   const whole = tf.zeros(shape);
-  if (pooled) {
-    const [B, H, W, C] = shape as [number, number, number, number];
-    simd.kernels.maxPoolTiledBackward(offsetOf(x), offsetOf(dy), B, H, W, C, 2, 2, offsetOf(whole));
-  } else {
-    const run = kernel === 'Relu6Backward' ? simd.kernels.relu6Backward : simd.kernels.reluBackward;
-    run(offsetOf(dy), offsetOf(x), x.size, offsetOf(whole));
-  }
+  simd.kernels.maxPoolTiledBackward(offsetOf(x), offsetOf(dy), B, H, W, C, 2, 2, offsetOf(whole));
   const a = split.dataSync();
   const b = whole.dataSync();
   results.push({ name, same: a.length === b.length && a.every((v, i) => Object.is(v, b[i])), calls, nonZero: a.some((v) => v !== 0) });

@@ -91,8 +91,8 @@ function clippedBackward(name: string, top: number): KernelFunc {
     const n = size(x.shape);
     if (n % 4 === 0) {
       const simd = simdFor(backend);
-      const [g, v, out] = [simd.offset(dy), simd.offset(x), simd.offset(dx)];
-      simd.byItems(top === 6 ? 'relu6Backward' : 'reluBackward', n, 4, 12 * n, (i0, k) => [g + 4 * i0, v + 4 * i0, k, out + 4 * i0]);
+      const run = top === 6 ? simd.kernels.relu6Backward : simd.kernels.reluBackward;
+      run(simd.offset(dy), simd.offset(x), n, simd.offset(dx));
     } else {
       const [g, v, out] = [dy, x, dx].map((t) => heap.typedArrayFromHeap(t)) as [Float32Array, Float32Array, Float32Array];
       for (let i = 0; i < n; i++) out[i] = v[i]! > 0 && v[i]! <= top ? g[i]! : 0;

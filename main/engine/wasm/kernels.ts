@@ -419,7 +419,7 @@ const maxPoolGrad: KernelFunc = ({ inputs, backend, attrs }) => {
     const [x, g, dx] = [simd.offset(input), simd.offset(dy), simd.offset(out)];
     const item = H * W * C * 4;
     const dyItem = OH * OW * C * 4;
-    simd.byItems('maxPoolTiledBackward', B, 1, B * (2 * item + dyItem), (b0, k) => [
+    simd.byItems('maxPoolTiledBackward', B, B * (2 * item + dyItem), (b0, k) => [
       x + b0 * item,
       g + b0 * dyItem,
       k,
