@@ -129,9 +129,9 @@ export interface Simd {
     args: (j0: number, J: number, scratch: number) => number[],
   ): void;
   /**
-   * Runs a kernel over `n` independent items (a batch's images) given its arguments for items
-   * i0 … i0 + k: split in two like `byColumns` when the pass (`bytes` read and written) is worth a wake-up. No item
-   * depends on another, so the split changes no value.
+   * Runs a kernel over `n` independent items (a batch's images) given its arguments for items i0 … i0 + k: split
+   * in two like `byColumns` when the pass (`bytes` read and written) is worth a wake-up. No item depends on another,
+   * so the split changes no value.
    */
   byItems(kernel: ItemKernel, n: number, bytes: number, args: (i0: number, k: number) => number[]): void;
 }
