@@ -73,9 +73,18 @@ export interface TableReadOptions {
  * reads the rest, starting at the line that chunk's text begins with.
  */
 export async function* tableRecords(input: AsyncIterable<Buffer>, options: TableReadOptions): AsyncGenerator<LineBatch<string[]>> {
+  const chunks = input[Symbol.asyncIterator]();
+  try {
+    yield* splitRecords(chunks, options);
+  } finally {
+    // A reader that stops early (a cancelled conversion) closes the file instead of leaving it to the collector.
+    await chunks.return?.();
+  }
+}
+
+async function* splitRecords(chunks: AsyncIterator<Buffer>, options: TableReadOptions): AsyncGenerator<LineBatch<string[]>> {
   const { delimiter, trim } = options;
   const decoder = new StringDecoder('utf8');
-  const chunks = input[Symbol.asyncIterator]();
   let pending = '';
   let line = 0;
   let started = false;
@@ -133,18 +142,25 @@ async function* parsedRest(
   }
   // Past the first line break csv-parse would have settled on "\n" as the record delimiter, and a carriage return
   // met later is a cell's character to it: so it is here.
-  const parser = Readable.from(rest()).pipe(
-    new LineParser({
-      bom: line === 0,
-      delimiter,
-      skip_empty_lines: true,
-      relax_column_count: true,
-      trim,
-      ...(line > 0 ? { record_delimiter: '\n' } : {}),
-    }),
-  );
-  for await (const batch of parser.batches()) {
-    if (line > 0) for (let i = 0; i < batch.lines.length; i++) batch.lines[i]! += line;
-    yield batch;
+  const parser = new LineParser({
+    bom: line === 0,
+    delimiter,
+    skip_empty_lines: true,
+    relax_column_count: true,
+    trim,
+    ...(line > 0 ? { record_delimiter: '\n' } : {}),
+  });
+  // pipe() does not pass a source's error on: unheard, a failed read would end the process and leave the parser
+  // waiting. The parser's iterator rejects with it instead.
+  const source = Readable.from(rest());
+  source.on('error', (e) => parser.destroy(e));
+  source.pipe(parser);
+  try {
+    for await (const batch of parser.batches()) {
+      if (line > 0) for (let i = 0; i < batch.lines.length; i++) batch.lines[i]! += line;
+      yield batch;
+    }
+  } finally {
+    source.destroy();
   }
 }

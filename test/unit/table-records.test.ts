@@ -96,6 +96,39 @@ describe('tableRecords', () => {
     ]);
   });
 
+  for (const [where, first] of [
+    ['while splitting', 'path,label\na.jpg,1\n'],
+    ['after handing over to csv-parse', 'path,label\n"a.jpg",1\n'],
+  ] as const)
+    it(`rejects with the input's own error ${where}, and ends no process`, async () => {
+      async function* failing() {
+        yield Buffer.from(first);
+        throw new Error('disk gone');
+      }
+      await expect(collect(tableRecords(failing(), { delimiter: ',', trim: true }))).rejects.toThrow('disk gone');
+    });
+
+  for (const [where, text] of [
+    ['while splitting', `path,label\n${'a.jpg,1\n'.repeat(4000)}`],
+    ['after handing over to csv-parse', `path,label\n"q",0\n${'a.jpg,1\n'.repeat(4000)}`],
+  ] as const)
+    it(`closes its input when the reader stops early, ${where}`, async () => {
+      let closed = false;
+      async function* input() {
+        try {
+          for (let i = 0; i < text.length; i += 1000) yield Buffer.from(text.slice(i, i + 1000));
+        } finally {
+          closed = true;
+        }
+      }
+      for await (const batch of tableRecords(input(), { delimiter: ',', trim: true })) {
+        expect(batch.records.length).toBeGreaterThan(0);
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 10));
+      expect(closed).toBe(true);
+    });
+
   it("passes on csv-parse's error for an unclosed quote after plain lines", async () => {
     const text = `path,label\n${'a.jpg,1\n'.repeat(5000)}b.jpg,"2\n`;
     await expect(read(text, 1 << 12, ',', true)).rejects.toThrow(/quote/i);
