@@ -73,8 +73,13 @@ export class PlannedRows implements Iterable<PlannedRow> {
     this.isGallery[k] = isGallery === null ? FLAG_NULL : Number(isGallery);
   }
 
+  /** Row k's source item: where its path, category, sequence and box come from. */
+  itemOf(k: number): SourceItem {
+    return this.items[this.item[k]!]!;
+  }
+
   at(k: number): PlannedRow {
-    const it = this.items[this.item[k]!]!;
+    const it = this.itemOf(k);
     return {
       label: this.label[k]!,
       path: it.path,

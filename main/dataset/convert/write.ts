@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { stringify as stringifyRows } from 'csv-stringify/sync';
 import type { Plan, PlannedRow } from './plan';
+import type { SourceItem } from './types';
 
 /** An output path that would overwrite what it must not: a source, a folder, a file the app did not write. */
 export class OutputError extends Error {}
@@ -75,8 +76,9 @@ export async function writePlan(
 ): Promise<{ csv: string; summary: string; lineBreaks: boolean }> {
   const outDir = path.dirname(path.resolve(outCsv));
   await mkdir(outDir, { recursive: true });
-  const some = (pred: (r: PlannedRow) => boolean) => {
-    for (const r of plan.rows) if (pred(r)) return true;
+  // Asked of the rows' items, not of rows made for it: with no category, all three pass over every row.
+  const some = (pred: (it: SourceItem) => boolean) => {
+    for (let k = 0; k < plan.rows.length; k++) if (pred(plan.rows.itemOf(k))) return true;
     return false;
   };
   const hasCategory = some((r) => r.category !== null);
