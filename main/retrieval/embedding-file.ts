@@ -1,4 +1,4 @@
-import { open, readFile, rename, rm } from 'node:fs/promises';
+import { open, rename, rm } from 'node:fs/promises';
 import type { Embeddings } from './knn';
 
 /**
@@ -32,7 +32,9 @@ export async function writeEmbeddingFile(file: string, embeddings: Embeddings, m
   const fh = await open(tmp, 'w');
   try {
     await fh.writeFile(Buffer.concat([MAGIC, len, header, pad]));
-    await fh.write(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    // One write call takes at most 2 GB.
+    for (let at = 0; at < bytes.length; at += 1 << 30) await fh.write(bytes.subarray(at, at + (1 << 30)));
     await fh.sync();
   } finally {
     await fh.close();
@@ -44,23 +46,38 @@ export async function writeEmbeddingFile(file: string, embeddings: Embeddings, m
 }
 
 export async function readEmbeddingFile(file: string): Promise<{ header: EmbeddingFileHeader; embeddings: Embeddings }> {
-  const buf = await readFile(file);
-  if (buf.length < MAGIC.length + 4 || !buf.subarray(0, MAGIC.length).equals(MAGIC))
-    throw new EmbeddingFileError(`${file} is not an embeddings file`);
-  const headerLength = buf.readUInt32LE(MAGIC.length);
-  const start = MAGIC.length + 4 + headerLength;
-  let header: EmbeddingFileHeader;
+  const fh = await open(file, 'r');
   try {
-    header = JSON.parse(buf.subarray(MAGIC.length + 4, start).toString('utf8'));
-  } catch {
-    throw new EmbeddingFileError(`${file} has a broken header`);
+    const size = (await fh.stat()).size;
+    const head = Buffer.alloc(MAGIC.length + 4);
+    const { bytesRead } = await fh.read(head, 0, head.length, 0);
+    if (bytesRead < head.length || !head.subarray(0, MAGIC.length).equals(MAGIC))
+      throw new EmbeddingFileError(`${file} is not an embeddings file`);
+    const headerLength = head.readUInt32LE(MAGIC.length);
+    const start = MAGIC.length + 4 + headerLength;
+    if (start > size) throw new EmbeddingFileError(`${file} has a broken header`);
+    const text = Buffer.alloc(headerLength);
+    await fh.read(text, 0, headerLength, head.length);
+    let header: EmbeddingFileHeader;
+    try {
+      header = JSON.parse(text.toString('utf8'));
+    } catch {
+      throw new EmbeddingFileError(`${file} has a broken header`);
+    }
+    const { count, dim } = header;
+    if (!Number.isInteger(count) || !Number.isInteger(dim) || count < 0 || dim < 0 || size !== start + count * dim * 4) {
+      throw new EmbeddingFileError(`${file} is truncated or its header does not match its size`);
+    }
+    // Read straight into a fresh, aligned array: a cache of activations can be gigabytes, and must not be held twice.
+    const data = new Float32Array(count * dim);
+    const bytes = new Uint8Array(data.buffer);
+    for (let at = 0; at < bytes.length; ) {
+      const { bytesRead: n } = await fh.read(bytes, at, Math.min(bytes.length - at, 1 << 30), start + at);
+      if (n === 0) throw new EmbeddingFileError(`${file} is truncated or its header does not match its size`);
+      at += n;
+    }
+    return { header, embeddings: { data, count, dim } };
+  } finally {
+    await fh.close();
   }
-  const { count, dim } = header;
-  if (!Number.isInteger(count) || !Number.isInteger(dim) || count < 0 || dim < 0 || buf.length !== start + count * dim * 4) {
-    throw new EmbeddingFileError(`${file} is truncated or its header does not match its size`);
-  }
-  // Copy into a fresh, aligned buffer: the file buffer may sit at any offset of Node's pool.
-  const data = new Float32Array(count * dim);
-  new Uint8Array(data.buffer).set(buf.subarray(start));
-  return { header, embeddings: { data, count, dim } };
 }
