@@ -4,6 +4,11 @@
  * than the last keep tfjs's own path. The moving averages are updated exactly as tfjs does: m ← m − (m − v)·(1 − momentum)
  * (one kernel, ops/batch-norm-training.ts's movingAverage).
  *
+ * A frozen batch norm (the layer, or its γ and β, not trainable) normalises with its moving statistics and leaves
+ * them as they are, in training as in inference — Keras's rule since TF 2, and the only one under which a frozen
+ * trunk's output can be computed once and cached. tfjs-layers ignores `trainable` here: a "frozen" layer below
+ * `train_from` used its batch's statistics and moved its averages on every step.
+ *
  * Patched on the class, not subclassed: every model gets it, built here or loaded from a saved topology (the zoo's),
  * and saved models keep tfjs's class name.
  */
@@ -15,15 +20,22 @@ interface LayerVariable {
   write(value: tf.Tensor): void;
 }
 interface BatchNormLayer {
+  trainable: boolean;
   axis: number;
   momentum: number;
   epsilon: number;
-  gamma: LayerVariable | null;
-  beta: LayerVariable | null;
+  gamma: (LayerVariable & { trainable: boolean }) | null;
+  beta: (LayerVariable & { trainable: boolean }) | null;
   movingMean: LayerVariable;
   movingVariance: LayerVariable;
 }
 type Call = (this: BatchNormLayer, inputs: tf.Tensor | tf.Tensor[], kwargs: { training?: boolean }) => tf.Tensor;
+
+/** Not trained: the layer is frozen, or it has γ or β and none of them trains. */
+export function isFrozen(layer: BatchNormLayer): boolean {
+  const affine = [layer.gamma, layer.beta].filter((w) => w !== null);
+  return !layer.trainable || (affine.length > 0 && affine.every((w) => !w.trainable));
+}
 
 let patched = false;
 /** Idempotent: routes training-mode batch norm through the fused kernels wherever they are registered. */
@@ -32,6 +44,7 @@ export function fuseBatchNormTraining(): void {
   const proto = Object.getPrototypeOf(tf.layers.batchNormalization({})) as { call: Call };
   const stock = proto.call;
   proto.call = function (inputs, kwargs) {
+    if (kwargs?.training && isFrozen(this)) return stock.call(this, inputs, { ...kwargs, training: false });
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const axis = this.axis >= 0 ? this.axis : this.axis + x.rank;
     const fused = kwargs?.training === true && axis === x.rank - 1 && x.dtype === 'float32' && this.gamma && this.beta;
