@@ -9,3 +9,7 @@ export function formatSeconds(seconds: number): string {
   const s = Math.round(seconds);
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m ${s % 60}s` : `${Math.floor(s / 3600)}h ${Math.floor((s % 3600) / 60)}m`;
 }
+
+/** Bytes as people read them, in binary units written as KB, MB, GB (what file managers and `free -h` show). */
+export const formatBytes = (b: number): string =>
+  b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GB` : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(0)} MB` : `${(b / 2 ** 10).toFixed(0)} KB`;

@@ -49,6 +49,3 @@ export function estimateTrainingMemory(cfg: TrainConfig, sizes: { batch: number;
     });
   return parts;
 }
-
-export const formatBytes = (b: number): string =>
-  b >= 2 ** 30 ? `${(b / 2 ** 30).toFixed(1)} GB` : b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(0)} MB` : `${(b / 2 ** 10).toFixed(0)} KB`;

@@ -11,7 +11,8 @@ import { validateTable } from '../dataset/validate';
 import { computedMetrics, metricArgsOf } from '../metrics/embedding-metrics';
 import { createSampler } from '../engine/samplers/create';
 import { zooBackbone } from '../zoo/catalog';
-import { estimateTrainingMemory, formatBytes } from './memory-estimate';
+import { formatBytes } from '../../shared/format';
+import { estimateTrainingMemory } from './memory-estimate';
 import { trainPlan } from './train-plan';
 import type { TrainPlan } from '../../shared/schemas/train-plan';
 
