@@ -128,6 +128,18 @@ export const ExtractorConfig = z
          * stays frozen: only the head trains, on features computed once and cached (seconds on a CPU).
          */
         train_from: z.string().nullable().default(null),
+        /**
+         * zoo with train_from: the frozen layers below train_from run once per image (and view) and their output is
+         * cached; only the layers from train_from on run in a step. Off: the whole network runs on every step.
+         */
+        cache_activations: z.boolean().default(true),
+        /**
+         * Views per training image in the activation cache: the plain image, then K − 1 augmented draws of
+         * transforms_train; a step takes one view per image at random. 1 = no augmentation while cached.
+         */
+        cached_views: z.number().int().min(1).max(64).default(1),
+        /** Batch norms in the trained part keep their statistics, γ and β (they run as in inference). */
+        bn_frozen: z.boolean().default(false),
       })
       .strict()
       .default({
@@ -141,6 +153,9 @@ export const ExtractorConfig = z
         model: null,
         layer: null,
         train_from: null,
+        cache_activations: true,
+        cached_views: 1,
+        bn_frozen: false,
       }),
   })
   .refine((e) => e.name !== 'zoo' || e.args.model !== null, {
@@ -246,6 +261,16 @@ export const TrainConfig = z
     mode_for_checkpointing: z.enum(['max', 'min']).default('max'),
     early_stopping_patience: z.number().int().positive().nullable().default(null),
     freeze_n_epochs: z.number().int().min(0).default(0),
+    /** The learning rate of the backbone (every layer outside the head) relative to the head's: pretrained layers move slower. */
+    backbone_lr_scale: z.number().gt(0).max(10).default(1),
+    /** Steps over which the learning rate rises linearly from lr/warmup_steps to the scheduled rate. */
+    warmup_steps: z.number().int().min(0).default(0),
+    /**
+     * Images per forward/backward chunk of a training step (the loss still sees the whole batch: two passes, the
+     * embeddings' gradients cached between them). auto: the whole batch unless the backend's memory cannot hold
+     * its activations.
+     */
+    micro_batch: z.union([z.literal('auto'), positiveInt]).default('auto'),
     extractor: ExtractorConfig,
     criterion: CriterionConfig,
     optimizer: OptimizerConfig,

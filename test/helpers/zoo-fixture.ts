@@ -50,7 +50,59 @@ export async function tinyZooPackage(): Promise<{ tgz: Buffer; entry: ZooCatalog
     .apply(x) as tf.SymbolicTensor;
   x = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
   const out = tf.layers.dense({ units: 5, name: 'logits', kernelInitializer: init(3) }).apply(x) as tf.SymbolicTensor;
+  return packZooModel(tf.model({ inputs: input, outputs: out }), {
+    key: 'tiny_cnn',
+    name: 'Tiny CNN (test fixture)',
+    description: 'A seeded two-layer CNN packed like nsfwjs',
+    architecture: 'conv-conv',
+    embeddingLayer: 'features',
+    embeddingDim: 16,
+  });
+}
+
+/**
+ * A small network shaped like the zoo's MobileNetV2 where fine-tuning cuts it: batch norms with moving statistics
+ * that differ from any batch's, a residual block (a skip connection no cut may span), then a 1×1 convolution,
+ * batch norm and ReLU (`features_relu`, the embedding layer). Clean cuts: conv1 … relu1, block_conv, conv3 …
+ */
+export async function tinyResidualZooPackage(): Promise<{ tgz: Buffer; entry: ZooCatalogEntry }> {
+  await tf.ready();
+  const input = tf.input({ shape: [32, 32, 3], name: 'input_1' });
+  const init = (seed: number) => tf.initializers.glorotUniform({ seed });
+  const bn = (name: string) => tf.layers.batchNormalization({ name, momentum: 0.9, epsilon: 1e-3 });
+  const relu = (name: string) => tf.layers.reLU({ name });
+  const conv = (filters: number, kernelSize: number, strides: number, name: string, seed: number) =>
+    tf.layers.conv2d({ filters, kernelSize, strides, padding: 'same', useBias: false, name, kernelInitializer: init(seed) });
+  let x = relu('relu1').apply(bn('bn1').apply(conv(8, 3, 2, 'conv1', 1).apply(input))) as tf.SymbolicTensor;
+  const skip = x;
+  x = relu('block_relu').apply(bn('block_bn').apply(conv(8, 3, 1, 'block_conv', 2).apply(x))) as tf.SymbolicTensor;
+  x = tf.layers.add({ name: 'add' }).apply([skip, x]) as tf.SymbolicTensor;
+  x = relu('features_relu').apply(bn('bn3').apply(conv(12, 1, 1, 'conv3', 3).apply(x))) as tf.SymbolicTensor;
+  const pooled = tf.layers.globalAveragePooling2d({ name: 'pool' }).apply(x) as tf.SymbolicTensor;
+  const out = tf.layers.dense({ units: 5, name: 'logits', kernelInitializer: init(4) }).apply(pooled) as tf.SymbolicTensor;
   const model = tf.model({ inputs: input, outputs: out });
+  // Moving statistics far from a batch's (a pretrained network's are its training data's): inference and training
+  // modes then give different numbers, and a test can tell which one ran.
+  for (const layer of model.layers.filter((l) => l.getClassName() === 'BatchNormalization')) {
+    const [gamma, beta, mean, variance] = layer.getWeights();
+    const r = (t: tf.Tensor, lo: number, hi: number, seed: number) => tf.randomUniform(t.shape, lo, hi, 'float32', seed);
+    layer.setWeights([r(gamma!, 0.5, 1.5, 11), r(beta!, -0.2, 0.2, 12), r(mean!, -0.3, 0.3, 13), r(variance!, 0.5, 2, 14)]);
+  }
+  return packZooModel(model, {
+    key: 'tiny_resnet',
+    name: 'Tiny residual CNN with batch norm (test fixture)',
+    description: 'A seeded residual CNN with batch norms, packed like nsfwjs',
+    architecture: 'conv-bn-residual-conv',
+    embeddingLayer: 'features_relu',
+    embeddingDim: 12,
+  });
+}
+
+/** Packs a 32×32 RGB network as nsfwjs ships its models (UMD-wrapped JSON and weights in an npm tarball). */
+async function packZooModel(
+  model: tf.LayersModel,
+  meta: Pick<ZooCatalogEntry, 'key' | 'name' | 'description' | 'architecture' | 'embeddingLayer' | 'embeddingDim'>,
+): Promise<{ tgz: Buffer; entry: ZooCatalogEntry }> {
   let artifacts!: tf.io.ModelArtifacts;
   await model.save(
     tf.io.withSaveHandler(async (a) => {
@@ -65,27 +117,23 @@ export async function tinyZooPackage(): Promise<{ tgz: Buffer; entry: ZooCatalog
     .replace(/\btrue\b/g, '!0')
     .replace(/\bfalse\b/g, '!1');
   const weights = Buffer.from(artifacts.weightData as ArrayBuffer);
+  const pkg = meta.key === 'tiny_cnn' ? 'tiny-zoo' : meta.key.replace(/_/g, '-');
   const tgz = makeTgz([
-    { name: 'package/package.json', data: Buffer.from('{"name":"tiny-zoo","version":"1.0.0"}') },
+    { name: 'package/package.json', data: Buffer.from(`{"name":"${pkg}","version":"1.0.0"}`) },
     { name: 'package/models/tiny/model.min.js', data: Buffer.from(umd(json)) },
     { name: 'package/models/tiny/group1-shard1of1.min.js', data: Buffer.from(umd(`"${weights.toString('base64')}"`)) },
   ]);
   const entry: ZooCatalogEntry = {
-    key: 'tiny_cnn',
-    name: 'Tiny CNN (test fixture)',
-    description: 'A seeded two-layer CNN packed like nsfwjs',
-    architecture: 'conv-conv',
+    ...meta,
     format: 'tfjs-layers',
     builder: null,
     inputSize: 32,
     channels: 3,
     normalisation: 'zero_one',
-    embeddingLayer: 'features',
-    embeddingDim: 16,
     licence: 'MIT',
     trainingData: 'none',
     reportedMetrics: {},
-    source: { kind: 'npm', package: 'tiny-zoo', version: '1.0.0', integrity: sri512(tgz) },
+    source: { kind: 'npm', package: pkg, version: '1.0.0', integrity: sri512(tgz) },
     sizeBytes: tgz.length,
     files: [
       { from: 'package/models/tiny/model.min.js', to: 'model.json', encoding: 'umd-object' },

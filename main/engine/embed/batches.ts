@@ -29,11 +29,14 @@ export interface Embedder {
   embed(inputs: Float32Array, count: number): Promise<Float32Array>;
 }
 
-/** A tfjs model as an Embedder, in inference mode (batch-norm uses its running statistics). */
+/**
+ * A tfjs model as an Embedder, in inference mode (batch-norm uses its running statistics). A model whose output
+ * is spatial (a trunk cut below its top) gives each item's output flattened: `dim` is its size.
+ */
 export function layersEmbedder(model: tf.LayersModel): Embedder {
   const itemShape = model.inputs[0]!.shape.slice(1) as number[];
   return {
-    dim: model.outputs[0]!.shape[1]!,
+    dim: (model.outputs[0]!.shape.slice(1) as number[]).reduce((a, b) => a * b, 1),
     itemShape,
     async embed(inputs, count) {
       const emb = tf.tidy(() => model.apply(tf.tensor(inputs, [count, ...itemShape]), { training: false }) as tf.Tensor);

@@ -5,6 +5,7 @@ import type { Embedder } from '../embed/batches';
 import { loadOnnxEmbedder } from '../embed/onnx';
 import { affineFor, loadZooNetwork } from '../zoo-model';
 import { Init } from './backbones';
+import { cutAt, type NetworkCut } from './cut';
 import { HEAD_PREFIX } from './extractor';
 import { ChannelAffine, GeMPooling, L2Normalize } from './layers';
 
@@ -21,6 +22,14 @@ export interface ZooExtractor {
   head: tf.LayersModel;
   /** No backbone layer trains: the head can learn from features computed once. */
   frozenBackbone: boolean;
+  /**
+   * With `train_from` where one tensor crosses: image → the activation entering `train_from` (frozen: computed once
+   * per image and view, then cached), and that activation → embedding (the part that trains, sharing `model`'s
+   * weights). Null when the backbone is frozen, the cut spans a skip connection, or `cache_activations` is off.
+   */
+  cut: { lower: tf.LayersModel; upper: tf.LayersModel; itemShape: number[]; layer: string } | null;
+  /** Why a fine-tuned backbone runs whole on every step (`cut` is null), for the run's log. */
+  uncached: string | null;
   manifest: InstalledManifest;
 }
 
@@ -35,31 +44,52 @@ export async function buildZooExtractor(cfg: ExtractorConfig, dir: string, seed:
   const e = manifest.entry;
   const layerName = a.layer ?? e.embeddingLayer;
   const names = network.layers.map((l) => l.name);
-  const cut = network.layers.find((l) => l.name === layerName);
-  if (!cut) throw new Error(`extractor.args.layer: ${e.key} has no layer "${layerName}" (it has ${names.slice(-8).join(', ')}, …)`);
-  const trunk = tf.model({ inputs: network.inputs, outputs: cut.output as tf.SymbolicTensor, name: 'trunk' });
+  const top = network.layers.find((l) => l.name === layerName);
+  if (!top) throw new Error(`extractor.args.layer: ${e.key} has no layer "${layerName}" (it has ${names.slice(-8).join(', ')}, …)`);
+  const trunk = tf.model({ inputs: network.inputs, outputs: top.output as tf.SymbolicTensor, name: 'trunk' });
   let frozenBackbone = true;
+  let trunkCut: NetworkCut | null = null;
+  let uncached: string | null = null;
   if (a.train_from) {
     const from = trunk.layers.findIndex((l) => l.name === a.train_from);
     if (from < 0) throw new Error(`extractor.args.train_from: "${a.train_from}" is not a layer of ${e.key} up to ${layerName}`);
     trunk.layers.forEach((l, i) => {
-      l.trainable = i >= from;
+      // bn_frozen: the trained part's batch norms keep their statistics, γ and β (they run as in inference).
+      l.trainable = i >= from && !(a.bn_frozen && l.getClassName() === 'BatchNormalization');
     });
     frozenBackbone = false;
+    if (!a.cache_activations) uncached = 'extractor.args.cache_activations is off';
+    else {
+      try {
+        trunkCut = cutAt(trunk, a.train_from, e.key);
+      } catch (err) {
+        uncached = (err as Error).message;
+      }
+    }
   } else trunk.trainable = false;
 
   const image = tf.input({ shape: [e.inputSize, e.inputSize, e.channels], name: 'image' });
-  let f = new ChannelAffine({ ...affineFor(e.normalisation), name: 'zoo_normalise' }).apply(image) as tf.SymbolicTensor;
-  f = trunk.apply(f) as tf.SymbolicTensor;
-  if (f.shape.length === 4) {
-    const pool =
-      a.pooling === 'gem' ? new GeMPooling({ p: a.gem_p, name: 'pool_gem' }) : tf.layers.globalAveragePooling2d({ name: 'pool_avg' });
-    f = pool.apply(f) as tf.SymbolicTensor;
-  }
+  const normalise = new ChannelAffine({ ...affineFor(e.normalisation), name: 'zoo_normalise' });
+  const pool =
+    a.pooling === 'gem' ? new GeMPooling({ p: a.gem_p, name: 'pool_gem' }) : tf.layers.globalAveragePooling2d({ name: 'pool_avg' });
+  const pooled = (t: tf.SymbolicTensor) => (t.shape.length === 4 ? (pool.apply(t) as tf.SymbolicTensor) : t);
+  const f = pooled(trunk.apply(normalise.apply(image)) as tf.SymbolicTensor);
   const features = tf.model({ inputs: image, outputs: f, name: 'zoo_features' });
   const head = buildHead(a, f.shape[1]!, seed);
   const model = tf.model({ inputs: image, outputs: head.apply(features.outputs[0]!) as tf.SymbolicTensor, name: `zoo_${e.key}` });
-  return { model, features, head, frozenBackbone, manifest };
+  let cut: ZooExtractor['cut'] = null;
+  if (trunkCut) {
+    const lowerOut = trunkCut.lower.apply(normalise.apply(image)) as tf.SymbolicTensor;
+    const act = tf.input({ shape: trunkCut.itemShape, name: 'activation' });
+    const up = head.apply(pooled(trunkCut.upper.apply(act) as tf.SymbolicTensor)) as tf.SymbolicTensor;
+    cut = {
+      lower: tf.model({ inputs: image, outputs: lowerOut, name: `zoo_below_${a.train_from}` }),
+      upper: tf.model({ inputs: act, outputs: up, name: `zoo_from_${a.train_from}` }),
+      itemShape: trunkCut.itemShape,
+      layer: a.train_from!,
+    };
+  }
+  return { model, features, head, frozenBackbone, manifest, cut, uncached };
 }
 
 /**
@@ -81,7 +111,7 @@ export async function buildOnnxZooExtractor(
     throw new Error(`extractor.args.layer: ${e.key} is an ONNX model: it embeds with its "${e.embeddingLayer}" output only`);
   const features = await loadOnnxEmbedder(dir, e, threads);
   const head = buildHead(a, e.embeddingDim, seed);
-  return { model: head, features, head, frozenBackbone: true, manifest };
+  return { model: head, features, head, frozenBackbone: true, manifest, cut: null, uncached: null };
 }
 
 /** OML's head on backbone features: optional MLP → projection → L2 (`head_net`, the part that trains). */

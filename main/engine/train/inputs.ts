@@ -33,26 +33,41 @@ export class ImageInputs implements InputPipeline {
   }
 }
 
-export class FeatureInputs implements InputPipeline {
+/**
+ * A frozen model's outputs, computed once per dataset row (and per view) and held in memory: a frozen backbone's
+ * pooled features (the head trains on them) or the activation entering `train_from` (the layers above it train).
+ * A training load takes one view per row at random (`rng`); validation (no rng) takes view 0, the plain image.
+ */
+export class CachedInputs implements InputPipeline {
   readonly itemShape: number[];
+  private readonly size: number;
   constructor(
     readonly net: tf.LayersModel,
-    /** Feature row of each dataset row (−1 = not cached). */
-    private readonly index: Int32Array,
-    private readonly features: Float32Array,
-    private readonly dim: number,
+    readonly cache: CachedOutputs,
   ) {
-    this.itemShape = [dim];
+    this.itemShape = cache.itemShape;
+    this.size = cache.itemShape.reduce((a, b) => a * b, 1);
   }
-  async load(rows: readonly number[]): Promise<Float32Array> {
-    const out = new Float32Array(rows.length * this.dim);
+  async load(rows: readonly number[], rng: Rng | null): Promise<Float32Array> {
+    const { slot, views, data } = this.cache;
+    const n = this.size;
+    const out = new Float32Array(rows.length * n);
     rows.forEach((r, i) => {
-      const at = this.index[r]!;
-      if (at < 0) throw new Error(`No cached features for dataset row index ${r}`);
-      out.set(this.features.subarray(at * this.dim, (at + 1) * this.dim), i * this.dim);
+      const at = slot[r]!;
+      if (at < 0) throw new Error(`No cached values for dataset row index ${r}`);
+      const v = rng && views[r]! > 1 ? Math.floor(rng() * views[r]!) : 0;
+      out.set(data.subarray((at + v) * n, (at + v + 1) * n), i * n);
     });
     return out;
   }
+}
+
+/** Values per dataset row index: `views[r]` items from item `slot[r]` (−1: not cached), each of `itemShape`. */
+export interface CachedOutputs {
+  slot: Int32Array;
+  views: Uint8Array;
+  data: Float32Array;
+  itemShape: number[];
 }
 
 /** Embeddings of dataset rows through a pipeline's network, in inference mode (validation). */

@@ -6,32 +6,82 @@ export interface NamedTensor {
   tensor: tf.Tensor;
 }
 
-/** A tfjs optimiser plus what tfjs lacks: a settable learning rate for every kind and AdamW's decoupled decay. */
-export class Optimizer {
-  readonly inner: tf.Optimizer;
-  private lr: number;
+/** Options of an optimiser with a backbone group (`backbone_lr_scale`, `freeze_n_epochs`). */
+export interface GroupOptions {
+  /** The backbone's learning rate relative to the head's. */
+  backboneScale?: number;
+  /** Which variables belong to the backbone group (every trainable layer outside the head). */
+  isBackbone?: (v: tf.Variable) => boolean;
+}
 
-  constructor(readonly config: OptimizerConfig) {
-    const { lr, momentum } = config.args;
-    this.lr = lr;
-    this.inner = config.name === 'sgd' ? tf.train.momentum(lr, momentum) : tf.train.adam(lr);
+/** Checkpoint names of the backbone group's slots carry this prefix; the head group's are tfjs's own. */
+const BACKBONE_GROUP = 'backbone_group/';
+
+/**
+ * A tfjs optimiser plus what tfjs lacks: a settable learning rate for every kind, AdamW's decoupled decay, a
+ * warm-up factor, and a second parameter group for the backbone (PyTorch's param_groups) with its own rate.
+ *
+ * The backbone group is also what makes `freeze_n_epochs` sound: a tfjs optimiser keeps its slots by the position
+ * of a variable in the gradients it is given, so a list that grows when the backbone unfreezes would hand the head's
+ * Adam moments to backbone kernels. Each group always gets its own variables, in the same order.
+ */
+export class Optimizer {
+  /** The head group (every variable when there is no backbone group). */
+  readonly inner: tf.Optimizer;
+  private readonly backbone: tf.Optimizer | null;
+  private lr: number;
+  private factor = 1;
+
+  constructor(
+    readonly config: OptimizerConfig,
+    private readonly groups: GroupOptions = {},
+  ) {
+    this.lr = config.args.lr;
+    this.inner = this.make(this.lr);
+    this.backbone = groups.isBackbone ? this.make(this.lr * this.scale) : null;
   }
 
+  private get scale(): number {
+    return this.groups.backboneScale ?? 1;
+  }
+
+  private make(lr: number): tf.Optimizer {
+    return this.config.name === 'sgd' ? tf.train.momentum(lr, this.config.args.momentum) : tf.train.adam(lr);
+  }
+
+  /** The scheduled rate (the head group's, before warm-up). */
   get learningRate(): number {
     return this.lr;
   }
   set learningRate(lr: number) {
     this.lr = lr;
-    // tfjs optimisers override Symbol.hasInstance (every optimiser is `instanceof SGDOptimizer`): go by our own
-    // config. SGD/momentum cache -lr in a tensor; Adam reads its learningRate field at every step.
-    if (this.config.name === 'sgd') (this.inner as tf.SGDOptimizer).setLearningRate(lr);
-    else (this.inner as unknown as { learningRate: number }).learningRate = lr;
+    this.sync();
+  }
+  /** The rate the head group steps with now: the scheduled one times the warm-up factor. */
+  get effectiveLearningRate(): number {
+    return this.lr * this.factor;
+  }
+  /** Warm-up: a factor in (0, 1] on every group's rate. */
+  set warmupFactor(f: number) {
+    this.factor = f;
+    this.sync();
+  }
+
+  private sync(): void {
+    const set = (o: tf.Optimizer, lr: number) => {
+      // tfjs optimisers override Symbol.hasInstance (every optimiser is `instanceof SGDOptimizer`): go by our own
+      // config. SGD/momentum cache -lr in a tensor; Adam reads its learningRate field at every step.
+      if (this.config.name === 'sgd') (o as tf.SGDOptimizer).setLearningRate(lr);
+      else (o as unknown as { learningRate: number }).learningRate = lr;
+    };
+    set(this.inner, this.effectiveLearningRate);
+    if (this.backbone) set(this.backbone, this.effectiveLearningRate * this.scale);
   }
 
   /**
    * One step: minimise `loss` over `vars`; returns the loss value. Weight decay follows PyTorch: sgd and adam add
    * wd·w to the gradient (L2, so Adam scales it with the moments), adamw shrinks the weights w ← w·(1 − lr·wd)
-   * before the update (decoupled).
+   * before the update (decoupled), each group with its own rate.
    */
   async step(loss: () => tf.Scalar, vars: tf.Variable[]): Promise<number> {
     return this.apply(tf.variableGrads(loss, vars), vars);
@@ -42,31 +92,48 @@ export class Optimizer {
    * kept waiting for it.
    */
   async apply({ value, grads }: { value: tf.Scalar; grads: tf.NamedTensorMap }, vars: tf.Variable[]): Promise<number> {
-    const wd = this.config.args.weight_decay;
-    if (wd > 0 && this.config.name === 'adamw') {
-      tf.tidy(() => {
-        for (const v of vars) v.assign(tf.mul(v, 1 - this.lr * wd));
-      });
-    } else if (wd > 0) {
-      for (const v of vars) {
-        const g = grads[v.name];
-        if (!g) continue;
-        grads[v.name] = tf.tidy(() => tf.add(g, tf.mul(v, wd)));
-        g.dispose();
-      }
-    }
-    this.inner.applyGradients(grads);
+    const isBackbone = this.groups.isBackbone;
+    const head = this.backbone && isBackbone ? vars.filter((v) => !isBackbone(v)) : vars;
+    const backbone = this.backbone && isBackbone ? vars.filter(isBackbone) : [];
+    this.update(this.inner, this.effectiveLearningRate, head, grads);
+    if (backbone.length) this.update(this.backbone!, this.effectiveLearningRate * this.scale, backbone, grads);
     tf.dispose(grads);
     const cost = (await value.data())[0]!;
     value.dispose();
     return cost;
   }
 
+  private update(o: tf.Optimizer, lr: number, vars: tf.Variable[], grads: tf.NamedTensorMap): void {
+    const wd = this.config.args.weight_decay;
+    const mine: tf.NamedTensorMap = {};
+    for (const v of vars) if (grads[v.name]) mine[v.name] = grads[v.name]!;
+    if (wd > 0 && this.config.name === 'adamw') {
+      tf.tidy(() => {
+        for (const v of vars) v.assign(tf.mul(v, 1 - lr * wd));
+      });
+    } else if (wd > 0) {
+      for (const v of vars) {
+        const g = mine[v.name];
+        if (!g) continue;
+        mine[v.name] = tf.tidy(() => tf.add(g, tf.mul(v, wd)));
+        grads[v.name] = mine[v.name]!;
+        g.dispose();
+      }
+    }
+    o.applyGradients(mine);
+  }
+
   async getWeights(): Promise<NamedTensor[]> {
-    return this.inner.getWeights();
+    const head = await this.inner.getWeights();
+    if (!this.backbone) return head;
+    const backbone = await this.backbone.getWeights();
+    return [...head, ...backbone.map((w) => ({ name: `${BACKBONE_GROUP}${w.name}`, tensor: w.tensor }))];
   }
   async setWeights(weights: NamedTensor[]): Promise<void> {
-    await this.inner.setWeights(weights);
+    const backbone = weights.filter((w) => w.name.startsWith(BACKBONE_GROUP));
+    await this.inner.setWeights(weights.filter((w) => !w.name.startsWith(BACKBONE_GROUP)));
+    if (this.backbone && backbone.length)
+      await this.backbone.setWeights(backbone.map((w) => ({ name: w.name.slice(BACKBONE_GROUP.length), tensor: w.tensor })));
   }
 }
 

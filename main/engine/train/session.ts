@@ -1,6 +1,4 @@
-import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, stat } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import type { TrainConfig } from '../../../shared/schemas/config';
@@ -11,20 +9,22 @@ import { readDatasetCsv, validationRows, type DatasetTable } from '../../dataset
 import { validateTable } from '../../dataset/validate';
 import { type MetricArgs, metricArgsOf } from '../../metrics/embedding-metrics';
 import { useBackend, type ActiveBackend } from '../backends';
+import { loadWebgpu } from '../webgpu';
+import { activationSize, microBatch } from './micro-batch';
 import { ImageStore, type ImageSpec } from '../data/images';
-import { embedBatches, imageInputs } from '../embed/batches';
+import type { Embedder } from '../embed/batches';
 import { buildOnnxZooExtractor, buildZooExtractor, type ZooExtractor } from '../models/zoo-extractor';
 import { resolveThreads } from '../wasm/threads';
 import { modelDir, zooBackbone } from '../../zoo/catalog';
-import { readEmbeddingFile, writeEmbeddingFile } from '../../retrieval/embedding-file';
-import { FeatureInputs, ImageInputs, type InputPipeline } from './inputs';
+import { CachedInputs, ImageInputs, type InputPipeline } from './inputs';
+import { frozenOutputs } from './frozen-cache';
 import type { Criterion } from '../interfaces/criterions';
 import type { BatchSampler } from '../interfaces/samplers';
-import { buildExtractor, embeddingDim } from '../models/extractor';
+import { buildExtractor, embeddingDim, trainableWeights } from '../models/extractor';
 import { lastCheckpointOf, loadCheckpoint, type CheckpointMeta } from './checkpoint';
 import type { EventSink } from './callbacks/event-sink';
 import { createCriterion, createSampler } from './factories';
-import { Optimizer } from './optim';
+import { type GroupOptions, Optimizer } from './optim';
 
 export interface TrainOptions {
   config: TrainConfig;
@@ -58,6 +58,8 @@ export interface TrainSession {
   readonly spec: ImageSpec;
   readonly inputShape: [number, number, number];
   readonly sampler: BatchSampler;
+  /** Images per forward/backward chunk of a step (`micro_batch`): below the batch size, steps run in two passes. */
+  readonly chunk: number;
   /** image → embedding: what checkpoints hold (the loop may train a part of it, `inputs.net`). */
   readonly model: tf.LayersModel;
   readonly embDim: number;
@@ -134,51 +136,14 @@ async function zooExtractor(opts: TrainOptions, inputShape: [number, number, num
 }
 
 /**
- * The frozen backbone's pooled features of `rows`, computed once and kept in `cache/features/` (keyed by the
- * model, the layer, the pooling, the image size and the dataset file's identity), so later runs start at once.
+ * A backbone group when the backbone trains at its own rate or unfreezes after `freeze_n_epochs` (each group then
+ * keeps its Adam moments for its own variables); one group otherwise.
  */
-async function cachedFeatures(s: InputContext, zoo: ZooExtractor, rows: number[]) {
-  const a = s.cfg.extractor.args;
-  const st = await stat(s.table.file);
-  const id = [
-    zoo.manifest.entry.key,
-    zoo.manifest.installedAt,
-    a.layer ?? zoo.manifest.entry.embeddingLayer,
-    a.pooling,
-    a.gem_p,
-    s.spec.size,
-    s.table.file,
-    st.size,
-    st.mtimeMs,
-    s.table.root,
-    rows.length,
-  ].join('|');
-  const file = s.dataDir ? path.join(s.dataDir, 'cache', 'features', `${createHash('sha1').update(id).digest('hex')}.emb`) : null;
-  if (file && existsSync(file)) {
-    const hit = await readEmbeddingFile(file).catch(() => null);
-    if (hit && hit.header.keys.length === rows.length && hit.header.keys.every((k, i) => k === rows[i])) {
-      s.events.log(`backbone features: reusing ${rows.length} cached vectors (${hit.embeddings.dim}-d) from ${file}`);
-      return hit.embeddings;
-    }
-  }
-  const store = new ImageStore(s.table, s.spec, false);
-  const t0 = performance.now();
-  const data = await embedBatches(
-    zoo.features,
-    rows.length,
-    imageInputs(s.spec, (b, e) => store.get(rows.slice(b, e))),
-    s.cfg.bs_val,
-    (done, total) => s.events.progress({ epoch: s.epoch, step: s.step, epochStep: done, epochSteps: total, phase: 'loading' }),
-  );
-  const dim = 'embed' in zoo.features ? zoo.features.dim : zoo.features.outputs[0]!.shape[1]!;
-  s.events.log(
-    `backbone features: ${rows.length} images → ${dim}-d in ${((performance.now() - t0) / 1000).toFixed(1)} s (computed once; only the head trains)`,
-  );
-  if (file) {
-    await mkdir(path.dirname(file), { recursive: true });
-    await writeEmbeddingFile(file, { data, count: rows.length, dim }, `zoo ${zoo.manifest.entry.key} features`, rows);
-  }
-  return { data, count: rows.length, dim };
+function optimizerGroups(cfg: TrainConfig, model: tf.LayersModel): GroupOptions {
+  const head = new Set(trainableWeights(model, true).map((v) => v.name));
+  const backbone = new Set(trainableWeights(model, false).flatMap((v) => (head.has(v.name) ? [] : [v.name])));
+  if (backbone.size === 0 || (cfg.backbone_lr_scale === 1 && cfg.freeze_n_epochs === 0)) return {};
+  return { backboneScale: cfg.backbone_lr_scale, isBackbone: (v) => backbone.has(v.name) };
 }
 
 /** The criterion's weights and the optimiser's slots of a resumed run. */
@@ -202,26 +167,86 @@ type InputContext = {
   step: number;
 };
 
-/** Cached backbone features when a zoo backbone is frozen, else decoded (and cached) images. */
-async function buildInputs(c: InputContext, model: tf.LayersModel, zoo: ZooExtractor | null, rows: number[]): Promise<InputPipeline> {
+/**
+ * What the loop feeds its network: a frozen backbone's cached features (only the head trains), a fine-tuned
+ * backbone's cached activations at `train_from` (only the layers above it run in a step), or decoded images.
+ */
+async function buildInputs(
+  c: InputContext,
+  model: tf.LayersModel,
+  zoo: ZooExtractor | null,
+  trainRows: number[],
+  valRows: number[],
+): Promise<InputPipeline> {
+  const a = c.cfg.extractor.args;
+  const augmented = augments(c.cfg.transforms_train);
+  const frozen = (
+    kind: 'features' | 'activations',
+    label: string,
+    net: tf.LayersModel | Embedder,
+    views: number,
+    model: (string | number | null)[],
+  ) =>
+    frozenOutputs({
+      kind,
+      label,
+      net,
+      model,
+      table: c.table,
+      spec: c.spec,
+      trainRows,
+      otherRows: valRows,
+      views,
+      transform: c.cfg.transforms_train,
+      seed: c.cfg.seed,
+      bs: c.cfg.bs_val,
+      dataDir: c.dataDir,
+      events: c.events,
+      progress: (done, total) => c.events.progress({ epoch: c.epoch, step: c.step, epochStep: done, epochSteps: total, phase: 'loading' }),
+    });
   if (zoo?.frozenBackbone) {
-    if (augments(c.cfg.transforms_train)) {
+    if (augmented) {
       c.events.log(
         'transforms_train: augmentations are off — the backbone is frozen and its features are computed once; set extractor.args.train_from to fine-tune with augmentations',
         'warn',
       );
     }
-    const features = await cachedFeatures(c, zoo, rows);
-    const index = new Int32Array(c.table.size).fill(-1);
-    rows.forEach((r, i) => {
-      index[r] = i;
-    });
-    return new FeatureInputs(zoo.head, index, features.data, features.dim);
+    const m = zoo.manifest;
+    const cache = await frozen('features', 'backbone features', zoo.features, 1, [
+      m.entry.key,
+      m.installedAt,
+      a.layer ?? m.entry.embeddingLayer,
+      a.pooling,
+      a.gem_p,
+    ]);
+    return new CachedInputs(zoo.head, cache);
   }
+  if (zoo?.cut) {
+    const views = augmented ? a.cached_views : 1;
+    if (augmented && views === 1)
+      c.events.log(
+        'transforms_train: augmentations are off — the layers below train_from run once per image; set extractor.args.cached_views to 2 or more to cache augmented views',
+        'warn',
+      );
+    if (!augmented && a.cached_views > 1)
+      c.events.log('extractor.args.cached_views: no augmentations in transforms_train, so one view per image is cached');
+    const m = zoo.manifest;
+    const cache = await frozen('activations', `activations entering ${zoo.cut.layer}`, zoo.cut.lower, views, [
+      m.entry.key,
+      m.installedAt,
+      a.layer ?? m.entry.embeddingLayer,
+      zoo.cut.layer,
+    ]);
+    c.events.log(
+      `fine-tuning from ${zoo.cut.layer} on cached activations (${cache.itemShape.join('×')} per image): the layers below it do not run in a step`,
+    );
+    return new CachedInputs(zoo.cut.upper, cache);
+  }
+  if (zoo?.uncached && a.train_from) c.events.log(`fine-tuning on images, the whole network every step: ${zoo.uncached}`, 'warn');
   const store = new ImageStore(c.table, c.spec, c.cfg.cache_images);
   if (c.cfg.cache_images) {
     c.events.progress({ epoch: c.epoch, step: c.step, epochStep: 0, epochSteps: 0, phase: 'loading' });
-    await store.preload(rows, (done, total) => done === total && c.events.log(`decoded ${total} images`));
+    await store.preload([...trainRows, ...valRows], (done, total) => done === total && c.events.log(`decoded ${total} images`));
   }
   return new ImageInputs(model, store, c.spec, c.cfg.transforms_train);
 }
@@ -259,17 +284,26 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
   const { model, zoo, loaded } = await loadModel(opts, ckptRoot, inputShape, (m) => events.log(m));
   const embDim = embeddingDim(model);
   const criterion = createCriterion(cfg.criterion, embDim, train.mapping.size, l2c, cfg.seed);
-  const optimizer = new Optimizer(cfg.optimizer);
+  const optimizer = new Optimizer(cfg.optimizer, optimizerGroups(cfg, model));
   if (loaded) await restoreState(loaded, criterion, optimizer);
   if (loaded) events.send({ type: 'resumed', runId: opts.runId, epoch: loaded.meta.epoch, step: loaded.meta.step });
 
   const trainIndex = Array.from(train.rows);
   const startEpoch = loaded ? loaded.meta.epoch + 1 : 0;
   const step = loaded?.meta.step ?? 0;
-  const inputs = await buildInputs({ cfg, table, spec, events, dataDir: opts.dataDir, epoch: startEpoch, step }, model, zoo, [
-    ...trainIndex,
-    ...valRows,
-  ]);
+  const inputs = await buildInputs(
+    { cfg, table, spec, events, dataDir: opts.dataDir, epoch: startEpoch, step },
+    model,
+    zoo,
+    trainIndex,
+    valRows,
+  );
+  const maxBinding = backend.name === 'webgpu' ? (await loadWebgpu()).adapter.limits.maxStorageBufferBindingSize : null;
+  const chunk = microBatch(cfg.micro_batch, activationSize(inputs.net), backend.name, sampler.batchSize, maxBinding);
+  if (chunk < sampler.batchSize)
+    events.log(
+      `two-pass steps: the loss sees all ${sampler.batchSize} images of a batch, forward and backward run ${chunk} at a time (micro_batch: ${cfg.micro_batch}${cfg.micro_batch === 'auto' ? `, what the ${backend.name} backend's memory holds` : ''})`,
+    );
   return {
     cfg,
     runId,
@@ -283,6 +317,7 @@ export async function setupTraining(opts: TrainOptions, events: EventSink): Prom
     spec,
     inputShape,
     sampler,
+    chunk,
     model,
     embDim,
     criterion,

@@ -7,11 +7,12 @@ import { CollapseWatch } from './callbacks/collapse-watch';
 import { EarlyStopping } from './callbacks/early-stopping';
 import { EventSink, StepLogger } from './callbacks/event-sink';
 import { CallbackList } from './callbacks/list';
-import { LrScheduling } from './callbacks/scheduling';
+import { LrScheduling, Warmup } from './callbacks/scheduling';
 import { Validation } from './callbacks/validation';
 import { CollapseDetector } from './collapse';
 import { Scheduler } from './optim';
 import { trainStep } from './step';
+import { twoPassStep } from './two-pass-step';
 import type { TrainConfig } from '../../../shared/schemas/config';
 import { type BatchOrigin, onDevice } from '../device-errors';
 import { setupTraining, type TrainOptions, type TrainSession } from './session';
@@ -37,6 +38,7 @@ export function defaultCallbacks(s: TrainSession, checkpointing: Checkpointing):
   const list: TrainCallback[] = [new StepLogger(), new Validation()];
   if (cfg.scheduling)
     list.push(new LrScheduling(new Scheduler(cfg.scheduling.scheduler, cfg.optimizer.args.lr), cfg.scheduling.scheduler_interval));
+  if (cfg.warmup_steps > 0) list.push(new Warmup(cfg.warmup_steps));
   if (cfg.early_stopping_patience !== null) list.push(new EarlyStopping(cfg.early_stopping_patience));
   list.push(
     checkpointing,
@@ -53,6 +55,14 @@ export function trainingBatch(cfg: TrainConfig, size: number): BatchOrigin {
       ? ['n_categories × n_labels × n_instances', `${a.n_categories} × ${a.n_labels} × ${a.n_instances}`]
       : ['n_labels × n_instances', `${a.n_labels} × ${a.n_instances}`];
   return { size, setting: `the sampler's ${names} (${values})` };
+}
+
+/** One step: whole, or in two passes over chunks when the batch's activations do not fit at once. */
+function step(s: TrainSession, data: Float32Array, labels: Int32Array, vars: tf.Variable[]) {
+  const { inputs } = s;
+  if (s.chunk < labels.length) return twoPassStep(inputs.net, data, inputs.itemShape, labels, s.criterion, s.optimizer, vars, s.chunk);
+  const x = tf.tensor(data, [labels.length, ...inputs.itemShape]);
+  return trainStep(inputs.net, x, labels, s.criterion, s.optimizer, vars).finally(() => x.dispose());
 }
 
 /** One epoch of the sampler's batches; false when a stop was requested. */
@@ -74,11 +84,7 @@ async function trainEpoch(s: TrainSession, callbacks: CallbackList, shouldStop: 
     if (b + 1 < steps) next = inputs.load(rows(b + 1), augRng);
     await callbacks.onBatchBegin(s);
     const labels = Int32Array.from(batch, (k) => s.train.labels[k]!);
-    const x = tf.tensor(data, [batch.length, ...inputs.itemShape]);
-    const { loss, logs, spread } = await onDevice(
-      trainingBatch(cfg, batch.length),
-      trainStep(inputs.net, x, labels, s.criterion, s.optimizer, vars).finally(() => x.dispose()),
-    );
+    const { loss, logs, spread } = await onDevice(trainingBatch(cfg, batch.length), step(s, data, labels, vars));
     if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${s.step}: lower the learning rate`);
     s.step++;
     await callbacks.onBatchEnd(s, { loss, logs, spread, batchSize: batch.length, epochStep: b + 1, epochSteps: steps });

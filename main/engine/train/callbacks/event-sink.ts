@@ -84,7 +84,7 @@ export class StepLogger implements TrainCallback {
     const memory: Record<string, number> = gpu ? { gpu_memory_mb: gpu.allocated / 2 ** 20 } : {};
     s.events.stepMetrics(s.step, s.epoch, {
       loss: b.loss,
-      lr: s.optimizer.learningRate,
+      lr: s.optimizer.effectiveLearningRate,
       img_per_s: this.seen / seconds,
       ...memory,
       ...b.logs,

@@ -29,3 +29,15 @@ export class LrScheduling implements TrainCallback {
     if (s.validated && value !== undefined) this.scheduler.observe(value);
   }
 }
+
+/**
+ * Linear warm-up over the first `steps` steps: the rate rises from 1/steps of the scheduled one to all of it (a
+ * fine-tuned backbone's first updates come from a randomly initialised head: large and noisy). Stateless: the
+ * factor follows the step count, which a resumed run restores.
+ */
+export class Warmup implements TrainCallback {
+  constructor(private readonly steps: number) {}
+  onBatchBegin(s: TrainSession): void {
+    s.optimizer.warmupFactor = Math.min(1, (s.step + 1) / this.steps);
+  }
+}
