@@ -13,7 +13,6 @@ beforeAll(async () => {
 const C = [1, 3, 0.5];
 const B = [0.2, -0.4, 1];
 const W0 = [1, -2, 0.5];
-const grad = (w: number[]) => w.map((x, i) => C[i]! * x + B[i]!);
 
 /** torch.optim.SGD / Adam / AdamW's step, one coordinate array at a time (PyTorch's documented algorithms). */
 function reference(name: 'sgd' | 'adam' | 'adamw', lrs: number[], wd: number, momentum = 0.9, coords = [0, 1, 2]): number[] {
