@@ -8,10 +8,10 @@ import type { BackendName } from '../../../shared/schemas/engine';
 
 /**
  * Bytes a training step holds per float of layer output: the output kept for the backward pass, its gradient,
- * and the kernels' temporaries. Calibrated on the wasm backend: MobileNetV2-1.0 at 224 px (20.6 M output floats an
- * image) trained 8 images in its 4 GB heap and aborted at 12, i.e. ≈ 16 bytes per float with the weights beside.
+ * and the kernels' temporaries. Measured on the wasm backend with MobileNetV2-1.0 at 224 px (19.7 M output floats
+ * an image): chunks of 6, 12 and 24 images grew the heap to 1.1, 2.0 and 3.9 GB, ≈ 160 MB (8 bytes a float) an image.
  */
-const BYTES_PER_OUTPUT_FLOAT = 16;
+const BYTES_PER_OUTPUT_FLOAT = 8;
 
 /** What a step may hold at once, per backend; null = the whole batch (the backend manages, or reports, its memory). */
 const BUDGET: Partial<Record<BackendName, number>> = {
