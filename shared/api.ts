@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { DatasetReport, DatasetRow, SampleDataset } from './schemas/dataset';
+import { LeaderboardRow } from './schemas/leaderboard';
 import { RunDetail, RunSummary } from './schemas/run';
 import { BackendReport } from './schemas/engine';
 import { ZooEntry } from './schemas/zoo';
@@ -67,6 +68,11 @@ export const methods = {
     DatasetRef.extend({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(50) }),
     z.object({ total: z.number().int(), rows: z.array(DatasetRow) }),
     'A page of dataset rows.',
+  ),
+  'datasets.leaderboard': method(
+    DatasetRef,
+    z.array(LeaderboardRow),
+    "Raw pixels, every installed zoo model frozen and every run's best checkpoint on the dataset's validation rows (CMC@1, P@5, mAP@10), best first; computed once per model and CSV version (embedding jobs report on jobs.progress).",
   ),
   'datasets.thumbnail': method(
     z.object({ root: FilePath, path: FilePath, size: z.number().int().min(8).max(512).default(96) }),

@@ -5,6 +5,7 @@ import { backends } from './commands/backends';
 import { check } from './commands/check';
 import { convertCommand } from './commands/convert';
 import { evaluate } from './commands/evaluate';
+import { leaderboardCommand } from './commands/leaderboard';
 import { predict } from './commands/predict';
 import { search } from './commands/search';
 import { trainCommand } from './commands/train';
@@ -12,7 +13,20 @@ import { runs } from './commands/runs';
 import { serve } from './commands/serve';
 import { zoo } from './commands/zoo';
 
-export const COMMANDS: Command[] = [appCommand, serve, check, convertCommand, trainCommand, evaluate, predict, search, runs, zoo, backends];
+export const COMMANDS: Command[] = [
+  appCommand,
+  serve,
+  check,
+  convertCommand,
+  trainCommand,
+  evaluate,
+  leaderboardCommand,
+  predict,
+  search,
+  runs,
+  zoo,
+  backends,
+];
 
 export function helpText(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

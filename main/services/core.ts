@@ -35,10 +35,23 @@ export async function startCore(
   const training = new TrainingSupervisor(store, hub, dataDir, spawnWorker);
   const wizard = new WizardService(hub, store);
   const jobs = new WorkerJobs(path.join(dataDir, 'cache', 'embeddings'), hub, spawnWorker);
-  const explorer = new Explorer(jobs, new EmbeddingSets(store, path.join(dataDir, 'embeddings')));
+  const sets = new EmbeddingSets(store, path.join(dataDir, 'embeddings'));
+  const explorer = new Explorer(jobs, sets);
   const zoo = new ZooService(dataDir, hub);
   const dispatch = createDispatcher(
-    createHandlers({ dataDir, store, transport, desktop, training, wizard, jobs, explorer, zoo, files: new FileAccess(store, wizard) }),
+    createHandlers({
+      dataDir,
+      store,
+      transport,
+      desktop,
+      training,
+      wizard,
+      jobs,
+      sets,
+      explorer,
+      zoo,
+      files: new FileAccess(store, wizard),
+    }),
     log,
   );
   return {

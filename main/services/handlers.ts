@@ -9,6 +9,8 @@ import { datasetRows, labelNamesOf, loadDataset } from './datasets';
 import { thumbnail } from './images';
 import type { Explorer } from './explorer';
 import type { WorkerJobs } from './embedding';
+import type { EmbeddingSets } from './embedding-sets';
+import { leaderboard } from './leaderboard';
 import type { ZooService } from './zoo';
 import { embedModelOf } from './explorer';
 import type { RunStore } from '../store/runs';
@@ -32,6 +34,8 @@ export interface ServiceContext {
   training: TrainingSupervisor;
   wizard: WizardService;
   jobs: WorkerJobs;
+  /** The stored embeddings (explorer, evaluate, leaderboard). */
+  sets: EmbeddingSets;
   explorer: Explorer;
   zoo: ZooService;
   files: FileAccess;
@@ -72,6 +76,10 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'datasets.rows': async ({ csvPath, root, offset, limit }) => {
       const file = await ctx.files.registeredTable(csvPath);
       return datasetRows(await notFoundOnMissingFile(loadDataset(file, root)), offset, limit, await labelNamesOf(file));
+    },
+    'datasets.leaderboard': async ({ csvPath, root }) => {
+      const t = await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root));
+      return leaderboard(ctx, t);
     },
     'datasets.thumbnail': async ({ root, path: p, size }) => thumbnail(await ctx.files.image(root, p), p, size),
     'runs.list': async (filter) => ctx.store.listRuns(filter),

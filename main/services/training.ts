@@ -184,6 +184,9 @@ export class TrainingSupervisor {
       case 'checkpoint':
         await this.store.recordCheckpoint(runId, e);
         return;
+      case 'baseline':
+        await this.store.saveBaseline(runId, e.baseline);
+        return;
       case 'status':
         if (['finished', 'failed', 'stopped'].includes(e.status)) {
           live.finalStatus = true;

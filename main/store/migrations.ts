@@ -81,6 +81,28 @@ export const MIGRATIONS: readonly string[] = [
   `,
   // v4: when a dataset was last opened, inspected or trained on: the recent datasets of the File menu and Datasets page.
   `ALTER TABLE datasets ADD COLUMN opened_at TEXT;`,
+  // v5: what a run is measured against (raw pixels, its zoo model frozen), and a dataset's leaderboard: each model's
+  // metrics on its validation rows, valid while the (CSV, model) fingerprint matches.
+  `
+  CREATE TABLE run_baselines (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    label TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    seconds REAL NOT NULL,
+    PRIMARY KEY (run_id, name)
+  );
+  CREATE TABLE leaderboard (
+    csv_path TEXT NOT NULL,
+    model_key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    label TEXT NOT NULL,
+    metrics_json TEXT NOT NULL,
+    seconds REAL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (csv_path, model_key)
+  );
+  `,
 ];
 
 export async function migrate(db: Sqlite, migrations: readonly string[] = MIGRATIONS): Promise<number> {

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import type { Baseline } from '../../shared/baselines';
 import type { RunDetail, RunStatus, RunSummary } from '../../shared/schemas/run';
 import { migrate } from './migrations';
 import { Sqlite } from './sqlite';
@@ -39,6 +40,15 @@ export interface EmbeddingSetRow {
   path: string;
   dim: number;
   count: number;
+  createdAt: string;
+}
+
+/** A model's metrics on a dataset's validation rows, as the leaderboard keeps them. */
+export interface LeaderboardEntry {
+  label: string;
+  metrics: Record<string, number>;
+  /** Wall time to get there (embedding the rows, or the run's training), null when unknown. */
+  seconds: number | null;
   createdAt: string;
 }
 
@@ -243,6 +253,7 @@ export class RunStore {
       id: r.id,
       name: r.name,
       status: r.status,
+      baselines: await this.baselines(r.id),
       datasetCsv: r.csv_path,
       datasetRoot: r.dataset_root,
       backend: r.backend,
@@ -327,6 +338,48 @@ export class RunStore {
   }
 
   /** Runs trained on a dataset that have a best checkpoint, best metric first. */
+  /** A baseline a run measured before its first step (a resumed run keeps the first). */
+  async saveBaseline(runId: number, b: Baseline): Promise<void> {
+    await this.db.run('INSERT OR IGNORE INTO run_baselines (run_id, name, label, metrics_json, seconds) VALUES (?, ?, ?, ?, ?)', [
+      runId,
+      b.name,
+      b.label,
+      JSON.stringify(b.metrics),
+      b.seconds,
+    ]);
+  }
+
+  async baselines(runId: number): Promise<Baseline[]> {
+    const rows = await this.db.all<{ name: string; label: string; metrics_json: string; seconds: number }>(
+      'SELECT name, label, metrics_json, seconds FROM run_baselines WHERE run_id=? ORDER BY rowid',
+      [runId],
+    );
+    return rows.map((r) => ({ name: r.name, label: r.label, metrics: JSON.parse(r.metrics_json), seconds: r.seconds }));
+  }
+
+  /** A dataset's leaderboard entry for a model, while its fingerprint (the CSV's and the model's) still matches. */
+  async leaderboardEntry(csvPath: string, modelKey: string, fingerprint: string): Promise<LeaderboardEntry | null> {
+    const r = await this.db.get<{ label: string; metrics_json: string; seconds: number | null; created_at: string }>(
+      'SELECT label, metrics_json, seconds, created_at FROM leaderboard WHERE csv_path=? AND model_key=? AND fingerprint=?',
+      [csvPath, modelKey, fingerprint],
+    );
+    return r ? { label: r.label, metrics: JSON.parse(r.metrics_json), seconds: r.seconds, createdAt: r.created_at } : null;
+  }
+
+  async saveLeaderboardEntry(
+    csvPath: string,
+    modelKey: string,
+    fingerprint: string,
+    e: Omit<LeaderboardEntry, 'createdAt'>,
+  ): Promise<void> {
+    await this.db.run(
+      `INSERT INTO leaderboard (csv_path, model_key, fingerprint, label, metrics_json, seconds, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (csv_path, model_key) DO UPDATE SET fingerprint=excluded.fingerprint, label=excluded.label,
+         metrics_json=excluded.metrics_json, seconds=excluded.seconds, created_at=excluded.created_at`,
+      [csvPath, modelKey, fingerprint, e.label, JSON.stringify(e.metrics), e.seconds, new Date().toISOString()],
+    );
+  }
+
   async bestCheckpointsFor(
     csvPath: string,
   ): Promise<{ runId: number; name: string; checkpoint: string; metricKey: string | null; metricValue: number | null }[]> {

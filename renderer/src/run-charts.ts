@@ -1,5 +1,7 @@
 import { stringify } from 'csv-stringify/browser/esm/sync';
-import { OVERALL, parseMetricKey } from '../../shared/metric-key';
+import { OVERALL, parseMetricKey, shortMetricKey } from '../../shared/metric-key';
+import type { Baseline } from '../../shared/baselines';
+import type { Series as ChartSeries } from './components/LineChart.vue';
 import type { Series } from './composables/run-live';
 import { chartGroup } from './format';
 
@@ -41,4 +43,45 @@ export function seriesCsv(series: Series): string {
     .sort()
     .flatMap((key) => series[key]!.map(([step, epoch, value]) => [key, step, epoch, value]));
   return stringify(rows, { header: true, columns: ['key', 'step', 'epoch', 'value'] });
+}
+
+/** Greys and browns for reference levels: apart from the palette the runs' own lines use. */
+const REFERENCE_COLOURS = ['#6b6b6b', '#8a5a2b', '#4f6d7a', '#7a4f6d'];
+
+/**
+ * Flat dashed lines across `[x0, x1]` for a chart of `keys`: the untrained network's value of the checkpoint metric,
+ * and each baseline's value of every key it measured (raw pixels, the zoo model frozen).
+ */
+export function referenceLines(
+  keys: readonly string[],
+  xs: readonly number[],
+  refs: { checkpointKey: string | null; untrained: number | null; baselines: readonly Baseline[] },
+): ChartSeries[] {
+  if (xs.length === 0) return [];
+  const [x0, x1] = [Math.min(...xs), Math.max(...xs)];
+  const flat = (name: string, y: number, color: string): ChartSeries => ({
+    name,
+    points:
+      x0 === x1
+        ? [[x0, y]]
+        : [
+            [x0, y],
+            [x1, y],
+          ],
+    color,
+    reference: true,
+  });
+  const out: ChartSeries[] = [];
+  if (refs.untrained !== null && refs.checkpointKey && keys.includes(refs.checkpointKey))
+    out.push(flat('untrained network', refs.untrained, REFERENCE_COLOURS[0]!));
+  refs.baselines.forEach((b, i) => {
+    for (const key of keys) {
+      const v = b.metrics[key];
+      if (v !== undefined)
+        out.push(
+          flat(keys.length > 1 ? `${b.label}: ${shortMetricKey(key)}` : b.label, v, REFERENCE_COLOURS[(i + 1) % REFERENCE_COLOURS.length]!),
+        );
+    }
+  });
+  return out;
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Baseline } from '../baselines';
 import { RunStatus } from './run';
 
 /** What a training worker streams; the supervisor persists it and forwards it to every client. */
@@ -39,6 +40,8 @@ export const TrainEvent = z.discriminatedUnion('type', [
    * part of an epoch the stop or crash cut short) is about to be logged again, so it is dropped.
    */
   z.object({ type: z.literal('resumed'), runId: z.number().int(), epoch: z.number().int(), step: z.number().int() }),
+  /** A model that needs no training, validated once on the run's validation rows before its first step. */
+  z.object({ type: z.literal('baseline'), runId: z.number().int(), baseline: Baseline }),
   /** Logged scalars: per-step series coalesced into windows by the worker, or one validation's metrics. */
   z.object({
     type: z.literal('metrics'),

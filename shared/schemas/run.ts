@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Baseline } from '../baselines';
 
 export const RUN_STATUSES = ['queued', 'running', 'finished', 'failed', 'interrupted', 'stopped'] as const;
 export const RunStatus = z.enum(RUN_STATUSES);
@@ -23,6 +24,8 @@ export const RunSummary = z.object({
    * `untrained`: the same metric of the network before its first step (the baseline training must beat).
    */
   best: z.object({ key: z.string(), value: z.number(), epoch: z.number().int(), untrained: z.number().nullable() }).nullable(),
+  /** What the run measured before its first step without training (raw pixels, its zoo model frozen). */
+  baselines: z.array(Baseline),
 });
 export type RunSummary = z.infer<typeof RunSummary>;
 

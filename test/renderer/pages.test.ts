@@ -41,6 +41,7 @@ const run = (id: number, name: string, extra: Partial<RunSummary> = {}): RunSumm
   tags: ['baseline'],
   lastMetrics: { 'OVERALL/cmc/1': 0.8501 },
   best: { key: 'OVERALL/cmc/1', value: 0.8612, epoch: 3, untrained: null },
+  baselines: [],
   ...extra,
 });
 

@@ -6,6 +6,7 @@ import type { RunStore } from '../../main/store/runs';
 import type { TrainingSupervisor } from '../../main/services/training';
 import type { FileAccess } from '../../main/services/file-access';
 import type { WizardService } from '../../main/services/wizard';
+import type { EmbeddingSets } from '../../main/services/embedding-sets';
 import type { WorkerJobs } from '../../main/services/embedding';
 import type { Explorer } from '../../main/services/explorer';
 import type { ZooService } from '../../main/services/zoo';
@@ -72,6 +73,7 @@ describe('dispatcher', () => {
       training: {} as TrainingSupervisor,
       wizard: {} as WizardService,
       jobs: {} as WorkerJobs,
+      sets: {} as EmbeddingSets,
       explorer: {} as Explorer,
       zoo: {} as ZooService,
       files: {} as FileAccess,

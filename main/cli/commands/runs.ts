@@ -6,6 +6,7 @@ import { duration } from '../../../shared/format';
 import { RunStore } from '../../store/runs';
 import { type Command, UsageError, out, parse } from '../args';
 import { isOverallKey, shortMetricKey } from '../../../shared/metric-key';
+import { againstBaselines, verdictText } from '../../../shared/baselines';
 
 const usage = 'metric-studio runs list|show ID|compare ID ID...|delete ID [--json] [--keep-files] [--data-dir DIR]';
 
@@ -55,11 +56,26 @@ export const runs: Command = {
         const run = await store.getRun(id);
         if (!run) throw new UsageError(`No run with id ${id}`, 1);
         const checkpoints = await store.checkpoints(id);
-        if (values.json) out(JSON.stringify({ ...run, checkpoints }, null, 2));
+        const verdict = run.best ? againstBaselines(run.best.key, run.best.value, run.baselines) : null;
+        if (values.json)
+          out(
+            JSON.stringify(
+              { ...run, checkpoints, verdict: verdict && { ...verdict, text: verdictText(run.best!.key, run.best!.value, verdict) } },
+              null,
+              2,
+            ),
+          );
         else {
           out(`run ${run.id}: ${run.name} [${run.status}]  backend ${run.backend ?? '—'}  ${duration(run.startedAt, run.endedAt)}`);
           if (run.error) out(`error: ${run.error}`);
           for (const [k, v] of Object.entries(run.lastMetrics).filter(([k]) => isOverallKey(k))) out(`  ${k} ${v.toFixed(4)}`);
+          if (run.best) {
+            out(
+              `  best checkpoint ${run.best.key} ${run.best.value.toFixed(4)} (epoch ${run.best.epoch}); untrained ${run.best.untrained?.toFixed(4) ?? '—'}`,
+            );
+            for (const b of run.baselines) out(`  baseline ${b.label}: ${b.metrics[run.best.key]?.toFixed(4) ?? '—'}`);
+            if (verdict) out(`${verdict.beaten ? '' : 'warning: '}${verdictText(run.best.key, run.best.value, verdict)}`);
+          }
           for (const c of checkpoints) out(`  ${c.kind} checkpoint: ${c.path} (epoch ${c.epoch})`);
           out('config:');
           out(run.configYaml.trimEnd());

@@ -5,11 +5,11 @@ import { decodeImage, ImageStore } from '../data/images';
 import { useBackend } from '../backends';
 import { checkDevice } from '../device-errors';
 import { loadExtractor } from '../inference';
-import { installedManifest, loadZooEmbedder } from '../zoo-model';
+import { installedManifest } from '../zoo-model';
 import type { EmbedRequest, EmbedResult } from '../worker-protocol';
 import { resolveThreads } from '../wasm/threads';
 import { embedBatches, imageInputs } from './batches';
-import { loadOnnxEmbedder, onnxVersion } from './onnx';
+import { zooEmbedder } from './zoo-embedder';
 import { RAW_PIXELS_DIM, RAW_PIXELS_NAME, rawPixelRows, rawPixelVector } from './raw-pixels';
 
 type Progress = (done: number, total: number) => void;
@@ -70,17 +70,11 @@ export async function runEmbedJob(req: EmbedRequest, onProgress: Progress): Prom
     data = await target.rawPixels(onProgress);
     model = RAW_PIXELS_NAME;
   } else if (req.model.kind === 'zoo') {
-    const manifest = installedManifest(req.model.dir);
-    const spec = { size: manifest.entry.inputSize, channels: manifest.entry.channels };
-    if (manifest.entry.format === 'onnx') {
-      const onnx = await loadOnnxEmbedder(req.model.dir, manifest.entry, resolveThreads('auto'));
-      backend = `onnxruntime ${(await onnxVersion()) ?? ''}`.trim();
-      data = await embedBatches(onnx, count, imageInputs(spec, target.decode(spec)), req.bs, onProgress);
-    } else {
-      backend = (await useBackend(req.backend)).name;
-      const zoo = await loadZooEmbedder(req.model.dir);
-      data = await embedBatches(zoo.model, count, imageInputs(zoo.spec, target.decode(zoo.spec)), req.bs, onProgress);
-    }
+    const tfjs = installedManifest(req.model.dir).entry.format !== 'onnx' ? (await useBackend(req.backend)).name : null;
+    const zoo = await zooEmbedder(req.model.dir, resolveThreads('auto'));
+    const manifest = zoo.manifest;
+    backend = zoo.onnx ?? tfjs;
+    data = await embedBatches(zoo.model, count, imageInputs(zoo.spec, target.decode(zoo.spec)), req.bs, onProgress);
     model = `zoo ${req.model.key} (${manifest.entry.embeddingLayer}, ${manifest.entry.embeddingDim}-d${manifest.verified ? '' : ', unverified'})`;
   } else {
     const ex = await loadExtractor(req.model.dir, req.backend);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { mulberry32 } from '../../random';
 import type { TrainCallback } from '../interfaces/callbacks';
 import { trainableWeights } from '../models/extractor';
+import { Baselines } from './callbacks/baselines';
 import { Checkpointing } from './callbacks/checkpointing';
 import { CollapseWatch } from './callbacks/collapse-watch';
 import { EarlyStopping } from './callbacks/early-stopping';
@@ -33,9 +34,9 @@ const stream = (seed: number, purpose: number, epoch: number) => mulberry32((see
  * The callbacks of a run, in the order their epoch-end hooks must run: the step log, validation, then what reads
  * its metrics (the scheduler, early stopping), then checkpointing (whose `last` carries their states).
  */
-export function defaultCallbacks(s: TrainSession, checkpointing: Checkpointing): TrainCallback[] {
+export function defaultCallbacks(s: TrainSession, checkpointing: Checkpointing, dataDir?: string): TrainCallback[] {
   const { cfg } = s;
-  const list: TrainCallback[] = [new StepLogger(), new Validation()];
+  const list: TrainCallback[] = [new StepLogger(), new Validation(), new Baselines(checkpointing, dataDir)];
   if (cfg.scheduling)
     list.push(new LrScheduling(new Scheduler(cfg.scheduling.scheduler, cfg.optimizer.args.lr), cfg.scheduling.scheduler_interval));
   if (cfg.warmup_steps > 0) list.push(new Warmup(cfg.warmup_steps));
@@ -101,7 +102,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const events = new EventSink(opts.runId, opts.emit, opts.eventIntervalMs ?? 200);
   const s = await setupTraining(opts, events);
   const checkpointing = new Checkpointing();
-  const callbacks = new CallbackList(defaultCallbacks(s, checkpointing));
+  const callbacks = new CallbackList(defaultCallbacks(s, checkpointing, opts.dataDir));
   s.callbackStates = () => callbacks.states();
   callbacks.loadStates(s.resumed?.callbacks);
   await callbacks.onTrainBegin(s);

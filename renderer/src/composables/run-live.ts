@@ -46,6 +46,8 @@ export function useRunLive(runId: Ref<number | null>) {
     else if (e.type === 'log') logs.value.push({ level: e.level, message: e.message });
     else if (run.value && e.type === 'status') Object.assign(run.value, { status: e.status, error: e.error ?? null });
     else if (run.value && e.type === 'backend') run.value.backend = backendLabel(e);
+    else if (run.value && e.type === 'baseline' && !run.value.baselines.some((b) => b.name === e.baseline.name))
+      run.value.baselines.push(e.baseline);
   }
 
   async function reloadDetail(id: number) {

@@ -53,6 +53,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
     error.value = null;
     report.value = null;
     rows.value = [];
+    leaderboard.value = null;
+    leaderboardError.value = null;
     current.value = ref;
     try {
       report.value = await api().call('datasets.inspect', { csvPath: ref.csvPath, root: ref.root || undefined });
@@ -62,6 +64,25 @@ export const useDatasetsStore = defineStore('datasets', () => {
       error.value = (e as Error).message;
     } finally {
       loading.value = false;
+    }
+  }
+
+  /** The open dataset's leaderboard: null until asked for (it may embed with every installed zoo model). */
+  const leaderboard = ref<MethodOutput<'datasets.leaderboard'> | null>(null);
+  const leaderboardBusy = ref(false);
+  const leaderboardError = ref<string | null>(null);
+  async function loadLeaderboard() {
+    if (!current.value) return;
+    const asked = current.value;
+    leaderboardBusy.value = true;
+    leaderboardError.value = null;
+    try {
+      const rows = await api().call('datasets.leaderboard', { csvPath: asked.csvPath, root: asked.root || undefined });
+      if (current.value === asked) leaderboard.value = rows;
+    } catch (e) {
+      leaderboardError.value = (e as Error).message;
+    } finally {
+      leaderboardBusy.value = false;
     }
   }
 
@@ -78,5 +99,24 @@ export const useDatasetsStore = defineStore('datasets', () => {
     offset.value = newOffset;
   }
 
-  return { samples, current, report, rows, total, offset, loading, error, recent, loadRecent, loadSamples, open, page, thumbnail };
+  return {
+    samples,
+    current,
+    report,
+    rows,
+    total,
+    offset,
+    loading,
+    error,
+    recent,
+    loadRecent,
+    loadSamples,
+    open,
+    page,
+    thumbnail,
+    leaderboard,
+    leaderboardBusy,
+    leaderboardError,
+    loadLeaderboard,
+  };
 });

@@ -12,15 +12,21 @@ export async function validate(s: TrainSession, epoch: number): Promise<Record<s
   s.events.progress({ epoch, step: s.step, epochStep: 0, epochSteps: 0, phase: 'validating' });
   const origin = { size: s.cfg.bs_val, setting: `bs_val (${s.cfg.bs_val})` };
   const data = await onDevice(origin, embedPipeline(s.inputs, s.valRows, s.cfg.bs_val));
-  const set = tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim: s.embDim });
+  const flat = await validationMetrics(s, data, s.embDim);
+  s.events.send({ type: 'metrics', runId: s.runId, points: [{ step: s.step, epoch, values: flat }] });
+  return flat;
+}
+
+/** The run's metrics (its metric_args) of embeddings of its validation rows, flattened to metric keys. */
+export async function validationMetrics(s: TrainSession, data: Float32Array, dim: number): Promise<Record<string, number>> {
+  const origin = { size: s.cfg.bs_val, setting: `bs_val (${s.cfg.bs_val})` };
+  const set = tableValidationSet(s.table, s.valRows, { data, count: s.valRows.length, dim });
   // On a GPU the products are computed before the (synchronous) search and read back without blocking.
   const { queries, gallery } = retrievalSides(set);
   const products =
     tf.getBackend() === 'webgpu' ? ((await onDevice(origin, prefetchedProducts(queries, gallery))) ?? undefined) : tfjsProducts;
   const { tree } = computeMetrics(set, s.metricArgs, products);
-  const flat = Object.fromEntries(Object.entries(flattenMetrics(tree)).filter(([, v]) => Number.isFinite(v)));
-  s.events.send({ type: 'metrics', runId: s.runId, points: [{ step: s.step, epoch, values: flat }] });
-  return flat;
+  return Object.fromEntries(Object.entries(flattenMetrics(tree)).filter(([, v]) => Number.isFinite(v)));
 }
 
 /**
