@@ -118,9 +118,12 @@ describe('a batch too large for the GPU', () => {
   // At 256 px the small CNN's first activation is 32 × 256 × 256 floats an image: 20 images need a 168 MB buffer,
   // over lavapipe's 128 MB binding limit (a real GPU's is often the same). Dawn reports it beside the queue and the
   // kernels return zeros; the run must stop and say which setting to lower.
+  // micro_batch 20: the whole batch in one pass (auto would split it into chunks that fit the binding limit).
   const run = (csv: string, bs_val: number) =>
     train({
-      config: TrainConfig.parse(smallConfig(csv, { backend: 'webgpu', image_size: 256, bs_val, max_epochs: 1, valid_period: 1 })),
+      config: TrainConfig.parse(
+        smallConfig(csv, { backend: 'webgpu', image_size: 256, bs_val, max_epochs: 1, valid_period: 1, micro_batch: 20 }),
+      ),
       baseDir: dir,
       outDir: path.join(dir, `big-${bs_val}`),
       runId: 1,

@@ -100,6 +100,42 @@ describe('Runs page', () => {
     expect(trainingVerdict(null)).toBeNull();
   });
 
+  it('marks a run whose best checkpoint does not beat its strongest baseline, in the metric’s direction', async () => {
+    const raw = (v: number) => ({
+      name: 'raw_pixels',
+      label: 'raw pixels (28×28 grey, L2-normalised)',
+      metrics: { 'OVERALL/cmc/1': v },
+      seconds: 1,
+    });
+    const zoo = { name: 'zoo:m', label: 'm frozen', metrics: { 'OVERALL/cmc/1': 0.5 }, seconds: 9 };
+    const fnmr = (v: number) => ({ name: 'raw_pixels', label: 'raw pixels', metrics: { 'OVERALL/fnmr@fmr/0.1': v }, seconds: 1 });
+    const runs = [
+      run(1, 'loses', { baselines: [raw(0.9)] }),
+      run(2, 'beats', { baselines: [raw(0.8)] }),
+      run(3, 'loses-to-zoo', { best: { key: 'OVERALL/cmc/1', value: 0.45, epoch: 1, untrained: null }, baselines: [raw(0.4), zoo] }),
+      run(4, 'fnmr-beats', { best: { key: 'OVERALL/fnmr@fmr/0.1', value: 0.05, epoch: 2, untrained: null }, baselines: [fnmr(0.2)] }),
+      run(5, 'fnmr-loses', { best: { key: 'OVERALL/fnmr@fmr/0.1', value: 0.3, epoch: 2, untrained: null }, baselines: [fnmr(0.2)] }),
+    ];
+    setApi(fakeClient({ 'runs.list': () => runs }));
+    const wrapper = mount(RunsPage, { global: { plugins: [createPinia(), router()] } });
+    await flushPromises();
+    const marked = Object.fromEntries(
+      wrapper
+        .findAll('tbody tr')
+        .map((tr) => [
+          tr.findAll('td')[2]!.text(),
+          tr.find('[data-testid=loses-to-baseline]').exists() ? tr.get('[data-testid=loses-to-baseline]').text() : null,
+        ]),
+    );
+    expect(marked).toEqual({
+      loses: 'below raw pixels',
+      beats: null,
+      'loses-to-zoo': 'below m frozen',
+      'fnmr-beats': null,
+      'fnmr-loses': 'below raw pixels',
+    });
+  });
+
   it('says so when there are no runs', async () => {
     setApi(fakeClient({ 'runs.list': () => [] }));
     const wrapper = mount(RunsPage, { global: { plugins: [createPinia(), router()] } });

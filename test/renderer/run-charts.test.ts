@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
-import { runCharts, seriesCsv } from '../../renderer/src/run-charts';
+import { referenceLines, runCharts, seriesCsv } from '../../renderer/src/run-charts';
 import { bestIndex } from '../../renderer/src/format';
 
 const pts = (...values: number[]) => values.map((v, i) => [i + 1, i, v] as [number, number, number]);
@@ -37,6 +37,57 @@ describe('run charts', () => {
       { key: 'loss', step: '2', epoch: '1', value: '0.125' },
       { key: 'odd,"key"/cmc/1', step: '0', epoch: '-1', value: '0.5' },
     ]);
+  });
+});
+
+describe('reference lines', () => {
+  const baselines = [
+    { name: 'raw_pixels', label: 'raw pixels', metrics: { 'OVERALL/cmc/1': 0.7, 'OVERALL/cmc/5': 0.9 }, seconds: 1 },
+    { name: 'zoo:m', label: 'm frozen', metrics: { 'OVERALL/cmc/1': 0.6 }, seconds: 5 },
+  ];
+  it('draws each baseline flat across the chart on the keys it measured, and the untrained value on the checkpoint chart', () => {
+    const lines = referenceLines(['OVERALL/cmc/1', 'OVERALL/cmc/5'], [3, 0, 10], {
+      checkpointKey: 'OVERALL/cmc/1',
+      untrained: 0.5,
+      baselines,
+    });
+    expect(lines.map((l) => [l.name, l.points])).toEqual([
+      [
+        'untrained network',
+        [
+          [0, 0.5],
+          [10, 0.5],
+        ],
+      ],
+      [
+        'raw pixels: cmc/1',
+        [
+          [0, 0.7],
+          [10, 0.7],
+        ],
+      ],
+      [
+        'raw pixels: cmc/5',
+        [
+          [0, 0.9],
+          [10, 0.9],
+        ],
+      ],
+      [
+        'm frozen: cmc/1',
+        [
+          [0, 0.6],
+          [10, 0.6],
+        ],
+      ],
+    ]);
+    expect(lines.every((l) => l.reference)).toBe(true);
+    // One key: the baseline's name alone; a chart without the checkpoint key gets no untrained line.
+    expect(
+      referenceLines(['OVERALL/cmc/5'], [1, 2], { checkpointKey: 'OVERALL/cmc/1', untrained: 0.5, baselines }).map((l) => l.name),
+    ).toEqual(['raw pixels']);
+    expect(referenceLines(['loss'], [1, 2], { checkpointKey: 'OVERALL/cmc/1', untrained: 0.5, baselines })).toEqual([]);
+    expect(referenceLines(['OVERALL/cmc/1'], [], { checkpointKey: 'OVERALL/cmc/1', untrained: 0.5, baselines })).toEqual([]);
   });
 });
 

@@ -41,6 +41,7 @@ const detail = (id: number, status = 'running') => ({
   endedAt: null,
   tags: [],
   lastMetrics: {},
+  baselines: [],
   configYaml: 'x: 1',
   notes: '',
   error: null,

@@ -35,5 +35,8 @@ describe('failures that mean the batch does not fit', () => {
     expect(trainingBatch(cfg({ name: 'category_balance', args: { n_categories: 2, n_labels: 3, n_instances: 4 } }), 24).setting).toBe(
       "the sampler's n_categories × n_labels × n_instances (2 × 3 × 4)",
     );
+    // A two-pass step holds a chunk at a time: that is the setting to lower.
+    const chunked = trainingBatch(cfg({ name: 'balance', args: { n_labels: 8, n_instances: 4 } }), 32, 6);
+    expect(chunked).toEqual({ size: 6, setting: 'micro_batch (6: the step runs its 32 images in chunks of it)' });
   });
 });

@@ -48,8 +48,9 @@ export function defaultCallbacks(s: TrainSession, checkpointing: Checkpointing, 
   return list;
 }
 
-/** The setting that sizes a training batch, for an out-of-memory message. */
-export function trainingBatch(cfg: TrainConfig, size: number): BatchOrigin {
+/** The setting that sizes a training batch (or, in a two-pass step, its chunk), for an out-of-memory message. */
+export function trainingBatch(cfg: TrainConfig, size: number, chunk = size): BatchOrigin {
+  if (chunk < size) return { size: chunk, setting: `micro_batch (${chunk}: the step runs its ${size} images in chunks of it)` };
   const a = cfg.sampler.args;
   const [names, values] =
     'n_categories' in a
@@ -85,7 +86,7 @@ async function trainEpoch(s: TrainSession, callbacks: CallbackList, shouldStop: 
     if (b + 1 < steps) next = inputs.load(rows(b + 1), augRng);
     await callbacks.onBatchBegin(s);
     const labels = Int32Array.from(batch, (k) => s.train.labels[k]!);
-    const { loss, logs, spread } = await onDevice(trainingBatch(cfg, batch.length), step(s, data, labels, vars));
+    const { loss, logs, spread } = await onDevice(trainingBatch(cfg, batch.length, s.chunk), step(s, data, labels, vars));
     if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${s.step}: lower the learning rate`);
     s.step++;
     await callbacks.onBatchEnd(s, { loss, logs, spread, batchSize: batch.length, epochStep: b + 1, epochSteps: steps });
