@@ -5,6 +5,7 @@ import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs
 import { enableWasmThreads, resolveThreads, withCoreCount } from './wasm/threads';
 import { registerGradients } from './gradients/batch-norm';
 import { fuseBatchNormTraining } from './models/batch-norm-layer';
+import { fuseRelu6Layer } from './models/relu-layer';
 import { registerBatchNormTraining } from './ops/batch-norm-training';
 import { fuseAdam } from './train/fused-adam';
 import { BACKEND_PREFERENCE, autoSelectable, type BackendName, type BackendProbe, type BackendReport } from '../../shared/schemas/engine';
@@ -171,6 +172,7 @@ export async function useBackend(preference: 'auto' | BackendName, threads: 'aut
   registerGradients();
   registerBatchNormTraining();
   fuseBatchNormTraining();
+  fuseRelu6Layer();
   fuseAdam();
   let count = 1;
   if (name === 'wasm') {

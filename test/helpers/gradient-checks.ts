@@ -82,6 +82,9 @@ export function defineGradientChecks(target: string, opts: Partial<CheckOptions>
       ['1×1 stride 2', [2, 6, 6, 3], [1, 1, 3, 2], [2, 2], 'valid'],
       // wasm's SIMD weight gradient (output channels in fours; 162 rows: not a multiple of its 4- and 16-row blocks).
       ['1×1 stride 1, 8 → 12 channels', [2, 9, 9, 8], [1, 1, 8, 12], [1, 1], 'same'],
+      // Past 64 input channels wasm takes a matrix product, the narrowing one as (dyᵀ·x)ᵀ (MobileNetV2's projections).
+      ['1×1 stride 1, 72 → 80 channels', [2, 5, 3, 72], [1, 1, 72, 80], [1, 1], 'same'],
+      ['1×1 stride 1, 96 → 68 channels', [2, 5, 3, 96], [1, 1, 96, 68], [1, 1], 'same'],
       // wasm's SIMD weight gradient for other filters: taps cut by the border on every side, strided runs of an input
       // row, output rows of 19 pixels (sums flushed across rows), a tap that reads no pixel at all.
       ['3×3 stride 2 same, odd size, 3 → 8 channels', [2, 9, 7, 3], [3, 3, 3, 8], [2, 2], 'same'],

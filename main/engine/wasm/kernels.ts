@@ -119,11 +119,14 @@ const conv2DBackpropFilter: KernelFunc = ({ inputs, backend, attrs }) => {
         );
         return out;
       }
-      const prod = k(
-        'BatchMatMul',
-        { a: reshape(k, x, [1, B * H * W, inC]), b: reshape(k, dy, [1, B * H * W, outC]) },
-        { transposeA: true, transposeB: false },
-      );
+      // XNNPACK's aᵀ·b runs faster with the wider matrix as b (576 → 96 at 25k rows: 80 against 123 ms), so a
+      // narrowing convolution's gradient is taken as (dyᵀ·x)ᵀ.
+      const [a, b] = [reshape(k, x, [1, B * H * W, inC]), reshape(k, dy, [1, B * H * W, outC])];
+      if (inC > outC) {
+        const prodT = k('BatchMatMul', { a: b, b: a }, { transposeA: true, transposeB: false });
+        return reshape(k, k('Transpose', { x: reshape(k, prodT, [outC, inC]) }, { perm: [1, 0] }), [1, 1, inC, outC]);
+      }
+      const prod = k('BatchMatMul', { a, b }, { transposeA: true, transposeB: false });
       return reshape(k, prod, [1, 1, inC, outC]);
     }
     if (simdConvFilterGrad(inC, outC, x, dy)) {
