@@ -55,6 +55,11 @@ export const ZooCatalogEntry = z
     /** The layer whose output is the embedding (spatial outputs are average-pooled). */
     embeddingLayer: z.string(),
     embeddingDim: z.number().int().positive(),
+    /**
+     * Where the Zoo page's "Fine-tune" starts (`train_from`): a layer the network can be cut at (one tensor crosses),
+     * so the layers below it are cached; null where no cut was chosen.
+     */
+    fineTuneFrom: z.string().nullable().default(null),
     licence: z.string(),
     trainingData: z.string(),
     reportedMetrics: z.record(z.string(), z.union([z.string(), z.number()])),

@@ -125,6 +125,7 @@ async function packZooModel(
   ]);
   const entry: ZooCatalogEntry = {
     ...meta,
+    fineTuneFrom: null,
     format: 'tfjs-layers',
     builder: null,
     inputSize: 32,
@@ -269,6 +270,7 @@ export function faceNetPackage(pkg = '@tiny/face-zoo'): { tgz: Buffer; entry: Zo
     normalisation: { mean: [122.782 / 255, 117.001 / 255, 104.298 / 255], std: [1, 1, 1] },
     embeddingLayer: 'fc',
     embeddingDim: 128,
+    fineTuneFrom: null,
     licence: 'MIT',
     trainingData: 'none',
     reportedMetrics: {},

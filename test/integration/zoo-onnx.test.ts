@@ -48,6 +48,7 @@ const entry = (key: string, url: string, layer = 'pooler_output'): ZooCatalogEnt
   normalisation: 'minus_one_one',
   embeddingLayer: layer,
   embeddingDim: 16,
+  fineTuneFrom: null,
   licence: 'MIT',
   trainingData: 'none',
   reportedMetrics: {},

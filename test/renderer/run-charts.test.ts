@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'csv-parse/sync';
+import type { Baseline } from '../../shared/baselines';
 import { referenceLines, runCharts, seriesCsv } from '../../renderer/src/run-charts';
 import { bestIndex } from '../../renderer/src/format';
 
@@ -41,7 +42,7 @@ describe('run charts', () => {
 });
 
 describe('reference lines', () => {
-  const baselines = [
+  const baselines: Baseline[] = [
     { name: 'raw_pixels', label: 'raw pixels', metrics: { 'OVERALL/cmc/1': 0.7, 'OVERALL/cmc/5': 0.9 }, seconds: 1 },
     { name: 'zoo:m', label: 'm frozen', metrics: { 'OVERALL/cmc/1': 0.6 }, seconds: 5 },
   ];
