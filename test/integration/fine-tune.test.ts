@@ -22,6 +22,7 @@ import { ZooService } from '../../main/services/zoo';
 import { CATALOG_ENV } from '../../main/zoo/catalog';
 import { metricPoints, SAMPLE_ROOT, seenLabelsCsv, smallConfig } from '../helpers/training';
 import { tempDir } from '../helpers/tmp';
+import { relDiff } from '../helpers/gradient-checks';
 import { startMockRegistry, tinyResidualZooPackage } from '../helpers/zoo-fixture';
 
 let dir: string;
@@ -188,6 +189,127 @@ describe('fine-tuning from a layer on cached activations', () => {
     expect(r.result.status).toBe('finished');
     expect(r.logs.some((l) => /fine-tuning on images, the whole network every step: .*cannot be cut at "block_bn"/.test(l))).toBe(true);
   }, 60_000);
+});
+
+describe('one step of the part above the cut against a float64 reference', () => {
+  // The tiny network above conv3: 1×1 conv (8 → 12) → batch norm → ReLU → average pool → linear head (12 → 16) →
+  // L2 normalisation → triplet loss over all triplets (margin 0.2). Written here in float64 and differentiated by
+  // central differences; the engine's gradients and the batch norm's new averages must match it.
+  const N = 12;
+  const labels = Int32Array.from({ length: N }, (_, i) => Math.floor(i / 3));
+  type Params = { w: Float64Array; gamma: Float64Array; beta: Float64Array; dw: Float64Array; db: Float64Array };
+  function forward(x: Float64Array, p: Params, stats: { mean: Float64Array; variance: Float64Array } | null) {
+    const [S, C, K, D] = [16 * 16, 8, 12, 16];
+    const z = new Float64Array(N * S * K);
+    for (let i = 0; i < N * S; i++)
+      for (let k = 0; k < K; k++) {
+        let v = 0;
+        for (let c = 0; c < C; c++) v += x[i * C + c]! * p.w[c * K + k]!;
+        z[i * K + k] = v;
+      }
+    // Training: the batch's mean and biased variance per channel; frozen: the moving statistics.
+    const mean = new Float64Array(K);
+    const variance = new Float64Array(K);
+    for (let k = 0; k < K; k++) {
+      let m = 0;
+      for (let i = 0; i < N * S; i++) m += z[i * K + k]!;
+      m /= N * S;
+      let v = 0;
+      for (let i = 0; i < N * S; i++) v += (z[i * K + k]! - m) ** 2;
+      mean[k] = stats ? stats.mean[k]! : m;
+      variance[k] = stats ? stats.variance[k]! : v / (N * S);
+    }
+    const emb: Float64Array[] = [];
+    for (let n = 0; n < N; n++) {
+      const pooled = new Float64Array(K);
+      for (let s = 0; s < S; s++)
+        for (let k = 0; k < K; k++) {
+          const y = (p.gamma[k]! * (z[(n * S + s) * K + k]! - mean[k]!)) / Math.sqrt(variance[k]! + 1e-3) + p.beta[k]!;
+          pooled[k]! += Math.max(0, y) / S;
+        }
+      const h = new Float64Array(D);
+      for (let d = 0; d < D; d++) {
+        h[d] = p.db[d]!;
+        for (let k = 0; k < K; k++) h[d]! += pooled[k]! * p.dw[k * D + d]!;
+      }
+      const norm = Math.hypot(...h);
+      emb.push(h.map((v) => v / norm));
+    }
+    let loss = 0;
+    let count = 0;
+    const dist = (a: number, b: number) => Math.hypot(...emb[a]!.map((v, j) => v - emb[b]![j]!));
+    for (let a = 0; a < N; a++)
+      for (let q = 0; q < N; q++)
+        for (let m = 0; m < N; m++)
+          if (q !== a && labels[q] === labels[a] && labels[m] !== labels[a]) {
+            loss += Math.max(0, dist(a, q) - dist(a, m) + 0.2);
+            count++;
+          }
+    return { loss: loss / count, mean, variance };
+  }
+
+  for (const bnFrozen of [false, true])
+    it(`matches it with batch norms ${bnFrozen ? 'frozen (bn_frozen)' : 'training (OML’s default)'}`, async () => {
+      const z = await buildZooExtractor(config({ train_from: 'conv3', bn_frozen: bnFrozen }).extractor, modelDir(), 5);
+      const upper = z.cut!.upper;
+      const trunk = upper.layers.find((l) => 'layers' in l) as tf.LayersModel;
+      const [w, gamma, beta, movingMean, movingVariance] = [...trunk.getLayer('conv3').getWeights(), ...trunk.getLayer('bn3').getWeights()];
+      const [dw, db] = (upper.getLayer('head_net') as tf.LayersModel).getLayer('head_projection').getWeights();
+      const f64 = (t: tf.Tensor) => Float64Array.from(t.dataSync());
+      const params: Params = { w: f64(w!), gamma: f64(gamma!), beta: f64(beta!), dw: f64(dw!), db: f64(db!) };
+      const stats = { mean: f64(movingMean!), variance: f64(movingVariance!) };
+      const x = Float32Array.from({ length: N * 16 * 16 * 8 }, (_, i) => Math.abs(Math.sin(i * 12.9898) * 43758.5453) % 1);
+      const x64 = Float64Array.from(x);
+      const ref = forward(x64, params, bnFrozen ? stats : null);
+
+      const { createCriterion } = await import('../../main/engine/train/factories');
+      const { CriterionConfig } = await import('../../shared/schemas/config');
+      const criterion = createCriterion(CriterionConfig.parse({ name: 'triplet_with_miner', args: { margin: 0.2 } }), 16, 4, new Map(), 1);
+      const vars = z.model.trainableWeights.map((v) => v.read() as tf.Variable);
+      const named = new Map(vars.map((v) => [v.name.replace(/_\d+$/, ''), v]));
+      expect(vars.length).toBe(bnFrozen ? 3 : 5); // conv3, (γ, β,) head kernel and bias
+      const { value, grads } = tf.variableGrads(() => {
+        const f = upper.apply(tf.tensor(x, [N, 16, 16, 8]), { training: true }) as tf.Tensor2D;
+        return criterion.compute(f, labels).loss as tf.Scalar;
+      }, vars);
+      expect(Math.abs(value.dataSync()[0]! - ref.loss)).toBeLessThan(1e-5);
+
+      // Central differences of the float64 loss, per parameter.
+      const numeric = (which: keyof Params) =>
+        params[which].map((_, i) => {
+          const h = 1e-6;
+          const at = (d: number) => {
+            const p = { ...params, [which]: params[which].slice() };
+            p[which][i]! += d;
+            return forward(x64, p, bnFrozen ? stats : null).loss;
+          };
+          return (at(h) - at(-h)) / (2 * h);
+        });
+      const check = (name: string, which: keyof Params) => {
+        const v = [...named].find(([n]) => n.endsWith(name))?.[1];
+        expect(v, name).toBeDefined();
+        // float32 against float64: sums over 3,072 pixels and 108 triplets, a few near the hinge.
+        expect(relDiff(grads[v!.name]!.dataSync(), numeric(which)), name).toBeLessThan(1e-3);
+      };
+      check('conv3/kernel', 'w');
+      check('head_projection/kernel', 'dw');
+      check('head_projection/bias', 'db');
+      if (!bnFrozen) {
+        check('bn3/gamma', 'gamma');
+        check('bn3/beta', 'beta');
+      } else {
+        expect([...named.keys()].some((n) => n.includes('bn3'))).toBe(false);
+      }
+      // The averages after the training-mode forward: m ← m·0.9 + batch·0.1 (the fixture's momentum); frozen: unchanged.
+      const after = trunk.getLayer('bn3').getWeights().slice(2).map(f64);
+      const expectMean = bnFrozen ? stats.mean : stats.mean.map((m, k) => m * 0.9 + ref.mean[k]! * 0.1);
+      const expectVar = bnFrozen
+        ? stats.variance
+        : stats.variance.map((m, k) => m * 0.9 + ((ref.variance[k]! * N * 256) / (N * 256 - 1)) * 0.1);
+      expect(relDiff(after[0]!, expectMean)).toBeLessThan(1e-5);
+      expect(relDiff(after[1]!, expectVar)).toBeLessThan(1e-5);
+      tf.dispose([value, ...Object.values(grads)]);
+    }, 60_000);
 });
 
 describe('the frozen-output cache', () => {
