@@ -4,12 +4,14 @@
  * CLI with its CMC@1 and mAP@10 (best checkpoint, re-evaluated on images), wall time, training images/s and peak
  * memory (the CLI and its worker, by GNU time):
  *   raw pixels · the zoo model frozen · a head on its cached features · a partial fine-tune on cached activations
- *   (layers from FT_FROM on, augmented views cached) · a two-pass fine-tune of the whole network on images at
- *   224 px (micro_batch auto: 32 labels × 4 images a step in chunks the wasm heap holds).
+ *   (layers from FT_FROM on, 4 augmented views cached) · a two-pass fine-tune of the whole network on images at
+ *   224 px (micro_batch auto: 32 labels × 4 images a step in chunks the wasm heap holds). Fine-tunes keep their
+ *   batch norms frozen (the network's averages move with momentum 0.999: over a few hundred steps they would not
+ *   follow the weights), train the head alone for 3 epochs, then the backbone at a tenth of the head's rate.
  * Settings (environment):
  *   RESULTS_DATASETS (default icons,unseen)   icons = `npm run icons`'s set (built first if missing); seen / unseen =
  *                                             Fashion-MNIST protocols, RESULTS_PER_LABEL (default 100) images per label
- *   RESULTS_ZOO (default mobilenetv2_nsfwjs), FT_FROM (default block_11_expand), FT_EPOCHS (default 50),
+ *   RESULTS_ZOO (default mobilenetv2_nsfwjs), FT_FROM (default block_11_expand), FT_EPOCHS (default 60),
  *   FULL_STEPS (default 48: steps of the whole-network fine-tune)
  */
 import { existsSync } from 'node:fs';
@@ -24,7 +26,7 @@ const datasets = (process.env.RESULTS_DATASETS ?? 'icons,unseen').split(',').fil
 const perLabel = Number(process.env.RESULTS_PER_LABEL ?? 100);
 const key = process.env.RESULTS_ZOO ?? 'mobilenetv2_nsfwjs';
 const from = process.env.FT_FROM ?? 'block_11_expand';
-const epochs = Number(process.env.FT_EPOCHS ?? 50);
+const epochs = Number(process.env.FT_EPOCHS ?? 60);
 const fullSteps = Number(process.env.FULL_STEPS ?? 48);
 const dataDir = path.join(root, 'datasets', 'results-data');
 const size = zooSizes([key], dataDir).get(key)!;
@@ -83,7 +85,7 @@ for (const name of datasets) {
     freeze_n_epochs: '3',
     backbone_lr_scale: '0.1',
     warmup_steps: '30',
-    extractor: `{ name: zoo, args: { model: ${key}, train_from: ${from}, cached_views: 4, head: linear, emb_dim: 128 } }`,
+    extractor: `{ name: zoo, args: { model: ${key}, train_from: ${from}, cached_views: 4, bn_frozen: true, head: linear, emb_dim: 128 } }`,
     optimizer: '{ name: adam, args: { lr: 0.001 } }',
   });
   line(`fine-tuned from ${from} on cached activations (4 views)`, trainRun(partial, [], dataDir));
@@ -98,7 +100,7 @@ for (const name of datasets) {
     backbone_lr_scale: '0.1',
     warmup_steps: '10',
     micro_batch: 'auto',
-    extractor: `{ name: zoo, args: { model: ${key}, train_from: Conv1, cache_activations: false, head: linear, emb_dim: 128 } }`,
+    extractor: `{ name: zoo, args: { model: ${key}, train_from: Conv1, cache_activations: false, bn_frozen: true, head: linear, emb_dim: 128 } }`,
     optimizer: '{ name: adam, args: { lr: 0.001 } }',
   });
   line(`whole network fine-tuned on images, two-pass (${fullSteps} steps)`, trainRun(full, [], dataDir));
