@@ -6,7 +6,6 @@ import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfig, TransformConfig } from '../../shared/schemas/config';
-import type { TrainEvent } from '../../shared/schemas/events';
 import { useBackend } from '../../main/engine/backends';
 import { toFloatBatch } from '../../main/engine/data/images';
 import { embedBatches } from '../../main/engine/embed/batches';
@@ -14,7 +13,6 @@ import { cutPoints } from '../../main/engine/models/cut';
 import { buildZooExtractor } from '../../main/engine/models/zoo-extractor';
 import { EventSink } from '../../main/engine/train/callbacks/event-sink';
 import { type FrozenCacheRequest, frozenOutputs } from '../../main/engine/train/frozen-cache';
-import { train } from '../../main/engine/train/trainer';
 import { loadZooNetwork } from '../../main/engine/zoo-model';
 import { readDatasetCsv } from '../../main/dataset/table';
 import { ImageStore } from '../../main/engine/data/images';
@@ -22,6 +20,7 @@ import { ZooService } from '../../main/services/zoo';
 import { CATALOG_ENV } from '../../main/zoo/catalog';
 import { metricPoints, SAMPLE_ROOT, seenLabelsCsv, smallConfig } from '../helpers/training';
 import { tempDir } from '../helpers/tmp';
+import { trainCollecting } from '../helpers/train-run';
 import { relDiff } from '../helpers/gradient-checks';
 import { startMockRegistry, tinyResidualZooPackage } from '../helpers/zoo-fixture';
 
@@ -65,18 +64,13 @@ const config = (args: Record<string, unknown>, over: Record<string, unknown> = {
   );
 
 async function run(name: string, cfg: TrainConfig) {
-  const events: TrainEvent[] = [];
-  const result = await train({
+  const { result, events, logs } = await trainCollecting({
     config: cfg,
     baseDir: dir,
     outDir: path.join(dir, name),
-    runId: 1,
     dataDir,
-    emit: (e) => events.push(e),
-    shouldStop: () => false,
     eventIntervalMs: 0,
   });
-  const logs = events.flatMap((e) => (e.type === 'log' ? [e.message] : []));
   const series = (key: string) => metricPoints(events).flatMap((p) => (key in p.values ? [[p.step, p.values[key]!] as const] : []));
   return { result, logs, series };
 }

@@ -17,11 +17,11 @@ import { installZooModel } from '../../main/zoo/install';
 import { npmRegistry } from '../../main/zoo/registry';
 import type * as tf from '@tensorflow/tfjs';
 import { TrainConfig } from '../../shared/schemas/config';
-import type { TrainEvent } from '../../shared/schemas/events';
 import { loadCheckpoint } from '../../main/engine/train/checkpoint';
 import { train } from '../../main/engine/train/trainer';
 import { loadZooNetwork } from '../../main/engine/zoo-model';
 import { cli } from '../helpers/cli';
+import { trainCollecting } from '../helpers/train-run';
 import { metricPoints, SAMPLE_ROOT, seenLabelsCsv, smallConfig } from '../helpers/training';
 import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
 import { makeTgz, sri512, startMockRegistry, tinyZooPackage } from '../helpers/zoo-fixture';
@@ -199,19 +199,7 @@ describe('training on a zoo backbone', () => {
   });
 
   it('frozen backbone: caches its features once, trains only the head, and its checkpoint embeds images to the same metric', async () => {
-    const run = async (name: string) => {
-      const events: TrainEvent[] = [];
-      const result = await train({
-        config: zooConfig(),
-        baseDir: dir,
-        outDir: path.join(dir, name),
-        runId: 1,
-        dataDir,
-        emit: (e) => events.push(e),
-        shouldStop: () => false,
-      });
-      return { result, events, logs: events.flatMap((e) => (e.type === 'log' ? [e.message] : [])) };
-    };
+    const run = (name: string) => trainCollecting({ config: zooConfig(), baseDir: dir, outDir: path.join(dir, name), dataDir });
     const first = await run('zoo-frozen-a');
     expect(first.result.status).toBe('finished');
     expect(first.logs.some((l) => /^backbone features: 300 images → 16-d in .* \(computed once; only the head trains\)$/.test(l))).toBe(

@@ -101,12 +101,14 @@ describe('parameter groups: a backbone at its own rate, joining after freeze_n_e
       });
       const wb = tf.variable(tf.tensor1d([W0[0]!, W0[2]!]), true, `wb_${name}_${Math.random()}`);
       const wh = tf.variable(tf.tensor1d([W0[1]!]), true, `wh_${name}_${Math.random()}`);
-      const loss = () =>
+      // The loss above, its coordinates split between the backbone [w0, w2] and the head [w1].
+      const lossOf = (b: tf.Variable, h: tf.Variable) => () =>
         tf.tidy(() => {
-          const half = (w: tf.Tensor, c: number[], b: number[]) =>
-            tf.add(tf.sum(tf.mul(tf.mul(tf.square(w), tf.tensor1d(c)), 0.5)), tf.sum(tf.mul(w, tf.tensor1d(b))));
-          return tf.add(half(wb, [C[0]!, C[2]!], [B[0]!, B[2]!]), half(wh, [C[1]!], [B[1]!]));
+          const half = (w: tf.Tensor, c: number[], k: number[]) =>
+            tf.add(tf.sum(tf.mul(tf.mul(tf.square(w), tf.tensor1d(c)), 0.5)), tf.sum(tf.mul(w, tf.tensor1d(k))));
+          return tf.add(half(b, [C[0]!, C[2]!], [B[0]!, B[2]!]), half(h, [C[1]!], [B[1]!]));
         }) as tf.Scalar;
+      const loss = lossOf(wb, wh);
       for (let t = 0; t < 5; t++) {
         opt.warmupFactor = warm(t);
         expect(opt.effectiveLearningRate).toBeCloseTo(lr * warm(t), 15);
@@ -137,14 +139,8 @@ describe('parameter groups: a backbone at its own rate, joining after freeze_n_e
       expect(saved.some((w) => w.name.startsWith('backbone_group/'))).toBe(true);
       await again.setWeights(saved);
       const [wb2, wh2] = [tf.variable(wb.clone(), true, `wb_2${Math.random()}`), tf.variable(wh.clone(), true, `wh_2${Math.random()}`)];
-      const loss2 = () =>
-        tf.tidy(() => {
-          const half = (w: tf.Tensor, c: number[], b: number[]) =>
-            tf.add(tf.sum(tf.mul(tf.mul(tf.square(w), tf.tensor1d(c)), 0.5)), tf.sum(tf.mul(w, tf.tensor1d(b))));
-          return tf.add(half(wb2, [C[0]!, C[2]!], [B[0]!, B[2]!]), half(wh2, [C[1]!], [B[1]!]));
-        }) as tf.Scalar;
       await opt.step(loss, [wb, wh]);
-      await again.step(loss2, [wb2, wh2]);
+      await again.step(lossOf(wb2, wh2), [wb2, wh2]);
       // To float32 rounding: tfjs restores Adam's β powers as pow(β, t) where the run multiplied them step by step.
       const [x, y] = [
         [...wb2.dataSync(), ...wh2.dataSync()],
