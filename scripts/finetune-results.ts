@@ -12,13 +12,15 @@
  *   RESULTS_DATASETS (default icons,unseen)   icons = `npm run icons`'s set (built first if missing); seen / unseen =
  *                                             Fashion-MNIST protocols, RESULTS_PER_LABEL (default 100) images per label
  *   RESULTS_ZOO (default mobilenetv2_nsfwjs), FT_FROM (default block_11_expand), FT_EPOCHS (default 60),
- *   FULL_STEPS (default 48: steps of the whole-network fine-tune)
+ *   FULL_STEPS (default 48: steps of the whole-network fine-tune, whole epochs of the sampler)
+ *   RESULTS_ROWS (default raw,frozen,head,partial,full)   which rows to measure
  */
 import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
 import { formatBytes } from '../shared/format';
 import { appRoot } from '../main/paths';
+import { readDatasetCsv, SPLIT_TRAIN } from '../main/dataset/table';
 import { evaluate, fashionMnist, type Measured, trainRun, writeConfig, zooSizes } from './results-cli';
 
 const root = appRoot();
@@ -28,6 +30,7 @@ const key = process.env.RESULTS_ZOO ?? 'mobilenetv2_nsfwjs';
 const from = process.env.FT_FROM ?? 'block_11_expand';
 const epochs = Number(process.env.FT_EPOCHS ?? 60);
 const fullSteps = Number(process.env.FULL_STEPS ?? 48);
+const only = new Set((process.env.RESULTS_ROWS ?? 'raw,frozen,head,partial,full').split(','));
 const dataDir = path.join(root, 'datasets', 'results-data');
 const size = zooSizes([key], dataDir).get(key)!;
 
@@ -59,14 +62,17 @@ for (const name of datasets) {
   // Fewer training labels than 32 (Fashion-MNIST's protocols have 5 or 10): as many as there are.
   const labels = name === 'icons' ? 32 : name === 'seen' ? 10 : 5;
   const sampler = `{ name: balance, args: { n_labels: ${labels}, n_instances: 4 } }`;
+  // A balance sampler's epoch is (training labels ÷ n_labels) batches.
+  const { table } = await readDatasetCsv(csv);
+  const perEpoch = Math.max(1, Math.floor(new Set(table.label.filter((_, i) => table.split[i] === SPLIT_TRAIN)).size / labels));
   const line = (what: string, r: Measured) => {
     const ips = r.imgPerSec === null ? '—' : r.imgPerSec.toFixed(0);
     const mem = r.peakBytes === null ? '—' : formatBytes(r.peakBytes);
     rows.push(`| ${name} | ${what} | ${r.cmc.toFixed(3)} | ${r.map.toFixed(3)} | ${r.seconds.toFixed(0)} s | ${ips} | ${mem} |`);
     console.log(rows.at(-1));
   };
-  line('raw pixels (28×28 grey)', evaluate(csv, ['--baseline', 'raw-pixels'], dataDir));
-  line(`${key} frozen`, evaluate(csv, ['--zoo', key], dataDir));
+  if (only.has('raw')) line('raw pixels (28×28 grey)', evaluate(csv, ['--baseline', 'raw-pixels'], dataDir));
+  if (only.has('frozen')) line(`${key} frozen`, evaluate(csv, ['--zoo', key], dataDir));
   const head = writeConfig(path.join(dir, 'ft-head.yaml'), {
     ...shared(csv, 'head'),
     sampler,
@@ -75,7 +81,7 @@ for (const name of datasets) {
     extractor: `{ name: zoo, args: { model: ${key}, head: linear, emb_dim: 128 } }`,
     optimizer: '{ name: adam, args: { lr: 0.001 } }',
   });
-  line('head on cached features', trainRun(head, [], dataDir));
+  if (only.has('head')) line('head on cached features', trainRun(head, [], dataDir));
   const partial = writeConfig(path.join(dir, 'ft-partial.yaml'), {
     ...shared(csv, 'partial'),
     sampler,
@@ -88,22 +94,22 @@ for (const name of datasets) {
     extractor: `{ name: zoo, args: { model: ${key}, train_from: ${from}, cached_views: 4, bn_frozen: true, head: linear, emb_dim: 128 } }`,
     optimizer: '{ name: adam, args: { lr: 0.001 } }',
   });
-  line(`fine-tuned from ${from} on cached activations (4 views)`, trainRun(partial, [], dataDir));
+  if (only.has('partial')) line(`fine-tuned from ${from} on cached activations (4 views)`, trainRun(partial, [], dataDir));
+  const fullEpochs = Math.max(1, Math.round(fullSteps / perEpoch));
   const full = writeConfig(path.join(dir, 'ft-full.yaml'), {
     ...shared(csv, 'full'),
     sampler,
     cache_images: 'false',
     transforms_train: AUGS,
-    max_epochs: '1',
-    steps_per_epoch: String(fullSteps),
-    valid_period: '1',
+    max_epochs: String(fullEpochs),
+    valid_period: String(fullEpochs),
     backbone_lr_scale: '0.1',
     warmup_steps: '10',
     micro_batch: 'auto',
     extractor: `{ name: zoo, args: { model: ${key}, train_from: Conv1, cache_activations: false, bn_frozen: true, head: linear, emb_dim: 128 } }`,
     optimizer: '{ name: adam, args: { lr: 0.001 } }',
   });
-  line(`whole network fine-tuned on images, two-pass (${fullSteps} steps)`, trainRun(full, [], dataDir));
+  if (only.has('full')) line(`whole network fine-tuned on images, two-pass (${fullEpochs * perEpoch} steps)`, trainRun(full, [], dataDir));
 }
 console.log(`\n${key} at ${size} px; CMC@1 and mAP@10 of the best checkpoint on images (1-vs-rest validation); img/s while training.\n`);
 console.log(
