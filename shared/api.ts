@@ -100,6 +100,11 @@ export const methods = {
     z.object({ deleted: z.boolean(), removedFolder: z.string().nullable() }),
     'Delete a run (refused while it trains) and, by default, its checkpoints and log.',
   ),
+  'runs.exportOml': method(
+    z.object({ id: z.number().int().positive(), outDir: FilePath, devices: z.number().int().min(1).max(1024).default(1) }),
+    z.object({ outDir: z.string(), files: z.array(z.string()), warnings: z.array(z.string()) }),
+    "Write the run's experiment for OML (multi-GPU training) into a folder that is empty or an earlier export: dataset, train and validation configs, entry scripts, README.",
+  ),
   'runs.log': method(
     z.object({ id: z.number().int().positive() }),
     z.object({ text: z.string() }),

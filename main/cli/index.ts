@@ -5,6 +5,7 @@ import { backends } from './commands/backends';
 import { check } from './commands/check';
 import { convertCommand } from './commands/convert';
 import { evaluate } from './commands/evaluate';
+import { exportOmlCommand } from './commands/export-oml';
 import { leaderboardCommand } from './commands/leaderboard';
 import { predict } from './commands/predict';
 import { search } from './commands/search';
@@ -24,6 +25,7 @@ export const COMMANDS: Command[] = [
   predict,
   search,
   runs,
+  exportOmlCommand,
   zoo,
   backends,
 ];

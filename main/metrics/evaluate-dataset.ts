@@ -15,7 +15,10 @@ export const MAX_PREDICTIONS_BYTES = 256 * 1024 * 1024;
 /** The largest float32: beyond it a value would silently become Infinity in the Float32Array it is copied into. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-/** OML's predict output: `{ "<path as in the CSV>": [floats] }`. */
+/**
+ * OML's predict output, `{ "<path as in the CSV>": [floats] }`, or the same as two lists,
+ * `{ "paths": [...], "embeddings": [[floats], ...] }` (OML's saved features converted by one line of Python).
+ */
 export async function readPredictions(file: string, maxBytes = MAX_PREDICTIONS_BYTES): Promise<Map<string, unknown>> {
   const info = await stat(file).catch(() => null);
   if (!info) throw new EmbeddingsError(`Embeddings file not found: ${file}`);
@@ -40,6 +43,14 @@ export async function readPredictions(file: string, maxBytes = MAX_PREDICTIONS_B
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
     throw new EmbeddingsError(`${file} must be a JSON object mapping image paths to vectors`);
+  }
+  const { paths, embeddings } = parsed as { paths?: unknown; embeddings?: unknown };
+  if (Array.isArray(paths) && Array.isArray(embeddings) && Object.keys(parsed).length === 2) {
+    if (paths.length !== embeddings.length)
+      throw new EmbeddingsError(`${file}: "paths" has ${paths.length} entries and "embeddings" ${embeddings.length}: they must pair up`);
+    const bad = paths.findIndex((p) => typeof p !== 'string');
+    if (bad >= 0) throw new EmbeddingsError(`${file}: paths[${bad}] is not a string`);
+    return new Map(paths.map((p, i) => [p as string, embeddings[i]]));
   }
   return new Map(Object.entries(parsed));
 }

@@ -11,6 +11,9 @@ import type { Explorer } from './explorer';
 import type { WorkerJobs } from './embedding';
 import type { EmbeddingSets } from './embedding-sets';
 import { leaderboard } from './leaderboard';
+import { ExportError, exportOml } from './oml/export';
+import { ConfigError, parseTrainConfig } from '../engine/train/config-file';
+import YAML from 'yaml';
 import type { ZooService } from './zoo';
 import { embedModelOf } from './explorer';
 import type { RunStore } from '../store/runs';
@@ -94,6 +97,18 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       return (await ctx.store.getRun(id))!;
     },
     'runs.delete': async ({ id, deleteFiles }) => deleteRun(ctx, id, deleteFiles),
+    'runs.exportOml': async ({ id, outDir, devices }) => {
+      const run = await ctx.store.getRun(id);
+      if (!run) throw new ApiError('not_found', `No run with id ${id}`);
+      const baseDir = (await ctx.store.baseDir(id)) ?? path.dirname(run.datasetCsv ?? ctx.dataDir);
+      try {
+        const config = parseTrainConfig(YAML.parse(run.configYaml), `run ${id}`);
+        return await exportOml(config, baseDir, outDir, { devices, name: run.name });
+      } catch (e) {
+        if (e instanceof ExportError || e instanceof ConfigError) throw new ApiError('invalid_input', e.message);
+        throw e;
+      }
+    },
     'runs.log': async ({ id }) => ({ text: await readRunLog(ctx.store, id) }),
     'runs.compare': async ({ ids }) => {
       const runs = await Promise.all(

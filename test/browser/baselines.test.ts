@@ -1,6 +1,7 @@
 // Every model beside its baselines, in the page: a run that trained (for real, in a worker) but cannot beat raw
 // pixels says so on its page and in the Runs table, its charts draw the baselines, and the dataset's leaderboard
 // lists raw pixels above it.
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
@@ -65,6 +66,23 @@ describe('a run beside its baselines', () => {
     const badge = page.locator('[data-testid=loses-to-baseline]');
     await badge.waitFor();
     expect(await badge.textContent()).toBe('below raw pixels');
+  });
+
+  it('exports the run to OML from its page, listing what did not carry over', async () => {
+    await page.goto(`${session.web.server.url}#/runs/${runId}`);
+    await page.locator('[data-testid=export-oml]').click();
+    const folder = page.locator('input[name=export-dir]');
+    expect(await folder.inputValue()).toBe(path.join(session.dir, 'data', 'exports', `run-${runId}`));
+    await page.locator('[data-testid=export-oml-form] button[type=submit]').click();
+    const result = page.locator('[data-testid=export-oml-result]');
+    await result.waitFor();
+    expect(await result.textContent()).toMatch(
+      /Wrote df\.csv, train\.yaml, validate\.yaml, train\.py, validate\.py, export_onnx\.py, README\.md/,
+    );
+    expect(await result.textContent()).toMatch(/extractor small_cnn: OML has no such backbone/);
+    const train = YAML.parse(readFileSync(path.join(await folder.inputValue(), 'train.yaml'), 'utf8'));
+    expect(train.extractor.args.extractor.name).toBe('resnet');
+    await screenshot(page, '32-export-to-oml');
   });
 
   it("lists raw pixels above the run on the dataset's leaderboard", async () => {

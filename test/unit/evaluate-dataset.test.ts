@@ -61,6 +61,40 @@ describe('readPredictions', () => {
     );
     await expect(readPredictions(dir)).rejects.toThrow(`${dir} is not a file`);
   });
+
+  it('reads the same as two paired lists, paths and embeddings (OML features converted in Python)', async () => {
+    const lists = path.join(dir, 'lists.json');
+    writeFileSync(
+      lists,
+      JSON.stringify({
+        paths: ['a.png', 'b.png'],
+        embeddings: [
+          [1, 2],
+          [3, 4],
+        ],
+      }),
+    );
+    expect([...(await readPredictions(lists)).entries()]).toEqual([
+      ['a.png', [1, 2]],
+      ['b.png', [3, 4]],
+    ]);
+    writeFileSync(lists, JSON.stringify({ paths: ['a.png', 'b.png'], embeddings: [[1, 2]] }));
+    await expect(readPredictions(lists)).rejects.toThrow(/"paths" has 2 entries and "embeddings" 1: they must pair up/);
+    writeFileSync(
+      lists,
+      JSON.stringify({
+        paths: ['a.png', 7],
+        embeddings: [
+          [1, 2],
+          [3, 4],
+        ],
+      }),
+    );
+    await expect(readPredictions(lists)).rejects.toThrow(/paths\[1\] is not a string/);
+    // A dataset whose images are literally named "paths" and "embeddings" stays a path → vector object.
+    writeFileSync(lists, JSON.stringify({ paths: [1, 2], embeddings: [3, 4], 'c.png': [5, 6] }));
+    expect((await readPredictions(lists)).get('paths')).toEqual([1, 2]);
+  });
 });
 
 describe('validationSet', () => {

@@ -1,12 +1,13 @@
 import path from 'node:path';
 import { defaultDataDir } from '../../paths';
+import { ExportError, omlPreprocessing } from '../../services/oml/export';
 import { ZooService } from '../../services/zoo';
 import { DownloadCancelled } from '../../zoo/download';
 import { type Command, UsageError, err, out, parse } from '../args';
 import { progressLine } from '../progress';
 
 const usage =
-  'metric-studio zoo list | download KEY | remove KEY | import FOLDER|FILE.onnx --key KEY [--layer NAME] [--name NAME] [--normalisation zero_one|minus_one_one|imagenet] [--input-size N]   [--json] [--data-dir DIR]';
+  'metric-studio zoo list | download KEY | remove KEY | import FOLDER|FILE.onnx --key KEY [--layer NAME] [--name NAME] [--normalisation zero_one|minus_one_one|imagenet] [--input-size N] [--oml EXPORT_DIR]   [--json] [--data-dir DIR]';
 
 export const zoo: Command = {
   name: 'zoo',
@@ -23,6 +24,7 @@ export const zoo: Command = {
         name: { type: 'string' },
         normalisation: { type: 'string' },
         'input-size': { type: 'string' },
+        oml: { type: 'string' },
       },
       usage,
     );
@@ -83,6 +85,14 @@ export const zoo: Command = {
     if (sub === 'import') {
       if (!key || !values.key) throw new UsageError(`zoo import needs a model folder and --key\nusage: ${usage}`);
       const onnx = key.toLowerCase().endsWith('.onnx');
+      // A model trained from an OML export: its size, normalisation and name come from the export's validate.yaml.
+      const oml = values.oml
+        ? await omlPreprocessing(values.oml).catch((e: unknown) => {
+            throw e instanceof ExportError ? new UsageError(e.message, 1) : e;
+          })
+        : null;
+      if (oml && (values.normalisation || values['input-size']))
+        throw new UsageError('--oml sets the size and normalisation: leave out --normalisation and --input-size');
       const given = values.normalisation ?? (onnx ? 'imagenet' : 'zero_one');
       if (given !== 'zero_one' && given !== 'minus_one_one' && given !== 'imagenet')
         throw new UsageError('--normalisation must be zero_one, minus_one_one or imagenet');
@@ -91,9 +101,15 @@ export const zoo: Command = {
         throw new UsageError('--input-size must be a whole number of pixels from 8 to 1024');
       // The model is loaded to check it: TensorFlow.js runs in this CLI process, never in the app's main process.
       const { importZooModel, ImportError, IMAGENET } = await import('../../engine/zoo-import');
-      const normalisation = given === 'imagenet' ? IMAGENET : given;
+      const normalisation = oml ? { mean: oml.mean, std: oml.std } : given === 'imagenet' ? IMAGENET : given;
       const dataDir = values['data-dir'] ? path.resolve(values['data-dir']) : defaultDataDir();
-      const opts = { key: values.key, layer: values.layer, name: values.name, normalisation, inputSize };
+      const opts = {
+        key: values.key,
+        layer: values.layer,
+        name: values.name ?? (oml ? `${oml.name} (trained with OML)` : undefined),
+        normalisation,
+        inputSize: oml?.inputSize ?? inputSize,
+      };
       const m = await importZooModel(key, dataDir, opts).catch((e: unknown) => {
         throw e instanceof ImportError ? new UsageError(e.message, 1) : e;
       });

@@ -48,6 +48,7 @@ export const useRunsStore = defineStore('runs', () => {
   const resume = (id: number) => api().call('train.resume', { runId: id });
   const stop = (id: number) => api().call('train.stop', { runId: id });
   const compare = (ids: number[]): Promise<MethodOutput<'runs.compare'>> => api().call('runs.compare', { ids });
+  const exportOml = (id: number, outDir: string, devices: number) => api().call('runs.exportOml', { id, outDir, devices });
   /** The newest run that is training now (a page reloaded mid-run finds it again). */
   const running = async () => (await api().call('runs.list', { status: 'running' }))[0] ?? null;
 
@@ -68,6 +69,7 @@ export const useRunsStore = defineStore('runs', () => {
     resume,
     stop,
     compare,
+    exportOml,
     running,
   };
 });
