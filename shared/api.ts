@@ -213,6 +213,11 @@ export const methods = {
     z.object({ cancelled: z.boolean() }),
     'Cancel a download (its partial file resumes next time).',
   ),
+  'zoo.importOml': method(
+    z.object({ onnx: FilePath, exportDir: FilePath, key: ZooKey }),
+    z.object({ key: z.string(), inputSize: z.number().int(), embeddingDim: z.number().int() }),
+    'Import a model trained with OML from an exported experiment: its ONNX file (export_onnx.py), its size and normalisation from the export folder; checked in a worker that it loads and embeds.',
+  ),
   'zoo.remove': method(z.object({ key: ZooKey }), z.object({ removed: z.boolean() }), 'Delete an installed zoo model.'),
   'explorer.search': method(
     DatasetRef.extend({ queryRow: z.number().int().min(2), ...SearchModel }),

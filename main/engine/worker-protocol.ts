@@ -1,5 +1,6 @@
 import type { BackendName, BackendReport } from '../../shared/schemas/engine';
 import type { TrainEvent } from '../../shared/schemas/events';
+import type { ZooNormalisation } from '../../shared/schemas/zoo';
 
 /** What to embed with: a trained checkpoint folder, an installed zoo model's folder, or raw pixels (the baseline). */
 export type EmbedModel = { kind: 'checkpoint'; dir: string } | { kind: 'zoo'; key: string; dir: string } | { kind: 'raw-pixels' };
@@ -31,7 +32,18 @@ export type WorkerRequest =
   | { type: 'stop' }
   | { type: 'embed'; jobId: string; request: EmbedRequest }
   | { type: 'project'; jobId: string; request: ProjectRequest }
+  | { type: 'import'; jobId: string; request: ImportRequest }
   | { type: 'probe' };
+
+/** A model of the user's own to check (it loads and embeds) and install in the zoo folder of `dataDir`. */
+export interface ImportRequest {
+  src: string;
+  dataDir: string;
+  key: string;
+  name?: string;
+  normalisation?: ZooNormalisation;
+  inputSize?: number;
+}
 
 /** A 2-D UMAP layout of the vectors in an embeddings file (retrieval/umap.ts): CPU work kept off the UI's process. */
 export interface ProjectRequest {
@@ -45,12 +57,13 @@ export type JobMessage =
   | { type: 'job-done'; jobId: string; result: EmbedResult }
   | { type: 'job-failed'; jobId: string; message: string }
   | { type: 'projection-result'; jobId: string; xy: number[] }
+  | { type: 'import-result'; jobId: string; key: string; inputSize: number; embeddingDim: number }
   | { type: 'probe-result'; report: BackendReport };
 
 /** Worker → supervisor: a training run's events (then exactly one final `status`), or a job's messages. */
 export type WorkerMessage = TrainEvent | JobMessage;
 
-const JOB_TYPES = new Set<string>(['job-progress', 'job-done', 'job-failed', 'projection-result', 'probe-result']);
+const JOB_TYPES = new Set<string>(['job-progress', 'job-done', 'job-failed', 'projection-result', 'import-result', 'probe-result']);
 export const isJobMessage = (m: WorkerMessage): m is JobMessage => JOB_TYPES.has(m.type);
 
 /** A worker process, whatever started it (child_process in the CLI and web mode, utilityProcess in Electron). */

@@ -86,6 +86,19 @@ async function runProjection(msg: Extract<WorkerRequest, { type: 'project' }>): 
   }
 }
 
+async function runImport(msg: Extract<WorkerRequest, { type: 'import' }>): Promise<void> {
+  const { jobId, request: r } = msg;
+  try {
+    const { importZooModel } = await import('./zoo-import');
+    const m = await importZooModel(r.src, r.dataDir, { key: r.key, name: r.name, normalisation: r.normalisation, inputSize: r.inputSize });
+    p.send({ type: 'import-result', jobId, key: m.entry.key, inputSize: m.entry.inputSize, embeddingDim: m.entry.embeddingDim });
+    p.exit(0);
+  } catch (err) {
+    p.send({ type: 'job-failed', jobId, message: errorText(err) });
+    p.exit(1);
+  }
+}
+
 p.onMessage((msg) => {
   if (msg.type === 'stop') {
     stopRequested = true;
@@ -96,6 +109,7 @@ p.onMessage((msg) => {
   if (msg.type === 'start') void runTraining(msg);
   else if (msg.type === 'embed') void runEmbedding(msg);
   else if (msg.type === 'project') void runProjection(msg);
+  else if (msg.type === 'import') void runImport(msg);
   else if (msg.type === 'probe') {
     void probeBackends().then((report) => {
       p.send({ type: 'probe-result', report });

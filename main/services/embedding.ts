@@ -10,6 +10,7 @@ import type { Embeddings } from '../retrieval/knn';
 import {
   type EmbedModel,
   type EmbedTarget,
+  type ImportRequest,
   isJobMessage,
   type JobMessage,
   type WorkerHandle,
@@ -113,6 +114,14 @@ export class WorkerJobs {
     } finally {
       await rm(file, { force: true });
     }
+  }
+
+  /** Checks a model of the user's own (it loads and embeds) and installs it in the zoo, in a worker. */
+  async importModel(request: ImportRequest): Promise<{ key: string; inputSize: number; embeddingDim: number }> {
+    const result = await this.run({ type: 'import', jobId: randomUUID(), request }, () => {});
+    if (result.type !== 'import-result')
+      throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The import worker gave no result');
+    return { key: result.key, inputSize: result.inputSize, embeddingDim: result.embeddingDim };
   }
 
   /** Which TensorFlow.js backends load, probed once in a worker. */

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import os from 'node:os';
@@ -8,10 +9,10 @@ import { inspectDataset } from '../dataset/inspect';
 import { datasetRows, labelNamesOf, loadDataset } from './datasets';
 import { thumbnail } from './images';
 import type { Explorer } from './explorer';
-import type { WorkerJobs } from './embedding';
+import { EmbeddingJobError, type WorkerJobs } from './embedding';
 import type { EmbeddingSets } from './embedding-sets';
 import { leaderboard } from './leaderboard';
-import { ExportError, exportOml } from './oml/export';
+import { EXPORT_MARKER, ExportError, exportOml, omlPreprocessing } from './oml/export';
 import { ConfigError, parseTrainConfig } from '../engine/train/config-file';
 import YAML from 'yaml';
 import type { ZooService } from './zoo';
@@ -110,6 +111,30 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       }
     },
     'runs.log': async ({ id }) => ({ text: await readRunLog(ctx.store, id) }),
+    'zoo.importOml': async ({ onnx, exportDir, key }) => {
+      // Reads only what the user named: an .onnx file, and an export folder (it holds the export's marker).
+      if (!onnx.toLowerCase().endsWith('.onnx')) throw new ApiError('invalid_input', `${onnx}: not an ONNX file (.onnx)`);
+      if (!existsSync(path.join(exportDir, EXPORT_MARKER)))
+        throw new ApiError('invalid_input', `${exportDir}: not a folder Export to OML wrote (no ${EXPORT_MARKER})`);
+      if (ctx.zoo.list().some((e) => e.key === key))
+        throw new ApiError('invalid_input', `A zoo model "${key}" exists already: choose another key`);
+      try {
+        const pre = await omlPreprocessing(exportDir);
+        const made = await ctx.jobs.importModel({
+          src: onnx,
+          dataDir: ctx.dataDir,
+          key,
+          name: `${pre.name} (trained with OML)`,
+          normalisation: { mean: pre.mean, std: pre.std },
+          inputSize: pre.inputSize,
+        });
+        ctx.zoo.changed(key);
+        return made;
+      } catch (e) {
+        if (e instanceof ExportError || e instanceof EmbeddingJobError) throw new ApiError('invalid_input', e.message);
+        throw e;
+      }
+    },
     'runs.compare': async ({ ids }) => {
       const runs = await Promise.all(
         ids.map(async (id) => (await ctx.store.getRun(id)) ?? Promise.reject(new ApiError('not_found', `No run with id ${id}`))),

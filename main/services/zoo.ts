@@ -117,6 +117,11 @@ export class ZooService {
     return removeZooModel(this.dataDir, key);
   }
 
+  /** Tells every page a model was installed or removed outside this service (an import run in a worker). */
+  changed(key: string): void {
+    this.hub?.emit('zoo.changed', { key });
+  }
+
   shutdown(): void {
     for (const j of this.running.values()) j.abort.abort();
   }

@@ -56,5 +56,11 @@ export const useZooStore = defineStore('zoo', () => {
     await api().call('zoo.remove', { key });
     await load();
   }
-  return { entries, error, downloads, failures, load, watch, download, cancel, remove };
+  /** A model trained with OML from an exported experiment: its ONNX file and the export folder. */
+  async function importOml(onnx: string, exportDir: string, key: string) {
+    const made = await api().call('zoo.importOml', { onnx, exportDir, key });
+    await load();
+    return made;
+  }
+  return { entries, error, downloads, failures, load, watch, download, cancel, remove, importOml };
 });

@@ -286,4 +286,32 @@ describe('the exported folder', () => {
     const clash = cli(['zoo', 'import', fixture, '--key', 'x', '--oml', exp32, '--input-size', '40', '--data-dir', path.join(dir, 'data')]);
     expect(clash.stderr).toMatch(/--oml sets the size and normalisation/);
   }, 60_000);
+
+  it('the app imports an OML model from the export folder in a worker, and refuses what is not an export', async () => {
+    const { startCore } = await import('../../main/services/core');
+    const core = await startCore(path.join(dir, 'app-data'), 'web', () => {});
+    try {
+      const exp = path.join(dir, 'exp-app');
+      const recipe = path.resolve(import.meta.dirname, '../../recipes/fashion-mnist-mini-zoo-head.yaml');
+      const cfg = TrainConfig.parse({ ...YAML.parse(readFileSync(recipe, 'utf8')), dataset: SAMPLE_CSV, image_size: 32 });
+      await exportOml(cfg, dir, exp);
+      const fixture = path.resolve(import.meta.dirname, '../fixtures/tiny-vit.onnx');
+      const ok = await core.dispatch('zoo.importOml', { onnx: fixture, exportDir: exp, key: 'oml_app' });
+      expect(ok).toMatchObject({ ok: true, result: { key: 'oml_app', inputSize: 32 } });
+      const list = await core.dispatch('zoo.list', {});
+      const entry = (list as { result: { key: string; name: string; normalisation: unknown }[] }).result.find((e) => e.key === 'oml_app');
+      expect(entry).toMatchObject({ name: 'fmnist_mini_zoo_head (trained with OML)', normalisation: { mean: [0.485, 0.456, 0.406] } });
+      const refused = async (input: object, message: RegExp) => {
+        const r = (await core.dispatch('zoo.importOml', input)) as { ok: boolean; error?: { code: string; message: string } };
+        expect(r.ok).toBe(false);
+        expect(r.error!.code).toBe('invalid_input');
+        expect(r.error!.message).toMatch(message);
+      };
+      await refused({ onnx: fixture, exportDir: dir, key: 'other' }, /not a folder Export to OML wrote/);
+      await refused({ onnx: fixture, exportDir: exp, key: 'oml_app' }, /exists already/);
+      await refused({ onnx: SAMPLE_CSV, exportDir: exp, key: 'csv' }, /not an ONNX file/);
+    } finally {
+      await core.close();
+    }
+  }, 60_000);
 });
