@@ -8,6 +8,9 @@ import { isJobMessage, type WorkerHandle } from '../engine/worker-protocol';
 import { forkNodeWorker } from './workers';
 import { lastCheckpointOf } from '../engine/train/checkpoint-dir';
 
+/** A status after which the worker sends nothing more. */
+const FINAL: readonly string[] = ['finished', 'failed', 'stopped'];
+
 export interface StartRun {
   config: TrainConfig;
   configYaml: string;
@@ -144,6 +147,17 @@ export class TrainingSupervisor {
     worker.onMessage((e) => {
       if (isJobMessage(e)) return;
       onEvent?.(e);
+      if (e.type === 'status' && FINAL.includes(e.status)) {
+        // The end of a run reaches the UI once it is stored with every metric before it: a page that then reads the run finds it whole.
+        track(async () => {
+          try {
+            await this.persist(runId, live, e);
+          } finally {
+            this.hub?.emit('train.events', e);
+          }
+        });
+        return;
+      }
       this.hub?.emit('train.events', e);
       track(() => this.persist(runId, live, e));
     });
@@ -188,7 +202,7 @@ export class TrainingSupervisor {
         await this.store.saveBaseline(runId, e.baseline);
         return;
       case 'status':
-        if (['finished', 'failed', 'stopped'].includes(e.status)) {
+        if (FINAL.includes(e.status)) {
           live.finalStatus = true;
           await this.flush(runId, live);
         }
