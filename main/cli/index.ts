@@ -7,6 +7,7 @@ import { convertCommand } from './commands/convert';
 import { evaluate } from './commands/evaluate';
 import { exportOmlCommand } from './commands/export-oml';
 import { leaderboardCommand } from './commands/leaderboard';
+import { qualityCommand } from './commands/quality';
 import { predict } from './commands/predict';
 import { search } from './commands/search';
 import { trainCommand } from './commands/train';
@@ -22,6 +23,7 @@ export const COMMANDS: Command[] = [
   trainCommand,
   evaluate,
   leaderboardCommand,
+  qualityCommand,
   predict,
   search,
   runs,

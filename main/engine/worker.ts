@@ -99,6 +99,18 @@ async function runImport(msg: Extract<WorkerRequest, { type: 'import' }>): Promi
   }
 }
 
+async function runQuality(msg: Extract<WorkerRequest, { type: 'quality' }>): Promise<void> {
+  const { jobId } = msg;
+  try {
+    const { runQualityJob } = await import('./quality-job');
+    p.send({ type: 'quality-result', jobId, report: await runQualityJob(msg.request) });
+    p.exit(0);
+  } catch (err) {
+    p.send({ type: 'job-failed', jobId, message: errorText(err) });
+    p.exit(1);
+  }
+}
+
 p.onMessage((msg) => {
   if (msg.type === 'stop') {
     stopRequested = true;
@@ -110,6 +122,7 @@ p.onMessage((msg) => {
   else if (msg.type === 'embed') void runEmbedding(msg);
   else if (msg.type === 'project') void runProjection(msg);
   else if (msg.type === 'import') void runImport(msg);
+  else if (msg.type === 'quality') void runQuality(msg);
   else if (msg.type === 'probe') {
     void probeBackends().then((report) => {
       p.send({ type: 'probe-result', report });

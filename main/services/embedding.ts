@@ -7,10 +7,12 @@ import type { JobProgress } from '../../shared/schemas/events';
 import type { EventHub } from '../api/dispatch';
 import { type EmbeddingFileHeader, readEmbeddingFile, writeEmbeddingFile } from '../retrieval/embedding-file';
 import type { Embeddings } from '../retrieval/knn';
+import type { QualityReport } from '../quality/report';
 import {
   type EmbedModel,
   type EmbedTarget,
   type ImportRequest,
+  type QualityRequest,
   isJobMessage,
   type JobMessage,
   type WorkerHandle,
@@ -122,6 +124,33 @@ export class WorkerJobs {
     if (result.type !== 'import-result')
       throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The import worker gave no result');
     return { key: result.key, inputSize: result.inputSize, embeddingDim: result.embeddingDim };
+  }
+
+  /** The data-quality report of a dataset from the embeddings of all its rows, computed in a worker. */
+  async quality(embeddings: Embeddings, request: Omit<QualityRequest, 'file'>, label: string): Promise<QualityReport> {
+    mkdirSync(this.cacheDir, { recursive: true });
+    const jobId = randomUUID();
+    const file = path.join(this.cacheDir, `${jobId}.emb`);
+    const report = (p: Omit<JobProgress, 'jobId' | 'label'>) => this.hub?.emit('jobs.progress', { jobId, label, ...p });
+    try {
+      await writeEmbeddingFile(
+        file,
+        embeddings,
+        'quality input',
+        Array.from({ length: embeddings.count }, (_, i) => i),
+      );
+      report({ done: 0, total: 1, state: 'running' });
+      const result = await this.run({ type: 'quality', jobId, request: { ...request, file } }, () => {});
+      if (result.type !== 'quality-result')
+        throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The quality worker gave no result');
+      report({ done: 1, total: 1, state: 'done' });
+      return result.report;
+    } catch (err) {
+      report({ done: 0, total: 0, state: 'failed', message: err instanceof Error ? err.message : String(err) });
+      throw err;
+    } finally {
+      await rm(file, { force: true });
+    }
   }
 
   /** Which TensorFlow.js backends load, probed once in a worker. */

@@ -42,17 +42,20 @@ export async function embedValidation(
   model: EmbedModel,
   onProgress?: (done: number, total: number) => void,
   sets?: EmbeddingSets | null,
+  /** Every row, not only the validation ones (the data-quality report); stored as a set of its own. */
+  all = false,
 ): Promise<ValidationEmbeddings> {
-  const rows = validationRows(t);
+  const rows = all ? Array.from({ length: t.size }, (_, i) => i) : validationRows(t);
   // Stamped before embedding: a CSV edited meanwhile leaves a set that the next look-up finds stale.
-  const stamp = sets ? await stampOf(t.file, model) : null;
+  const plain = sets ? await stampOf(t.file, model) : null;
+  const stamp = plain && all ? { ...plain, modelKey: `${plain.modelKey}#all` } : plain;
   if (stamp) {
     const stored = await sets!.find(stamp, rows);
     if (stored) return stored;
   }
   const what = model.kind === 'checkpoint' ? `checkpoint ${model.dir}` : model.kind === 'zoo' ? `zoo model ${model.key}` : 'raw pixels';
-  const label = `Embedding ${rows.length.toLocaleString('en')} validation images of ${path.basename(t.file)} with ${what}`;
-  const set = await jobs.embed(model, { kind: 'dataset', csv: t.file, root: t.root }, label, onProgress);
+  const label = `Embedding ${rows.length.toLocaleString('en')} ${all ? '' : 'validation '}images of ${path.basename(t.file)} with ${what}`;
+  const set = await jobs.embed(model, { kind: 'dataset', csv: t.file, root: t.root, all }, label, onProgress);
   const keys = set.header.keys;
   if (keys.length !== rows.length || keys.some((k, i) => k !== rows[i])) {
     throw new EmbeddingJobError(`${t.file} changed while it was being embedded: open it again`);

@@ -24,7 +24,7 @@ interface Resolved {
 async function resolveTarget(target: EmbedRequest['target']): Promise<Resolved> {
   if (target.kind === 'dataset') {
     const { table } = await readDatasetCsv(target.csv, { root: target.root });
-    const rows = validationRows(table);
+    const rows = target.all ? Array.from({ length: table.size }, (_, i) => i) : validationRows(table);
     return {
       keys: rows,
       decode: (spec) => {

@@ -1,0 +1,135 @@
+// The data-quality report on real images with planted problems: copies of images put into the other split after a
+// re-encode and resize (leaks), labels flipped on 5 % of rows (mislabels), one label renamed in half its rows (two
+// names for one identity). The real CLI, its worker jobs, raw pixels as the model.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { parse } from 'csv-parse/sync';
+import { stringify } from 'csv-stringify/sync';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32, shuffled } from '../../main/random';
+import { cli } from '../helpers/cli';
+import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
+
+let dir: string;
+let cleanup: () => void;
+let csv: string;
+const planted = { leaks: [] as [number, number][], flipped: new Set<number>() };
+const ROOT = path.dirname(SAMPLE_CSV);
+
+beforeAll(async () => {
+  ({ dir, cleanup } = tempDir('ms-quality-'));
+  const [header, ...rows] = parse(readFileSync(SAMPLE_CSV)) as string[][];
+  const col = Object.fromEntries(header!.map((h, i) => [h, i])) as Record<string, number>;
+  const rng = mulberry32(11);
+  // Spreadsheet rows: header is row 1.
+  const out = rows.map((r) => [...r]);
+  // Flips: 30 rows (5 %) to another label of their own split's labels.
+  const labelsOf = (split: string) => [...new Set(rows.filter((r) => r[col.split!] === split).map((r) => r[col.label!]!))];
+  for (const i of shuffled(
+    rows.map((_, i) => i),
+    rng,
+  ).slice(0, 30)) {
+    const own = out[i]![col.label!]!;
+    const others = labelsOf(out[i]![col.split!]!).filter((l) => l !== own && l !== '7');
+    out[i]![col.label!] = others[Math.floor(rng() * others.length)]!;
+    planted.flipped.add(i + 2);
+  }
+  // A rename: half of label 7's rows (sneakers) become label 11.
+  const sevens = out.map((r, i) => (r[col.label!] === '7' && !planted.flipped.has(i + 2) ? i : -1)).filter((i) => i >= 0);
+  for (const i of sevens.slice(0, sevens.length / 2)) out[i]![col.label!] = '11';
+  // Leaks: 10 training images, re-encoded as JPEG after a resize to 26 px, put into validation.
+  const train = out.map((r, i) => (r[col.split!] === 'train' && !planted.flipped.has(i + 2) ? i : -1)).filter((i) => i >= 0);
+  for (const [n, i] of shuffled(train, rng).slice(0, 10).entries()) {
+    const copy = path.join(dir, `leak-${n}.jpg`);
+    await sharp(path.join(ROOT, out[i]![col.path!]!)).resize(26, 26).resize(28, 28).jpeg({ quality: 85 }).toFile(copy);
+    const row = [...out[i]!];
+    row[col.path!] = copy;
+    row[col.split!] = 'validation';
+    row[col.is_query!] = 'True';
+    row[col.is_gallery!] = 'True';
+    out.push(row);
+    planted.leaks.push([i + 2, out.length + 1]);
+  }
+  csv = path.join(dir, 'df.csv');
+  writeFileSync(csv, stringify([header!, ...out]));
+}, 60_000);
+afterAll(() => cleanup());
+
+describe('metric-studio quality', () => {
+  it('finds the planted leaks, mislabels and the renamed label with raw pixels', () => {
+    const r = cli([
+      'quality',
+      '--dataset',
+      csv,
+      '--root',
+      ROOT,
+      '--baseline',
+      'raw-pixels',
+      '--json',
+      '--data-dir',
+      path.join(dir, 'data'),
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report.rows).toBe(610);
+    expect(report.dup_threshold_rule).toMatch(/0\.25 × the median nearest-neighbour distance/);
+    // Every leak: its two rows in one cluster, flagged across splits.
+    const clusters = report.near_duplicates as { rows: number[]; cross_split: boolean; splits: string[]; paths: string[] }[];
+    const found = planted.leaks.filter(([a, b]) => clusters.some((c) => c.rows.includes(a) && c.rows.includes(b) && c.cross_split));
+    expect(found.length).toBe(10);
+    const leaks = clusters.filter((c) => c.cross_split);
+    // Precision of the leak flags: planted pairs among every cluster flagged across splits.
+    expect(
+      leaks.filter((c) => planted.leaks.some(([a, b]) => c.rows.includes(a) && c.rows.includes(b))).length / leaks.length,
+    ).toBeGreaterThanOrEqual(0.9);
+    // Mislabels: most flips found, and most rows flagged are flips (raw pixels confuse sandals and sneakers too).
+    const flagged = new Set((report.suspected_mislabels as { row: number }[]).map((m) => m.row));
+    const hits = [...planted.flipped].filter((row) => flagged.has(row)).length;
+    const recall = hits / planted.flipped.size;
+    const precision = hits / flagged.size;
+    console.log(
+      `quality on the planted sample: leaks ${found.length}/10 (${leaks.length} cross-split clusters), mislabels recall ${recall.toFixed(2)} precision ${precision.toFixed(2)} (${flagged.size} flagged)`,
+    );
+    expect(recall).toBeGreaterThanOrEqual(0.5);
+    expect(precision).toBeGreaterThanOrEqual(0.2);
+    const m = (report.suspected_mislabels as { row: number; label: number; suggested_label: number; score: number; path: string }[])[0]!;
+    expect(m.score).toBeGreaterThanOrEqual(0.6);
+    expect(m.suggested_label).not.toBe(m.label);
+    // The rename: labels 7 and 11 are each other's nearest neighbours.
+    expect((report.label_overlap as { labels: number[] }[]).map((o) => o.labels.join(','))).toContain('7,11');
+    // Again: read back, the same report.
+    const again = JSON.parse(
+      cli(['quality', '--dataset', csv, '--root', ROOT, '--baseline', 'raw-pixels', '--json', '--data-dir', path.join(dir, 'data')]).stdout,
+    );
+    expect(again.cached).toBe(true);
+    expect(again.near_duplicates).toEqual(report.near_duplicates);
+  }, 120_000);
+
+  it('takes a threshold, and refuses what it cannot use', () => {
+    const strict = JSON.parse(
+      cli([
+        'quality',
+        '--dataset',
+        csv,
+        '--root',
+        ROOT,
+        '--baseline',
+        'raw-pixels',
+        '--dup-threshold',
+        '0',
+        '--json',
+        '--data-dir',
+        path.join(dir, 'data'),
+      ]).stdout,
+    );
+    expect(strict.dup_threshold).toBe(0);
+    expect(strict.dup_threshold_rule).toBe('given (--dup-threshold 0)');
+    expect(strict.near_duplicates.length).toBe(0);
+    expect(cli(['quality', '--dataset', csv, '--root', ROOT, '--baseline', 'raw-pixels', '--dup-threshold', '9']).stderr).toMatch(
+      /--dup-threshold must be a distance from 0 to 4/,
+    );
+    expect(cli(['quality', '--dataset', csv]).stderr).toMatch(/one of --checkpoint, --zoo or --baseline are required/);
+  }, 60_000);
+});
