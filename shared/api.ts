@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { DatasetReport, DatasetRow, SampleDataset } from './schemas/dataset';
 import { LeaderboardRow } from './schemas/leaderboard';
+import { DatasetChange, DatasetVersion, QualityResult, RunLeaks } from './schemas/quality';
 import { RunDetail, RunSummary } from './schemas/run';
 import { BackendReport } from './schemas/engine';
 import { ZooEntry } from './schemas/zoo';
@@ -74,6 +75,28 @@ export const methods = {
     z.array(LeaderboardRow),
     "Raw pixels, every installed zoo model frozen and every run's best checkpoint on the dataset's validation rows (CMC@1, P@5, mAP@10), best first; computed once per model and CSV version (embedding jobs report on jobs.progress).",
   ),
+  'datasets.quality': method(
+    DatasetRef.extend({ checkpoint: FilePath.optional(), zoo: ZooKey.optional(), dupThreshold: z.number().min(0).max(4).optional() }),
+    QualityResult,
+    "Near duplicates (leaks across splits, conflicts across labels), suspected mislabels, outliers and overlapping labels, from every row's embeddings by a checkpoint, a zoo model or raw pixels; kept per CSV and model (the embedding job reports on jobs.progress).",
+  ),
+  'datasets.writeVersion': method(
+    DatasetRef.extend({ changes: z.array(DatasetChange).min(1).max(100_000) }),
+    z.object({
+      csvPath: z.string(),
+      changesPath: z.string(),
+      version: z.number().int(),
+      rows: z.number().int(),
+      changes: z.number().int(),
+      report: DatasetReport,
+    }),
+    'Fixes (relabel, exclude, merge two labels, keep one of a duplicate cluster) written as the next version beside the CSV (df.v2.csv and df.v2.changes.csv), checked, registered and linked to it; the original is never written.',
+  ),
+  'datasets.versions': method(
+    DatasetRef,
+    z.array(DatasetVersion),
+    "Every version in the dataset's family (the file it was made from and those made from it), oldest first.",
+  ),
   'datasets.thumbnail': method(
     z.object({ root: FilePath, path: FilePath, size: z.number().int().min(8).max(512).default(96) }),
     z.object({ dataUrl: z.string(), width: z.number().int(), height: z.number().int() }),
@@ -104,6 +127,11 @@ export const methods = {
     z.object({ id: z.number().int().positive(), outDir: FilePath, devices: z.number().int().min(1).max(1024).default(1) }),
     z.object({ outDir: z.string(), files: z.array(z.string()), warnings: z.array(z.string()) }),
     "Write the run's experiment for OML (multi-GPU training) into a folder that is empty or an earlier export: dataset, train and validation configs, entry scripts, README.",
+  ),
+  'runs.leaks': method(
+    z.object({ id: z.number().int().positive() }),
+    RunLeaks,
+    "Validation rows of the run's dataset with near duplicates among its training rows (raw pixels, or the newest stored quality report): the run's metrics on them are inflated.",
   ),
   'runs.log': method(
     z.object({ id: z.number().int().positive() }),

@@ -10,6 +10,7 @@
  *   for one identity).
  * Pure: it takes the neighbours, whoever computed them (exact kNN or an HNSW index).
  */
+import type { QualityReport } from '../../shared/schemas/quality';
 
 /** The k nearest other rows of every row, nearest first: `ids[r·k + j]` (−1 past the end), `dist` likewise. */
 export interface Neighbours {
@@ -37,28 +38,7 @@ export interface QualityOptions {
   outlierFactor?: number;
 }
 
-export interface NearDuplicate {
-  rows: number[];
-  paths: string[];
-  labels: number[];
-  splits: string[];
-  /** The largest distance within the cluster's pairs. */
-  distance: number;
-  cross_split: boolean;
-  cross_label: boolean;
-}
-
-export interface QualityReport {
-  rows: number;
-  neighbours: number;
-  dup_threshold: number;
-  /** How the threshold was chosen, for people. */
-  dup_threshold_rule: string;
-  near_duplicates: NearDuplicate[];
-  suspected_mislabels: { row: number; path: string; label: number; suggested_label: number; score: number }[];
-  outliers: { row: number; path: string; label: number; score: number }[];
-  label_overlap: { labels: [number, number]; score: number }[];
-}
+export type { NearDuplicate, QualityReport } from '../../shared/schemas/quality';
 
 /** The default threshold: a quarter of the median nearest-neighbour distance (duplicates sit far below it). */
 export const DUP_FRACTION = 0.25;

@@ -12,6 +12,8 @@ import type { Explorer } from './explorer';
 import { EmbeddingJobError, type WorkerJobs } from './embedding';
 import type { EmbeddingSets } from './embedding-sets';
 import { leaderboard } from './leaderboard';
+import { datasetQuality, runLeaks, writeDatasetVersion } from './quality';
+import { VersionError } from '../dataset/versions';
 import { EXPORT_MARKER, ExportError, exportOml, omlPreprocessing } from './oml/export';
 import { ConfigError, parseTrainConfig } from '../engine/train/config-file';
 import YAML from 'yaml';
@@ -85,6 +87,28 @@ export function createHandlers(ctx: ServiceContext): Handlers {
       const t = await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root));
       return leaderboard(ctx, t);
     },
+    'datasets.quality': async ({ dupThreshold, ...ref }) => {
+      const { t, model } = await explorerTarget(ctx, ref);
+      return datasetQuality(ctx, t, model, dupThreshold === undefined ? {} : { dupThreshold });
+    },
+    'datasets.writeVersion': async ({ csvPath, root, changes }) => {
+      const file = await ctx.files.registeredTable(csvPath);
+      try {
+        const made = await writeDatasetVersion(ctx.store, file, root, changes);
+        return {
+          csvPath: made.file,
+          changesPath: made.changesFile,
+          version: made.version,
+          rows: made.rows,
+          changes: made.changes,
+          report: made.report,
+        };
+      } catch (e) {
+        if (e instanceof VersionError) throw new ApiError('invalid_input', e.message);
+        throw e;
+      }
+    },
+    'datasets.versions': async ({ csvPath }) => ctx.store.datasetVersions(await ctx.files.registeredTable(csvPath)),
     'datasets.thumbnail': async ({ root, path: p, size }) => thumbnail(await ctx.files.image(root, p), p, size),
     'runs.list': async (filter) => ctx.store.listRuns(filter),
     'runs.get': async ({ id }) => {
@@ -109,6 +133,11 @@ export function createHandlers(ctx: ServiceContext): Handlers {
         if (e instanceof ExportError || e instanceof ConfigError) throw new ApiError('invalid_input', e.message);
         throw e;
       }
+    },
+    'runs.leaks': async ({ id }) => {
+      const run = await ctx.store.getRun(id);
+      if (!run) throw new ApiError('not_found', `No run with id ${id}`);
+      return runLeaks(ctx, run);
     },
     'runs.log': async ({ id }) => ({ text: await readRunLog(ctx.store, id) }),
     'zoo.importOml': async ({ onnx, exportDir, key }) => {

@@ -7,6 +7,7 @@ import type { RunStore } from '../store/runs';
 import { isJobMessage, type WorkerHandle } from '../engine/worker-protocol';
 import { forkNodeWorker } from './workers';
 import { lastCheckpointOf } from '../engine/train/checkpoint-dir';
+import { fileDigest } from '../zoo/download';
 
 /** A status after which the worker sends nothing more. */
 const FINAL: readonly string[] = ['finished', 'failed', 'stopped'];
@@ -64,7 +65,15 @@ export class TrainingSupervisor {
       csv,
       config.dataset_root ? path.resolve(req.baseDir, config.dataset_root) : path.dirname(csv),
     );
-    const runId = await this.store.createRun({ name: req.name ?? config.postfix, configYaml: req.configYaml, config, datasetId });
+    // The exact file: a fix writes a new version beside it, and the run says which one it trained on.
+    const datasetDigest = await fileDigest(csv).catch(() => null);
+    const runId = await this.store.createRun({
+      name: req.name ?? config.postfix,
+      configYaml: req.configYaml,
+      config,
+      datasetId,
+      datasetDigest,
+    });
     const outDir = path.join(this.dataDir, 'runs', String(runId));
     await this.store.setOutDir(runId, outDir, req.baseDir);
     const { done } = await this.launchOrQueue(runId, () => this.launch(runId, req.configYaml, req.baseDir, outDir, false, onEvent));

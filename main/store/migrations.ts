@@ -103,6 +103,14 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (csv_path, model_key)
   );
   `,
+  // v6: dataset versions (fixes written beside the original: df.v2.csv links to df.csv) and the digest of the exact CSV
+  // a run trained on.
+  `
+  ALTER TABLE datasets ADD COLUMN parent_csv TEXT;
+  ALTER TABLE datasets ADD COLUMN version INTEGER;
+  ALTER TABLE datasets ADD COLUMN changes INTEGER;
+  ALTER TABLE runs ADD COLUMN dataset_digest TEXT;
+  `,
 ];
 
 export async function migrate(db: Sqlite, migrations: readonly string[] = MIGRATIONS): Promise<number> {

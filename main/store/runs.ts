@@ -11,6 +11,7 @@ interface RunRow {
   status: RunStatus;
   csv_path: string | null;
   dataset_root: string | null;
+  dataset_digest: string | null;
   backend: string | null;
   created_at: string;
   started_at: string | null;
@@ -29,6 +30,18 @@ export interface NewRun {
   datasetId?: number | null;
   status?: RunStatus;
   parentRunId?: number | null;
+  /** SHA-256 of the dataset CSV as the run read it. */
+  datasetDigest?: string | null;
+}
+
+/** One version of a dataset: the file, which file it was made from, and how many change lines made it. */
+export interface DatasetVersionRow {
+  csvPath: string;
+  root: string;
+  version: number;
+  parentCsv: string | null;
+  changes: number | null;
+  createdAt: string;
 }
 
 /** A stored embeddings file: the validation rows of one dataset file embedded by one model. */
@@ -98,6 +111,48 @@ export class RunStore {
     return row!.id;
   }
 
+  /** Records that `csvPath` (registered) is version `version` of `parentCsv`, made by `changes` change lines. */
+  async linkVersion(link: {
+    csvPath: string;
+    root: string;
+    parentCsv: string;
+    version: number;
+    parentVersion: number;
+    changes: number;
+  }): Promise<void> {
+    await this.db.transaction(async () => {
+      await this.db.run('UPDATE datasets SET parent_csv=?, version=?, changes=? WHERE csv_path=? AND root=?', [
+        link.parentCsv,
+        link.version,
+        link.changes,
+        link.csvPath,
+        link.root,
+      ]);
+      await this.db.run('UPDATE datasets SET version=COALESCE(version, ?) WHERE csv_path=?', [link.parentVersion, link.parentCsv]);
+    });
+  }
+
+  /** Every version in `csvPath`'s family (its ancestors and their descendants), oldest first. */
+  async datasetVersions(csvPath: string): Promise<DatasetVersionRow[]> {
+    const all = await this.db.all<DatasetVersionRow>(
+      `SELECT csv_path AS csvPath, root, COALESCE(version, 1) AS version, parent_csv AS parentCsv, changes, created_at AS createdAt
+       FROM datasets ORDER BY id`,
+    );
+    const byCsv = new Map(all.map((d) => [d.csvPath, d]));
+    let first = csvPath;
+    for (let guard = 0; byCsv.get(first)?.parentCsv && guard < 1000; guard++) first = byCsv.get(first)!.parentCsv!;
+    const family = new Set([first]);
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const d of all)
+        if (d.parentCsv && family.has(d.parentCsv) && !family.has(d.csvPath)) {
+          family.add(d.csvPath);
+          grew = true;
+        }
+    }
+    return all.filter((d) => family.has(d.csvPath)).sort((a, b) => a.version - b.version || a.createdAt.localeCompare(b.createdAt));
+  }
+
   /** The datasets last opened, inspected or trained on, newest first. */
   async recentDatasets(limit = 10): Promise<{ name: string; csvPath: string; root: string; openedAt: string }[]> {
     return this.db.all(
@@ -141,7 +196,7 @@ export class RunStore {
 
   async createRun(run: NewRun): Promise<number> {
     const { lastID } = await this.db.run(
-      `INSERT INTO runs (name, status, dataset_id, config_yaml, config_json, created_at, parent_run_id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (name, status, dataset_id, config_yaml, config_json, created_at, parent_run_id, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [
         run.name,
         run.status ?? 'queued',
@@ -150,6 +205,7 @@ export class RunStore {
         JSON.stringify(run.config ?? {}),
         new Date().toISOString(),
         run.parentRunId ?? null,
+        run.datasetDigest ?? null,
       ],
     );
     return lastID;
@@ -255,6 +311,7 @@ export class RunStore {
       status: r.status,
       baselines: await this.baselines(r.id),
       datasetCsv: r.csv_path,
+      datasetDigest: r.dataset_digest ?? null,
       datasetRoot: r.dataset_root,
       backend: r.backend,
       createdAt: r.created_at,

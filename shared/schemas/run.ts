@@ -10,6 +10,8 @@ export const RunSummary = z.object({
   name: z.string(),
   status: RunStatus,
   datasetCsv: z.string().nullable(),
+  /** SHA-256 of the CSV as the run read it when it started (a later version of the file has another). */
+  datasetDigest: z.string().nullable(),
   /** The folder the dataset's image paths start from. */
   datasetRoot: z.string().nullable(),
   backend: z.string().nullable(),

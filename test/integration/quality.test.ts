@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mulberry32, shuffled } from '../../main/random';
 import { cli } from '../helpers/cli';
+import { startCore } from '../../main/services/core';
 import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
 
 let dir: string;
@@ -132,4 +133,40 @@ describe('metric-studio quality', () => {
     );
     expect(cli(['quality', '--dataset', csv]).stderr).toMatch(/one of --checkpoint, --zoo or --baseline are required/);
   }, 60_000);
+
+  it('warns on a run whose validation rows have near duplicates among its training rows, and not on the fixed version', async () => {
+    const core = await startCore(path.join(dir, 'core-data'), 'web', () => {});
+    try {
+      const call = async (method: string, input: unknown) => {
+        const res = await core.dispatch(method as never, input as never);
+        if (!res.ok) throw new Error(`${method}: ${res.error.message}`);
+        return res.result as never;
+      };
+      await call('datasets.inspect', { csvPath: csv, root: ROOT, checkFiles: false });
+      const runOn = async (file: string) =>
+        core.store.createRun({ name: 'leaky', datasetId: await core.store.registerDataset('q', file, ROOT), status: 'finished' });
+      const leaks = (await call('runs.leaks', { id: await runOn(csv) })) as {
+        checked: boolean;
+        leakedRows: number;
+        validationRows: number;
+        message: string;
+        clusters: { rows: number[] }[];
+      };
+      expect(leaks.checked).toBe(true);
+      expect(leaks.leakedRows).toBe(10);
+      expect(leaks.message).toMatch(/^10 of \d+ validation rows have near duplicates among the training rows \(raw pixels.*inflated/);
+      // Keep the training copy of each leak: the new version has none, and a run on it is told so.
+      const made = (await call('datasets.writeVersion', {
+        csvPath: csv,
+        root: ROOT,
+        changes: planted.leaks.map(([a, b]) => ({ action: 'keep', rows: [a, b], keep: a })),
+      })) as { csvPath: string; changes: number };
+      expect(made.changes).toBe(10);
+      const fixed = (await call('runs.leaks', { id: await runOn(made.csvPath) })) as { leakedRows: number; message: string };
+      expect(fixed.leakedRows).toBe(0);
+      expect(fixed.message).toMatch(/^No validation row has a near duplicate among the training rows/);
+    } finally {
+      await core.close();
+    }
+  }, 120_000);
 });
