@@ -1,60 +1,22 @@
-// The data-quality report on real images with planted problems: copies of images put into the other split after a
-// re-encode and resize (leaks), labels flipped on 5 % of rows (mislabels), one label renamed in half its rows (two
-// names for one identity). The real CLI, its worker jobs, raw pixels as the model.
-import { writeFileSync } from 'node:fs';
+// The data-quality report on real images with planted problems (helpers/planted.ts): copies of images put into the
+// other split after a re-encode and resize (leaks), labels flipped on 5 % of rows (mislabels), one label renamed in
+// half its rows (two names for one identity). The real CLI, its worker jobs, raw pixels as the model.
 import path from 'node:path';
-import sharp from 'sharp';
-import { parse } from 'csv-parse/sync';
-import { stringify } from 'csv-stringify/sync';
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mulberry32, shuffled } from '../../main/random';
-import { cli } from '../helpers/cli';
 import { startCore } from '../../main/services/core';
-import { SAMPLE_CSV, tempDir } from '../helpers/tmp';
+import { cli } from '../helpers/cli';
+import { type Planted, PLANTED_ROOT as ROOT, plantProblems } from '../helpers/planted';
+import { tempDir } from '../helpers/tmp';
 
 let dir: string;
 let cleanup: () => void;
 let csv: string;
-const planted = { leaks: [] as [number, number][], flipped: new Set<number>() };
-const ROOT = path.dirname(SAMPLE_CSV);
+let planted: Planted;
 
 beforeAll(async () => {
   ({ dir, cleanup } = tempDir('ms-quality-'));
-  const [header, ...rows] = parse(readFileSync(SAMPLE_CSV)) as string[][];
-  const col = Object.fromEntries(header!.map((h, i) => [h, i])) as Record<string, number>;
-  const rng = mulberry32(11);
-  // Spreadsheet rows: header is row 1.
-  const out = rows.map((r) => [...r]);
-  // Flips: 30 rows (5 %) to another label of their own split's labels.
-  const labelsOf = (split: string) => [...new Set(rows.filter((r) => r[col.split!] === split).map((r) => r[col.label!]!))];
-  for (const i of shuffled(
-    rows.map((_, i) => i),
-    rng,
-  ).slice(0, 30)) {
-    const own = out[i]![col.label!]!;
-    const others = labelsOf(out[i]![col.split!]!).filter((l) => l !== own && l !== '7');
-    out[i]![col.label!] = others[Math.floor(rng() * others.length)]!;
-    planted.flipped.add(i + 2);
-  }
-  // A rename: half of label 7's rows (sneakers) become label 11.
-  const sevens = out.map((r, i) => (r[col.label!] === '7' && !planted.flipped.has(i + 2) ? i : -1)).filter((i) => i >= 0);
-  for (const i of sevens.slice(0, sevens.length / 2)) out[i]![col.label!] = '11';
-  // Leaks: 10 training images, re-encoded as JPEG after a resize to 26 px, put into validation.
-  const train = out.map((r, i) => (r[col.split!] === 'train' && !planted.flipped.has(i + 2) ? i : -1)).filter((i) => i >= 0);
-  for (const [n, i] of shuffled(train, rng).slice(0, 10).entries()) {
-    const copy = path.join(dir, `leak-${n}.jpg`);
-    await sharp(path.join(ROOT, out[i]![col.path!]!)).resize(26, 26).resize(28, 28).jpeg({ quality: 85 }).toFile(copy);
-    const row = [...out[i]!];
-    row[col.path!] = copy;
-    row[col.split!] = 'validation';
-    row[col.is_query!] = 'True';
-    row[col.is_gallery!] = 'True';
-    out.push(row);
-    planted.leaks.push([i + 2, out.length + 1]);
-  }
-  csv = path.join(dir, 'df.csv');
-  writeFileSync(csv, stringify([header!, ...out]));
+  planted = await plantProblems(dir);
+  csv = planted.csv;
 }, 60_000);
 afterAll(() => cleanup());
 

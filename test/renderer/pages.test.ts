@@ -33,6 +33,7 @@ const run = (id: number, name: string, extra: Partial<RunSummary> = {}): RunSumm
   name,
   status: 'finished',
   datasetCsv: '/data/df.csv',
+  datasetDigest: null,
   datasetRoot: '/data',
   backend: 'wasm',
   createdAt: '2026-01-01T00:00:00Z',

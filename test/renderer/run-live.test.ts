@@ -34,6 +34,7 @@ const detail = (id: number, status = 'running') => ({
   name: `run ${id}`,
   status,
   datasetCsv: '/d/df.csv',
+  datasetDigest: null,
   datasetRoot: '/d',
   backend: 'wasm',
   createdAt: '2026-01-01T00:00:00Z',

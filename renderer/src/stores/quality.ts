@@ -1,0 +1,116 @@
+import { defineStore } from 'pinia';
+import { computed, ref } from 'vue';
+import type { MethodOutput } from '../../../shared/api';
+import type { DatasetChange, QualityResult } from '../../../shared/schemas/quality';
+import { api } from '../api';
+import type { DatasetRef } from './datasets';
+
+/** The model a report is made with: '' = raw pixels, `ckpt:<folder>`, `zoo:<key>` (as the Explorer names them). */
+export const modelArgs = (value: string) => ({
+  checkpoint: value.startsWith('ckpt:') ? value.slice(5) : undefined,
+  zoo: value.startsWith('zoo:') ? value.slice(4) : undefined,
+});
+
+/** What a change does, in words, for the list of pending fixes. */
+export function changeText(c: DatasetChange): string {
+  switch (c.action) {
+    case 'relabel':
+      return `row ${c.row}: relabel to ${c.label}`;
+    case 'exclude':
+      return `row ${c.row}: exclude`;
+    case 'merge':
+      return `label ${c.from}: merge into ${c.into}`;
+    case 'keep':
+      return `rows ${c.rows.join(', ')}: keep row ${c.keep}, drop the others`;
+  }
+}
+
+/**
+ * The open dataset's quality report and the fixes a user collects from it: nothing is written until "Write new
+ * version", which makes the next df.vN.csv beside the dataset (the original is never touched).
+ */
+export const useQualityStore = defineStore('quality', () => {
+  const dataset = ref<DatasetRef | null>(null);
+  const model = ref('');
+  const report = ref<QualityResult | null>(null);
+  const busy = ref(false);
+  const error = ref<string | null>(null);
+  const changes = ref<DatasetChange[]>([]);
+  const written = ref<MethodOutput<'datasets.writeVersion'> | null>(null);
+  const versions = ref<MethodOutput<'datasets.versions'>>([]);
+
+  /** Another dataset: its report and pending fixes do not carry over. */
+  function open(ref: DatasetRef) {
+    if (dataset.value?.csvPath === ref.csvPath && dataset.value.root === ref.root) return;
+    dataset.value = ref;
+    report.value = null;
+    error.value = null;
+    changes.value = [];
+    written.value = null;
+    void loadVersions();
+  }
+
+  async function loadVersions() {
+    const asked = dataset.value;
+    if (!asked) return;
+    const list = await api()
+      .call('datasets.versions', { csvPath: asked.csvPath, root: asked.root || undefined })
+      .catch(() => []);
+    if (dataset.value === asked) versions.value = list;
+  }
+
+  async function find() {
+    const asked = dataset.value;
+    if (!asked) return;
+    busy.value = true;
+    error.value = null;
+    try {
+      const r = await api().call('datasets.quality', { csvPath: asked.csvPath, root: asked.root || undefined, ...modelArgs(model.value) });
+      if (dataset.value === asked) report.value = r;
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  /** Rows some pending change already excludes or drops (their buttons are off). */
+  const gone = computed(() => {
+    const rows = new Set<number>();
+    for (const c of changes.value) {
+      if (c.action === 'exclude') rows.add(c.row);
+      if (c.action === 'keep') for (const r of c.rows) if (r !== c.keep) rows.add(r);
+    }
+    return rows;
+  });
+
+  function add(c: DatasetChange) {
+    written.value = null;
+    changes.value = [...changes.value, c];
+  }
+  function remove(i: number) {
+    changes.value = changes.value.filter((_, j) => j !== i);
+  }
+
+  async function writeVersion() {
+    const asked = dataset.value;
+    if (!asked || changes.value.length === 0) return;
+    busy.value = true;
+    error.value = null;
+    try {
+      written.value = await api().call('datasets.writeVersion', {
+        csvPath: asked.csvPath,
+        root: asked.root || undefined,
+        changes: changes.value,
+      });
+      changes.value = [];
+      await loadVersions();
+    } catch (e) {
+      error.value = (e as Error).message;
+    } finally {
+      busy.value = false;
+    }
+  }
+
+  return { dataset, model, report, busy, error, changes, written, versions, gone, open, find, add, remove, writeVersion, loadVersions };
+});
