@@ -11,6 +11,7 @@
  * Pure: it takes the neighbours, whoever computed them (exact kNN or an HNSW index).
  */
 import type { QualityReport } from '../../shared/schemas/quality';
+import { Clusters } from './clusters';
 
 /** The k nearest other rows of every row, nearest first: `ids[r·k + j]` (−1 past the end), `dist` likewise. */
 export interface Neighbours {
@@ -64,15 +65,8 @@ export function qualityReport(rows: QualityRow[], nn: Neighbours, options: Quali
       ? `given (--dup-threshold ${options.dupThreshold})`
       : `${DUP_FRACTION} × the median nearest-neighbour distance (${med.toPrecision(4)})`;
 
-  // Near duplicates: every neighbour pair under the threshold, clustered by union-find.
-  const parent = Int32Array.from({ length: n }, (_, i) => i);
-  const find = (x: number): number => {
-    while (parent[x] !== x) {
-      parent[x] = parent[parent[x]!]!;
-      x = parent[x]!;
-    }
-    return x;
-  };
+  // Near duplicates: every neighbour pair under the threshold, clustered.
+  const clusters = new Clusters(n);
   const pairMax = new Float64Array(n);
   const dup = new Set<number>();
   const isDupPair = new Set<string>();
@@ -83,13 +77,11 @@ export function qualityReport(rows: QualityRow[], nn: Neighbours, options: Quali
       if (o < 0 || !(d <= threshold)) break;
       dup.add(i).add(o);
       isDupPair.add(i < o ? `${i},${o}` : `${o},${i}`);
-      const [a, b] = [find(i), find(o)];
-      if (a !== b) parent[a] = b;
+      clusters.link(i, o);
       pairMax[i] = Math.max(pairMax[i]!, d);
     }
-  const clusters = new Map<number, number[]>();
-  for (const i of dup) (clusters.get(find(i)) ?? clusters.set(find(i), []).get(find(i))!).push(i);
-  const near_duplicates = [...clusters.values()]
+  const near_duplicates = clusters
+    .groups(dup)
     .map((members) => {
       members.sort((a, b) => rows[a]!.row - rows[b]!.row);
       return {

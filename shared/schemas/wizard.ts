@@ -21,6 +21,11 @@ export const SplitOptionsSchema = z.object({
   /** A validation label with one image has nothing to find as a query: keep it as a gallery-only distractor. */
   loneAsGallery: z.boolean().default(true),
   dropDuplicates: z.boolean().default(true),
+  /**
+   * One picture (byte-identical or near-identical) under two labels: which label is right is the user's call, so
+   * every copy is dropped and listed (false: each copy stays under its own label, listed too).
+   */
+  dropConflicts: z.boolean().default(true),
   minSize: z.number().int().min(0).default(16),
   dropTiny: z.boolean().default(false),
 });

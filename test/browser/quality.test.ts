@@ -46,7 +46,7 @@ describe('the Quality panel', () => {
     expect(await first.textContent()).toMatch(/leak: train and validation[\s\S]*train[\s\S]*validation/);
     await first.locator('img.thumb').nth(1).waitFor();
     const shown = await leaks.evaluateAll((items) =>
-      items.map((li) => [...li.querySelectorAll('figcaption')].map((f) => Number(/row (\d+)/.exec(f.textContent!)![1]))),
+      items.map((li) => Array.from(li.querySelectorAll('figcaption')).map((f) => Number(/row (\d+)/.exec(f.textContent!)![1]))),
     );
     expect(shown.map((rows) => rows.join(',')).sort()).toEqual(planted.leaks.map(([a, b]) => `${a},${b}`).sort());
     await screenshot(page, '33-quality-leaks');

@@ -1,4 +1,5 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import sharp from 'sharp';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TrainConfig } from '../../shared/schemas/config';
@@ -27,6 +28,31 @@ afterAll(() => cleanup());
 const codes = (ps: { code: string }[]) => ps.map((p) => p.code);
 
 describe('convert a folder of images', () => {
+  it('lists a picture found under two labels (a copy, a re-encode) as a conflict, drops every copy, or keeps each on request', async () => {
+    const src = path.join(dir, 'conflicts');
+    const { good } = await makeImageFolder(src, { perLabel: 4 });
+    copyFileSync(path.join(src, 'Trouser', 'img 0 é.png'), path.join(src, 'Dress', 'same.png'));
+    await sharp(path.join(src, 'Coat', 'img 1 é.png'))
+      .resize(26, 26)
+      .resize(28, 28)
+      .jpeg({ quality: 80 })
+      .toFile(path.join(src, 'Bag', 'reencoded.jpg'));
+    const r = await analyze({ source: src, split: { ...DEFAULT_SPLIT, seed: 3 } });
+    const conflicts = r.problems.filter((p) => p.code === 'label_conflict');
+    expect(conflicts.map((p) => p.path).sort()).toEqual(['Bag/reencoded.jpg', 'Coat/img 1 é.png', 'Dress/same.png', 'Trouser/img 0 é.png']);
+    expect(conflicts.find((p) => p.path === 'Dress/same.png')!.message).toBe(
+      'label "Dress", but the same file is also "Trouser/img 0 é.png" (label "Trouser") — which label is right? Dropped, with every copy',
+    );
+    expect(conflicts.find((p) => p.path === 'Bag/reencoded.jpg')!.message).toMatch(
+      /near-identical image .* is also "Coat\/img 1 é\.png" \(label "Coat"\)/,
+    );
+    // The folder's own trouble (a byte-identical copy within a label) is still a duplicate, not a conflict.
+    expect(r.problems.filter((p) => p.code === 'duplicate_file').map((p) => p.path)).toEqual(['T-shirt top/img 0 é.png']); // listed after its copy
+    expect(r.plan.rows).toHaveLength(good - 2);
+    const kept = await analyze({ source: src, split: { ...DEFAULT_SPLIT, seed: 3, dropConflicts: false } });
+    expect(kept.plan.rows).toHaveLength(good + 2);
+  });
+
   it('makes a label-disjoint OML dataset, reporting every bad file, and the result passes check', async () => {
     const src = path.join(dir, 'photos');
     const good = photosGood;

@@ -3,6 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SPLIT, labelIds, makePlan } from '../../main/dataset/convert/plan';
 import type { ImageFacts, SourceItem } from '../../main/dataset/convert/types';
+import { NEAR_IDENTICAL, nearIdenticalGroups } from '../../main/quality/near-identical';
+import { mulberry32 } from '../../main/random';
 
 const item = (labelName: string, i: number): SourceItem => ({
   path: `${labelName}/${i}.png`,
@@ -27,7 +29,7 @@ describe('conversion plan', () => {
     ];
     const f = [
       ...items.slice(0, 12).map((_, i) => facts(`h${i}`)),
-      facts('h0'), // copycat's only image: the same bytes as kept0/0.png → dropped as a duplicate
+      facts('h0'), // copycat's only image: the same bytes as kept0/0.png → a conflict, both dropped
       facts('x', false),
       facts('y', false),
     ];
@@ -38,7 +40,62 @@ describe('conversion plan', () => {
       'label "broken" is not in the dataset: none of its 2 image(s) could be used (see the problems of its files)',
     ]);
     expect(Object.values(plan.labelNames).sort()).toEqual(['kept0', 'kept1', 'kept2', 'kept3']);
-    expect(plan.problems.some((p) => p.code === 'duplicate_file' && p.path === 'copycat/0.png')).toBe(true);
+    expect(plan.problems.filter((p) => p.code === 'label_conflict').map((p) => p.path)).toEqual(['kept0/0.png', 'copycat/0.png']);
+  });
+});
+
+/** A 16×16 grey thumbnail: a smooth pattern per seed (distinct pictures), plus optional noise (a re-encode). */
+function thumb(seed: number, noise = 0): Uint8Array {
+  const rng = mulberry32(seed);
+  const [a, b, c] = [rng() * 6, rng() * 6, rng() * 6];
+  const noisy = mulberry32(seed * 31 + 7);
+  return Uint8Array.from({ length: 256 }, (_, p) => {
+    const [x, y] = [p % 16, p >> 4];
+    const v = 128 + 100 * Math.sin(a + (x * b) / 8) * Math.cos(c + y / 5) + noise * (noisy() - 0.5);
+    return Math.max(0, Math.min(255, Math.round(v)));
+  });
+}
+
+describe('label conflicts: one picture under two labels', () => {
+  const items = ['a', 'b', 'c'].flatMap((l) => [0, 1, 2, 3].map((i) => item(l, i)));
+  const base = () => items.map((_, i): ImageFacts => ({ ...facts(`h${i}`), thumb: thumb(i + 1) }));
+
+  it('lists byte-identical and near-identical copies across labels, drops every copy by default, keeps each on request', () => {
+    const f = base();
+    f[4] = { ...f[0]! }; // b/0 is a's first file, byte for byte
+    f[9] = { ...facts('other bytes'), thumb: thumb(3, 6) }; // c/1: a re-encode of a/2 (small noise, other bytes)
+    const dropped = makePlan(items, f, { ...DEFAULT_SPLIT, seed: 1 });
+    const conflicts = dropped.problems.filter((p) => p.code === 'label_conflict');
+    expect(conflicts.map((p) => p.path)).toEqual(['a/0.png', 'a/2.png', 'b/0.png', 'c/1.png']);
+    expect(conflicts[0]!.message).toBe(
+      'label "a", but the same file is also "b/0.png" (label "b") — which label is right? Dropped, with every copy',
+    );
+    expect(conflicts[3]!.message).toMatch(
+      /^label "c", but a near-identical image \(distance ≤ 0\.0\d\d on 16×16 grey pixels\) is also "a\/2\.png" \(label "a"\)/,
+    );
+    expect(dropped.rows.length).toBe(12 - 4);
+    const kept = makePlan(items, f, { ...DEFAULT_SPLIT, seed: 1, dropConflicts: false });
+    expect(kept.problems.filter((p) => p.code === 'label_conflict').every((p) => p.message.endsWith('Kept under each label'))).toBe(true);
+    expect(kept.rows.length).toBe(12);
+  });
+
+  it('leaves distinct pictures and same-label copies alone', () => {
+    const f = base();
+    f[1] = { ...f[0]! }; // a/1 = a/0: a duplicate within a label, dropped as before
+    const plan = makePlan(items, f, { ...DEFAULT_SPLIT, seed: 1 });
+    expect(plan.problems.filter((p) => p.code === 'label_conflict')).toEqual([]);
+    expect(plan.problems.filter((p) => p.code === 'duplicate_file').map((p) => p.path)).toEqual(['a/1.png']);
+  });
+});
+
+describe('near-identical groups', () => {
+  it('groups a picture with its noisy copies and nothing else, whatever the order', () => {
+    const thumbs = [thumb(1), thumb(2), thumb(1, 8), thumb(3), thumb(1, 5), null, thumb(2, 60)];
+    const groups = nearIdenticalGroups(thumbs);
+    expect(groups.map((g) => g.members)).toEqual([[0, 2, 4]]);
+    expect(groups[0]!.distance).toBeGreaterThan(0);
+    expect(groups[0]!.distance).toBeLessThanOrEqual(NEAR_IDENTICAL);
+    expect(nearIdenticalGroups([...thumbs].reverse()).map((g) => g.members)).toEqual([[2, 4, 6]]);
   });
 });
 

@@ -21,7 +21,9 @@ const usage = `metric-studio convert SRC --out DIR/df.csv [options]
   --root DIR              folder a table's paths are relative to (default: the table's folder)
   --keep-single           keep train labels with one image (dropped by default)
   --lone-queries          keep validation labels with one image as queries (by default they are gallery-only)
-  --keep-duplicates       keep byte-identical copies (dropped by default)
+  --keep-duplicates       keep byte-identical copies within a label (dropped by default)
+  --keep-conflicts        keep a picture found under two labels (byte- or near-identical) under each of them
+                          (by default every copy is dropped; either way each is listed)
   --min-size PX           report images smaller than PX (default 16); --drop-tiny drops them
   --no-image-check        do not open the images (huge tables of known-good files): nothing about them is checked
   --force                 overwrite --out even if it is a CSV Metric Studio did not write (never a source)
@@ -92,6 +94,7 @@ export const convertCommand: Command = {
         'keep-single': { type: 'boolean' },
         'lone-queries': { type: 'boolean' },
         'keep-duplicates': { type: 'boolean' },
+        'keep-conflicts': { type: 'boolean' },
         'min-size': { type: 'string' },
         'drop-tiny': { type: 'boolean' },
         'no-image-check': { type: 'boolean' },
@@ -118,6 +121,7 @@ export const convertCommand: Command = {
       keepSingle: Boolean(values['keep-single']),
       loneAsGallery: !values['lone-queries'],
       dropDuplicates: !values['keep-duplicates'],
+      dropConflicts: !values['keep-conflicts'],
       minSize: number('min-size', values['min-size'], (n) => n >= 0) ?? DEFAULT_SPLIT.minSize,
       dropTiny: Boolean(values['drop-tiny']),
     };

@@ -1,5 +1,7 @@
 import { SplitOptionsSchema } from '../../../shared/schemas/wizard';
 import { mulberry32, shuffled } from '../../random';
+import { Clusters } from '../../quality/clusters';
+import { nearIdenticalGroups } from '../../quality/near-identical';
 import { type ConvertProblem, type ImageFacts, originText, type SourceItem } from './types';
 
 export interface SplitOptions {
@@ -15,6 +17,8 @@ export interface SplitOptions {
   keepSingle: boolean;
   /** A validation label with a single image becomes gallery-only (a distractor) instead of a query with nothing to find. */
   loneAsGallery: boolean;
+  /** One picture under two labels (byte- or near-identical): drop every copy (else each stays under its label). */
+  dropConflicts: boolean;
   /** Drop every copy but the first of byte-identical files. */
   dropDuplicates: boolean;
   /** Images smaller than this on either side are reported (and dropped with `dropTiny`). */
@@ -157,6 +161,50 @@ function lostLabels(items: SourceItem[], byName: Map<string, number[]>, keep: nu
 }
 
 /**
+ * One picture under two or more labels: byte-identical files (same digest) and near-identical ones (re-encoded or
+ * resized; quality/near-identical.ts on the 16×16 thumbnails) whose group spans labels. Item → what it conflicts
+ * with, for its message.
+ */
+export function labelConflicts(items: SourceItem[], facts: ImageFacts[]): Map<number, string> {
+  const groups = new Clusters(items.length);
+  const inGroup = new Set<number>();
+  const byHash = new Map<string, number>();
+  facts.forEach((f, i) => {
+    if (!f.ok || f.hash === null) return;
+    const first = byHash.get(f.hash);
+    if (first === undefined) byHash.set(f.hash, i);
+    else {
+      groups.link(first, i);
+      inGroup.add(first).add(i);
+    }
+  });
+  const near = nearIdenticalGroups(facts.map((f) => (f.ok && f.thumb ? f.thumb : null)));
+  const nearOf = new Map<number, number>();
+  for (const g of near)
+    for (const m of g.members) {
+      nearOf.set(m, g.distance);
+      for (const o of g.members) groups.link(m, o);
+      inGroup.add(m);
+    }
+  const out = new Map<number, string>();
+  for (const members of groups.groups(inGroup)) {
+    const labels = new Set(members.map((m) => items[m]!.labelName));
+    if (labels.size < 2) continue;
+    for (const m of members) {
+      const others = members.filter((o) => o !== m && items[o]!.labelName !== items[m]!.labelName);
+      const same = others.filter((o) => facts[o]!.hash === facts[m]!.hash);
+      const shown = others.slice(0, 3).map((o) => `"${items[o]!.path}" (label "${items[o]!.labelName}")`);
+      const how =
+        same.length === others.length
+          ? 'the same file is'
+          : `a near-identical image (distance ≤ ${(nearOf.get(m) ?? 0).toFixed(3)} on 16×16 grey pixels) is`;
+      out.set(m, `${how} also ${shown.join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}`);
+    }
+  }
+  return out;
+}
+
+/**
  * Turns scanned items into OML rows: drops what cannot be used (unreadable files, duplicates, …) with a problem for
  * each, makes a label-disjoint split (unseen labels at validation, as metric learning evaluates), sets query and
  * gallery flags, and repairs what would break OML's checker.
@@ -164,7 +212,9 @@ function lostLabels(items: SourceItem[], byName: Map<string, number[]>, keep: nu
 export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOptions): Plan {
   const problems: ConvertProblem[] = [];
   const keep: number[] = [];
+  // Duplicates within a label: the first copy stays. Across labels they are conflicts, decided below.
   const seenHash = new Map<string, string>();
+  const conflicts = labelConflicts(items, facts);
   for (let i = 0; i < items.length; i++) {
     const it = items[i]!;
     const f = facts[i]!;
@@ -177,7 +227,19 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
       });
       continue;
     }
-    const first = f.hash === null ? undefined : seenHash.get(f.hash);
+    const conflict = conflicts.get(i);
+    if (conflict) {
+      problems.push({
+        severity: 'warning',
+        code: 'label_conflict',
+        path: it.path,
+        message: `label "${it.labelName}", but ${conflict} — which label is right? ${opts.dropConflicts ? 'Dropped, with every copy' : 'Kept under each label'}`,
+        fix: 'drop conflicts',
+      });
+      if (opts.dropConflicts) continue;
+    }
+    const hashKey = f.hash === null ? null : `${f.hash}\u0000${it.labelName}`;
+    const first = hashKey === null ? undefined : seenHash.get(hashKey);
     if (first !== undefined) {
       problems.push({
         severity: 'warning',
@@ -187,7 +249,7 @@ export function makePlan(items: SourceItem[], facts: ImageFacts[], opts: SplitOp
         fix: 'drop duplicates',
       });
       if (opts.dropDuplicates) continue;
-    } else if (f.hash !== null) seenHash.set(f.hash, it.path);
+    } else if (hashKey !== null) seenHash.set(hashKey, it.path);
     if (f.width < opts.minSize || f.height < opts.minSize) {
       problems.push({
         severity: 'warning',

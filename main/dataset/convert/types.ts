@@ -27,6 +27,8 @@ export interface ImageFacts {
   height: number;
   /** The content's digest, or null when the file was not read (`checkImages: false`): no duplicate check then. */
   hash: string | null;
+  /** 16×16 grey pixels (quality/near-identical.ts), when the image was decoded. */
+  thumb?: Uint8Array;
   error?: string;
 }
 
