@@ -7,30 +7,8 @@ import { umap2 } from '../retrieval/umap';
 import { runEmbedJob } from './embed/job';
 import { parseTrainConfig } from './train/config-file';
 import { train } from './train/trainer';
-import type { WorkerMessage, WorkerRequest } from './worker-protocol';
-
-type Port = { send(message: WorkerMessage): void; onMessage(listener: (message: WorkerRequest) => void): void; exit(code: number): void };
-
-function port(): Port {
-  // Electron's utilityProcess exposes process.parentPort; child_process.fork gives process.send.
-  const parentPort = (
-    process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }
-  ).parentPort;
-  if (parentPort) {
-    return {
-      send: (m) => parentPort.postMessage(m),
-      onMessage: (l) => parentPort.on('message', (e) => l(e.data as WorkerRequest)),
-      exit: (c) => process.exit(c),
-    };
-  }
-  if (!process.send) throw new Error('The worker must be started by a supervisor (no IPC channel)');
-  return {
-    send: (m) => process.send!(m),
-    onMessage: (l) => process.on('message', (m) => l(m as WorkerRequest)),
-    // Let queued IPC messages flush before leaving.
-    exit: (c) => setTimeout(() => process.exit(c), 50),
-  };
-}
+import { port } from './worker-port';
+import type { WorkerRequest } from './worker-protocol';
 
 const p = port();
 let stopRequested = false;

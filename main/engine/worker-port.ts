@@ -1,0 +1,38 @@
+/**
+ * The worker's side of its channel to the supervisor: Electron's utilityProcess (process.parentPort) or a forked
+ * Node process (process.send). `exit` leaves only once every message sent has been handed to the channel.
+ */
+import type { WorkerMessage, WorkerRequest } from './worker-protocol';
+
+export type Port = {
+  send(message: WorkerMessage): void;
+  onMessage(listener: (message: WorkerRequest) => void): void;
+  exit(code: number): void;
+};
+
+export function port(): Port {
+  // Electron's utilityProcess exposes process.parentPort; child_process.fork gives process.send.
+  const parentPort = (
+    process as unknown as { parentPort?: { postMessage(m: unknown): void; on(e: 'message', l: (e: { data: unknown }) => void): void } }
+  ).parentPort;
+  if (parentPort) {
+    return {
+      send: (m) => parentPort.postMessage(m),
+      onMessage: (l) => parentPort.on('message', (e) => l(e.data as WorkerRequest)),
+      exit: (c) => process.exit(c),
+    };
+  }
+  if (!process.send) throw new Error('The worker must be started by a supervisor (no IPC channel)');
+  // Sends are asynchronous: a result of megabytes (a quality report, a last batch of metrics) is still being written
+  // to the channel when the job ends, and exiting then loses it. Each send is tracked until Node has handed it over.
+  const inFlight = new Set<Promise<void>>();
+  return {
+    send: (m) => {
+      const sent = new Promise<void>((resolve) => process.send!(m, undefined, undefined, () => resolve()));
+      inFlight.add(sent);
+      void sent.then(() => inFlight.delete(sent));
+    },
+    onMessage: (l) => process.on('message', (m) => l(m as WorkerRequest)),
+    exit: (c) => void Promise.all(inFlight).then(() => process.exit(c)),
+  };
+}
