@@ -41,11 +41,11 @@ export async function datasetQuality(
     (text) => JSON.parse(text) as QualityResult,
     () => null,
   );
-  if (kept) return { ...kept, cached: true };
+  if (kept) return { ...kept, root: t.root, cached: true };
   const all = await embedValidation(deps.jobs, t, model, onProgress, deps.sets, true);
   const label = `Finding duplicates, mislabels and outliers in ${path.basename(t.file)}`;
   const report = await deps.jobs.quality(all.embeddings, { csv: t.file, root: t.root, k: QUALITY_NEIGHBOURS, options }, label);
-  const result = { ...report, model: all.name, cached: false };
+  const result = { ...report, model: all.name, root: t.root, cached: false };
   await mkdir(path.dirname(file), { recursive: true });
   await writeFile(file, JSON.stringify(result));
   return result;

@@ -33,6 +33,8 @@ export type QualityReport = z.infer<typeof QualityReport>;
 export const QualityResult = QualityReport.extend({
   /** Which model's embeddings the report read. */
   model: z.string(),
+  /** The folder the rows' paths start from (thumbnails). */
+  root: z.string(),
   /** Read back from the data folder (made before, from the same CSV, model and options). */
   cached: z.boolean(),
 });

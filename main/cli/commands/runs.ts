@@ -68,6 +68,8 @@ export const runs: Command = {
         else {
           out(`run ${run.id}: ${run.name} [${run.status}]  backend ${run.backend ?? '—'}  ${duration(run.startedAt, run.endedAt)}`);
           if (run.error) out(`error: ${run.error}`);
+          if (run.datasetCsv)
+            out(`  dataset ${run.datasetCsv}${run.datasetDigest ? ` (sha256 ${run.datasetDigest} when it started)` : ''}`);
           for (const [k, v] of Object.entries(run.lastMetrics).filter(([k]) => isOverallKey(k))) out(`  ${k} ${v.toFixed(4)}`);
           if (run.best) {
             out(
