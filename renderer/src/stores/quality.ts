@@ -112,5 +112,42 @@ export const useQualityStore = defineStore('quality', () => {
     }
   }
 
-  return { dataset, model, report, busy, error, changes, written, versions, gone, open, find, add, remove, writeVersion, loadVersions };
+  /** The models a report can be made with: raw pixels, every run's best checkpoint on the dataset, installed zoo models. */
+  const models = ref<{ value: string; text: string }[]>([{ value: '', text: 'raw pixels' }]);
+  async function loadModels(csvPath: string) {
+    const [runs, zoo] = await Promise.all([
+      api()
+        .call('explorer.models', { csvPath })
+        .catch(() => [] as MethodOutput<'explorer.models'>),
+      api()
+        .call('zoo.list', {})
+        .then((all) => all.filter((z) => z.installed))
+        .catch(() => []),
+    ]);
+    models.value = [
+      { value: '', text: 'raw pixels' },
+      ...runs.map((r) => ({ value: `ckpt:${r.checkpoint}`, text: `#${r.runId} ${r.name} (best checkpoint)` })),
+      ...zoo.map((z) => ({ value: `zoo:${z.key}`, text: `${z.name} (zoo, frozen)` })),
+    ];
+  }
+
+  return {
+    dataset,
+    model,
+    models,
+    report,
+    busy,
+    error,
+    changes,
+    written,
+    versions,
+    gone,
+    open,
+    find,
+    add,
+    remove,
+    writeVersion,
+    loadVersions,
+    loadModels,
+  };
 });

@@ -49,6 +49,8 @@ export const useRunsStore = defineStore('runs', () => {
   const stop = (id: number) => api().call('train.stop', { runId: id });
   const compare = (ids: number[]): Promise<MethodOutput<'runs.compare'>> => api().call('runs.compare', { ids });
   const exportOml = (id: number, outDir: string, devices: number) => api().call('runs.exportOml', { id, outDir, devices });
+  /** Validation rows with near duplicates among the run's training rows (raw pixels; computed once per CSV). */
+  const leaks = (id: number) => api().call('runs.leaks', { id });
   /** The newest run that is training now (a page reloaded mid-run finds it again). */
   const running = async () => (await api().call('runs.list', { status: 'running' }))[0] ?? null;
 
@@ -70,6 +72,7 @@ export const useRunsStore = defineStore('runs', () => {
     stop,
     compare,
     exportOml,
+    leaks,
     running,
   };
 });
