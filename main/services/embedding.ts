@@ -90,6 +90,28 @@ export class WorkerJobs {
    * items, which would stall every other request in this process. Progress is per optimisation epoch.
    */
   async project(embeddings: Embeddings, seed: number, label: string): Promise<Float32Array> {
+    return this.onEmbeddingsFile(embeddings, 'umap input', label, async (file, jobId, report) => {
+      const result = await this.run({ type: 'project', jobId, request: { file, seed } }, (m) => {
+        if (m.type === 'job-progress') report({ done: m.done, total: m.total, state: 'running' });
+      });
+      if (result.type !== 'projection-result')
+        throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The projection worker gave no result');
+      if (result.xy.length !== embeddings.count * 2)
+        throw new EmbeddingJobError('The projection worker returned the wrong number of points');
+      return Float32Array.from(result.xy);
+    });
+  }
+
+  /**
+   * A worker job that reads vectors this process holds: they are written to a temporary embeddings file, the job's
+   * progress, end or failure reported under `label`, and the file removed whatever happens.
+   */
+  private async onEmbeddingsFile<T>(
+    embeddings: Embeddings,
+    what: string,
+    label: string,
+    work: (file: string, jobId: string, report: (p: Omit<JobProgress, 'jobId' | 'label'>) => void) => Promise<T>,
+  ): Promise<T> {
     mkdirSync(this.cacheDir, { recursive: true });
     const jobId = randomUUID();
     const file = path.join(this.cacheDir, `${jobId}.emb`);
@@ -98,18 +120,12 @@ export class WorkerJobs {
       await writeEmbeddingFile(
         file,
         embeddings,
-        'umap input',
+        what,
         Array.from({ length: embeddings.count }, (_, i) => i),
       );
-      const result = await this.run({ type: 'project', jobId, request: { file, seed } }, (m) => {
-        if (m.type === 'job-progress') report({ done: m.done, total: m.total, state: 'running' });
-      });
-      if (result.type !== 'projection-result')
-        throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The projection worker gave no result');
-      if (result.xy.length !== embeddings.count * 2)
-        throw new EmbeddingJobError('The projection worker returned the wrong number of points');
+      const out = await work(file, jobId, report);
       report({ done: 1, total: 1, state: 'done' });
-      return Float32Array.from(result.xy);
+      return out;
     } catch (err) {
       report({ done: 0, total: 0, state: 'failed', message: err instanceof Error ? err.message : String(err) });
       throw err;
@@ -128,29 +144,13 @@ export class WorkerJobs {
 
   /** The data-quality report of a dataset from the embeddings of all its rows, computed in a worker. */
   async quality(embeddings: Embeddings, request: Omit<QualityRequest, 'file'>, label: string): Promise<QualityReport> {
-    mkdirSync(this.cacheDir, { recursive: true });
-    const jobId = randomUUID();
-    const file = path.join(this.cacheDir, `${jobId}.emb`);
-    const report = (p: Omit<JobProgress, 'jobId' | 'label'>) => this.hub?.emit('jobs.progress', { jobId, label, ...p });
-    try {
-      await writeEmbeddingFile(
-        file,
-        embeddings,
-        'quality input',
-        Array.from({ length: embeddings.count }, (_, i) => i),
-      );
+    return this.onEmbeddingsFile(embeddings, 'quality input', label, async (file, jobId, report) => {
       report({ done: 0, total: 1, state: 'running' });
       const result = await this.run({ type: 'quality', jobId, request: { ...request, file } }, () => {});
       if (result.type !== 'quality-result')
         throw new EmbeddingJobError(result.type === 'job-failed' ? result.message : 'The quality worker gave no result');
-      report({ done: 1, total: 1, state: 'done' });
       return result.report;
-    } catch (err) {
-      report({ done: 0, total: 0, state: 'failed', message: err instanceof Error ? err.message : String(err) });
-      throw err;
-    } finally {
-      await rm(file, { force: true });
-    }
+    });
   }
 
   /** Which TensorFlow.js backends load, probed once in a worker. */

@@ -20,20 +20,13 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => cleanup());
 
+/** `metric-studio quality` on the planted CSV with raw pixels, its data folder in the test's. */
+const quality = (...extra: string[]) =>
+  cli(['quality', '--dataset', csv, '--root', ROOT, '--baseline', 'raw-pixels', '--data-dir', path.join(dir, 'data'), ...extra]);
+
 describe('metric-studio quality', () => {
   it('finds the planted leaks, mislabels and the renamed label with raw pixels', () => {
-    const r = cli([
-      'quality',
-      '--dataset',
-      csv,
-      '--root',
-      ROOT,
-      '--baseline',
-      'raw-pixels',
-      '--json',
-      '--data-dir',
-      path.join(dir, 'data'),
-    ]);
+    const r = quality('--json');
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
     expect(report.rows).toBe(610);
@@ -63,36 +56,17 @@ describe('metric-studio quality', () => {
     // The rename: labels 7 and 11 are each other's nearest neighbours.
     expect((report.label_overlap as { labels: number[] }[]).map((o) => o.labels.join(','))).toContain('7,11');
     // Again: read back, the same report.
-    const again = JSON.parse(
-      cli(['quality', '--dataset', csv, '--root', ROOT, '--baseline', 'raw-pixels', '--json', '--data-dir', path.join(dir, 'data')]).stdout,
-    );
+    const again = JSON.parse(quality('--json').stdout);
     expect(again.cached).toBe(true);
     expect(again.near_duplicates).toEqual(report.near_duplicates);
   }, 120_000);
 
   it('takes a threshold, and refuses what it cannot use', () => {
-    const strict = JSON.parse(
-      cli([
-        'quality',
-        '--dataset',
-        csv,
-        '--root',
-        ROOT,
-        '--baseline',
-        'raw-pixels',
-        '--dup-threshold',
-        '0',
-        '--json',
-        '--data-dir',
-        path.join(dir, 'data'),
-      ]).stdout,
-    );
+    const strict = JSON.parse(quality('--dup-threshold', '0', '--json').stdout);
     expect(strict.dup_threshold).toBe(0);
     expect(strict.dup_threshold_rule).toBe('given (--dup-threshold 0)');
     expect(strict.near_duplicates.length).toBe(0);
-    expect(cli(['quality', '--dataset', csv, '--root', ROOT, '--baseline', 'raw-pixels', '--dup-threshold', '9']).stderr).toMatch(
-      /--dup-threshold must be a distance from 0 to 4/,
-    );
+    expect(quality('--dup-threshold', '9').stderr).toMatch(/--dup-threshold must be a distance from 0 to 4/);
     expect(cli(['quality', '--dataset', csv]).stderr).toMatch(/one of --checkpoint, --zoo or --baseline are required/);
   }, 60_000);
 
