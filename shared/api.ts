@@ -170,6 +170,20 @@ export const methods = {
     z.array(z.object({ name: z.string(), path: z.string(), yaml: z.string(), datasetExists: z.boolean() })),
     'Shipped training configs.',
   ),
+  'train.configFor': method(
+    DatasetRef,
+    z.object({
+      yaml: z.string(),
+      facts: z.object({
+        channels: z.union([z.literal(1), z.literal(3)]),
+        imageSize: z.number().int(),
+        trainLabels: z.number().int(),
+        medianInstances: z.number().int(),
+        sampled: z.number().int(),
+      }),
+    }),
+    "A config made for a registered dataset (Train on this dataset): the from-scratch recipe with the data's colour, image size and a sampler that fits its training labels, named after it.",
+  ),
   'train.validate': method(
     z.object({ yaml: z.string().max(200_000), baseDir: FilePath.optional() }),
     z.object({ ok: z.boolean(), issues: z.array(z.object({ path: z.string(), message: z.string() })), plan: TrainPlan.nullable() }),

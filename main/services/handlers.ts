@@ -25,6 +25,7 @@ import { sampleDatasets } from './samples';
 import type { TrainingSupervisor } from './training';
 import { listRecipes, startFromYaml, validateYaml } from './train-requests';
 import { compareRuns } from './compare';
+import { BASE_RECIPE, configForDataset, datasetFacts } from './config-for-dataset';
 import { deleteRunAndFiles } from './run-files';
 import type { WizardService } from './wizard';
 import type { FileAccess } from './file-access';
@@ -181,6 +182,13 @@ export function createHandlers(ctx: ServiceContext): Handlers {
         metricValue: c.metric_value,
       })),
     'train.recipes': async () => listRecipes(),
+    'train.configFor': async ({ csvPath, root }) => {
+      const t = await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root));
+      const base = listRecipes().find((r) => r.name === BASE_RECIPE);
+      if (!base) throw new ApiError('failed', `The ${BASE_RECIPE} recipe is missing from this installation`);
+      const facts = await datasetFacts(t);
+      return { yaml: configForDataset(base.yaml, t.file, t.root, facts), facts };
+    },
     'train.validate': async ({ yaml, baseDir }) => validateYaml(yaml, baseDir, ctx.dataDir),
     'train.start': async ({ yaml, baseDir, name }) => startFromYaml(ctx.training, yaml, baseDir, name),
     'train.stop': async ({ runId }) => ({ stopping: ctx.training.stop(runId) }),

@@ -66,6 +66,12 @@ describe('dataset wizard', () => {
     await page.locator('[data-testid=yaml-editor] .cm-line', { hasText: `dataset: ${csv}` }).waitFor();
     expect(await editor.value()).toContain(`dataset: ${csv}`);
     expect(await page.locator('[data-testid=config-form] [name=dataset]').inputValue()).toBe(csv);
+    // A config made for this dataset (not the last one with its path swapped): its name, its colour, its size.
+    const text = await editor.value();
+    expect(text).toContain('postfix: my_photos_small_cnn_triplet');
+    expect(text).toMatch(/^# Made for .*df\.csv from the fashion-mnist-mini-seen recipe/);
+    expect(text).toMatch(/\nchannels: 1\n/);
+    expect(await page.locator('select[name=recipe] option:checked').textContent()).toBe(`made for ${path.basename(photos)}/df.csv`);
     // The plan (or the problems) is computed on this dataset: its train labels, not the recipe's sample.
     const trainLabels = new Set(
       readFileSync(csv, 'utf8')

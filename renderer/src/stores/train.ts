@@ -2,7 +2,6 @@ import { defineStore } from 'pinia';
 import { ref } from 'vue';
 import type { MethodOutput } from '../../../shared/api';
 import { api } from '../api';
-import { setField } from '../config-form';
 import { useRunsStore } from './runs';
 import { useTrainEventsStore } from './train-events';
 
@@ -34,20 +33,22 @@ export const useTrainStore = defineStore('train', () => {
   }
   /** A config written elsewhere (the Zoo page, a run's "train again"), with absolute paths. */
   function useConfig(text: string) {
+    madeFor.value = null;
     yaml.value = text;
     baseDir.value = '/';
     void validate();
   }
+  /** What the config in the editor was made for, when it is no recipe: "df.csv (made for it)". */
+  const madeFor = ref<string | null>(null);
   /**
-   * "Train on this dataset": the config in the editor (or the first recipe's) pointed at `csvPath`, with absolute
-   * paths; the form then shows whether its sampler fits this dataset.
+   * "Train on this dataset": a config made for it by main (the from-scratch recipe with the data's colour, image
+   * size, a sampler that fits and the dataset's name), not the editor's last config with the path swapped.
    */
   async function trainOn(csvPath: string, root?: string) {
     if (!recipes.value.length) await loadRecipes();
-    const base = yaml.value || recipes.value[0]?.yaml || '';
-    let text = setField(base, ['dataset'], csvPath);
-    text = setField(text, ['dataset_root'], root ?? null);
-    useConfig(text);
+    const made = await api().call('train.configFor', { csvPath, root: root || undefined });
+    useConfig(made.yaml);
+    madeFor.value = csvPath;
   }
   async function validate() {
     const checked = await api().call('train.validate', { yaml: yaml.value, baseDir: baseDir.value || undefined });
@@ -79,6 +80,7 @@ export const useTrainStore = defineStore('train', () => {
     if (liveRunId.value !== null) await useRunsStore().stop(liveRunId.value);
   }
   return {
+    madeFor,
     recipes,
     yaml,
     baseDir,
