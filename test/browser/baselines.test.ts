@@ -68,6 +68,21 @@ describe('a run beside its baselines', () => {
     expect(await badge.textContent()).toBe('below raw pixels');
   });
 
+  it('opens the run in the Explorer from the Runs table and from its page, searching with its best checkpoint', async () => {
+    const best = (await session.web.core.store.checkpoints(runId)).find((c) => c.kind === 'best')!;
+    for (const from of ['#/runs', `#/runs/${runId}`]) {
+      await page.goto(`${session.web.server.url}${from}`);
+      await page.locator('[data-testid=explore-run-link]').first().click();
+      await page.locator('[data-page=explorer]').waitFor();
+      await page.waitForFunction(
+        (v) => (document.querySelector('select[name=model]') as HTMLSelectElement | null)?.value === v,
+        `ckpt:${best.path}`,
+      );
+      await page.locator('[data-testid=results], .results').first().waitFor();
+      expect(await page.locator('select[name=model] option:checked').textContent()).toContain(`#${runId}`);
+    }
+  }, 60_000);
+
   it('exports the run to OML from its page, listing what did not carry over', async () => {
     await page.goto(`${session.web.server.url}#/runs/${runId}`);
     await page.locator('[data-testid=export-oml]').click();

@@ -35,16 +35,25 @@ export const useExplorerStore = defineStore('explorer', () => {
         if (offset + 500 >= page.total) break;
       }
       queries.value = all.slice(0, 200);
-      [models.value, zooModels.value] = await Promise.all([
-        api().call('explorer.models', { csvPath: path }),
-        api()
-          .call('zoo.list', {})
-          .then((all) => all.filter((z) => z.installed)),
-      ]);
+      await loadModels();
       if (!chosen) model.value = models.value[0] ? `ckpt:${models.value[0].checkpoint}` : '';
     } catch (e) {
       error.value = (e as Error).message;
     }
+  }
+
+  /** Every run's best checkpoint on the open dataset and every installed zoo model (again when runs change). */
+  async function loadModels() {
+    if (!csvPath.value) return;
+    const asked = csvPath.value;
+    const [runs, zoo] = await Promise.all([
+      api().call('explorer.models', { csvPath: asked }),
+      api()
+        .call('zoo.list', {})
+        .then((all) => all.filter((z) => z.installed)),
+    ]);
+    if (csvPath.value !== asked) return;
+    [models.value, zooModels.value] = [runs, zoo];
   }
 
   const kValid = () => Number.isInteger(k.value) && k.value >= 1 && k.value <= 100;
@@ -213,6 +222,7 @@ export const useExplorerStore = defineStore('explorer', () => {
     choose,
     useZoo,
     exploreRun,
+    loadModels,
     ranked,
     rankedOffset,
     rankWorst,
