@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, screenshot, startBrowserSession, textContrast } from '../helpers/browser';
 import { type Planted, PLANTED_ROOT, plantProblems } from '../helpers/planted';
 
 let session: BrowserSession;
@@ -50,6 +50,9 @@ describe('the Quality panel', () => {
     );
     expect(shown.map((rows) => rows.join(',')).sort()).toEqual(planted.leaks.map(([a, b]) => `${a},${b}`).sort());
     await screenshot(page, '33-quality-leaks');
+    // The page's primary buttons read as buttons (#31, item 7: muted text on indigo was 1.6:1).
+    for (const button of ['[data-testid=train-on-dataset]', '[data-testid=leaderboard-compute]', '[data-testid=quality-find]'])
+      expect(await textContrast(page, button), button).toBeGreaterThanOrEqual(4.5);
 
     await panel.locator('[data-kind=mislabels]').click();
     const mislabels = panel.locator('[data-testid=quality-mislabel]');

@@ -98,3 +98,33 @@ export function yamlEditor(page: Page) {
     },
   };
 }
+
+/**
+ * WCAG's contrast ratio of an element's text against its background (the first opaque background up its
+ * ancestors), from the computed colours.
+ */
+export async function textContrast(page: Page, selector: string): Promise<number> {
+  return page
+    .locator(selector)
+    .first()
+    .evaluate((el) => {
+      const rgb = (c: string) => (c.match(/[\d.]+/g) ?? []).map(Number);
+      const luminance = ([r, g, b]: number[]) => {
+        const lin = (v: number) => {
+          const s = v / 255;
+          return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4;
+        };
+        return 0.2126 * lin(r!) + 0.7152 * lin(g!) + 0.0722 * lin(b!);
+      };
+      let bg: number[] = [255, 255, 255];
+      for (let e: Element | null = el; e; e = e.parentElement) {
+        const c = rgb(getComputedStyle(e).backgroundColor);
+        if (c.length >= 3 && (c.length < 4 || c[3]! > 0.5)) {
+          bg = c;
+          break;
+        }
+      }
+      const [a, b] = [luminance(rgb(getComputedStyle(el).color)), luminance(bg)];
+      return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    });
+}
