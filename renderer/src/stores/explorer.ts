@@ -17,6 +17,8 @@ export const useExplorerStore = defineStore('explorer', () => {
   const models = ref<MethodOutput<'explorer.models'>>([]);
   const zooModels = ref<MethodOutput<'zoo.list'>>([]);
   const loading = ref(false);
+  /** The Datasets page's open dataset when the Explorer last opened: another one since is opened on arrival. */
+  const seenDataset = shallowRef<unknown>(null);
   const error = ref<string | null>(null);
 
   async function openDataset(path: string, datasetRoot?: string) {
@@ -223,6 +225,7 @@ export const useExplorerStore = defineStore('explorer', () => {
     useZoo,
     exploreRun,
     loadModels,
+    seenDataset,
     ranked,
     rankedOffset,
     rankWorst,
