@@ -1,7 +1,7 @@
 // The Train form and the YAML edit one document: a field set in the form lands in the YAML with its comments and
 // order kept, the choices come from the config schema, and switching a block's kind keeps only the args it accepts.
 import { mount } from '@vue/test-utils';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import YAML from 'yaml';
 import { TrainConfig } from '../../shared/schemas/config';
 import { coerce, infoOf, NO_SCHEDULER, readConfig, setField } from '../../renderer/src/config-form';
@@ -97,6 +97,39 @@ describe('ConfigForm', () => {
     // Committed, the field shows the model again: the YAML's value from then on.
     await w.setProps({ yaml: setField(YAML_TEXT, ['max_epochs'], 7) });
     expect(input.element.value).toBe('7');
+  });
+
+  it('sends what is typed in a number or text field to the YAML while typing, without waiting for the field to lose focus', async () => {
+    vi.useFakeTimers();
+    try {
+      const w = mount(ConfigForm, { props: { yaml: YAML_TEXT, issues: [], plan: null } });
+      for (const [name, typed, read] of [
+        ['max_epochs', '45', (d: Record<string, unknown>) => d.max_epochs],
+        ['optimizer.args.lr', '0.005', (d: Record<string, { args: { lr: number } }>) => d.optimizer!.args.lr],
+      ] as const) {
+        const input = w.find<HTMLInputElement>(`[name="${name}"]`);
+        for (let n = 1; n <= typed.length; n++) {
+          input.element.value = typed.slice(0, n);
+          await input.trigger('input');
+          vi.advanceTimersByTime(100);
+        }
+        vi.advanceTimersByTime(300);
+        const doc = YAML.parse(w.emitted('update:yaml')!.at(-1)![0] as string);
+        expect((read as (d: unknown) => unknown)(doc), name).toBe(Number(typed));
+        expect(input.element.value).toBe(typed);
+        await w.setProps({ yaml: w.emitted('update:yaml')!.at(-1)![0] as string });
+      }
+      // One edit for the keys typed in a row, not one per key.
+      expect(w.emitted('update:yaml')!.length).toBe(2);
+      // Half a number waits: nothing is written for an input that reads as empty.
+      const epochs = w.find<HTMLInputElement>('[name="max_epochs"]');
+      epochs.element.value = '';
+      await epochs.trigger('input');
+      vi.advanceTimersByTime(1000);
+      expect(w.emitted('update:yaml')!.length).toBe(2);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('renders the fields of this config, shows a problem at its field, and emits the edited YAML', async () => {
