@@ -76,6 +76,21 @@ describe('the zoo in the UI', () => {
     expect(
       await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').count(),
     ).toBe(10);
+    // "Evaluate" evaluates (#31, item 4): the model's CMC@1 and mAP@k over every query, in a card of their own,
+    // and they follow the model when it changes.
+    const card = page.locator('[data-testid=evaluation]');
+    await card.locator('strong', { hasText: 'CMC@1' }).waitFor({ timeout: 60_000 });
+    expect((await card.textContent())!.replace(/\s+/g, ' ')).toMatch(
+      /Evaluation — zoo: Tiny CNN .* over \d+ queries: CMC@1 0\.\d{4} · mAP@10 0\.\d{4}/,
+    );
     await screenshot(page, 'zoo-4-explorer');
+    await page.locator('select[name=model]').selectOption('');
+    await page.waitForFunction(
+      () => /Evaluation — raw pixels .*CMC@1 0\.\d{4}/s.test(document.querySelector('[data-testid=evaluation]')?.textContent ?? ''),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
   });
 });

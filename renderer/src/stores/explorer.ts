@@ -127,7 +127,8 @@ export const useExplorerStore = defineStore('explorer', () => {
   function again() {
     if (imageResult.value && lastImage) void searchImage(lastImage);
     else if (result.value) void search(result.value.query.row);
-    if (ranked.value) void loadQueries(rankedOffset.value); // its AP@k is at the old k
+    // Its AP@k is at the old k, or its numbers the old model's.
+    if (ranked.value || evaluating.value) void loadQueries(ranked.value ? rankedOffset.value : 0);
   }
 
   /** The validation items on a map under the current model (loaded on request: it needs every embedding). */
@@ -152,6 +153,8 @@ export const useExplorerStore = defineStore('explorer', () => {
     ranked.value = null;
     map.value = null;
   }
+  /** The user asked for the model's evaluation (Zoo's "Evaluate on a dataset", or the ranked list): it follows the model. */
+  const evaluating = ref(false);
 
   /** Every query scored under the current model, worst first (OML's worst queries), a page of 100 at a time. */
   const ranked = ref<MethodOutput<'explorer.queries'> | null>(null);
@@ -166,6 +169,7 @@ export const useExplorerStore = defineStore('explorer', () => {
   /** A page of 100 queries with their own metrics, in the list's order and filters. */
   async function loadQueries(offset = 0) {
     if (!kValid()) return;
+    evaluating.value = true;
     loading.value = true;
     error.value = null;
     try {
@@ -198,6 +202,7 @@ export const useExplorerStore = defineStore('explorer', () => {
   /** The Zoo page's "Evaluate on a dataset": search with that model on the dataset open in Datasets. */
   function useZoo(key: string) {
     choose(`zoo:${key}`);
+    evaluating.value = true;
     csvPath.value = '';
     result.value = null;
   }
@@ -225,6 +230,7 @@ export const useExplorerStore = defineStore('explorer', () => {
     useZoo,
     exploreRun,
     loadModels,
+    evaluating,
     seenDataset,
     ranked,
     rankedOffset,
