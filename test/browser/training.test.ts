@@ -153,8 +153,17 @@ describe('training from the UI', () => {
   it('a second Start while a run trains queues it; the queued run can be cancelled from its page before it starts', async () => {
     await page.click('[data-nav=train]');
     await page.locator('[data-testid=start]', { hasText: 'Start training' }).click();
-    // Run 2 trains; Start now queues run 3 behind it.
+    // The live view comes into sight (it sits below the config).
+    await page.locator('[data-testid=live-run]').waitFor();
+    await page.waitForFunction(() => {
+      const box = document.querySelector('[data-testid=live-run]')?.getBoundingClientRect();
+      return box !== undefined && box.top >= 0 && box.top < window.innerHeight / 2;
+    });
+    // Run 2 trains; Start now queues run 3 behind it — the same config only when asked twice.
     await page.locator('[data-testid=start]', { hasText: 'Queue after this run' }).click();
+    await page.locator('[data-testid=start]', { hasText: 'Queue the same config again? yes' }).waitFor();
+    expect(await session.web.core.store.getRun(3)).toBeNull();
+    await page.locator('[data-testid=start]', { hasText: 'Queue the same config again? yes' }).click();
     await page.locator('[data-testid=queued-note]', { hasText: 'run #3 is queued: it starts when run #2 ends' }).waitFor();
     expect((await session.web.core.store.getRun(3))!.status).toBe('queued');
     await page.goto(`${session.web.server.url}#/runs/3`);
