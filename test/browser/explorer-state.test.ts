@@ -36,14 +36,23 @@ describe('the Explorer on any dataset', () => {
     await page.locator('[data-testid=explorer-results]').waitFor({ timeout: 60_000 });
     expect(await page.locator('[data-testid=explorer-dataset] code').textContent()).toBe(SAMPLE_CSV);
     await page.goto(`${session.web.server.url}#/datasets?csv=${encodeURIComponent(seen)}&root=${encodeURIComponent(SAMPLE_ROOT)}`);
-    await page.locator('[data-testid=dataset-summary]').waitFor();
+    // The sample's summary is still on screen until this one is inspected: wait for this one's 300 rows (not 600).
+    await page.waitForFunction(
+      () => /Rows\s*300(?!\d)/.test(document.querySelector('[data-testid=dataset-summary]')?.textContent ?? ''),
+      null,
+      {
+        timeout: 60_000,
+      },
+    );
     await page.click('[data-nav=explorer]');
-    await page.waitForFunction((csv) => document.querySelector('[data-testid=explorer-dataset] code')?.textContent === csv, seen);
+    await page.waitForFunction((csv) => document.querySelector('[data-testid=explorer-dataset] code')?.textContent === csv, seen, {
+      timeout: 60_000,
+    });
     // Both registered datasets are in the picker, told apart by their paths.
     const options = await page.locator('select[name=dataset] option').allTextContents();
     expect(options.some((o) => o.includes('fashion-mnist-mini/df.csv'))).toBe(true);
     expect(options.some((o) => o.endsWith(`${path.basename(path.dirname(seen))}/seen.csv`))).toBe(true);
-  }, 90_000);
+  }, 120_000);
 
   it('keeps dataset, model, top-k and query in the address: a reload, a pasted link and history back restore the search', async () => {
     await page.locator('[data-testid=explorer-results]').waitFor({ timeout: 60_000 });
@@ -66,7 +75,9 @@ describe('the Explorer on any dataset', () => {
     const link = page.url();
 
     await page.reload();
-    await page.waitForFunction((h) => document.querySelector('[data-testid=explorer-heading]')?.textContent === h, chosen);
+    await page.waitForFunction((h) => document.querySelector('[data-testid=explorer-heading]')?.textContent === h, chosen, {
+      timeout: 60_000,
+    });
     expect(
       await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').count(),
     ).toBe(5);
@@ -76,7 +87,9 @@ describe('the Explorer on any dataset', () => {
     await page.click('[data-nav=runs]');
     await page.locator('[data-page=runs]').waitFor();
     await page.goBack();
-    await page.waitForFunction((h) => document.querySelector('[data-testid=explorer-heading]')?.textContent === h, chosen);
+    await page.waitForFunction((h) => document.querySelector('[data-testid=explorer-heading]')?.textContent === h, chosen, {
+      timeout: 60_000,
+    });
 
     // A pasted link in a fresh window.
     const other = await page.context().newPage();
@@ -90,6 +103,8 @@ describe('the Explorer on any dataset', () => {
     // The picker opens the other dataset, and the address follows.
     await page.locator('select[name=dataset]').selectOption(SAMPLE_CSV);
     await page.waitForFunction((csv) => new URLSearchParams(location.hash.split('?')[1] ?? '').get('csv') === csv, SAMPLE_CSV);
-    await page.waitForFunction((csv) => document.querySelector('[data-testid=explorer-dataset] code')?.textContent === csv, SAMPLE_CSV);
-  }, 90_000);
+    await page.waitForFunction((csv) => document.querySelector('[data-testid=explorer-dataset] code')?.textContent === csv, SAMPLE_CSV, {
+      timeout: 60_000,
+    });
+  }, 180_000);
 });
