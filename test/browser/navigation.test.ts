@@ -171,7 +171,8 @@ describe('web mode in Chromium', () => {
     await page.locator('[data-testid=explorer-results] figure.tile').first().waitFor();
     await page.click('[data-testid=show-map]');
     const map = page.locator('[data-testid=embedding-map]');
-    await map.waitFor();
+    // Every validation item embedded and projected in a worker: a loaded machine takes longer than 30 s.
+    await map.waitFor({ timeout: 90_000 });
     expect(await page.locator('[data-testid=map-card] h2').textContent()).toMatch(/PCA of \d+ validation items/);
     // Drawn: coloured pixels on the canvas.
     const painted = await map.evaluate((c: HTMLCanvasElement) => {
