@@ -8,7 +8,7 @@ import { runEmbedJob } from './embed/job';
 import { parseTrainConfig } from './train/config-file';
 import { train } from './train/trainer';
 import { port } from './worker-port';
-import type { WorkerRequest } from './worker-protocol';
+import type { WorkerMessage, WorkerRequest } from './worker-protocol';
 
 const p = port();
 let stopRequested = false;
@@ -39,11 +39,10 @@ async function runTraining(msg: Extract<WorkerRequest, { type: 'start' }>): Prom
   }
 }
 
-async function runEmbedding(msg: Extract<WorkerRequest, { type: 'embed' }>): Promise<void> {
-  const { jobId } = msg;
+/** A job's end: its result message and exit 0, or `job-failed` with the reason and exit 1. */
+async function finish(jobId: string, work: () => Promise<WorkerMessage>): Promise<void> {
   try {
-    const result = await runEmbedJob(msg.request, (done, total) => p.send({ type: 'job-progress', jobId, done, total }));
-    p.send({ type: 'job-done', jobId, result });
+    p.send(await work());
     p.exit(0);
   } catch (err) {
     p.send({ type: 'job-failed', jobId, message: errorText(err) });
@@ -51,43 +50,32 @@ async function runEmbedding(msg: Extract<WorkerRequest, { type: 'embed' }>): Pro
   }
 }
 
-async function runProjection(msg: Extract<WorkerRequest, { type: 'project' }>): Promise<void> {
-  const { jobId } = msg;
-  try {
-    const { embeddings } = await readEmbeddingFile(msg.request.file);
-    const xy = umap2(embeddings, msg.request.seed, (done, total) => p.send({ type: 'job-progress', jobId, done, total }));
-    p.send({ type: 'projection-result', jobId, xy: Array.from(xy) });
-    p.exit(0);
-  } catch (err) {
-    p.send({ type: 'job-failed', jobId, message: errorText(err) });
-    p.exit(1);
-  }
-}
+const runEmbedding = ({ jobId, request }: Extract<WorkerRequest, { type: 'embed' }>) =>
+  finish(jobId, async () => ({
+    type: 'job-done',
+    jobId,
+    result: await runEmbedJob(request, (done, total) => p.send({ type: 'job-progress', jobId, done, total })),
+  }));
 
-async function runImport(msg: Extract<WorkerRequest, { type: 'import' }>): Promise<void> {
-  const { jobId, request: r } = msg;
-  try {
+const runProjection = ({ jobId, request }: Extract<WorkerRequest, { type: 'project' }>) =>
+  finish(jobId, async () => {
+    const { embeddings } = await readEmbeddingFile(request.file);
+    const xy = umap2(embeddings, request.seed, (done, total) => p.send({ type: 'job-progress', jobId, done, total }));
+    return { type: 'projection-result', jobId, xy: Array.from(xy) };
+  });
+
+const runImport = ({ jobId, request: r }: Extract<WorkerRequest, { type: 'import' }>) =>
+  finish(jobId, async () => {
     const { importZooModel } = await import('./zoo-import');
     const m = await importZooModel(r.src, r.dataDir, { key: r.key, name: r.name, normalisation: r.normalisation, inputSize: r.inputSize });
-    p.send({ type: 'import-result', jobId, key: m.entry.key, inputSize: m.entry.inputSize, embeddingDim: m.entry.embeddingDim });
-    p.exit(0);
-  } catch (err) {
-    p.send({ type: 'job-failed', jobId, message: errorText(err) });
-    p.exit(1);
-  }
-}
+    return { type: 'import-result', jobId, key: m.entry.key, inputSize: m.entry.inputSize, embeddingDim: m.entry.embeddingDim };
+  });
 
-async function runQuality(msg: Extract<WorkerRequest, { type: 'quality' }>): Promise<void> {
-  const { jobId } = msg;
-  try {
+const runQuality = ({ jobId, request }: Extract<WorkerRequest, { type: 'quality' }>) =>
+  finish(jobId, async () => {
     const { runQualityJob } = await import('./quality-job');
-    p.send({ type: 'quality-result', jobId, report: await runQualityJob(msg.request) });
-    p.exit(0);
-  } catch (err) {
-    p.send({ type: 'job-failed', jobId, message: errorText(err) });
-    p.exit(1);
-  }
-}
+    return { type: 'quality-result', jobId, report: await runQualityJob(request) };
+  });
 
 p.onMessage((msg) => {
   if (msg.type === 'stop') {
