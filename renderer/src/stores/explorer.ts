@@ -3,6 +3,7 @@ import { ref, shallowRef } from 'vue';
 import { MAX_QUERY_IMAGE_BYTES, type MethodOutput } from '../../../shared/api';
 import type { DatasetRow } from '../../../shared/schemas/dataset';
 import { api } from '../api';
+import { modelArgs } from '../model-choice';
 
 export const useExplorerStore = defineStore('explorer', () => {
   const csvPath = ref('');
@@ -60,10 +61,6 @@ export const useExplorerStore = defineStore('explorer', () => {
 
   const kValid = () => Number.isInteger(k.value) && k.value >= 1 && k.value <= 100;
   /** The dataset, model and top-k every explorer request names. */
-  const modelArgs = (value: string) => ({
-    checkpoint: value.startsWith('ckpt:') ? value.slice(5) : undefined,
-    zoo: value.startsWith('zoo:') ? value.slice(4) : undefined,
-  });
   const target = () => ({ csvPath: csvPath.value, root: root.value || undefined, k: k.value, ...modelArgs(model.value) });
 
   /** A second model ('' = none, else as `model`, with 'raw' for raw pixels) whose results show beside the first. */

@@ -4,12 +4,7 @@ import type { MethodOutput } from '../../../shared/api';
 import type { DatasetChange, QualityResult } from '../../../shared/schemas/quality';
 import { api } from '../api';
 import type { DatasetRef } from './datasets';
-
-/** The model a report is made with: '' = raw pixels, `ckpt:<folder>`, `zoo:<key>` (as the Explorer names them). */
-export const modelArgs = (value: string) => ({
-  checkpoint: value.startsWith('ckpt:') ? value.slice(5) : undefined,
-  zoo: value.startsWith('zoo:') ? value.slice(4) : undefined,
-});
+import { modelArgs } from '../model-choice';
 
 /** What a change does, in words, for the list of pending fixes. */
 export function changeText(c: DatasetChange): string {
