@@ -6,8 +6,9 @@ import { startProducts } from './retrieval-products';
 import type { QualityRequest } from './worker-protocol';
 
 /**
- * The data-quality report of a dataset (the worker's `quality` job): every row's k nearest other rows — exact, on
- * the backend's GEMM when the search is large (candidates rescored exactly) — then quality/report.ts.
+ * The data-quality report of a dataset (the worker's `quality` job): every row's k nearest other rows (the row itself
+ * is excluded by its id, so k are asked for) — exact, on the backend's GEMM when the search is large (candidates
+ * rescored exactly) — then quality/report.ts.
  */
 export async function runQualityJob(r: QualityRequest): Promise<QualityReport> {
   const { table } = await readDatasetCsv(r.csv, { root: r.root });
@@ -17,7 +18,7 @@ export async function runQualityJob(r: QualityRequest): Promise<QualityReport> {
   const n = embeddings.count;
   const ids = Int32Array.from({ length: n }, (_, i) => i);
   const products = worthAGemm(n, n, embeddings.dim) ? await startProducts() : undefined;
-  const found = batchedKnn({ queries: embeddings, gallery: embeddings, nItems: r.k + 1, queryIds: ids, galleryIds: ids, products });
+  const found = batchedKnn({ queries: embeddings, gallery: embeddings, nItems: r.k, queryIds: ids, galleryIds: ids, products });
   const k = Math.min(r.k, Math.max(1, n - 1));
   const nn: Neighbours = { k, ids: new Int32Array(n * k).fill(-1), dist: new Float32Array(n * k).fill(Number.POSITIVE_INFINITY) };
   for (let i = 0; i < n; i++) {
