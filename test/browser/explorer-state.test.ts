@@ -74,6 +74,8 @@ describe('the Explorer on any dataset', () => {
     expect(chosen).toContain(`Row ${state.get('q')} `);
     const link = page.url();
 
+    // Thumbnails still loading would be aborted by the reload (and counted as failed requests): let them land first.
+    await page.waitForLoadState('networkidle');
     await page.reload();
     await page.waitForFunction((h) => document.querySelector('[data-testid=explorer-heading]')?.textContent === h, chosen, {
       timeout: 60_000,
