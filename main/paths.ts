@@ -55,3 +55,18 @@ export function isInside(folder: string, target: string): boolean {
   const rel = path.relative(path.resolve(folder), path.resolve(target));
   return rel === '' || (!rel.startsWith(`..${path.sep}`) && rel !== '..' && !path.isAbsolute(rel));
 }
+
+/**
+ * Why a folder is too broad to be a dataset's root or a wizard source — the file system's root, the home folder
+ * itself or the folder holding homes, or a system folder — or null. A root is what thumbnail requests may read
+ * from, and a wizard walks all of its source: either over one of these would reach every file of the user.
+ */
+export function broadFolder(dir: string, home = os.homedir()): string | null {
+  const d = path.resolve(dir);
+  if (path.parse(d).root === d) return `${d} is the root of the file system`;
+  if (home && d === path.resolve(home)) return `${d} is your home folder itself`;
+  if (home && d === path.dirname(path.resolve(home))) return `${d} holds the home folders`;
+  if (process.platform !== 'win32' && /^\/(etc|proc|sys|dev|bin|sbin|usr|var|boot|lib|lib64|run)$/.test(d))
+    return `${d} is a system folder`;
+  return null;
+}

@@ -1,7 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../shared/api';
-import { isInside } from '../paths';
+import { broadFolder, isInside } from '../paths';
 import { loadDataset } from './datasets';
 import type { RunStore } from '../store/runs';
 
@@ -32,6 +32,12 @@ export class FileAccess {
     return file;
   }
 
+  /** A dataset's root is what its thumbnails may read from: never the whole disk, a home folder or a system folder. */
+  refuseBroadRoot(root: string): void {
+    const why = broadFolder(root);
+    if (why) throw new ApiError('invalid_input', `${why}: a dataset's root must be the folder that holds its images`);
+  }
+
   /** A dataset a request pages or searches: registered (opened in the app, written by the wizard, trained on). */
   async registeredTable(csvPath: string): Promise<string> {
     const file = path.resolve(csvPath);
@@ -53,7 +59,8 @@ export class FileAccess {
     const datasets = (await this.store.datasetPlaces()).filter((p) => path.resolve(p.root) === absRoot);
     if (!analysed && datasets.length === 0) throw new ApiError('not_found', `${absRoot} is not the root of an open dataset`);
     const [realRoot, realFile] = await Promise.all([realpath(absRoot).catch(() => absRoot), realpath(file).catch(() => file)]);
-    if (isInside(realRoot, realFile)) return file;
+    // A broad root (registered before roots were checked) serves its rows' images only.
+    if (!broadFolder(realRoot) && isInside(realRoot, realFile)) return file;
     if (analysed?.has(rel)) return file;
     for (const d of datasets) {
       const table = await loadDataset(d.csvPath, d.root).catch(() => null);

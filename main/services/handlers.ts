@@ -74,7 +74,9 @@ export function createHandlers(ctx: ServiceContext): Handlers {
     'datasets.recent': async () => ctx.store.recentDatasets(10),
     'datasets.samples': async () => sampleDatasets(),
     'datasets.inspect': async ({ csvPath, root, checkFiles }) => {
-      const { report } = await notFoundOnMissingFile(inspectDataset(ctx.files.pickedTable(csvPath), { root, checkFiles }));
+      const file = ctx.files.pickedTable(csvPath);
+      ctx.files.refuseBroadRoot(root ?? path.dirname(file));
+      const { report } = await notFoundOnMissingFile(inspectDataset(file, { root, checkFiles }));
       // A table without label and path columns is no dataset: shown with its problems, never a root requests may read.
       if (['label', 'path'].every((c) => report.summary.columns.includes(c)))
         await ctx.store.registerDataset(path.basename(path.dirname(report.file)), report.file, report.root, report.summary);

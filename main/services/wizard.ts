@@ -1,4 +1,4 @@
-import { stat } from 'node:fs/promises';
+import { realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { ApiError } from '../../shared/api';
 import type { WizardPreview } from '../../shared/schemas/wizard';
@@ -10,6 +10,31 @@ import { checkOutput, OutputError, writePlan } from '../dataset/convert/write';
 import { REQUIRED_COLUMNS } from '../../shared/schemas/dataset';
 import { inspectDataset } from '../dataset/inspect';
 import type { RunStore } from '../store/runs';
+import { broadFolder } from '../paths';
+
+/** Tables the wizard reads: a request cannot make it read (and quote back) any other file. */
+const WIZARD_TABLES = new Set(['.csv', '.tsv', '.txt']);
+
+function refuseBroad(folder: string): void {
+  const why = broadFolder(folder);
+  if (why) throw new ApiError('invalid_input', `${why}: pick the folder that holds the dataset's images`);
+}
+
+/** A wizard source is a folder of images (not a broad one) or a table file; anything else is refused unread. */
+async function wizardSource(source: string) {
+  const info = await stat(source).catch(() => null);
+  if (!info) throw new ApiError('not_found', `Source not found: ${source}`);
+  if (info.isDirectory()) {
+    refuseBroad(source);
+    return info;
+  }
+  // By the name given and by the file a link leads to: "x.csv" → /etc/passwd is not a table.
+  const real = await realpath(source).catch(() => source);
+  const isTable = (f: string) => WIZARD_TABLES.has(path.extname(f).toLowerCase());
+  if (!info.isFile() || !isTable(source) || !isTable(real))
+    throw new ApiError('invalid_input', `${source}: a source is a folder of images or a .csv / .tsv / .txt table`);
+  return info;
+}
 
 /**
  * The dataset wizard's server side: analyses run as cancellable jobs that stream progress; the last analysis of a
@@ -25,8 +50,7 @@ export class WizardService {
   ) {}
 
   async columns(source: string) {
-    const info = await stat(source).catch(() => null);
-    if (!info) throw new ApiError('not_found', `Source not found: ${source}`);
+    const info = await wizardSource(source);
     if (info.isDirectory()) return { kind: 'folder' as const, columns: [], guessed: {} };
     const { columns } = await readHeader(source);
     return {
@@ -43,6 +67,8 @@ export class WizardService {
     mapping: Partial<ColumnMapping> | undefined,
     split: SplitOptions,
   ): Promise<WizardPreview> {
+    await wizardSource(source);
+    if (root !== undefined) refuseBroad(root);
     this.running.get(jobId)?.abort();
     const ctl = new AbortController();
     this.running.set(jobId, ctl);

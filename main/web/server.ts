@@ -1,7 +1,7 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createReadStream, existsSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import path from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Dispatch, EventHub } from '../api/dispatch';
@@ -10,6 +10,10 @@ import { contentTypeOf, resolveStaticFile } from '../api/static-files';
 
 /** Large enough for an image query (10 MB of file, base64) and nothing much larger. */
 const MAX_BODY = 16 << 20;
+/** A client has this long to send a request's headers (and a new connection its first byte): slow clients are closed. */
+const HEADERS_TIMEOUT_MS = 15_000;
+/** Open connections at once: the UI needs a handful; thousands are a client holding the server's sockets. */
+const MAX_CONNECTIONS = 256;
 
 export interface WebServerOptions {
   dispatch: Dispatch;
@@ -19,6 +23,9 @@ export interface WebServerOptions {
   port?: number;
   token?: string;
   log?: (msg: string) => void;
+  /** How long a client may take over a request's headers (tests shorten it). */
+  headersTimeoutMs?: number;
+  maxConnections?: number;
 }
 
 export interface WebServer {
@@ -58,33 +65,64 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const originAllowed = (origin: string | undefined) =>
     origin === undefined || origin === `http://127.0.0.1:${port}` || origin === `http://localhost:${port}`;
 
-  const server = http.createServer((req, res) => {
-    if (!hostAllowed(req.headers.host)) {
-      res.writeHead(403).end('Forbidden host');
-      return;
-    }
-    const url = requestUrl(req.url);
-    if (!url) {
-      res.writeHead(400).end('Bad request');
-      return;
-    }
-    if (url.pathname === '/api/call') {
-      // Total: a body that is not an object, or a client that disconnects mid-body, gets an error, never a dead server.
-      handleCall(req, res).catch((err: unknown) => {
-        log(`api call failed: ${err instanceof Error ? err.message : String(err)}`);
-        if (!res.headersSent)
-          res
-            .writeHead(400, { 'content-type': 'application/json' })
-            .end(JSON.stringify({ ok: false, error: { code: 'invalid_input', message: 'Malformed request' } }));
-        else res.destroy();
-      });
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405).end();
-      return;
-    }
-    serveStatic(url.pathname, res);
+  const headersTimeoutMs = options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS;
+  // Node checks the headers limit every connectionsCheckingInterval (30 s unless told): a trickling client would
+  // outlive the limit by that much.
+  const server = http.createServer(
+    {
+      headersTimeout: headersTimeoutMs,
+      requestTimeout: Math.max(headersTimeoutMs, 120_000),
+      connectionsCheckingInterval: Math.min(1000, headersTimeoutMs),
+    },
+    (req, res) => {
+      if (!hostAllowed(req.headers.host)) {
+        res.writeHead(403).end('Forbidden host');
+        return;
+      }
+      const url = requestUrl(req.url);
+      if (!url) {
+        res.writeHead(400).end('Bad request');
+        return;
+      }
+      if (url.pathname === '/api/call') {
+        // Total: a body that is not an object, or a client that disconnects mid-body, gets an error, never a dead server.
+        handleCall(req, res).catch((err: unknown) => {
+          log(`api call failed: ${err instanceof Error ? err.message : String(err)}`);
+          if (!res.headersSent)
+            res
+              .writeHead(400, { 'content-type': 'application/json' })
+              .end(JSON.stringify({ ok: false, error: { code: 'invalid_input', message: 'Malformed request' } }));
+          else res.destroy();
+        });
+        return;
+      }
+      if (req.method !== 'GET' && req.method !== 'HEAD') {
+        res.writeHead(405).end();
+        return;
+      }
+      serveStatic(url.pathname, res);
+    },
+  );
+  // Silent clients: Node times out headers only once a request has begun, so a connection that sends nothing gets
+  // an idle limit from its first moment; a request that has begun clears it.
+  server.maxConnections = options.maxConnections ?? MAX_CONNECTIONS;
+  server.on('connection', (socket) => {
+    socket.setTimeout(headersTimeoutMs, () => socket.destroy());
+    socket.on('error', () => socket.destroy());
+  });
+  server.on('request', (req) => req.socket.setTimeout(0));
+  // Node answers a bad or slow request (400, 408, 431) with end(), which leaves the socket open until the client
+  // closes its side: one that never does would keep it. The answer is written, then the socket goes.
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    const status =
+      err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? '408 Request Timeout'
+        : err.code === 'HPE_HEADER_OVERFLOW'
+          ? '431 Request Header Fields Too Large'
+          : '400 Bad Request';
+    if (socket.writable) socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`);
+    (socket as Socket).destroySoon?.();
+    setTimeout(() => socket.destroy(), 1000).unref();
   });
 
   async function handleCall(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -135,9 +173,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     createReadStream(file).pipe(res);
   }
 
-  const wss = new WebSocketServer({ noServer: true });
+  // The event stream only sends: what a client may send is small.
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 64 << 10 });
+  wss.on('error', (err) => log(`event server: ${err.message}`));
   const sockets = new Set<WebSocket>();
   server.on('upgrade', (req, socket, head) => {
+    (socket as Socket).setTimeout(0);
     const url = requestUrl(req.url);
     if (url?.pathname !== '/api/events' || !hostAllowed(req.headers.host) || !sameToken(url.searchParams.get('token'), token)) {
       socket.end('HTTP/1.1 401 Unauthorized\r\n\r\n');
@@ -150,6 +191,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     wss.handleUpgrade(req, socket, head, (ws) => {
       sockets.add(ws);
       ws.on('close', () => sockets.delete(ws));
+      // A malformed frame (reserved opcode, unmasked, bad UTF-8, huge length) is the client's fault: ws closes that
+      // socket with a protocol error, and an 'error' with no listener would end the whole server.
+      ws.on('error', (err) => {
+        log(`event socket closed: ${err.message}`);
+        ws.terminate();
+      });
     });
   });
   const unsubscribe = options.hub.subscribe((event, payload) => {
