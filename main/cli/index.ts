@@ -46,7 +46,23 @@ export function helpText(): string {
   ].join('\n');
 }
 
+/**
+ * `metric-studio zoo list | head`: the reader has gone, so there is nobody left to tell — the command ends quietly,
+ * as Unix tools do, instead of throwing an unhandled EPIPE with a stack.
+ */
+const guarded = new WeakSet<NodeJS.WriteStream>();
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  if (guarded.has(stream)) return;
+  guarded.add(stream);
+  stream.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
 export async function main(argv: string[]): Promise<number> {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     out(helpText());

@@ -50,9 +50,62 @@ export async function readPredictions(file: string, maxBytes = MAX_PREDICTIONS_B
       throw new EmbeddingsError(`${file}: "paths" has ${paths.length} entries and "embeddings" ${embeddings.length}: they must pair up`);
     const bad = paths.findIndex((p) => typeof p !== 'string');
     if (bad >= 0) throw new EmbeddingsError(`${file}: paths[${bad}] is not a string`);
-    return new Map(paths.map((p, i) => [p as string, embeddings[i]]));
+    const byPath = new Map<string, unknown>();
+    const first = new Map<string, number>();
+    paths.forEach((p, i) => {
+      const at = first.get(p as string);
+      if (at !== undefined && JSON.stringify(embeddings[at]) !== JSON.stringify(embeddings[i]))
+        throw new EmbeddingsError(`${file}: paths[${i}] repeats paths[${at}] ("${p}") with a different vector: which one is the image's?`);
+      if (at === undefined) first.set(p as string, i);
+      byPath.set(p as string, embeddings[i]);
+    });
+    return byPath;
   }
+  // JSON.parse keeps the last of two equal keys without a word; two vectors for one image are a mistake to name.
+  const repeated = repeatedTopLevelKey(raw);
+  if (repeated !== null) throw new EmbeddingsError(`${file}: "${repeated}" appears twice as a key, with different vectors: which one is the image's?`);
   return new Map(Object.entries(parsed));
+}
+
+/** The first key that appears twice, with different values, in the top-level object of valid JSON text; or null. */
+export function repeatedTopLevelKey(text: string): string | null {
+  const seen = new Map<string, string>();
+  let depth = 0;
+  let key: string | null = null;
+  let valueStart = -1;
+  const settle = (end: number): string | null => {
+    if (key === null) return null;
+    const value = JSON.stringify(JSON.parse(text.slice(valueStart, end)));
+    const before = seen.get(key);
+    if (before !== undefined && before !== value) return key;
+    seen.set(key, value);
+    key = null;
+    return null;
+  };
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x7b || c === 0x5b) depth++;
+    else if (c === 0x7d || c === 0x5d) {
+      if (depth === 1 && settle(i) !== null) return key;
+      depth--;
+    } else if (c === 0x2c && depth === 1) {
+      if (settle(i) !== null) return key;
+    } else if (c === 0x22) {
+      let j = i + 1;
+      while (j < text.length && text.charCodeAt(j) !== 0x22) j += text.charCodeAt(j) === 0x5c ? 2 : 1;
+      if (depth === 1 && key === null) {
+        let k = j + 1;
+        while (k < text.length && /\s/.test(text[k]!)) k++;
+        if (text[k] === ':') {
+          key = JSON.parse(text.slice(i, j + 1)) as string;
+          valueStart = k + 1;
+          j = k;
+        }
+      }
+      i = j;
+    }
+  }
+  return null;
 }
 
 /** Factorises a string column: equal strings → equal ids; empty → −1 (no sequence). */

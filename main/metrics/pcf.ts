@@ -97,22 +97,37 @@ export function pcf(data: Float32Array, count: number, dim: number, variances: r
   const mean = new Float64Array(dim);
   for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) mean[j]! += data[i * dim + j]!;
   for (let j = 0; j < dim; j++) mean[j]! /= count;
-  // Scatter matrix XᵀX of the centred data: its eigenvalues are the squared singular values of X.
-  const cov = new Float64Array(dim * dim);
-  const row = new Float64Array(dim);
-  for (let i = 0; i < count; i++) {
-    for (let j = 0; j < dim; j++) row[j] = data[i * dim + j]! - mean[j]!;
-    for (let a = 0; a < dim; a++) {
-      const ra = row[a]!;
-      if (ra === 0) continue;
-      const base = a * dim;
-      for (let b = a; b < dim; b++) cov[base + b]! += ra * row[b]!;
+  // The centred data's squared singular values: eigenvalues of XᵀX (dim × dim), or of the Gram matrix XXᵀ
+  // (count × count) when there are fewer rows than dimensions — the same non-zero values, the rest zeros, at d³ →
+  // n³ work (5,000-d embeddings of 30 rows: 30³, not 5,000³).
+  const n = Math.min(count, dim);
+  const m = new Float64Array(n * n);
+  if (dim <= count) {
+    const row = new Float64Array(dim);
+    for (let i = 0; i < count; i++) {
+      for (let j = 0; j < dim; j++) row[j] = data[i * dim + j]! - mean[j]!;
+      for (let a = 0; a < dim; a++) {
+        const ra = row[a]!;
+        if (ra === 0) continue;
+        const base = a * dim;
+        for (let b = a; b < dim; b++) m[base + b]! += ra * row[b]!;
+      }
     }
+  } else {
+    const centred = new Float64Array(count * dim);
+    for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) centred[i * dim + j] = data[i * dim + j]! - mean[j]!;
+    for (let a = 0; a < count; a++)
+      for (let b = a; b < count; b++) {
+        let s = 0;
+        for (let j = 0; j < dim; j++) s += centred[a * dim + j]! * centred[b * dim + j]!;
+        m[a * n + b] = s;
+      }
   }
-  for (let a = 0; a < dim; a++) for (let b = 0; b < a; b++) cov[a * dim + b] = cov[b * dim + a]!;
+  for (let a = 0; a < n; a++) for (let b = 0; b < a; b++) m[a * n + b] = m[b * n + a]!;
   let eig: Float64Array;
   try {
-    eig = symmetricEigenvalues(cov, dim);
+    eig = new Float64Array(dim);
+    eig.set(symmetricEigenvalues(m, n));
   } catch {
     return variances.map(() => Number.NaN); // OML returns NaN when its SVD fails
   }

@@ -201,7 +201,32 @@ function indexLists(values: ArrayLike<number>, skip?: number): Map<number, numbe
   return lists;
 }
 
+/**
+ * A power of two that brings the largest |value| of both sets near 1, or 1 when squared distances already fit
+ * float32 comfortably. Embeddings near 1e19 are valid float32 but their squared distances are not (they become
+ * Infinity, and every ranking a tie); near 1e-20 they underflow to 0. A power of two scales exactly, so rankings
+ * and (scaled back) distances are those of the original vectors.
+ */
+export function distanceScale(...sets: Embeddings[]): number {
+  let maxAbs = 0;
+  for (const e of sets)
+    for (let i = 0; i < e.data.length; i++) {
+      const a = Math.abs(e.data[i]!);
+      if (a > maxAbs && a !== Infinity) maxAbs = a;
+    }
+  if (maxAbs === 0 || (maxAbs < 2 ** 32 && maxAbs > 2 ** -32)) return 1;
+  return 2 ** -Math.round(Math.log2(maxAbs));
+}
+
+const scaled = (e: Embeddings, s: number): Embeddings => ({ ...e, data: e.data.map((v) => v * s) });
+
 export function batchedKnn(input: KnnInput): RetrievalResults {
+  const scale = distanceScale(input.queries, input.gallery);
+  if (scale !== 1) {
+    const r = batchedKnn({ ...input, queries: scaled(input.queries, scale), gallery: scaled(input.gallery, scale) });
+    for (let i = 0; i < r.distances.length; i++) r.distances[i] = r.distances[i]! / scale;
+    return r;
+  }
   const { queries: q, gallery: g } = input;
   if (q.dim !== g.dim) throw new Error(`Query embeddings are ${q.dim}-d but gallery embeddings are ${g.dim}-d`);
   const ng = g.count;

@@ -1,4 +1,5 @@
 // One tally for the fuzz classes of issue #30: every case ends in one of these outcomes, and only "clean" is fine.
+import { type CliResult, type Expectation, judge } from './run-cli';
 export const OUTCOMES = ['clean', 'crash', 'hang', 'memory blow-up', 'wrong accept', 'wrong refusal', 'data loss'] as const;
 export type Outcome = (typeof OUTCOMES)[number];
 
@@ -33,4 +34,13 @@ export class Tally {
       })
       .join('\n');
   }
+}
+
+/** A CLI run's outcome against what a correct command does (run-cli's judge, with hangs and blow-ups apart). */
+export function outcomeOf(r: CliResult, want: Expectation): { outcome: Outcome; why: string } {
+  const { verdict, why } = judge(r, want);
+  if (verdict !== 'crash') return { outcome: verdict, why };
+  if (r.timedOut) return { outcome: 'hang', why };
+  if (/heap out of memory|Allocation failed/.test(r.output)) return { outcome: 'memory blow-up', why };
+  return { outcome: 'crash', why };
 }

@@ -83,7 +83,7 @@ describe('metric-studio evaluate', () => {
 
   it('rejects invalid k values and missing flags', () => {
     expect(cli(['evaluate', '--dataset', csv, '--embeddings', path.join(dir, 'pred.json'), '--cmc', '0']).stderr).toContain(
-      'cmc values must be positive integers',
+      '--cmc takes whole numbers from 1 to 1,000,000 (top-k), got 0',
     );
     expect(cli(['evaluate', '--dataset', csv]).code).toBe(2);
   });

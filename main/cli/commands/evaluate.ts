@@ -30,11 +30,23 @@ async function embeddedValidationSet(t: DatasetTable, model: EmbedModel, dataDir
 const usage =
   'metric-studio evaluate --dataset df.csv [--root DIR] (--embeddings predictions.json | --checkpoint DIR | --zoo KEY | --baseline raw-pixels) [--data-dir DIR] [--cmc 1,5] [--precision 5] [--map 5] [--ndcg 5] [--fmr 0.01] [--pcf 0.5] [--json]';
 
-function numbers(flag: string, value: string | undefined, fallback: number[]): number[] {
+/** A top-k past any gallery is a typo (OML clips k to the gallery, so it would pass unnoticed as "all"). */
+const MAX_TOP_K = 1_000_000;
+
+function numbers(flag: string, value: string | undefined, fallback: number[], kind: 'top-k' | 'share' | 'variance'): number[] {
   if (value === undefined) return fallback;
   if (value.trim() === '') return [];
   const xs = value.split(',').map((s) => Number(s.trim()));
   if (xs.some((x) => !Number.isFinite(x))) throw new UsageError(`--${flag} takes comma-separated numbers, got "${value}"`);
+  const bad = xs.find((x) =>
+    kind === 'top-k' ? !Number.isInteger(x) || x < 1 || x > MAX_TOP_K : !((kind === 'variance' ? x > 0 : x >= 0) && x <= 1),
+  );
+  if (bad !== undefined)
+    throw new UsageError(
+      kind === 'top-k'
+        ? `--${flag} takes whole numbers from 1 to ${MAX_TOP_K.toLocaleString('en')} (top-k), got ${bad}`
+        : `--${flag} takes shares ${kind === 'variance' ? 'above 0, up' : 'from 0'} to 1, got ${bad}`,
+    );
   return xs;
 }
 
@@ -79,12 +91,12 @@ export const evaluate: Command = {
     if (values.baseline && values.baseline !== 'raw-pixels')
       throw new UsageError(`--baseline must be raw-pixels, got "${values.baseline}"`);
     const args: MetricArgs = {
-      cmc: numbers('cmc', values.cmc, DEFAULT_METRIC_ARGS.cmc),
-      precision: numbers('precision', values.precision, DEFAULT_METRIC_ARGS.precision),
-      map: numbers('map', values.map, DEFAULT_METRIC_ARGS.map),
-      ndcg: numbers('ndcg', values.ndcg, DEFAULT_METRIC_ARGS.ndcg),
-      fmr: numbers('fmr', values.fmr, DEFAULT_METRIC_ARGS.fmr),
-      pcf: numbers('pcf', values.pcf, DEFAULT_METRIC_ARGS.pcf),
+      cmc: numbers('cmc', values.cmc, DEFAULT_METRIC_ARGS.cmc, 'top-k'),
+      precision: numbers('precision', values.precision, DEFAULT_METRIC_ARGS.precision, 'top-k'),
+      map: numbers('map', values.map, DEFAULT_METRIC_ARGS.map, 'top-k'),
+      ndcg: numbers('ndcg', values.ndcg, DEFAULT_METRIC_ARGS.ndcg, 'top-k'),
+      fmr: numbers('fmr', values.fmr, DEFAULT_METRIC_ARGS.fmr, 'share'),
+      pcf: numbers('pcf', values.pcf, DEFAULT_METRIC_ARGS.pcf, 'variance'),
     };
     try {
       const table = await checkedDataset(values.dataset, values.root);
