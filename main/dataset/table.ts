@@ -164,7 +164,13 @@ export class TableBuilder {
     // copy): the cell looks right and compares wrong.
     const bomAt = record.findIndex((c) => c.includes('\uFEFF'));
     if (bomAt >= 0)
-      problems.add('error', 'byte_order_mark', row, header[bomAt] ?? `column ${bomAt + 1}`, 'holds a byte-order mark (U+FEFF) inside the file: was a second file pasted on here?');
+      problems.add(
+        'error',
+        'byte_order_mark',
+        row,
+        header[bomAt] ?? `column ${bomAt + 1}`,
+        'holds a byte-order mark (U+FEFF) inside the file: was a second file pasted on here?',
+      );
 
     const labelCell = this.cell(record, at.label);
     const l = parseInteger(labelCell);
@@ -244,7 +250,13 @@ const MAX_COLUMNS = 1000;
 
 function checkHeader(header: string[], problems: ProblemLog): void {
   if (header.length > MAX_COLUMNS)
-    problems.add('error', 'too_many_columns', 1, null, `has ${header.length} columns, more than the ${MAX_COLUMNS} a dataset table may have (OML's are 11)`);
+    problems.add(
+      'error',
+      'too_many_columns',
+      1,
+      null,
+      `has ${header.length} columns, more than the ${MAX_COLUMNS} a dataset table may have (OML's are 11)`,
+    );
   for (const col of ['label', 'split', 'is_query', 'is_gallery']) {
     if (!header.includes(col)) problems.add('error', 'missing_column', 1, col, `required column "${col}" is missing`);
   }

@@ -63,7 +63,8 @@ export async function readPredictions(file: string, maxBytes = MAX_PREDICTIONS_B
   }
   // JSON.parse keeps the last of two equal keys without a word; two vectors for one image are a mistake to name.
   const repeated = repeatedTopLevelKey(raw);
-  if (repeated !== null) throw new EmbeddingsError(`${file}: "${repeated}" appears twice as a key, with different vectors: which one is the image's?`);
+  if (repeated !== null)
+    throw new EmbeddingsError(`${file}: "${repeated}" appears twice as a key, with different vectors: which one is the image's?`);
   return new Map(Object.entries(parsed));
 }
 

@@ -72,7 +72,10 @@ describe('fuzz class 6: CLI and numbers', () => {
       ['runs', 'list', '--data-dir', path.join(dir, 'd')],
       ['evaluate', '--help'],
     ];
-    const cases = Array.from({ length: fuzzCases(10) }, (_, i) => ({ args: commands[i % commands.length]!, keep: rng() < 0.5 ? 0 : randInt(rng, 40) }));
+    const cases = Array.from({ length: fuzzCases(10) }, (_, i) => ({
+      args: commands[i % commands.length]!,
+      keep: rng() < 0.5 ? 0 : randInt(rng, 40),
+    }));
     const results = await pool(
       cases.map((c) => () => runClosingPipe(c.args, c.keep)),
       2,
@@ -102,7 +105,10 @@ describe('fuzz class 6: CLI and numbers', () => {
     );
     results.forEach((r, i) => {
       const { outcome, why } = outcomeOf(r, { outcome: 'accept' });
-      if (outcome !== 'clean') return tally.add('float extremes', `×1e${exponents[i]}`, outcome, why);
+      if (outcome !== 'clean') {
+        tally.add('float extremes', `×1e${exponents[i]}`, outcome, why);
+        return;
+      }
       const got = metricsOf(r.output);
       const differ = Object.entries(want).flatMap(([g, ms]) =>
         Object.entries(ms).flatMap(([m, ks]) =>
