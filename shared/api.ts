@@ -149,8 +149,8 @@ export const methods = {
   ),
   'runs.metrics': method(
     z.object({ id: z.number().int().positive(), keys: z.array(z.string().max(200)).max(200).optional() }),
-    z.object({ series: z.record(z.string(), z.array(z.tuple([z.number(), z.number(), z.number()]))) }),
-    'Logged series of a run: key → [step, epoch, value] points in step order.',
+    z.object({ series: z.record(z.string(), z.array(z.tuple([z.number(), z.number(), z.number().nullable()]))) }),
+    'Logged series of a run: key → [step, epoch, value] points in step order; value null: not a finite number (a run that diverged).',
   ),
   'runs.checkpoints': method(
     z.object({ id: z.number().int().positive() }),

@@ -26,6 +26,9 @@ export function port(): Port {
   // Sends are asynchronous: a result of megabytes (a quality report, a last batch of metrics) is still being written
   // to the channel when the job ends, and exiting then loses it. Each send is tracked until Node has handed it over.
   const inFlight = new Set<Promise<void>>();
+  // The supervisor is gone (killed, crashed): nobody will read, stop or resume this job's process but a new one, and
+  // a training worker left running would write into the run folder beside it. What it logged is in its journal.
+  process.on('disconnect', () => process.exit(1));
   return {
     send: (m) => {
       const sent = new Promise<void>((resolve) => process.send!(m, undefined, undefined, () => resolve()));

@@ -7,6 +7,7 @@ import { umap2 } from '../retrieval/umap';
 import { runEmbedJob } from './embed/job';
 import { parseTrainConfig } from './train/config-file';
 import { train } from './train/trainer';
+import { journalled } from './train/metrics-journal';
 import { port } from './worker-port';
 import type { WorkerMessage, WorkerRequest } from './worker-protocol';
 
@@ -27,13 +28,15 @@ async function runTraining(msg: Extract<WorkerRequest, { type: 'start' }>): Prom
       runId,
       resume: msg.resume,
       dataDir: msg.dataDir,
-      emit: (e) => p.send(e),
+      emit: journalled(msg.outDir, (e) => p.send(e)),
       shouldStop: () => stopRequested,
     });
     p.send({ type: 'status', runId, status: result.status });
     p.exit(0);
   } catch (err) {
-    p.send({ type: 'log', runId, level: 'error', message: err instanceof Error && err.stack ? err.stack : errorText(err) });
+    // A message users read; the stack only for bug reports (METRIC_STUDIO_DEBUG=1), as the CLI does.
+    const debug = process.env.METRIC_STUDIO_DEBUG === '1' && err instanceof Error && err.stack;
+    p.send({ type: 'log', runId, level: 'error', message: debug ? (err as Error).stack! : errorText(err) });
     p.send({ type: 'status', runId, status: 'failed', error: errorText(err) });
     p.exit(1);
   }

@@ -7,6 +7,7 @@ import type { RunStore } from '../store/runs';
 import { isJobMessage, type WorkerHandle } from '../engine/worker-protocol';
 import { forkNodeWorker } from './workers';
 import { lastCheckpointOf } from '../engine/train/checkpoint-dir';
+import { journalOf, readJournal } from '../engine/train/metrics-journal';
 import { fileDigest } from '../zoo/download';
 
 /** A status after which the worker sends nothing more. */
@@ -117,6 +118,7 @@ export class TrainingSupervisor {
     const outDir = (await this.store.outDir(runId)) ?? path.join(this.dataDir, 'runs', String(runId));
     // Stopped or cancelled before its first epoch ended: there is nothing to continue from (a worker would fail).
     if (!lastCheckpointOf(outDir)) throw new Error(`Run ${runId} has no checkpoint to resume from yet: train it again instead`);
+    await this.recoverJournal(runId, outDir);
     await this.store.reopen(runId);
     const baseDir = (await this.store.baseDir(runId)) ?? process.cwd();
     const { done } = await this.launchOrQueue(runId, () => this.launch(runId, run.configYaml, baseDir, outDir, true, onEvent));
@@ -175,6 +177,7 @@ export class TrainingSupervisor {
         await chain;
         await this.flush(runId, live);
         if (!live.finalStatus) {
+          await this.recoverJournal(runId, outDir).catch((err) => console.error(`run ${runId}: its journal could not be read back: ${err}`));
           // The process died without saying how it ended (killed, crashed): the run can be resumed.
           await this.store.setStatus(runId, 'interrupted', { error: `training process exited with code ${code ?? 'signal'}` });
           this.hub?.emit('runs.changed', { runId });
@@ -226,6 +229,12 @@ export class TrainingSupervisor {
       case 'progress':
         return;
     }
+  }
+
+  /** The points the worker journalled that never reached the store (a supervisor or worker killed mid-run). */
+  private async recoverJournal(runId: number, outDir: string): Promise<void> {
+    const rows = readJournal(journalOf(outDir));
+    if (rows) await this.store.mergeJournal(runId, rows);
   }
 
   private async flush(runId: number, live: Live): Promise<void> {

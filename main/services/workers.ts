@@ -7,7 +7,8 @@ import type { WorkerHandle, WorkerMessage, WorkerRequest } from '../engine/worke
 export function forkNodeWorker(): WorkerHandle {
   const entry = fileURLToPath(new URL('../engine/worker.ts', import.meta.url));
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-  const child = fork(entry, [], { execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // 'advanced' (structured clone): a diverging run's NaN and Infinity arrive as numbers, where JSON made them null.
+  const child = fork(entry, [], { execArgv: ['--import', tsx], stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
   return {
     pid: child.pid,
     send: (m: WorkerRequest) => void child.send(m),

@@ -111,6 +111,22 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE datasets ADD COLUMN changes INTEGER;
   ALTER TABLE runs ADD COLUMN dataset_digest TEXT;
   `,
+  // v7: a metric's value may be NULL — not a number (a diverging run logs NaN; ±Infinity is stored as such). Before,
+  // one NaN failed NOT NULL and lost its whole batch of points.
+  `
+  CREATE TABLE metrics_v7 (
+    run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+    step INTEGER NOT NULL,
+    epoch INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    value REAL,
+    time REAL NOT NULL
+  );
+  INSERT INTO metrics_v7 (run_id, step, epoch, key, value, time) SELECT run_id, step, epoch, key, value, time FROM metrics ORDER BY rowid;
+  DROP TABLE metrics;
+  ALTER TABLE metrics_v7 RENAME TO metrics;
+  CREATE INDEX metrics_run_key_step ON metrics(run_id, key, step);
+  `,
 ];
 
 export async function migrate(db: Sqlite, migrations: readonly string[] = MIGRATIONS): Promise<number> {

@@ -4,6 +4,7 @@ import type { Baseline } from '../../shared/baselines';
 import type { RunDetail, RunStatus, RunSummary } from '../../shared/schemas/run';
 import { migrate } from './migrations';
 import { Sqlite } from './sqlite';
+import { isInside } from '../paths';
 
 interface RunRow {
   id: number;
@@ -73,6 +74,17 @@ export class RunStore {
     readonly db: Sqlite,
     readonly file: string,
   ) {}
+
+  /** The data folder: paths inside it are stored relative to it, so a copied or moved folder keeps its runs. */
+  get dataDir(): string {
+    return path.dirname(this.file);
+  }
+  private stored(p: string): string {
+    return path.isAbsolute(p) && isInside(this.dataDir, p) ? path.relative(this.dataDir, p) || '.' : p;
+  }
+  private resolved(p: string): string {
+    return path.isAbsolute(p) ? p : path.resolve(this.dataDir, p);
+  }
 
   static async open(dataDir: string): Promise<RunStore> {
     if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new Error(`The data folder ${dataDir} is a file, not a folder`);
@@ -245,7 +257,10 @@ export class RunStore {
   }
 
   /** Metrics arrive in bursts from the trainer: one transaction per batch keeps writes cheap and atomic. */
-  async logMetrics(runId: number, rows: { step: number; epoch: number; key: string; value: number; time?: number }[]): Promise<void> {
+  async logMetrics(
+    runId: number,
+    rows: { step: number; epoch: number; key: string; value: number | null; time?: number }[],
+  ): Promise<void> {
     if (rows.length === 0) return;
     await this.db.transaction(async () => {
       for (const r of rows) {
@@ -254,7 +269,7 @@ export class RunStore {
           r.step,
           r.epoch,
           r.key,
-          r.value,
+          Number.isNaN(r.value) || r.value === null ? null : r.value,
           r.time ?? Date.now() / 1000,
         ]);
       }
@@ -293,7 +308,7 @@ export class RunStore {
 
   private async toSummary(r: RunRow): Promise<RunSummary> {
     const tags = await this.db.all<{ tag: string }>('SELECT tag FROM run_tags WHERE run_id=? ORDER BY tag', [r.id]);
-    const last = await this.db.all<{ key: string; value: number }>(
+    const last = await this.db.all<{ key: string; value: number | null }>(
       `SELECT m.key, m.value FROM metrics m
        JOIN (SELECT key, MAX(step) AS step FROM metrics WHERE run_id=? GROUP BY key) l ON l.key=m.key AND l.step=m.step
        WHERE m.run_id=?`,
@@ -318,7 +333,8 @@ export class RunStore {
       startedAt: r.started_at,
       endedAt: r.ended_at,
       tags: tags.map((t) => t.tag),
-      lastMetrics: Object.fromEntries(last.map((m) => [m.key, m.value])),
+      // A value that is not a number (a diverged run's last loss) is left out: the run's error says what happened.
+      lastMetrics: Object.fromEntries(last.flatMap((m) => (m.value !== null && Number.isFinite(m.value) ? [[m.key, m.value]] : []))),
       best:
         best?.metric_key != null && best.metric_value != null
           ? { key: best.metric_key, value: best.metric_value, epoch: best.epoch, untrained: best.untrained }
@@ -328,15 +344,17 @@ export class RunStore {
 
   /** Where the run writes (checkpoints, log) and the folder its config's relative paths start from. */
   async setOutDir(runId: number, outDir: string, baseDir: string): Promise<void> {
-    await this.db.run('UPDATE runs SET out_dir=?, base_dir=? WHERE id=?', [outDir, baseDir, runId]);
+    await this.db.run('UPDATE runs SET out_dir=?, base_dir=? WHERE id=?', [this.stored(outDir), this.stored(baseDir), runId]);
   }
 
   async baseDir(runId: number): Promise<string | null> {
-    return (await this.db.get<{ base_dir: string | null }>('SELECT base_dir FROM runs WHERE id=?', [runId]))?.base_dir ?? null;
+    const dir = (await this.db.get<{ base_dir: string | null }>('SELECT base_dir FROM runs WHERE id=?', [runId]))?.base_dir ?? null;
+    return dir === null ? null : this.resolved(dir);
   }
 
   async outDir(runId: number): Promise<string | null> {
-    return (await this.db.get<{ out_dir: string | null }>('SELECT out_dir FROM runs WHERE id=?', [runId]))?.out_dir ?? null;
+    const dir = (await this.db.get<{ out_dir: string | null }>('SELECT out_dir FROM runs WHERE id=?', [runId]))?.out_dir ?? null;
+    return dir === null ? null : this.resolved(dir);
   }
 
   /** One row per (run, kind): a newer best or last replaces the older one. */
@@ -348,7 +366,7 @@ export class RunStore {
       await this.db.run('DELETE FROM checkpoints WHERE run_id=? AND kind=?', [runId, c.kind]);
       await this.db.run(
         'INSERT INTO checkpoints (run_id, path, epoch, metric_key, metric_value, kind, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
-        [runId, c.path, c.epoch, c.metricKey, c.metricValue, c.kind, new Date().toISOString()],
+        [runId, this.stored(c.path), c.epoch, c.metricKey, c.metricValue, c.kind, new Date().toISOString()],
       );
     });
   }
@@ -356,7 +374,26 @@ export class RunStore {
   async checkpoints(
     runId: number,
   ): Promise<{ kind: string; path: string; epoch: number; metric_key: string | null; metric_value: number | null }[]> {
-    return this.db.all('SELECT kind, path, epoch, metric_key, metric_value FROM checkpoints WHERE run_id=? ORDER BY kind', [runId]);
+    const rows = await this.db.all<{ kind: string; path: string; epoch: number; metric_key: string | null; metric_value: number | null }>(
+      'SELECT kind, path, epoch, metric_key, metric_value FROM checkpoints WHERE run_id=? ORDER BY kind',
+      [runId],
+    );
+    return rows.map((r) => ({ ...r, path: this.resolved(r.path) }));
+  }
+
+  /**
+   * Adds the points of a run's journal that the store lacks (by key, step and epoch): the ones a supervisor killed
+   * mid-run held only in memory. Never removes a row, so a run journalled only since an upgrade keeps its older points.
+   */
+  async mergeJournal(runId: number, rows: readonly { step: number; epoch: number; key: string; value: number }[]): Promise<number> {
+    const have = new Set(
+      (await this.db.all<{ key: string; step: number; epoch: number }>('SELECT key, step, epoch FROM metrics WHERE run_id=?', [runId])).map(
+        (r) => `${r.key}\u0000${r.step}\u0000${r.epoch}`,
+      ),
+    );
+    const missing = rows.filter((r) => !have.has(`${r.key}\u0000${r.step}\u0000${r.epoch}`));
+    await this.logMetrics(runId, missing);
+    return missing.length;
   }
 
   /** Drops what a run logged after `epoch`/`step` (a resumed run logs that part again). */
@@ -364,15 +401,18 @@ export class RunStore {
     await this.db.run('DELETE FROM metrics WHERE run_id=? AND (step > ? OR epoch > ?)', [runId, step, epoch]);
   }
 
-  /** Series for charts: key → [step, epoch, value] in step order (optionally only some keys). */
-  async metricSeries(runId: number, keys?: string[]): Promise<Record<string, [number, number, number][]>> {
+  /**
+   * Series for charts: key → [step, epoch, value] in step order (optionally only some keys). A value that is not a
+   * finite number (NaN, ±Infinity: a diverging run) comes as null — JSON has no such numbers, and a chart leaves a gap.
+   */
+  async metricSeries(runId: number, keys?: string[]): Promise<Record<string, [number, number, number | null][]>> {
     const filter = keys?.length ? `AND key IN (${keys.map(() => '?').join(',')})` : '';
-    const rows = await this.db.all<{ key: string; step: number; epoch: number; value: number }>(
+    const rows = await this.db.all<{ key: string; step: number; epoch: number; value: number | null }>(
       `SELECT key, step, epoch, value FROM metrics WHERE run_id=? ${filter} ORDER BY key, step, rowid`,
       [runId, ...(keys ?? [])],
     );
-    const out: Record<string, [number, number, number][]> = {};
-    for (const r of rows) (out[r.key] ??= []).push([r.step, r.epoch, r.value]);
+    const out: Record<string, [number, number, number | null][]> = {};
+    for (const r of rows) (out[r.key] ??= []).push([r.step, r.epoch, r.value !== null && Number.isFinite(r.value) ? r.value : null]);
     return out;
   }
 
@@ -440,12 +480,13 @@ export class RunStore {
   async bestCheckpointsFor(
     csvPath: string,
   ): Promise<{ runId: number; name: string; checkpoint: string; metricKey: string | null; metricValue: number | null }[]> {
-    return this.db.all(
+    const rows = await this.db.all<{ runId: number; name: string; checkpoint: string; metricKey: string | null; metricValue: number | null }>(
       `SELECT r.id AS runId, r.name AS name, c.path AS checkpoint, c.metric_key AS metricKey, c.metric_value AS metricValue
        FROM runs r JOIN datasets d ON d.id = r.dataset_id JOIN checkpoints c ON c.run_id = r.id AND c.kind = 'best'
        WHERE d.csv_path = ? ORDER BY c.metric_value DESC, r.id DESC`,
       [csvPath],
     );
+    return rows.map((r) => ({ ...r, checkpoint: this.resolved(r.checkpoint) }));
   }
 
   async addTag(runId: number, tag: string): Promise<void> {

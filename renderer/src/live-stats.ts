@@ -47,7 +47,7 @@ export function liveStats(
   let best: LiveStats['best'] = null;
   // Epoch −1 is the untrained network's validation: a baseline, not a checkpoint the run can keep.
   for (const [step, ep, value] of series[key] ?? [])
-    if (ep >= 0 && (!best || (min ? value < best.value : value > best.value))) best = { key, value, step, epoch: ep };
+    if (ep >= 0 && value !== null && (!best || (min ? value < best.value : value > best.value))) best = { key, value, step, epoch: ep };
   return {
     epoch,
     epochs,

@@ -63,7 +63,7 @@ describe('a run across a reload, a stop and a resume', () => {
     const cmc = (await store.metricSeries(1, ['OVERALL/cmc/1']))['OVERALL/cmc/1']!;
     expect(new Set(cmc.map(([, epoch]) => epoch))).toEqual(new Set([-1, ...Array.from({ length: 40 }, (_, e) => e)]));
     const best = (await store.checkpoints(1)).find((c) => c.kind === 'best')!;
-    expect(best.metric_value).toBe(Math.max(...cmc.filter(([, epoch]) => epoch >= 0).map(([, , v]) => v)));
+    expect(best.metric_value).toBe(Math.max(...cmc.filter(([, epoch]) => epoch >= 0).map(([, , v]) => v ?? Number.NaN)));
     await page.goto(`${session.web.server.url}#/runs`);
     await page.locator('[data-testid=runs-table] tbody tr').first().waitFor();
     expect(await page.locator('[data-testid=runs-table] tbody tr').first().textContent()).toContain(

@@ -76,7 +76,7 @@ describe('training from the UI', () => {
     const text = await live.textContent();
     // The best-so-far value is the highest CMC@1 the run logged after training began, marked on the metric chart.
     const logged = (await session.web.core.store.metricSeries(1, ['OVERALL/cmc/1']))['OVERALL/cmc/1']!;
-    const best = Math.max(...logged.filter(([, epoch]) => epoch >= 0).map(([, , v]) => v));
+    const best = Math.max(...logged.filter(([, epoch]) => epoch >= 0).map(([, , v]) => v ?? Number.NaN));
     expect(await page.locator('[data-testid=best-so-far]').textContent()).toContain(`best cmc/1 so far: ${best.toFixed(4)}`);
     expect(await page.locator('.chart[data-title="Validation metrics"] .u-legend').textContent()).toContain('best cmc/1');
     expect(text).toMatch(/backend: (wasm|tensorflow|cpu)/);
@@ -109,7 +109,7 @@ describe('training from the UI', () => {
     const map10 = (await session.web.core.store.metricSeries(1, ['OVERALL/map/10']))['OVERALL/map/10']!.find(
       ([, e]) => e === best.epoch,
     )![2];
-    expect(await page.locator('[data-testid=ranked-overall]').textContent()).toContain(`map@10 ${map10.toFixed(4)}`);
+    expect(await page.locator('[data-testid=ranked-overall]').textContent()).toContain(`map@10 ${map10!.toFixed(4)}`);
     const aps = (await page.locator('[data-testid=ranked-queries] li').allTextContents()).map((t) => Number(/AP ([\d.]+)/.exec(t)![1]));
     expect(aps.length).toBe(100);
     expect(aps).toEqual([...aps].sort((a, b) => a - b));

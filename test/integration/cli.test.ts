@@ -123,7 +123,7 @@ describe('bad input ends a command with a message, not a stack trace', () => {
     [
       'evaluate --pcf 0',
       () => ['evaluate', '--dataset', SAMPLE_CSV, '--baseline', 'raw-pixels', '--pcf', '0'],
-      /pcf variance values must be in \(0, 1\], got 0/,
+      /--pcf takes shares above 0, up to 1, got 0/,
     ],
     [
       'train --set __proto__.x=1',

@@ -190,7 +190,7 @@ describe('training on the shipped sample', () => {
         got[key]!.map(([step, epoch]) => [step, epoch]),
         key,
       ).toEqual(want[key]!.map(([step, epoch]) => [step, epoch]));
-      for (const [i, [, , v]] of got[key]!.entries()) expect(v, `${key} #${i}`).toBeCloseTo(want[key]![i]![2], 5);
+      for (const [i, [, , v]] of got[key]!.entries()) expect(v, `${key} #${i}`).toBeCloseTo(want[key]![i]![2]!, 5);
     }
     await store.close();
   }, 120_000);

@@ -87,8 +87,12 @@ async function trainEpoch(s: TrainSession, callbacks: CallbackList, shouldStop: 
     await callbacks.onBatchBegin(s);
     const labels = Int32Array.from(batch, (k) => s.train.labels[k]!);
     const { loss, logs, spread } = await onDevice(trainingBatch(cfg, batch.length, s.chunk), step(s, data, labels, vars));
-    if (!Number.isFinite(loss)) throw new Error(`Loss became ${loss} at step ${s.step}: lower the learning rate`);
     s.step++;
+    if (!Number.isFinite(loss)) {
+      // Logged as it is (stored as "not a number"): the chart shows where the run went off.
+      s.events.stepMetrics(s.step, s.epoch, { loss });
+      throw new Error(`Training diverged: the loss became ${loss} at step ${s.step} (epoch ${s.epoch}); lower the learning rate`);
+    }
     await callbacks.onBatchEnd(s, { loss, logs, spread, batchSize: batch.length, epochStep: b + 1, epochSteps: steps });
   }
   return true;
@@ -108,17 +112,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   callbacks.loadStates(s.resumed?.callbacks);
   await callbacks.onTrainBegin(s);
   let status: TrainResult['status'] = 'finished';
-  for (; s.epoch < s.cfg.max_epochs; s.epoch++) {
-    await callbacks.onEpochBegin(s);
-    if (!(await trainEpoch(s, callbacks, opts.shouldStop))) {
-      status = 'stopped';
-      break;
+  try {
+    for (; s.epoch < s.cfg.max_epochs; s.epoch++) {
+      await callbacks.onEpochBegin(s);
+      if (!(await trainEpoch(s, callbacks, opts.shouldStop))) {
+        status = 'stopped';
+        break;
+      }
+      await callbacks.onEpochEnd(s);
+      if (s.stopTraining) {
+        s.epoch++;
+        break;
+      }
     }
-    await callbacks.onEpochEnd(s);
-    if (s.stopTraining) {
-      s.epoch++;
-      break;
-    }
+  } catch (err) {
+    // The points of the window the failure cut short go out before it: a failed run keeps what it logged.
+    events.flush();
+    throw err;
   }
   await callbacks.onTrainEnd(s);
   return { status, epochs: s.epoch - s.startEpoch, bestMetric: checkpointing.best, lastMetrics: s.metrics };

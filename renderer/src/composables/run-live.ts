@@ -5,7 +5,7 @@ import { useRunsStore } from '../stores/runs';
 import { useTrainEventsStore } from '../stores/train-events';
 
 /** key → [step, epoch, value], as the store returns series. */
-export type Series = Record<string, [number, number, number][]>;
+export type Series = Record<string, [number, number, number | null][]>;
 type Progress = Extract<TrainEvent, { type: 'progress' }>;
 
 /**

@@ -1,0 +1,200 @@
+// Fuzz class 4 of issue #30 — logged data is never lost or misplaced: the CLI supervising a run is killed with -9
+// at random points, each time followed by `train --resume`, and the stored series must be the unbroken run's; a
+// data folder copied elsewhere resumes into itself; a diverging run keeps its points.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import YAML from 'yaml';
+import { mulberry32 } from '../../main/random';
+import { RunStore } from '../../main/store/runs';
+import { lastCheckpointOf } from '../../main/engine/train/checkpoint-dir';
+import { BIN } from '../helpers/cli';
+import { tempDir } from '../helpers/tmp';
+import { seenLabelsCsv, smallConfig } from '../helpers/training';
+import { FUZZ_SEED, Tally, fuzzCases } from './tally';
+
+const tally = new Tally();
+let dir: string;
+let cleanup: () => void;
+let configFile: string;
+
+beforeAll(() => {
+  ({ dir, cleanup } = tempDir('ms-fuzz-durable-'));
+  const csv = seenLabelsCsv(dir);
+  configFile = path.join(dir, 'config.yaml');
+  writeFileSync(configFile, YAML.stringify(smallConfig(csv, { max_epochs: 12, valid_period: 3 })));
+});
+afterAll(() => {
+  console.log(`fuzz durability (seed ${FUZZ_SEED})\n${tally.report()}`);
+  cleanup();
+});
+
+function startCli(args: string[]): { child: ChildProcess; output: () => string; done: Promise<number | null> } {
+  const child = spawn(process.execPath, [BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const done = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  return { child, output: () => output, done };
+}
+
+const lines = (file: string) => (existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0);
+
+async function seriesKeys(dataDir: string, runId: number): Promise<string[]> {
+  const store = await RunStore.open(dataDir);
+  try {
+    const series = await store.metricSeries(runId);
+    return Object.entries(series)
+      .flatMap(([key, pts]) => pts.map(([step, epoch]) => `${key}@${step}/${epoch}`))
+      .sort();
+  } finally {
+    await store.close();
+  }
+}
+
+async function workerGone(dataDir: string, runId: number): Promise<void> {
+  const store = await RunStore.open(dataDir);
+  try {
+    for (let t = 0; t < 300 && (await store.livePid(runId)) !== null; t++) await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    await store.close();
+  }
+}
+
+describe('fuzz class 4: logged data survives kills, copies and divergence', () => {
+  it('kill -9 of the supervising CLI at random points, each followed by --resume, keeps the unbroken series', async () => {
+    const dataDir = path.join(dir, 'data');
+    const unbroken = startCli(['train', configFile, '--data-dir', dataDir]);
+    expect(await unbroken.done, unbroken.output()).toBe(0);
+    const want = await seriesKeys(dataDir, 1);
+    const total = lines(path.join(dataDir, 'runs', '1', 'metrics.jsonl'));
+    expect(total).toBeGreaterThan(10);
+
+    // Kill points: journal lengths drawn at random over the run, in order — so every kill lands further on.
+    const rng = mulberry32(FUZZ_SEED);
+    const kills = fuzzCases(20);
+    const targets = Array.from({ length: kills }, () => 1 + Math.floor(rng() * (total - 1))).sort((a, b) => a - b);
+    const journal = path.join(dataDir, 'runs', '2', 'metrics.jsonl');
+    let killed = 0;
+    for (let i = 0; i <= kills; i++) {
+      const run = startCli(i === 0 ? ['train', configFile, '--data-dir', dataDir] : ['train', '--resume', '2', '--data-dir', dataDir]);
+      if (i === kills) {
+        const code = await run.done;
+        tally.add('kill -9 parent', 'last resume', code === 0 ? 'clean' : 'crash', run.output().slice(-400));
+        break;
+      }
+      const target = targets[i]!;
+      const ended = await new Promise<boolean>((resolve) => {
+        const poll = setInterval(() => {
+          // A run killed before its first checkpoint has nothing to resume (the app says: train it again).
+          if (lines(journal) >= target && lastCheckpointOf(path.dirname(journal))) {
+            clearInterval(poll);
+            run.child.kill('SIGKILL');
+            resolve(false);
+          }
+        }, 10);
+        void run.done.then(() => {
+          clearInterval(poll);
+          resolve(true);
+        });
+      });
+      await run.done;
+      if (ended) {
+        // The run finished (or failed) before this point: what it says decides.
+        const failed = !/run 2 finished/.test(run.output());
+        tally.add('kill -9 parent', `attempt ${i}`, failed ? 'crash' : 'clean', run.output().slice(-400));
+        break;
+      }
+      killed++;
+      tally.add('kill -9 parent', `kill ${i} at journal line ${target}`, 'clean');
+      // Its worker notices the parent has gone at the end of the step it is in, and exits; until then the run has a
+      // live writer and a resume is refused (one writer per run).
+      await workerGone(dataDir, 2);
+    }
+    const got = await seriesKeys(dataDir, 2);
+    const lost = want.filter((k) => !got.includes(k));
+    const extra = got.filter((k) => !want.includes(k));
+    tally.add(
+      'kill -9 parent',
+      `${killed} kills`,
+      lost.length || extra.length ? 'data loss' : 'clean',
+      `lost ${lost.length} (${lost.slice(0, 4).join(', ')}), extra ${extra.length} (${extra.slice(0, 4).join(', ')})`,
+    );
+    expect(tally.failuresOf('kill -9 parent')).toEqual([]);
+    expect(killed).toBeGreaterThan(kills / 2);
+  }, 600_000);
+
+  it('a data folder copied elsewhere resumes into itself, never into the original', async () => {
+    const original = path.join(dir, 'orig');
+    const run = startCli(['train', configFile, '--data-dir', original]);
+    const outDir = path.join(original, 'runs', '1');
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (lastCheckpointOf(outDir)) {
+          clearInterval(poll);
+          run.child.kill('SIGKILL');
+          resolve();
+        }
+      }, 10);
+    });
+    await run.done;
+    await workerGone(original, 1);
+    const copy = path.join(dir, 'copy');
+    cpSync(original, copy, { recursive: true });
+    const before = snapshot(outDir);
+    const resumed = startCli(['train', '--resume', '1', '--data-dir', copy]);
+    const code = await resumed.done;
+    tally.add('copied folder', 'resume finishes', code === 0 ? 'clean' : 'crash', resumed.output().slice(-300));
+    const after = snapshot(outDir);
+    tally.add('copied folder', 'original untouched', after === before ? 'clean' : 'data loss', 'the resume wrote into the original folder');
+    const store = await RunStore.open(copy);
+    try {
+      const paths = (await store.checkpoints(1)).map((c) => c.path);
+      const outside = paths.filter((p) => !p.startsWith(copy));
+      tally.add('copied folder', 'checkpoints in the copy', paths.length && !outside.length ? 'clean' : 'data loss', outside.join(', '));
+    } finally {
+      await store.close();
+    }
+    expect(tally.failuresOf('copied folder')).toEqual([]);
+  }, 120_000);
+
+  it('a diverging run keeps its points, stores the non-finite loss as such and says it diverged', async () => {
+    const dataDir = path.join(dir, 'diverge');
+    const run = startCli(['train', configFile, '--set', 'optimizer.name=sgd', '--set', 'optimizer.args.lr=1e38', '--data-dir', dataDir]);
+    const code = await run.done;
+    tally.add('diverging run', 'exit', code === 1 && /diverged/.test(run.output()) ? 'clean' : 'wrong accept', run.output().slice(-300));
+    const store = await RunStore.open(dataDir);
+    try {
+      const loss = (await store.metricSeries(1, ['loss'])).loss ?? [];
+      tally.add('diverging run', 'points kept', loss.length >= 2 && loss.at(-1)![2] === null ? 'clean' : 'data loss', JSON.stringify(loss));
+      const detail = await store.getRun(1);
+      tally.add(
+        'diverging run',
+        'status',
+        detail?.status === 'failed' && /diverged/.test(detail.error ?? '') ? 'clean' : 'wrong accept',
+        detail?.status,
+      );
+    } finally {
+      await store.close();
+    }
+    expect(tally.failuresOf('diverging run')).toEqual([]);
+  }, 120_000);
+});
+
+/** Names, sizes and times of every file under a folder: equal snapshots, nothing written. */
+function snapshot(folder: string): string {
+  const out: string[] = [];
+  const walk = (d: string) => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else {
+        const st = statSync(p);
+        out.push(`${p} ${st.size} ${st.mtimeMs}`);
+      }
+    }
+  };
+  walk(folder);
+  return out.sort().join('\n');
+}
