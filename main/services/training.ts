@@ -177,7 +177,9 @@ export class TrainingSupervisor {
         await chain;
         await this.flush(runId, live);
         if (!live.finalStatus) {
-          await this.recoverJournal(runId, outDir).catch((err) => console.error(`run ${runId}: its journal could not be read back: ${err}`));
+          await this.recoverJournal(runId, outDir).catch((err) =>
+            console.error(`run ${runId}: its journal could not be read back: ${err}`),
+          );
           // The process died without saying how it ended (killed, crashed): the run can be resumed.
           await this.store.setStatus(runId, 'interrupted', { error: `training process exited with code ${code ?? 'signal'}` });
           this.hub?.emit('runs.changed', { runId });

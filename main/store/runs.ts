@@ -480,7 +480,13 @@ export class RunStore {
   async bestCheckpointsFor(
     csvPath: string,
   ): Promise<{ runId: number; name: string; checkpoint: string; metricKey: string | null; metricValue: number | null }[]> {
-    const rows = await this.db.all<{ runId: number; name: string; checkpoint: string; metricKey: string | null; metricValue: number | null }>(
+    const rows = await this.db.all<{
+      runId: number;
+      name: string;
+      checkpoint: string;
+      metricKey: string | null;
+      metricValue: number | null;
+    }>(
       `SELECT r.id AS runId, r.name AS name, c.path AS checkpoint, c.metric_key AS metricKey, c.metric_value AS metricValue
        FROM runs r JOIN datasets d ON d.id = r.dataset_id JOIN checkpoints c ON c.run_id = r.id AND c.kind = 'best'
        WHERE d.csv_path = ? ORDER BY c.metric_value DESC, r.id DESC`,

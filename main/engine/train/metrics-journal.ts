@@ -18,7 +18,8 @@ export interface JournalRow {
 }
 
 const encode = (_k: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
-const decode = (v: unknown): number => (typeof v === 'number' ? v : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : Number.NaN);
+const decode = (v: unknown): number =>
+  typeof v === 'number' ? v : v === 'Infinity' ? Infinity : v === '-Infinity' ? -Infinity : Number.NaN;
 
 export const journalOf = (outDir: string) => path.join(outDir, METRICS_JOURNAL);
 
