@@ -1,3 +1,4 @@
+import { diskFullMessage } from '../disk-errors';
 import { appVersion } from '../paths';
 import { type Command, UsageError, err, out } from './args';
 import { appCommand } from './commands/app';
@@ -85,6 +86,11 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     // A message, not a stack trace: users read it. METRIC_STUDIO_DEBUG=1 adds the stack for bug reports.
+    const full = diskFullMessage(e, 'the data folder');
+    if (full) {
+      err(`metric-studio ${name}: ${full.replace(', then resume the run', '')}`);
+      return 1;
+    }
     const debug = process.env.METRIC_STUDIO_DEBUG === '1';
     err(`metric-studio ${name} failed: ${e instanceof Error ? ((debug ? e.stack : null) ?? e.message) : String(e)}`);
     return 1;

@@ -19,7 +19,7 @@ import { ConfigError, parseTrainConfig } from '../engine/train/config-file';
 import YAML from 'yaml';
 import type { ZooService } from './zoo';
 import { embedModelOf } from './explorer';
-import type { RunStore } from '../store/runs';
+import { RunBusyError, type RunStore } from '../store/runs';
 import { appVersion, PRODUCT_NAME } from '../paths';
 import { sampleDatasets } from './samples';
 import type { TrainingSupervisor } from './training';
@@ -242,7 +242,12 @@ async function explorerTarget(ctx: ServiceContext, ref: { csvPath: string; root?
 async function deleteRun(ctx: ServiceContext, id: number, deleteFiles: boolean) {
   if (!(await ctx.store.getRun(id))) throw new ApiError('not_found', `No run with id ${id}`);
   if (ctx.training.isRunning(id)) throw new ApiError('invalid_input', `Run ${id} is training: stop it first`);
-  return { deleted: true, removedFolder: await deleteRunAndFiles(ctx.store, ctx.dataDir, id, deleteFiles) };
+  try {
+    return { deleted: true, removedFolder: await deleteRunAndFiles(ctx.store, ctx.dataDir, id, deleteFiles) };
+  } catch (e) {
+    if (e instanceof RunBusyError) throw new ApiError('invalid_input', e.message);
+    throw e;
+  }
 }
 
 async function readRunLog(store: RunStore, id: number): Promise<string> {

@@ -9,6 +9,7 @@ import { forkNodeWorker } from './workers';
 import { lastCheckpointOf } from '../engine/train/checkpoint-dir';
 import { journalOf, readJournal } from '../engine/train/metrics-journal';
 import { fileDigest } from '../zoo/download';
+import { diskFullMessage } from '../disk-errors';
 
 /** A status after which the worker sends nothing more. */
 const FINAL: readonly string[] = ['finished', 'failed', 'stopped'];
@@ -34,6 +35,8 @@ interface Live {
   timer: NodeJS.Timeout | null;
   logFile: string;
   finalStatus: boolean;
+  /** Set when the store refused a write (a full disk): the run is ended, and failed with this. */
+  storeFailure: string | null;
   done: Promise<void>;
 }
 
@@ -118,8 +121,11 @@ export class TrainingSupervisor {
     const outDir = (await this.store.outDir(runId)) ?? path.join(this.dataDir, 'runs', String(runId));
     // Stopped or cancelled before its first epoch ended: there is nothing to continue from (a worker would fail).
     if (!lastCheckpointOf(outDir)) throw new Error(`Run ${runId} has no checkpoint to resume from yet: train it again instead`);
-    await this.recoverJournal(runId, outDir);
-    await this.store.reopen(runId);
+    // Taken under the store's write lock: a delete from another process now refuses it, or has already won.
+    const claim = await this.store.claim(runId, process.pid);
+    if (claim === 'gone') throw new Error(`No run with id ${runId} (it was deleted)`);
+    if (claim !== 'ok') throw new Error(`Run ${runId} is being trained by process ${claim}; stop it there first`);
+    await this.recoverJournal(runId, outDir).catch((err) => console.error(`run ${runId}: its journal could not be read back: ${err}`));
     const baseDir = (await this.store.baseDir(runId)) ?? process.cwd();
     const { done } = await this.launchOrQueue(runId, () => this.launch(runId, run.configYaml, baseDir, outDir, true, onEvent));
     return { runId, outDir, done };
@@ -142,6 +148,7 @@ export class TrainingSupervisor {
       timer: null,
       logFile: path.join(outDir, 'train.log'),
       finalStatus: false,
+      storeFailure: null,
       done: new Promise((r) => (resolveDone = r)),
     };
     this.live.set(runId, live);
@@ -150,7 +157,7 @@ export class TrainingSupervisor {
     const track = (work: () => Promise<unknown>) => {
       chain = chain.then(work).then(
         () => {},
-        (err) => console.error(`run ${runId}: ${err}`),
+        (err) => this.storeFailed(runId, live, err),
       );
     };
 
@@ -175,8 +182,12 @@ export class TrainingSupervisor {
     worker.onExit((code) => {
       void (async () => {
         await chain;
-        await this.flush(runId, live);
-        if (!live.finalStatus) {
+        await this.flush(runId, live).catch((err) => this.storeFailed(runId, live, err));
+        if (live.storeFailure) {
+          // Best effort: on a full disk even this may not be written; the log file and the message have it.
+          await this.store.setStatus(runId, 'failed', { error: live.storeFailure }).catch(() => {});
+          this.hub?.emit('runs.changed', { runId });
+        } else if (!live.finalStatus) {
           await this.recoverJournal(runId, outDir).catch((err) =>
             console.error(`run ${runId}: its journal could not be read back: ${err}`),
           );
@@ -231,6 +242,18 @@ export class TrainingSupervisor {
       case 'progress':
         return;
     }
+  }
+
+  /**
+   * The store refused a write: said once (not once per event), and the run ends — training on would log into the
+   * void. A full disk is named as such; its points stay in the run's journal for a resume.
+   */
+  private storeFailed(runId: number, live: Live, err: unknown): void {
+    if (live.storeFailure) return;
+    live.storeFailure =
+      diskFullMessage(err, this.dataDir) ?? `Its results could not be stored: ${err instanceof Error ? err.message : String(err)}`;
+    console.error(`run ${runId}: ${live.storeFailure}`);
+    live.worker.kill();
   }
 
   /** The points the worker journalled that never reached the store (a supervisor or worker killed mid-run). */

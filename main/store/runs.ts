@@ -5,6 +5,7 @@ import type { RunDetail, RunStatus, RunSummary } from '../../shared/schemas/run'
 import { migrate } from './migrations';
 import { Sqlite } from './sqlite';
 import { isInside } from '../paths';
+import { diskFullMessage } from '../disk-errors';
 
 interface RunRow {
   id: number;
@@ -66,6 +67,15 @@ export interface LeaderboardEntry {
   createdAt: string;
 }
 
+export class RunBusyError extends Error {
+  constructor(
+    readonly runId: number,
+    readonly pid: number,
+  ) {
+    super(`Run ${runId} is being trained by process ${pid}: stop it first`);
+  }
+}
+
 const RUN_SELECT = `SELECT r.*, d.csv_path, d.root AS dataset_root FROM runs r LEFT JOIN datasets d ON d.id = r.dataset_id`;
 
 /** The run store: one SQLite file in the data folder, shared by the app, the CLI and web mode. */
@@ -94,7 +104,10 @@ export class RunStore {
     await db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
     await migrate(db);
     const store = new RunStore(db, file);
-    await store.markOrphansInterrupted();
+    // On a full disk the store still opens for reading; the orphans are marked the next time there is room.
+    await store.markOrphansInterrupted().catch((err: unknown) => {
+      if (!diskFullMessage(err, dataDir)) throw err;
+    });
     return store;
   }
 
@@ -251,9 +264,19 @@ export class RunStore {
     return pidAlive(row.pid) ? row.pid : null;
   }
 
-  /** A resumed run starts over as far as its status goes: the last attempt's error and end no longer apply. */
-  async reopen(runId: number): Promise<void> {
-    await this.db.run('UPDATE runs SET error=NULL, ended_at=NULL WHERE id=?', [runId]);
+  /**
+   * Takes a run for process `ownerPid` to train again (a resume), under the write lock: 'gone' when it was deleted,
+   * the pid of another live process training it, or 'ok' — then it is queued under `ownerPid`, so a delete from
+   * any process refuses it from now on. The last attempt's error and end no longer apply.
+   */
+  async claim(runId: number, ownerPid: number): Promise<'ok' | 'gone' | number> {
+    return this.db.transaction(async () => {
+      const row = await this.db.get<{ pid: number | null; status: string }>('SELECT pid, status FROM runs WHERE id=?', [runId]);
+      if (!row) return 'gone' as const;
+      if (row.pid && row.pid !== ownerPid && (row.status === 'running' || row.status === 'queued') && pidAlive(row.pid)) return row.pid;
+      await this.db.run(`UPDATE runs SET status='queued', pid=?, error=NULL, ended_at=NULL WHERE id=?`, [ownerPid, runId]);
+      return 'ok' as const;
+    });
   }
 
   /** Metrics arrive in bursts from the trainer: one transaction per batch keeps writes cheap and atomic. */
@@ -323,7 +346,8 @@ export class RunStore {
     return {
       id: r.id,
       name: r.name,
-      status: r.status,
+      // Left "running" by a process that is gone (and not yet marked: a full disk refused the write) is interrupted.
+      status: (r.status === 'running' || r.status === 'queued') && r.pid && !pidAlive(r.pid) ? 'interrupted' : r.status,
       baselines: await this.baselines(r.id),
       datasetCsv: r.csv_path,
       datasetDigest: r.dataset_digest ?? null,
@@ -428,9 +452,17 @@ export class RunStore {
   }
 
   /** Removes the run and its rows (metrics, checkpoints, tags cascade); returns its output folder for the caller to delete. */
+  /**
+   * Deletes a run that no live process is training (checked and deleted under one write lock, so a resume claiming
+   * it in another process cannot slip between); throws RunBusyError otherwise.
+   */
   async deleteRun(runId: number): Promise<string | null> {
     const dir = await this.outDir(runId);
-    await this.db.run('DELETE FROM runs WHERE id=?', [runId]);
+    await this.db.transaction(async () => {
+      const pid = await this.livePid(runId);
+      if (pid !== null) throw new RunBusyError(runId, pid);
+      await this.db.run('DELETE FROM runs WHERE id=?', [runId]);
+    });
     return dir;
   }
 

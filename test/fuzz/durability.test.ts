@@ -1,8 +1,8 @@
 // Fuzz class 4 of issue #30 — logged data is never lost or misplaced: the CLI supervising a run is killed with -9
 // at random points, each time followed by `train --resume`, and the stored series must be the unbroken run's; a
 // data folder copied elsewhere resumes into itself; a diverging run keeps its points.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import YAML from 'yaml';
@@ -180,6 +180,62 @@ describe('fuzz class 4: logged data survives kills, copies and divergence', () =
     }
     expect(tally.failuresOf('diverging run')).toEqual([]);
   }, 120_000);
+
+  it('runs delete racing train --resume: one of them wins, the other refuses in words', async () => {
+    const rng = mulberry32(FUZZ_SEED + 1);
+    for (let i = 0; i < fuzzCases(3); i++) {
+      const dataDir = path.join(dir, `race-${i}`);
+      const first = startCli(['train', configFile, '--data-dir', dataDir]);
+      await new Promise<void>((resolve) => {
+        const poll = setInterval(() => {
+          if (lastCheckpointOf(path.join(dataDir, 'runs', '1'))) {
+            clearInterval(poll);
+            first.child.kill('SIGKILL');
+            resolve();
+          }
+        }, 10);
+      });
+      await first.done;
+      await workerGone(dataDir, 1);
+      const resume = startCli(['train', '--resume', '1', '--data-dir', dataDir]);
+      await new Promise((r) => setTimeout(r, Math.floor(rng() * 2500)));
+      const del = startCli(['runs', 'delete', '1', '--data-dir', dataDir]);
+      const [rc, dc] = await Promise.all([resume.done, del.done]);
+      const outputs = `${resume.output()}\n${del.output()}`;
+      const crashed =
+        /\n\s+at |Cannot read propert|TypeError|SQLITE_CONSTRAINT/.test(outputs) || rc === null || dc === null || rc > 2 || dc > 2;
+      tally.add('delete vs resume', `delete after ${i}`, crashed ? 'crash' : 'clean', `resume ${rc}, delete ${dc}: ${outputs.slice(-400)}`);
+    }
+    expect(tally.failuresOf('delete vs resume')).toEqual([]);
+  }, 180_000);
+
+  // A small full disk: a tmpfs mounted in a user and mount namespace (where the machine allows one; CI containers
+  // may not, and then this says so and checks nothing).
+  const namespaces = spawnSync('unshare', ['-r', '-m', 'true']).status === 0;
+  it.skipIf(!namespaces)(
+    'a full disk ends the run as failed with one message naming the disk, and the store still reads',
+    async () => {
+      const mountDir = path.join(dir, 'small-disk');
+      mkdirSync(mountDir);
+      const script = [
+        `mount -t tmpfs -o size=1m tmpfs ${mountDir}`,
+        `${process.execPath} ${BIN} train ${configFile} --data-dir ${mountDir}/data; echo "train exit $?"`,
+        `${process.execPath} ${BIN} runs list --data-dir ${mountDir}/data; echo "list exit $?"`,
+      ].join(' && ');
+      const r = spawnSync('unshare', ['-r', '-m', 'sh', '-c', script], { encoding: 'utf8', timeout: 120_000 });
+      const output = `${r.stdout}${r.stderr}`;
+      tally.add('full disk', 'train', /train exit 1/.test(output) && /is full/.test(output) ? 'clean' : 'wrong accept', output.slice(-500));
+      tally.add('full disk', 'no stack', /\n\s+at |SQLITE_FULL: database/.test(output) ? 'crash' : 'clean', output.slice(-500));
+      tally.add(
+        'full disk',
+        'store reads',
+        /list exit 0/.test(output) && /interrupted|failed/.test(output) ? 'clean' : 'crash',
+        output.slice(-500),
+      );
+      expect(tally.failuresOf('full disk')).toEqual([]);
+    },
+    180_000,
+  );
 });
 
 /** Names, sizes and times of every file under a folder: equal snapshots, nothing written. */

@@ -3,7 +3,7 @@ import { defaultDataDir } from '../../paths';
 import { compareRuns } from '../../services/compare';
 import { deleteRunAndFiles } from '../../services/run-files';
 import { duration } from '../../../shared/format';
-import { RunStore } from '../../store/runs';
+import { RunBusyError, RunStore } from '../../store/runs';
 import { type Command, UsageError, out, parse } from '../args';
 import { isOverallKey, shortMetricKey } from '../../../shared/metric-key';
 import { againstBaselines, verdictText } from '../../../shared/baselines';
@@ -112,7 +112,9 @@ export const runs: Command = {
         const run = await store.getRun(id);
         if (!run) throw new UsageError(`No run with id ${id}`, 1);
         if (run.status === 'running' || run.status === 'queued') throw new UsageError(`Run ${id} is ${run.status}: stop it first`, 1);
-        const removed = await deleteRunAndFiles(store, dataDir, id, !values['keep-files']);
+        const removed = await deleteRunAndFiles(store, dataDir, id, !values['keep-files']).catch((e: unknown) => {
+          throw e instanceof RunBusyError ? new UsageError(e.message, 1) : e;
+        });
         out(values.json ? JSON.stringify({ deleted: id, removedFolder: removed }) : `deleted run ${id}${removed ? ` and ${removed}` : ''}`);
         return 0;
       }

@@ -90,7 +90,13 @@ export const trainCommand: Command = {
       running.push(started.runId);
       out(`run ${started.runId} — output in ${started.outDir}`);
       await started.done;
-      const run = (await store.getRun(started.runId))!;
+      const run = await store.getRun(started.runId);
+      if (!run) throw new UsageError(`run ${started.runId} was deleted while it trained`, 1);
+      // Its end could not be stored (a full disk): what happened was said above; the run shows as interrupted later.
+      if (run.status === 'running' || run.status === 'queued') {
+        out(`run ${run.id} ended, but its status could not be stored (see above)`);
+        return 1;
+      }
       if (process.stdout.isTTY) process.stdout.write('\r\x1b[2K');
       out(`run ${run.id} ${run.status}${run.error ? `: ${run.error.split('\n')[0]}` : ''}`);
       const final = Object.entries(run.lastMetrics).filter(([k]) => isOverallKey(k));
