@@ -59,6 +59,14 @@ export class LineParser<T = string[]> extends Parser {
   }
 }
 
+/**
+ * A table's line is a row of short cells; a line of 16 megabytes is a file that is not a table (or one with its line
+ * breaks lost), and reading on would hold all of it in memory.
+ */
+export const MAX_LINE_CHARS = 16 << 20;
+const tooLong = (line: number) =>
+  `row ${line} is longer than ${MAX_LINE_CHARS / 2 ** 20} MB with no line break: this is not a table of rows`;
+
 export interface TableReadOptions {
   delimiter: string;
   /** csv-parse's `trim`: spaces (String.prototype.trim's set, as csv-parse's) around each cell are dropped. */
@@ -88,9 +96,21 @@ async function* splitRecords(chunks: AsyncIterator<Buffer>, options: TableReadOp
   let pending = '';
   let line = 0;
   let started = false;
+  /** Chunks of a line still without its break: joined once the break comes (joining each time is quadratic). */
+  const open: string[] = [];
+  let openLength = 0;
   for (;;) {
     const next = await chunks.next();
-    let text = pending + (next.done ? decoder.end() : decoder.write(next.value));
+    const decoded = next.done ? decoder.end() : decoder.write(next.value);
+    if (!next.done && started && !decoded.includes('\n') && !decoded.includes('"') && !decoded.includes('\r')) {
+      open.push(decoded);
+      openLength += decoded.length;
+      if (pending.length + openLength > MAX_LINE_CHARS) throw new Error(tooLong(line + 1));
+      continue;
+    }
+    let text = pending + open.join('') + decoded;
+    open.length = 0;
+    openLength = 0;
     if (!started && text.length > 0) {
       started = true;
       if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -120,6 +140,7 @@ async function* splitRecords(chunks: AsyncIterator<Buffer>, options: TableReadOp
     if (batch.records.length > 0) yield batch;
     if (next.done) return;
     pending = text.slice(start);
+    if (pending.length > MAX_LINE_CHARS) throw new Error(tooLong(line + 1));
   }
 }
 
@@ -143,6 +164,7 @@ async function* parsedRest(
   // Past the first line break csv-parse would have settled on "\n" as the record delimiter, and a carriage return
   // met later is a cell's character to it: so it is here.
   const parser = new LineParser({
+    max_record_size: MAX_LINE_CHARS,
     bom: line === 0,
     delimiter,
     skip_empty_lines: true,

@@ -1,5 +1,5 @@
 import { realpath, stat } from 'node:fs/promises';
-import sharp from 'sharp';
+import { imageInput } from '../file-guard';
 import { isInside } from '../paths';
 import { imagePath, OutsideRoot, rowBox, type DatasetTable } from './table';
 import type { ProblemLog } from './problems';
@@ -44,7 +44,7 @@ export async function checkFiles(t: DatasetTable, problems: ProblemLog, options:
     }
     if (!options.images) return;
     try {
-      const meta = await sharp(file).metadata();
+      const meta = await (await imageInput(file)).metadata();
       const box = rowBox(t, i);
       if (box && meta.width && meta.height) {
         const [x1, x2, y1, y2] = box;

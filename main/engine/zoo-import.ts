@@ -1,10 +1,11 @@
-import { cp, readFile } from 'node:fs/promises';
+import { cp } from 'node:fs/promises';
 import path from 'node:path';
 import type { ZooCatalogEntry, ZooNormalisation } from '../../shared/schemas/zoo';
 import type { InstalledManifest } from '../zoo/catalog';
 import { placeModelFolder } from '../zoo/install';
 import { ONNX_FILE, openOnnx, pooledRows } from './embed/onnx';
 import { loadLayersFolder, loadZooEmbedder } from './zoo-model';
+import { readGuarded } from '../file-guard';
 
 export interface ImportOptions {
   key: string;
@@ -83,7 +84,7 @@ export async function importZooModel(src: string, dataDir: string, opts: ImportO
   const folder = path.resolve(src);
   let json: { modelTopology?: unknown; weightsManifest?: { paths: string[] }[] };
   try {
-    json = JSON.parse(await readFile(path.join(folder, 'model.json'), 'utf8'));
+    json = JSON.parse(await readGuarded(path.join(folder, 'model.json'), 'model', 'utf8'));
   } catch (e) {
     throw new ImportError(`${path.join(folder, 'model.json')}: not a readable TF.js model (${(e as Error).message})`);
   }

@@ -1,4 +1,3 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ZooNormalisation } from '../../shared/schemas/zoo';
@@ -6,6 +5,7 @@ import { type InstalledManifest, readManifest } from '../zoo/catalog';
 import type { ImageSpec } from './data/images';
 import { buildFaceRecognitionNet } from './models/face-recognition';
 import { ChannelAffine, L2Normalize } from './models/layers';
+import { readGuarded } from '../file-guard';
 
 /** Per-channel scale and offset from the pipeline's [−1, 1] pixels to the network's own input range. */
 export function affineFor(n: ZooNormalisation): { scale: number[]; offset: number[] } {
@@ -16,12 +16,12 @@ export function affineFor(n: ZooNormalisation): { scale: number[]; offset: numbe
 
 /** A TF.js layers model folder: model.json and the weight files it names (read by base name, inside the folder). */
 export async function loadLayersFolder(dir: string): Promise<tf.LayersModel> {
-  const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as {
+  const json = JSON.parse(await readGuarded(path.join(dir, 'model.json'), 'model', 'utf8')) as {
     modelTopology: object;
     weightsManifest: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[];
   };
   const groups = json.weightsManifest;
-  const buffers = await Promise.all(groups.flatMap((g) => g.paths.map((p) => readFile(path.join(dir, path.basename(p))))));
+  const buffers = await Promise.all(groups.flatMap((g) => g.paths.map((p) => readGuarded(path.join(dir, path.basename(p)), 'weights'))));
   const data = Buffer.concat(buffers);
   return tf.loadLayersModel(
     tf.io.fromMemory({
@@ -34,8 +34,8 @@ export async function loadLayersFolder(dir: string): Promise<tf.LayersModel> {
 
 /** A weights manifest (`weights_manifest.json`: groups of paths and specs) and its files, decoded to named tensors. */
 export async function loadWeightsFolder(dir: string): Promise<tf.NamedTensorMap> {
-  const groups = JSON.parse(await readFile(path.join(dir, 'weights_manifest.json'), 'utf8')) as tf.io.WeightsManifestConfig;
-  const buffers = await Promise.all(groups.flatMap((g) => g.paths.map((p) => readFile(path.join(dir, path.basename(p))))));
+  const groups = JSON.parse(await readGuarded(path.join(dir, 'weights_manifest.json'), 'manifest', 'utf8')) as tf.io.WeightsManifestConfig;
+  const buffers = await Promise.all(groups.flatMap((g) => g.paths.map((p) => readGuarded(path.join(dir, path.basename(p)), 'weights'))));
   const data = Buffer.concat(buffers);
   return tf.io.decodeWeights(
     data.buffer.slice(data.byteOffset, data.byteOffset + data.length) as ArrayBuffer,

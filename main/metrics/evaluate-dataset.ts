@@ -74,11 +74,21 @@ export function repeatedTopLevelKey(text: string): string | null {
   let depth = 0;
   let key: string | null = null;
   let valueStart = -1;
+  // Values are compared as written, and only for a key met twice parsed and compared (a deep value cannot be
+  // re-serialised: that is the validator's to refuse, with its path).
+  const sameValue = (a: string, b: string) => {
+    if (a === b) return true;
+    try {
+      return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+    } catch {
+      return false;
+    }
+  };
   const settle = (end: number): string | null => {
     if (key === null) return null;
-    const value = JSON.stringify(JSON.parse(text.slice(valueStart, end)));
+    const value = text.slice(valueStart, end).trim();
     const before = seen.get(key);
-    if (before !== undefined && before !== value) return key;
+    if (before !== undefined && !sameValue(before, value)) return key;
     seen.set(key, value);
     key = null;
     return null;

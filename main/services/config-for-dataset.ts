@@ -4,7 +4,7 @@
  * grey, the image size, and a balance sampler that fits the training labels; the run gets the dataset's name.
  */
 import path from 'node:path';
-import sharp from 'sharp';
+import { imageInput } from '../file-guard';
 import YAML from 'yaml';
 import { forEachBounded } from '../dataset/files';
 import { type DatasetTable, SPLIT_TRAIN } from '../dataset/table';
@@ -34,7 +34,7 @@ const median = (xs: number[]) => {
 
 /** An RGB file may hold a grey picture (Fashion-MNIST's PNGs do): its pixels say, on a 16×16 thumbnail. */
 async function hasColour(file: string): Promise<boolean> {
-  const got = await sharp(file)
+  const got = await (await imageInput(file))
     .resize(16, 16, { fit: 'fill' })
     .removeAlpha()
     .raw()
@@ -62,8 +62,8 @@ export async function datasetFacts(t: DatasetTable): Promise<DatasetFacts> {
   let colour = false;
   await forEachBounded(picked.length, 8, async (j) => {
     const file = path.resolve(t.root, t.path[picked[j]!]!);
-    const meta = await sharp(file)
-      .metadata()
+    const meta = await imageInput(file)
+      .then((img) => img.metadata())
       .catch(() => null);
     if (!meta?.width || !meta.height) return;
     sides.push(Math.min(meta.width, meta.height));

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import sharp from 'sharp';
+import { imageInput, MAX_IMAGE_PIXELS } from '../file-guard';
 import { ApiError } from '../../shared/api';
 import type { DatasetRow } from '../../shared/schemas/dataset';
 import { FLAG_TRUE, SPLIT_TRAIN, SPLIT_VALIDATION, validationRows, type DatasetTable } from '../dataset/table';
@@ -140,11 +140,16 @@ export class Explorer {
    * by the same model (its own transforms), and looked up in the gallery's index. The file is removed afterwards.
    */
   async searchImage(t: DatasetTable, image: Buffer, k: number, model: EmbedModel, scratchDir: string) {
-    const meta = await sharp(image)
-      .metadata()
+    const meta = await imageInput(image)
+      .then((img) => img.metadata())
       .catch(() => null);
     if (!meta?.format || !meta.width || !meta.height)
-      throw new ApiError('invalid_input', 'The query is not an image sharp can read (JPEG, PNG, WebP, GIF, TIFF, AVIF)');
+      throw new ApiError('invalid_input', 'The query is not an image this app can read (JPEG, PNG, WebP, GIF, TIFF or AVIF)');
+    if (meta.width * meta.height > MAX_IMAGE_PIXELS)
+      throw new ApiError(
+        'invalid_input',
+        `The query is ${meta.width}×${meta.height} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} million an image may have`,
+      );
     await mkdir(scratchDir, { recursive: true });
     const file = path.join(scratchDir, `${randomUUID()}.${meta.format}`);
     try {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { formatIssues, type Issue, zodIssues } from '../../shared/issues';
 import { ZooCatalog, type ZooCatalogEntry, ZooCatalogEntry as ZooCatalogEntrySchema } from '../../shared/schemas/zoo';
 import { appRoot } from '../paths';
+import { guardFileSync } from '../file-guard';
 
 /** Where the catalogue comes from: the shipped one, or an organisation's own (METRIC_STUDIO_ZOO_CATALOG). */
 export const CATALOG_ENV = 'METRIC_STUDIO_ZOO_CATALOG';
@@ -10,6 +11,7 @@ export const CATALOG_FILE = () => process.env[CATALOG_ENV] || path.join(appRoot(
 
 /** The shipped catalogue, checked against its schema (a broken catalogue is a bug: it says where). */
 export function readCatalog(file = CATALOG_FILE()): ZooCatalogEntry[] {
+  guardFileSync(file, 'catalogue');
   const parsed = ZooCatalog.safeParse(JSON.parse(readFileSync(file, 'utf8')));
   if (!parsed.success) throw new Error(`${file}: ${formatIssues(zodIssues(parsed.error))}`);
   return parsed.data.entries;
@@ -33,6 +35,7 @@ export function readManifest(dir: string): InstalledManifest | null {
   const file = path.join(dir, MANIFEST);
   if (!existsSync(file)) return null;
   try {
+    guardFileSync(file, 'manifest');
     const m = JSON.parse(readFileSync(file, 'utf8')) as InstalledManifest;
     return ZooCatalogEntrySchema.safeParse(m.entry).success ? m : null;
   } catch {

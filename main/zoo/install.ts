@@ -8,6 +8,7 @@ import { type InstalledManifest, MANIFEST, modelDir, zooRoot } from './catalog';
 import { checkUrl, DownloadError, type DownloadProgress, download, fileDigest } from './download';
 import { npmRegistry, packageTarball } from './registry';
 import { umdBase64, umdObject } from './umd';
+import { readGuarded } from '../file-guard';
 
 export interface InstallOptions {
   signal?: AbortSignal;
@@ -108,7 +109,7 @@ async function entryFiles(entry: ZooCatalogEntry, source: string): Promise<Map<s
           source,
           entry.files.map((f) => f.from),
         )
-      : new Map([[entry.files[0]!.from, await readFile(source)]]);
+      : new Map([[entry.files[0]!.from, await readGuarded(source, 'weights')]]);
   const out = new Map<string, Buffer>();
   for (const f of entry.files) {
     const bytes = raw.get(f.from)!;

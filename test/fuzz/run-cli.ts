@@ -9,10 +9,10 @@ export interface CliResult {
 }
 
 /** The CLI in its own process, with a heap cap so a memory blow-up shows as a crash instead of eating the machine. */
-export function runCli(args: string[], timeoutMs = 60_000, heapMb = 768): Promise<CliResult> {
+export function runCli(args: string[], timeoutMs = 60_000, heapMb = 768, env: Record<string, string> = {}): Promise<CliResult> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [BIN, ...args], {
-      env: { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapMb}`, METRIC_STUDIO_DEBUG: '' },
+      env: { ...process.env, NODE_OPTIONS: `--max-old-space-size=${heapMb}`, METRIC_STUDIO_DEBUG: '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';

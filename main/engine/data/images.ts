@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { imageInput } from '../../file-guard';
 import { forEachBounded } from '../../dataset/files';
 import { imagePath, rowBox, type DatasetTable } from '../../dataset/table';
 import type { TransformConfig } from '../../../shared/schemas/config';
@@ -14,7 +14,7 @@ export type Box = [number, number, number, number];
 
 /** Decodes an image to size × size × channels bytes: bbox crop first (OML's order), then a square resize. */
 export async function decodeImage(file: string, box: Box | null, spec: ImageSpec): Promise<Uint8Array> {
-  let img = sharp(file, { failOn: 'error' });
+  let img = await imageInput(file, { failOn: 'error' });
   if (box) img = img.extract({ left: box[0], top: box[2], width: box[1] - box[0], height: box[3] - box[2] });
   img = img.resize(spec.size, spec.size, { fit: 'fill' });
   img = spec.channels === 1 ? img.greyscale() : img.removeAlpha().toColourspace('srgb');

@@ -1,4 +1,4 @@
-import sharp from 'sharp';
+import { imageInput } from '../../file-guard';
 import { forEachBounded } from '../../dataset/files';
 import { imagePath, rowBox, type DatasetTable } from '../../dataset/table';
 
@@ -8,7 +8,7 @@ export const RAW_PIXELS_DIM = SIDE * SIDE;
 
 /** Raw pixels, L2-normalised: the baseline every trained model must beat, and a model-free explorer. */
 export async function rawPixelVector(file: string, box: [number, number, number, number] | null): Promise<Float32Array> {
-  let img = sharp(file);
+  let img = await imageInput(file);
   if (box) img = img.extract({ left: box[0], top: box[2], width: box[1] - box[0], height: box[3] - box[2] });
   const data = await img.greyscale().resize(SIDE, SIDE, { fit: 'fill' }).raw().toBuffer();
   const v = new Float32Array(RAW_PIXELS_DIM);

@@ -1,10 +1,11 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../models/layers';
 import type { NamedTensor } from './optim';
 import { checkpointDir, lastCheckpointOf } from './checkpoint-dir';
+import { readGuarded } from '../../file-guard';
 
 /** What travels with the weights: enough to rebuild, embed and resume. */
 export interface CheckpointMeta {
@@ -42,8 +43,8 @@ async function encode(dir: string, name: string, tensors: NamedTensor[]): Promis
 async function decode(dir: string, name: string): Promise<NamedTensor[]> {
   const file = path.join(dir, `${name}.json`);
   if (!existsSync(file)) return [];
-  const specs = JSON.parse(await readFile(file, 'utf8'));
-  const buf = await readFile(path.join(dir, `${name}.bin`));
+  const specs = JSON.parse(await readGuarded(file, 'manifest', 'utf8'));
+  const buf = await readGuarded(path.join(dir, `${name}.bin`), 'weights');
   const map = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), specs);
   return Object.entries(map).map(([n, tensor]) => ({ name: n, tensor }));
 }
@@ -106,8 +107,8 @@ export interface LoadedCheckpoint {
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const found = checkpointDir(dir);
   if (!found) throw new Error(`No checkpoint in ${dir} (expected model.json, weights.bin and meta.json)`);
-  const modelJson = JSON.parse(await readFile(path.join(found, 'model.json'), 'utf8'));
-  const weights = await readFile(path.join(found, 'weights.bin'));
+  const modelJson = JSON.parse(await readGuarded(path.join(found, 'model.json'), 'model', 'utf8'));
+  const weights = await readGuarded(path.join(found, 'weights.bin'), 'weights');
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: modelJson.modelTopology,
@@ -115,6 +116,6 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
       weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
     }),
   );
-  const meta = JSON.parse(await readFile(path.join(found, 'meta.json'), 'utf8')) as CheckpointMeta;
+  const meta = JSON.parse(await readGuarded(path.join(found, 'meta.json'), 'manifest', 'utf8')) as CheckpointMeta;
   return { dir: found, model, meta, optimizer: await decode(found, 'optimizer'), criterion: await decode(found, 'criterion') };
 }

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { FileGuardError, readGuarded } from '../../file-guard';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { TrainConfig } from '../../../shared/schemas/config';
@@ -42,9 +43,9 @@ export function parseTrainConfig(doc: unknown, source: string): TrainConfig {
 export async function readTrainConfig(file: string, sets: string[] = []): Promise<{ config: TrainConfig; yaml: string; baseDir: string }> {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
-  } catch {
-    throw new ConfigError(`Config file not found: ${file}`);
+    text = await readGuarded(file, 'config', 'utf8');
+  } catch (e) {
+    throw new ConfigError(e instanceof FileGuardError && existsSync(file) ? e.message : `Config file not found: ${file}`);
   }
   let doc: unknown;
   try {
