@@ -1,5 +1,6 @@
 import { cp } from 'node:fs/promises';
 import path from 'node:path';
+import { modelDir, readCatalog, readManifest } from '../zoo/catalog';
 import type { ZooCatalogEntry, ZooNormalisation } from '../../shared/schemas/zoo';
 import type { InstalledManifest } from '../zoo/catalog';
 import { placeModelFolder } from '../zoo/install';
@@ -15,6 +16,8 @@ export interface ImportOptions {
   normalisation?: ZooNormalisation;
   /** An ONNX model's input size (its file may leave it dynamic); default 224. */
   inputSize?: number;
+  /** Replace a model imported earlier under this key (never a catalogue model: their keys are reserved). */
+  force?: boolean;
 }
 
 /** ImageNet's per-channel mean and std, what most ONNX image models (DINOv2, ViT, ResNets) expect. */
@@ -80,6 +83,11 @@ export class ImportError extends Error {}
  */
 export async function importZooModel(src: string, dataDir: string, opts: ImportOptions): Promise<InstalledManifest> {
   if (!/^[a-z0-9_]{1,64}$/.test(opts.key)) throw new ImportError(`--key must be lowercase letters, digits and _ (got "${opts.key}")`);
+  // A catalogue key names a downloaded, verified model: an import under it would replace that model with another.
+  if (readCatalog().some((e) => e.key === opts.key))
+    throw new ImportError(`"${opts.key}" is a zoo catalogue model's key, reserved for it: import under another --key`);
+  if (readManifest(modelDir(dataDir, opts.key)) && !opts.force)
+    throw new ImportError(`A model "${opts.key}" is already installed: import under another --key, or add --force to replace it`);
   if (src.toLowerCase().endsWith('.onnx')) return importOnnxModel(path.resolve(src), dataDir, opts);
   const folder = path.resolve(src);
   let json: { modelTopology?: unknown; weightsManifest?: { paths: string[] }[] };

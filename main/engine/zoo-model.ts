@@ -1,7 +1,7 @@
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type { ZooNormalisation } from '../../shared/schemas/zoo';
-import { type InstalledManifest, readManifest } from '../zoo/catalog';
+import { damagedFiles, type InstalledManifest, readManifest } from '../zoo/catalog';
 import type { ImageSpec } from './data/images';
 import { buildFaceRecognitionNet } from './models/face-recognition';
 import { ChannelAffine, L2Normalize } from './models/layers';
@@ -50,9 +50,17 @@ export function installedManifest(dir: string): InstalledManifest {
   return manifest;
 }
 
+/** An installed model's manifest, its files checked against it first: changed bytes are refused, not used. */
+export async function checkedManifest(dir: string): Promise<InstalledManifest> {
+  const manifest = installedManifest(dir);
+  const damage = await damagedFiles(dir, manifest);
+  if (damage) throw new Error(damage);
+  return manifest;
+}
+
 /** An installed zoo model folder as a tfjs LayersModel, with its manifest. */
 export async function loadZooNetwork(dir: string): Promise<{ network: tf.LayersModel; manifest: InstalledManifest }> {
-  const manifest = installedManifest(dir);
+  const manifest = await checkedManifest(dir);
   const { format, builder, key } = manifest.entry;
   if (format === 'tfjs-layers') return { network: await loadLayersFolder(dir), manifest };
   if (format === 'tfjs-weights' && builder === 'face_recognition_resnet34') {

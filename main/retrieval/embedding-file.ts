@@ -1,4 +1,5 @@
 import { open, rename, rm } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import type { Embeddings } from './knn';
 
 /**
@@ -15,19 +16,31 @@ export interface EmbeddingFileHeader {
   /** Human-readable: which model and weights made these vectors. */
   model: string;
   keys: (number | string)[];
+  /** CRC-32 of the vectors' bytes, written with them and checked on every read (files written before have none). */
+  crc32?: number;
 }
 
 export class EmbeddingFileError extends Error {}
 
+/** CRC-32 in steps of 1 GB (a cache of activations may pass what one call takes). */
+function crcOf(bytes: Uint8Array): number {
+  let crc = 0;
+  for (let at = 0; at < bytes.length; at += 1 << 30) crc = crc32(bytes.subarray(at, at + (1 << 30)), crc);
+  return crc;
+}
+
 /** Writes atomically (a temporary file renamed into place): a reader never sees half a file. */
 export async function writeEmbeddingFile(file: string, embeddings: Embeddings, model: string, keys: (number | string)[]): Promise<void> {
   if (keys.length !== embeddings.count) throw new EmbeddingFileError(`${keys.length} keys for ${embeddings.count} embeddings`);
-  const header = Buffer.from(JSON.stringify({ count: embeddings.count, dim: embeddings.dim, model, keys } satisfies EmbeddingFileHeader));
+  const data = embeddings.data.subarray(0, embeddings.count * embeddings.dim);
+  const crc = crcOf(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+  const header = Buffer.from(
+    JSON.stringify({ count: embeddings.count, dim: embeddings.dim, model, keys, crc32: crc } satisfies EmbeddingFileHeader),
+  );
   const prefix = MAGIC.length + 4 + header.length;
   const pad = Buffer.alloc((4 - (prefix % 4)) % 4, 0x20);
   const len = Buffer.alloc(4);
   len.writeUInt32LE(header.length + pad.length);
-  const data = embeddings.data.subarray(0, embeddings.count * embeddings.dim);
   const tmp = `${file}.${process.pid}.tmp`;
   const fh = await open(tmp, 'w');
   try {
@@ -76,6 +89,15 @@ export async function readEmbeddingFile(file: string): Promise<{ header: Embeddi
       if (n === 0) throw new EmbeddingFileError(`${file} is truncated or its header does not match its size`);
       at += n;
     }
+    // Bytes changed on disk (a bit flip, a value written into it) are refused here; callers that keep these files
+    // as caches make them again.
+    if (header.crc32 !== undefined && crcOf(bytes) !== header.crc32)
+      throw new EmbeddingFileError(`${file} was changed on disk after it was written (its checksum differs)`);
+    for (let i = 0; i < data.length; i++)
+      if (!Number.isFinite(data[i]!))
+        throw new EmbeddingFileError(
+          `${file} holds ${data[i]} at row ${Math.floor(i / dim)}, column ${i % dim}: not an embedding (a model that diverged, or a damaged file)`,
+        );
     return { header, embeddings: { data, count, dim } };
   } finally {
     await fh.close();

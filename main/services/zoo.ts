@@ -4,7 +4,7 @@ import path from 'node:path';
 import { ApiError } from '../../shared/api';
 import type { ZooCatalogEntry, ZooEntry } from '../../shared/schemas/zoo';
 import type { EventHub } from '../api/dispatch';
-import { modelDir, readCatalog, readManifest, zooRoot } from '../zoo/catalog';
+import { changedOnDisk, modelDir, readCatalog, readManifest, zooRoot } from '../zoo/catalog';
 import { DownloadCancelled } from '../zoo/download';
 import { type InstallOptions, installZooModel, removeZooModel } from '../zoo/install';
 
@@ -38,8 +38,10 @@ export class ZooService {
 
   list(): ZooEntry[] {
     const catalogue = this.catalog().map((entry) => {
-      const m = readManifest(modelDir(this.dataDir, entry.key));
-      return { ...entry, installed: m !== null, verified: m?.verified ?? false, origin: 'catalogue' as const };
+      const dir = modelDir(this.dataDir, entry.key);
+      const m = readManifest(dir);
+      // Verified once, then changed on disk (by size or time): no longer shown as verified — `zoo verify` hashes it.
+      return { ...entry, installed: m !== null, verified: (m?.verified ?? false) && !changedOnDisk(dir, m!), origin: 'catalogue' as const };
     });
     const known = new Set(catalogue.map((e) => e.key));
     const local = this.imported().filter((e) => !known.has(e.key));

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { formatIssues, type Issue, zodIssues } from '../../shared/issues';
 import { ZooCatalog, type ZooCatalogEntry, ZooCatalogEntry as ZooCatalogEntrySchema } from '../../shared/schemas/zoo';
@@ -29,6 +30,65 @@ export interface InstalledManifest {
   digest: string | null;
   verified: boolean;
   installedAt: string;
+  /**
+   * Every file of the folder as installed: its size, time and sha256. A file whose size differs, or whose time
+   * differs and whose bytes then hash differently, was changed on disk after the download was verified.
+   */
+  files?: Record<string, InstalledFile>;
+}
+
+export interface InstalledFile {
+  size: number;
+  mtimeMs: number;
+  sha256: string;
+}
+
+const sha256Of = (file: string) =>
+  new Promise<string>((resolve, reject) => {
+    const hash = createHash('sha256');
+    createReadStream(file)
+      .on('data', (c) => hash.update(c))
+      .on('end', () => resolve(hash.digest('hex')))
+      .on('error', reject);
+  });
+
+/** The files of a finished model folder (the manifest aside), as `InstalledManifest.files` records them. */
+export async function recordFiles(dir: string): Promise<Record<string, InstalledFile>> {
+  const out: Record<string, InstalledFile> = {};
+  for (const name of readdirSync(dir).sort()) {
+    if (name === MANIFEST) continue;
+    const info = statSync(path.join(dir, name));
+    if (info.isFile()) out[name] = { size: info.size, mtimeMs: info.mtimeMs, sha256: await sha256Of(path.join(dir, name)) };
+  }
+  return out;
+}
+
+/** Cheaply (sizes and times only): whether any recorded file is not as installed — then it is not shown verified. */
+export function changedOnDisk(dir: string, manifest: InstalledManifest): boolean {
+  return Object.entries(manifest.files ?? {}).some(([name, want]) => {
+    const file = path.join(dir, name);
+    if (!existsSync(file)) return true;
+    const info = statSync(file);
+    return info.size !== want.size || info.mtimeMs !== want.mtimeMs;
+  });
+}
+
+/**
+ * Whether an installed model's files are the ones installed: by size, and by digest where the time moved (or always,
+ * with `full`). Null when they are (or when the manifest predates recording); else what differs, in words.
+ */
+export async function damagedFiles(dir: string, manifest: InstalledManifest, full = false): Promise<string | null> {
+  if (!manifest.files) return null;
+  for (const [name, want] of Object.entries(manifest.files)) {
+    const file = path.join(dir, name);
+    const info = existsSync(file) ? statSync(file) : null;
+    const again = `download it again (metric-studio zoo download ${manifest.entry.key}, or the Zoo page)`;
+    if (!info?.isFile()) return `${file} is missing: ${again}`;
+    if (info.size !== want.size) return `${file} is ${info.size} bytes, not the ${want.size} installed: ${again}`;
+    if ((full || info.mtimeMs !== want.mtimeMs) && (await sha256Of(file)) !== want.sha256)
+      return `${file} has changed since it was installed (its sha256 differs): ${again}`;
+  }
+  return null;
 }
 
 export function readManifest(dir: string): InstalledManifest | null {

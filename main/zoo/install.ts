@@ -4,7 +4,7 @@ import path from 'node:path';
 import { request } from 'undici';
 import type { ZooCatalogEntry } from '../../shared/schemas/zoo';
 import { readArchiveFiles } from './archive';
-import { type InstalledManifest, MANIFEST, modelDir, zooRoot } from './catalog';
+import { type InstalledManifest, MANIFEST, modelDir, zooRoot, recordFiles } from './catalog';
 import { checkUrl, DownloadError, type DownloadProgress, download, fileDigest } from './download';
 import { npmRegistry, packageTarball } from './registry';
 import { umdBase64, umdObject } from './umd';
@@ -149,7 +149,9 @@ export async function placeModelFolder(
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
   await fill(tmp);
-  await writeFile(path.join(tmp, MANIFEST), JSON.stringify(manifest, null, 2));
+  // Recorded as written: every later load compares against it (renaming the folder keeps sizes and times).
+  const recorded = { ...manifest, files: await recordFiles(tmp) };
+  await writeFile(path.join(tmp, MANIFEST), JSON.stringify(recorded, null, 2));
   await check?.(tmp);
   await rm(dir, { recursive: true, force: true });
   await rename(tmp, dir);

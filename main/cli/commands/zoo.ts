@@ -3,11 +3,12 @@ import { defaultDataDir } from '../../paths';
 import { ExportError, omlPreprocessing } from '../../services/oml/export';
 import { ZooService } from '../../services/zoo';
 import { DownloadCancelled } from '../../zoo/download';
+import { damagedFiles, readManifest } from '../../zoo/catalog';
 import { type Command, UsageError, err, out, parse } from '../args';
 import { progressLine } from '../progress';
 
 const usage =
-  'metric-studio zoo list | download KEY | remove KEY | import FOLDER|FILE.onnx --key KEY [--layer NAME] [--name NAME] [--normalisation zero_one|minus_one_one|imagenet] [--input-size N] [--oml EXPORT_DIR]   [--json] [--data-dir DIR]';
+  'metric-studio zoo list | verify [KEY] | download KEY | remove KEY | import FOLDER|FILE.onnx --key KEY [--layer NAME] [--name NAME] [--normalisation zero_one|minus_one_one|imagenet] [--input-size N] [--oml EXPORT_DIR] [--force]   [--json] [--data-dir DIR]';
 
 export const zoo: Command = {
   name: 'zoo',
@@ -25,6 +26,7 @@ export const zoo: Command = {
         normalisation: { type: 'string' },
         'input-size': { type: 'string' },
         oml: { type: 'string' },
+        force: { type: 'boolean' },
       },
       usage,
     );
@@ -55,6 +57,20 @@ export const zoo: Command = {
         }
       }
       return 0;
+    }
+    if (sub === 'verify') {
+      // Every installed model's files hashed against what was recorded when it was installed.
+      const keys = key ? [needKey()] : service.list().filter((e) => e.installed).map((e) => e.key);
+      let damaged = 0;
+      for (const k of keys) {
+        const dir = service.installedDir(k);
+        const manifest = readManifest(dir);
+        const damage = manifest ? await damagedFiles(dir, manifest, true) : `${dir}: no valid manifest.json: download it again`;
+        if (damage) damaged++;
+        if (values.json) out(JSON.stringify({ key: k, ok: !damage, problem: damage }));
+        else out(`${k}: ${damage ?? (manifest?.files ? 'ok (every file matches its digest)' : 'installed before digests were recorded: download it again to record them')}`);
+      }
+      return damaged ? 1 : 0;
     }
     if (sub === 'download') {
       const k = needKey();
@@ -109,6 +125,7 @@ export const zoo: Command = {
         name: values.name ?? (oml ? `${oml.name} (trained with OML)` : undefined),
         normalisation,
         inputSize: oml?.inputSize ?? inputSize,
+        force: values.force ?? false,
       };
       const m = await importZooModel(key, dataDir, opts).catch((e: unknown) => {
         throw e instanceof ImportError ? new UsageError(e.message, 1) : e;

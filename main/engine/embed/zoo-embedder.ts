@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { InstalledManifest } from '../../zoo/catalog';
 import type { ImageSpec } from '../data/images';
-import { installedManifest, loadZooEmbedder } from '../zoo-model';
+import { checkedManifest, loadZooEmbedder } from '../zoo-model';
 import type { Embedder } from './batches';
 import { loadOnnxEmbedder, onnxVersion } from './onnx';
 
@@ -13,7 +13,7 @@ export async function zooEmbedder(
   dir: string,
   threads: number,
 ): Promise<{ model: tf.LayersModel | Embedder; spec: ImageSpec; manifest: InstalledManifest; onnx: string | null }> {
-  const manifest = installedManifest(dir);
+  const manifest = await checkedManifest(dir);
   if (manifest.entry.format === 'onnx') {
     const spec = { size: manifest.entry.inputSize, channels: manifest.entry.channels };
     const onnx = await loadOnnxEmbedder(dir, manifest.entry, threads);
