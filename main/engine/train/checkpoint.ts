@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
-import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { crc32 } from 'node:zlib';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import '../models/layers';
@@ -27,6 +28,33 @@ export interface CheckpointMeta {
    * embeds. Images → backbone → head is the checkpoint's embedding.
    */
   backbone?: { kind: 'onnx'; key: string; dir: string };
+  /** Each file of the folder as written (size, CRC-32): a checkpoint changed on disk is refused, never used. */
+  files?: Record<string, { size: number; crc32: number }>;
+}
+
+export class CheckpointDamagedError extends Error {}
+
+async function recordCheckpointFiles(dir: string): Promise<Record<string, { size: number; crc32: number }>> {
+  const out: Record<string, { size: number; crc32: number }> = {};
+  for (const name of (await readdir(dir)).sort()) {
+    if (name === 'meta.json') continue;
+    const bytes = await readFile(path.join(dir, name));
+    out[name] = { size: bytes.length, crc32: crc32(bytes) };
+  }
+  return out;
+}
+
+/** Refuses a checkpoint whose files are not the ones written with it (older checkpoints recorded none). */
+async function checkCheckpointFiles(dir: string, meta: CheckpointMeta): Promise<void> {
+  for (const [name, want] of Object.entries(meta.files ?? {})) {
+    const file = path.join(dir, name);
+    const bytes = await readGuarded(file, 'weights').catch(() => null);
+    if (!bytes || bytes.length !== want.size || crc32(bytes) !== want.crc32)
+      throw new CheckpointDamagedError(
+        `${file} ${bytes ? 'has changed on disk since the checkpoint was written (its checksum differs)' : 'is missing'}: ` +
+          'this checkpoint cannot be trusted — use the run\'s other checkpoint, or train again',
+      );
+  }
 }
 
 function concat(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
@@ -86,7 +114,7 @@ export async function saveCheckpoint(dir: string, input: SaveInput): Promise<voi
       'criterion',
       input.criterion.map((v) => ({ name: v.name, tensor: v })),
     );
-  await writeFile(path.join(tmp, 'meta.json'), JSON.stringify(input.meta, null, 2));
+  await writeFile(path.join(tmp, 'meta.json'), JSON.stringify({ ...input.meta, files: await recordCheckpointFiles(tmp) }, null, 2));
   const old = `${dir}.old`;
   await rm(old, { recursive: true, force: true });
   if (existsSync(dir)) await rename(dir, old);
@@ -107,6 +135,8 @@ export interface LoadedCheckpoint {
 export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const found = checkpointDir(dir);
   if (!found) throw new Error(`No checkpoint in ${dir} (expected model.json, weights.bin and meta.json)`);
+  const meta = JSON.parse(await readGuarded(path.join(found, 'meta.json'), 'manifest', 'utf8')) as CheckpointMeta;
+  await checkCheckpointFiles(found, meta);
   const modelJson = JSON.parse(await readGuarded(path.join(found, 'model.json'), 'model', 'utf8'));
   const weights = await readGuarded(path.join(found, 'weights.bin'), 'weights');
   const model = await tf.loadLayersModel(
@@ -116,6 +146,5 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
       weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
     }),
   );
-  const meta = JSON.parse(await readGuarded(path.join(found, 'meta.json'), 'manifest', 'utf8')) as CheckpointMeta;
   return { dir: found, model, meta, optimizer: await decode(found, 'optimizer'), criterion: await decode(found, 'criterion') };
 }
