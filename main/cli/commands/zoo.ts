@@ -60,7 +60,12 @@ export const zoo: Command = {
     }
     if (sub === 'verify') {
       // Every installed model's files hashed against what was recorded when it was installed.
-      const keys = key ? [needKey()] : service.list().filter((e) => e.installed).map((e) => e.key);
+      const keys = key
+        ? [needKey()]
+        : service
+            .list()
+            .filter((e) => e.installed)
+            .map((e) => e.key);
       let damaged = 0;
       for (const k of keys) {
         const dir = service.installedDir(k);
@@ -68,7 +73,10 @@ export const zoo: Command = {
         const damage = manifest ? await damagedFiles(dir, manifest, true) : `${dir}: no valid manifest.json: download it again`;
         if (damage) damaged++;
         if (values.json) out(JSON.stringify({ key: k, ok: !damage, problem: damage }));
-        else out(`${k}: ${damage ?? (manifest?.files ? 'ok (every file matches its digest)' : 'installed before digests were recorded: download it again to record them')}`);
+        else
+          out(
+            `${k}: ${damage ?? (manifest?.files ? 'ok (every file matches its digest)' : 'installed before digests were recorded: download it again to record them')}`,
+          );
       }
       return damaged ? 1 : 0;
     }

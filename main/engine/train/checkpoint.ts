@@ -52,7 +52,7 @@ async function checkCheckpointFiles(dir: string, meta: CheckpointMeta): Promise<
     if (!bytes || bytes.length !== want.size || crc32(bytes) !== want.crc32)
       throw new CheckpointDamagedError(
         `${file} ${bytes ? 'has changed on disk since the checkpoint was written (its checksum differs)' : 'is missing'}: ` +
-          'this checkpoint cannot be trusted — use the run\'s other checkpoint, or train again',
+          "this checkpoint cannot be trusted — use the run's other checkpoint, or train again",
       );
   }
 }
