@@ -1,5 +1,5 @@
 import { realpath, stat } from 'node:fs/promises';
-import { imageInput } from '../file-guard';
+import { imageInput, MAX_IMAGE_PIXELS } from '../file-guard';
 import { isInside } from '../paths';
 import { imagePath, OutsideRoot, rowBox, type DatasetTable } from './table';
 import type { ProblemLog } from './problems';
@@ -16,6 +16,8 @@ export async function forEachBounded(n: number, concurrency: number, fn: (i: num
 export interface FileCheckOptions {
   /** Decode each image's header (size, format): catches corrupt files and boxes outside the image. */
   images?: boolean;
+  /** Also decode every pixel: a PNG cut short or with a bad CRC, which a header read does not see. */
+  decode?: boolean;
   concurrency?: number;
 }
 
@@ -44,7 +46,19 @@ export async function checkFiles(t: DatasetTable, problems: ProblemLog, options:
     }
     if (!options.images) return;
     try {
-      const meta = await (await imageInput(file)).metadata();
+      const image = await imageInput(file, { failOn: 'error' });
+      const meta = await image.metadata();
+      if (!meta.width || !meta.height) throw new Error(`it has no pixels (${meta.width ?? 0}×${meta.height ?? 0})`);
+      if (meta.width * meta.height > MAX_IMAGE_PIXELS)
+        throw new Error(`it is ${meta.width}×${meta.height} pixels, more than the ${MAX_IMAGE_PIXELS / 1e6} million an image may have`);
+      if (options.decode)
+        await image
+          .raw()
+          .toBuffer()
+          .catch((e: Error) => {
+            // libvips words a cut or damaged file as "Unknown error" or a codec's own terms: said plainly here.
+            throw new Error(`its pixels cannot be decoded: the file is cut short or damaged (${e.message.split('\n')[0]})`);
+          });
       const box = rowBox(t, i);
       if (box && meta.width && meta.height) {
         const [x1, x2, y1, y2] = box;

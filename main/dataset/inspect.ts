@@ -8,7 +8,7 @@ export interface InspectOptions {
   root?: string;
   /** Check that every path exists (OML's rule). */
   checkFiles?: boolean;
-  /** Also decode every image header (slower): corrupt images, boxes outside the image. */
+  /** Also decode every image (slower): corrupt, cut short or oversized images, boxes outside the image. */
   checkImages?: boolean;
   maxProblems?: number;
 }
@@ -34,7 +34,7 @@ export async function inspectTable(
 ): Promise<{ report: DatasetReport; table: DatasetTable }> {
   validateTable(table, problems);
   if (options.checkFiles !== false && table.columns.includes('path')) {
-    await checkFiles(table, problems, { images: options.checkImages ?? false });
+    await checkFiles(table, problems, { images: options.checkImages ?? false, decode: options.checkImages ?? false });
   }
   const report: DatasetReport = {
     file: table.file,

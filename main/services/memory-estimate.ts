@@ -36,7 +36,12 @@ export function estimateTrainingMemory(cfg: TrainConfig, sizes: { batch: number;
   const parts: MemoryPart[] = [
     { key: 'sampler.args', what: `a train batch of ${sizes.batch} images`, bytes: sizes.batch * pixels * floats * 4 * 2 },
     // Inference frees each layer's input once the next has its output: about the largest two layers are alive.
-    { key: 'bs_val', what: `a validation batch of ${cfg.bs_val} images`, bytes: (cfg.bs_val * pixels * floats * 4) / INFERENCE_SHARE },
+    // A validation batch is at most every row: bs_val past the dataset's size asks for nothing more.
+    {
+      key: 'bs_val',
+      what: `a validation batch of ${Math.min(cfg.bs_val, sizes.rows)} images`,
+      bytes: (Math.min(cfg.bs_val, sizes.rows) * pixels * floats * 4) / INFERENCE_SHARE,
+    },
     { key: 'image_size', what: `the image cache (${sizes.rows} images)`, bytes: cfg.cache_images ? sizes.rows * pixels * cfg.channels : 0 },
     { key: 'extractor.args.emb_dim', what: 'the embedding head', bytes: MAX_FEATURES * emb * 4 * COPIES_PER_WEIGHT },
     { key: 'extractor.args.emb_dim', what: 'the validation embeddings', bytes: sizes.rows * emb * 4 + DISTANCE_BLOCK_BYTES },

@@ -8,6 +8,7 @@ import { label2category, trainRows } from '../dataset/labels';
 import { formatProblem, ProblemLog } from '../dataset/problems';
 import { type DatasetTable, readDatasetCsv, validationRows } from '../dataset/table';
 import { validateTable } from '../dataset/validate';
+import { checkFiles } from '../dataset/files';
 import { computedMetrics, metricArgsOf } from '../metrics/embedding-metrics';
 import { createSampler } from '../engine/samplers/create';
 import { zooBackbone } from '../zoo/catalog';
@@ -20,6 +21,8 @@ import type { TrainPlan } from '../../shared/schemas/train-plan';
 const MEMORY_SHARE = 0.8;
 
 type Checked = { table: DatasetTable } | { issue: Issue };
+/** Datasets up to this many rows have every image decoded by the pre-flight (Fashion-MNIST's 600-row sample: ~0.2 s). */
+const FULL_DECODE_ROWS = 20_000;
 /** The form re-checks on every edit: a dataset is read and checked once per file version (path, root, mtime, size). */
 const recent = new Map<string, Promise<Checked>>();
 
@@ -44,6 +47,10 @@ async function readAndCheck(csv: string, root: string | undefined): Promise<Chec
     return { issue: { path: 'dataset', message: (e as Error).message } };
   }
   validateTable(table, problems);
+  // Every image the run will read, before the run exists: a folder, a pipe, a BMP, a 0×0 or 50,000-px header is
+  // an issue with its row now, not a failed run later. Small datasets are decoded whole (a PNG cut short shows only
+  // then); large ones by header, which costs a file read each.
+  if (problems.errors === 0) await checkFiles(table, problems, { images: true, decode: table.size <= FULL_DECODE_ROWS });
   if (problems.errors === 0) return { table };
   const first = problems.sorted().filter((p) => p.severity === 'error');
   const lines = first.slice(0, 3).map((p) => formatProblem(path.basename(table.file), p));

@@ -25,7 +25,8 @@ export const MinerConfig = z.discriminatedUnion('name', [
   }),
   z.object({
     name: z.literal('triplets_with_memory'),
-    args: z.object({ bank_size_in_batches: positiveInt, tri_expand_k: z.number().min(1) }).strict(),
+    // OML draws tri_expand_k extra triplets per anchor from the bank: tens at most; a billion never ends.
+    args: z.object({ bank_size_in_batches: positiveInt, tri_expand_k: z.number().int().min(1).max(100) }).strict(),
   }),
 ]);
 export type MinerConfig = z.infer<typeof MinerConfig>;
@@ -107,7 +108,8 @@ export const ExtractorConfig = z
     name: z.enum(['small_cnn', 'mobilenet_v2', 'resnet18', 'zoo']),
     args: z
       .object({
-        emb_dim: positiveInt.default(128),
+        // Retrieval embeddings are 64–2048-d; past 8192 the head alone is gigabytes.
+        emb_dim: positiveInt.max(8192).default(128),
         normalise_features: z.boolean().default(true),
         pooling: z.enum(['avg', 'gem']).default('avg'),
         gem_p: z.number().positive().default(3),
@@ -239,13 +241,15 @@ export const TrainConfig = z
     /** The dataset CSV; relative paths are resolved against the config file's folder. */
     dataset: z.string().min(1),
     dataset_root: z.string().nullable().default(null),
-    image_size: positiveInt.default(28),
+    // Below 8 px every model's pooling leaves nothing (wasm failed with "memory access out of bounds"); above 1024
+    // a batch of images is gigabytes.
+    image_size: positiveInt.min(8).max(1024).default(28),
     channels: z.union([z.literal(1), z.literal(3)]).default(1),
     cache_images: z.boolean().default(true),
     transforms_train: TransformConfig.default({ name: 'norm_resize', args: { hflip: false, pad_crop: 0, brightness: 0 } }),
     sampler: SamplerConfig,
     bs_val: positiveInt.default(256),
-    max_epochs: positiveInt,
+    max_epochs: positiveInt.max(100_000),
     /** Cap on steps per epoch (null = the sampler's epoch). */
     steps_per_epoch: positiveInt.nullable().default(null),
     valid_period: positiveInt.default(1),
