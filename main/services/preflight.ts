@@ -9,6 +9,7 @@ import { formatProblem, ProblemLog } from '../dataset/problems';
 import { type DatasetTable, readDatasetCsv, validationRows } from '../dataset/table';
 import { validateTable } from '../dataset/validate';
 import { checkFiles } from '../dataset/files';
+import { checkpointDir } from '../engine/train/checkpoint-dir';
 import { computedMetrics, metricArgsOf } from '../metrics/embedding-metrics';
 import { createSampler } from '../engine/samplers/create';
 import { zooBackbone } from '../zoo/catalog';
@@ -124,6 +125,15 @@ export async function preflightWithPlan(
     });
   }
 
+  // Pretrained weights are read once the run has started: a path that holds no checkpoint is said now.
+  if (cfg.extractor.args.weights) {
+    const weights = path.resolve(baseDir, cfg.extractor.args.weights);
+    if (!checkpointDir(weights))
+      issues.push({
+        path: 'extractor.args.weights',
+        message: `no checkpoint at ${weights} (a folder with model.json, weights.bin and meta.json)`,
+      });
+  }
   if (cfg.extractor.name === 'zoo' && cfg.extractor.args.model && dataDir) {
     const found = zooBackbone(dataDir, cfg.extractor.args.model, cfg.image_size, cfg.channels);
     if ('issue' in found) issues.push(found.issue);

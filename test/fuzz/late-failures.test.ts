@@ -162,6 +162,8 @@ describe('fuzz class 2: what a run would fail on is refused before it exists', (
         key: 'tri_expand_k',
       },
       { name: 'max_epochs 1e9', set: ['max_epochs=1000000000'], key: 'max_epochs' },
+      { name: 'missing weights', set: ['extractor.args.weights=/nowhere/checkpoint'], key: 'extractor.args.weights' },
+      { name: 'a dataset_root without the images', set: ['dataset_root=/tmp'], key: 'dataset' },
       { name: 'bs_val 1e9 (30 rows)', set: ['bs_val=1000000000'], key: null },
     ];
     for (const [i, c] of cases.entries()) {
