@@ -1,3 +1,4 @@
+import { shownEpoch } from '../../shared/epochs';
 import type { RunDetail } from '../../shared/schemas/run';
 import type { TrainEvent } from '../../shared/schemas/events';
 import type { readConfig } from './config-form';
@@ -36,7 +37,7 @@ export function liveStats(
 ): LiveStats {
   const cfg = run.config ?? {};
   const epochs = typeof cfg.max_epochs === 'number' ? cfg.max_epochs : null;
-  const epoch = progress ? progress.epoch + 1 : 1;
+  const epoch = progress ? shownEpoch(progress.epoch) : 1;
   const within = progress && progress.phase !== 'loading' && progress.epochSteps > 0 ? progress.epochStep / progress.epochSteps : 0;
   const fraction = epochs ? Math.min(1, (epoch - 1 + within) / epochs) : null;
   const elapsedS = run.startedAt ? Math.max(0, (now - Date.parse(run.startedAt)) / 1000) : 0;

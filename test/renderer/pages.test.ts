@@ -163,3 +163,54 @@ describe('IPC client', () => {
     expect(err.shape.code).toBe('not_found');
   });
 });
+
+describe('Run detail page', () => {
+  it('numbers epochs from 1, as the live view does: the best and each checkpoint (issue #31, item 8)', async () => {
+    const { default: RunDetailPage } = await import('../../renderer/src/pages/RunDetailPage.vue');
+    const detail = {
+      ...run(4, 'four', { best: { key: 'OVERALL/cmc/1', value: 0.8612, epoch: 0, untrained: 0.5 } }),
+      configYaml: 'max_epochs: 3\n',
+      error: null,
+      notes: '',
+      parentRunId: null,
+    };
+    setApi(
+      fakeClient({
+        'runs.get': () => detail,
+        'runs.metrics': () => ({
+          series: {
+            'OVERALL/cmc/1': [
+              [0, -1, 0.5],
+              [2, 0, 0.8612],
+              [4, 1, 0.85],
+            ],
+          },
+        }),
+        'runs.checkpoints': () => [
+          { kind: 'best', path: '/runs/4/checkpoints/best', epoch: 0, metricKey: 'OVERALL/cmc/1', metricValue: 0.8612 },
+          { kind: 'last', path: '/runs/4/checkpoints/last', epoch: 2, metricKey: 'OVERALL/cmc/1', metricValue: 0.85 },
+        ],
+        'runs.log': () => ({ text: '' }),
+        'runs.leaks': () => null,
+        'runs.list': () => [],
+      }),
+    );
+    const r = createRouter({
+      history: createMemoryHistory(),
+      routes: [
+        { path: '/runs/:id', component: { template: '<div/>' } },
+        { path: '/:p(.*)*', component: { template: '<div/>' } },
+      ],
+    });
+    await r.push('/runs/4');
+    const w = mount(RunDetailPage, { global: { plugins: [r], stubs: { LineChart: true } } });
+    await flushPromises();
+    await flushPromises();
+    const text = w.text();
+    // Stored 0-based: the best was kept after the first epoch, the last after the third.
+    expect(text).toContain('(epoch 1)');
+    const cells = w.findAll('td').map((c) => c.text());
+    expect(cells).toContain('3');
+    expect(cells).not.toContain('0');
+  });
+});

@@ -18,7 +18,13 @@ describe('embeddings file', () => {
     const file = path.join(dir, 'a.emb');
     await writeEmbeddingFile(file, { data, count: 3, dim: 2 }, 'checkpoint x (epoch 3, 2-d)', [4, 'img/é 1.png', 0]);
     const { header, embeddings } = await readEmbeddingFile(file);
-    expect(header).toEqual({ count: 3, dim: 2, model: 'checkpoint x (epoch 3, 2-d)', keys: [4, 'img/é 1.png', 0], crc32: expect.any(Number) });
+    expect(header).toEqual({
+      count: 3,
+      dim: 2,
+      model: 'checkpoint x (epoch 3, 2-d)',
+      keys: [4, 'img/é 1.png', 0],
+      crc32: expect.any(Number),
+    });
     expect(embeddings.count).toBe(3);
     expect(embeddings.dim).toBe(2);
     expect(new Uint8Array(embeddings.data.buffer)).toEqual(new Uint8Array(data.buffer));

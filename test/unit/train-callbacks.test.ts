@@ -95,7 +95,7 @@ describe('StepLogger', () => {
     ]);
     expect(points[0]!.values.active_tri).toBe(0.25);
     expect(points[1]!.values.img_per_s).toBeGreaterThan(0);
-    expect(logs(events).at(-1)).toMatch(/^epoch 0: mean loss 0\.4000, \d+ img\/s$/);
+    expect(logs(events).at(-1)).toMatch(/^epoch 1: mean loss 0\.4000, \d+ img\/s$/);
   });
 });
 
@@ -213,7 +213,7 @@ describe('Checkpointing', () => {
     expect(meta.callbacks).toEqual({ early_stopping: { best: 0.8, sinceBest: 1 } });
     expect(meta.metrics['best:OVERALL/cmc/1']).toBe(0.5);
     expect(existsSync(path.join(dir, 'best', 'meta.json'))).toBe(true);
-    expect(logs(events)).toEqual(['epoch 0: OVERALL/cmc/1 = 0.5000 (best)', 'epoch 2: OVERALL/cmc/1 = 0.4000']);
+    expect(logs(events)).toEqual(['epoch 1: OVERALL/cmc/1 = 0.5000 (best)', 'epoch 3: OVERALL/cmc/1 = 0.4000']);
   });
 });
 

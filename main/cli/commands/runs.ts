@@ -7,6 +7,7 @@ import { RunBusyError, RunStore } from '../../store/runs';
 import { type Command, UsageError, out, parse } from '../args';
 import { isOverallKey, shortMetricKey } from '../../../shared/metric-key';
 import { againstBaselines, verdictText } from '../../../shared/baselines';
+import { shownEpoch } from '../../../shared/epochs';
 
 const usage = 'metric-studio runs list|show ID|compare ID ID...|delete ID [--json] [--keep-files] [--data-dir DIR]';
 
@@ -73,12 +74,12 @@ export const runs: Command = {
           for (const [k, v] of Object.entries(run.lastMetrics).filter(([k]) => isOverallKey(k))) out(`  ${k} ${v.toFixed(4)}`);
           if (run.best) {
             out(
-              `  best checkpoint ${run.best.key} ${run.best.value.toFixed(4)} (epoch ${run.best.epoch}); untrained ${run.best.untrained?.toFixed(4) ?? '—'}`,
+              `  best checkpoint ${run.best.key} ${run.best.value.toFixed(4)} (epoch ${shownEpoch(run.best.epoch)}); untrained ${run.best.untrained?.toFixed(4) ?? '—'}`,
             );
             for (const b of run.baselines) out(`  baseline ${b.label}: ${b.metrics[run.best.key]?.toFixed(4) ?? '—'}`);
             if (verdict) out(`${verdict.beaten ? '' : 'warning: '}${verdictText(run.best.key, run.best.value, verdict)}`);
           }
-          for (const c of checkpoints) out(`  ${c.kind} checkpoint: ${c.path} (epoch ${c.epoch})`);
+          for (const c of checkpoints) out(`  ${c.kind} checkpoint: ${c.path} (epoch ${shownEpoch(c.epoch)})`);
           out('config:');
           out(run.configYaml.trimEnd());
         }

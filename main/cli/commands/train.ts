@@ -9,6 +9,7 @@ import { RunStore } from '../../store/runs';
 import { type Command, UsageError, err, out, parse } from '../args';
 import { bar } from '../progress';
 import { isOverallKey, shortMetricKey } from '../../../shared/metric-key';
+import { shownEpoch } from '../../../shared/epochs';
 
 const usage =
   'metric-studio train CONFIG.yaml [--set key=value ...] [--name NAME] [--data-dir DIR]\n       metric-studio train --resume RUN_ID [--data-dir DIR]';
@@ -25,12 +26,12 @@ function reporter(tty: boolean) {
       }
     } else if (e.type === 'progress' && e.phase === 'training' && tty) {
       process.stdout.write(
-        `\r  epoch ${e.epoch} ${bar(e.epochStep, e.epochSteps)} ${e.epochStep}/${e.epochSteps}  loss ${lastLoss.toFixed(4)}  ${ips.toFixed(0)} img/s   `,
+        `\r  epoch ${shownEpoch(e.epoch)} ${bar(e.epochStep, e.epochSteps)} ${e.epochStep}/${e.epochSteps}  loss ${lastLoss.toFixed(4)}  ${ips.toFixed(0)} img/s   `,
       );
     } else if (e.type === 'log') {
       (e.level === 'info' ? out : err)(`${tty ? '\r\x1b[2K' : ''}${e.level === 'info' ? '' : `${e.level}: `}${e.message}`);
     } else if (e.type === 'checkpoint' && e.kind === 'best') {
-      out(`${tty ? '\r\x1b[2K' : ''}  best checkpoint (epoch ${e.epoch}): ${e.path}`);
+      out(`${tty ? '\r\x1b[2K' : ''}  best checkpoint (epoch ${shownEpoch(e.epoch)}): ${e.path}`);
     }
   };
 }
@@ -104,7 +105,7 @@ export const trainCommand: Command = {
       const ckpts = await store.checkpoints(run.id);
       for (const c of ckpts)
         out(
-          `${c.kind} checkpoint: ${c.path} (epoch ${c.epoch}${c.metric_value !== null ? `, ${c.metric_key} ${c.metric_value.toFixed(4)}` : ''})`,
+          `${c.kind} checkpoint: ${c.path} (epoch ${shownEpoch(c.epoch)}${c.metric_value !== null ? `, ${c.metric_key} ${c.metric_value.toFixed(4)}` : ''})`,
         );
       if (terminated) return terminated === 'SIGHUP' ? 129 : 143;
       return run.status === 'finished' ? 0 : run.status === 'stopped' ? 130 : 1;

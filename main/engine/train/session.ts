@@ -25,6 +25,7 @@ import { lastCheckpointOf, loadCheckpoint, type CheckpointMeta } from './checkpo
 import type { EventSink } from './callbacks/event-sink';
 import { createCriterion, createSampler } from './factories';
 import { type GroupOptions, Optimizer } from './optim';
+import { shownEpoch } from '../../../shared/epochs';
 
 export interface TrainOptions {
   config: TrainConfig;
@@ -106,7 +107,7 @@ async function loadModel(opts: TrainOptions, ckptRoot: string, inputShape: [numb
   const resumeFrom = opts.resume ? lastCheckpointOf(opts.outDir) : null;
   if (opts.resume && !resumeFrom) throw new Error(`Nothing to resume: no checkpoint in ${path.join(ckptRoot, 'last')}`);
   const loaded = resumeFrom ? await loadCheckpoint(resumeFrom) : null;
-  if (loaded) log(`resuming after epoch ${loaded.meta.epoch} (step ${loaded.meta.step}) from ${resumeFrom}`);
+  if (loaded) log(`resuming after epoch ${shownEpoch(loaded.meta.epoch)} (step ${loaded.meta.step}) from ${resumeFrom}`);
   if (cfg.extractor.name === 'zoo') {
     const zoo = await zooExtractor(opts, inputShape);
     // The zoo graph is rebuilt from the installed model; a checkpoint of the same config has the same weights list.

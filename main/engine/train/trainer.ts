@@ -17,6 +17,7 @@ import { twoPassStep } from './two-pass-step';
 import type { TrainConfig } from '../../../shared/schemas/config';
 import { type BatchOrigin, onDevice } from '../device-errors';
 import { setupTraining, type TrainOptions, type TrainSession } from './session';
+import { shownEpoch } from '../../../shared/epochs';
 
 export type { TrainOptions } from './session';
 
@@ -91,7 +92,9 @@ async function trainEpoch(s: TrainSession, callbacks: CallbackList, shouldStop: 
     if (!Number.isFinite(loss)) {
       // Logged as it is (stored as "not a number"): the chart shows where the run went off.
       s.events.stepMetrics(s.step, s.epoch, { loss });
-      throw new Error(`Training diverged: the loss became ${loss} at step ${s.step} (epoch ${s.epoch}); lower the learning rate`);
+      throw new Error(
+        `Training diverged: the loss became ${loss} at step ${s.step} (epoch ${shownEpoch(s.epoch)}); lower the learning rate`,
+      );
     }
     await callbacks.onBatchEnd(s, { loss, logs, spread, batchSize: batch.length, epochStep: b + 1, epochSteps: steps });
   }

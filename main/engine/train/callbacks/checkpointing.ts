@@ -2,6 +2,7 @@ import path from 'node:path';
 import type { TrainCallback } from '../../interfaces/callbacks';
 import { saveCheckpoint, type CheckpointMeta } from '../checkpoint';
 import type { TrainSession } from '../session';
+import { shownEpoch } from '../../../../shared/epochs';
 
 /** Is `value` better than `best` in this mode (null = nothing yet)? */
 export const improves = (value: number, best: number | null, mode: 'max' | 'min') =>
@@ -36,7 +37,7 @@ export class Checkpointing implements TrainCallback {
         this.best = value;
         await this.save(s, 'best', s.metrics);
       }
-      s.events.log(`epoch ${s.epoch}: ${key} = ${value.toFixed(4)}${better ? ' (best)' : ''}`);
+      s.events.log(`epoch ${shownEpoch(s.epoch)}: ${key} = ${value.toFixed(4)}${better ? ' (best)' : ''}`);
     }
     await this.save(s, 'last', { ...s.metrics, ...(this.best !== null ? { [`best:${key}`]: this.best } : {}) });
   }

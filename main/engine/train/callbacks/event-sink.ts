@@ -2,6 +2,7 @@ import type { TrainEvent } from '../../../../shared/schemas/events';
 import type { BatchLogs, TrainCallback } from '../../interfaces/callbacks';
 import type { TrainSession } from '../session';
 import { gpuBytes } from '../../webgpu';
+import { shownEpoch } from '../../../../shared/epochs';
 
 type MetricPoint = Extract<TrainEvent, { type: 'metrics' }>['points'][number];
 type Progress = Omit<Extract<TrainEvent, { type: 'progress' }>, 'type' | 'runId'>;
@@ -95,7 +96,7 @@ export class StepLogger implements TrainCallback {
   onEpochEnd(s: TrainSession): void {
     const seconds = (performance.now() - this.t0) / 1000;
     s.events.log(
-      `epoch ${s.epoch}: mean loss ${(this.lossSum / Math.max(1, this.steps)).toFixed(4)}, ${(this.seen / seconds).toFixed(0)} img/s`,
+      `epoch ${shownEpoch(s.epoch)}: mean loss ${(this.lossSum / Math.max(1, this.steps)).toFixed(4)}, ${(this.seen / seconds).toFixed(0)} img/s`,
     );
   }
 
