@@ -29,6 +29,9 @@ export async function thumbnail(file: string, shownAs: string, size: number): Pr
     const image = await imageInput(file);
     const { data, info } = await slot(() =>
       image
+        // Transparent pixels (icons, product cut-outs) are shown on white, as a viewer shows them: their colour
+        // values are often black, which a page drew as a black square.
+        .flatten({ background: '#ffffff' })
         .resize(size, size, { fit: 'inside', kernel: size > 64 ? 'lanczos3' : 'nearest' })
         .png()
         .toBuffer({ resolveWithObject: true }),

@@ -8,7 +8,7 @@ import { TrainConfig } from '../../shared/schemas/config';
 import { preflight } from '../../main/services/preflight';
 import { validateYaml } from '../../main/services/train-requests';
 import { cli } from '../helpers/cli';
-import { SAMPLE_CSV, tempDir, writeCsv } from '../helpers/tmp';
+import { SAMPLE_CSV, tempDir, writeCsv, writePng } from '../helpers/tmp';
 import { SAMPLE_ROOT, smallConfig } from '../helpers/training';
 
 let dir: string;
@@ -38,6 +38,8 @@ describe('pre-flight check', () => {
       ...['a', 'b', 'c'].flatMap((l, i) => [0, 1].map((j) => [i, `${l}${j}.png`, 'train', '', ''])),
       [9, 'q.png', 'validation', 'True', 'True'],
     ]);
+    // The pre-flight reads every image the run would: they are real ones.
+    for (const f of ['a0', 'a1', 'b0', 'b1', 'c0', 'c1', 'q']) await writePng(path.join(dir, `${f}.png`), 8, 8, f.charCodeAt(0));
     const cat = await preflight(
       config({
         dataset: noCategory,
@@ -69,22 +71,24 @@ describe('pre-flight check', () => {
     const machine = { memoryBytes: 8 * gb };
     const recipe = config();
     expect(await preflight(recipe, dir, undefined, machine)).toEqual([]);
-    const cases: [Record<string, unknown>, string, RegExp][] = [
+    const cases: [Record<string, unknown>, string, RegExp, number?][] = [
       [
-        { image_size: 3000 },
+        { image_size: 1024 },
         'sampler.args',
         /about \d+\.\d GB \(a train batch of \d+ images: .* GB, .*\), more than 80% of this machine's 8\.0 GB/,
       ],
       [{ sampler: { name: 'balance', args: { n_labels: 2, n_instances: 100_000 } } }, 'sampler.args', /a train batch of 200000 images/],
-      [{ extractor: { name: 'small_cnn', args: { emb_dim: 1_000_000 } } }, 'extractor.args.emb_dim', /the embedding head: \d+\.\d GB/],
-      [{ bs_val: 1_000_000 }, 'bs_val', /a validation batch of 1000000 images/],
+      [{ extractor: { name: 'small_cnn', args: { emb_dim: 8192 } } }, 'extractor.args.emb_dim', /the embedding head: \d+ MB/, 0.25 * gb],
     ];
-    for (const [overrides, key, message] of cases) {
-      const issues = await preflight(config(overrides), dir, undefined, machine);
+    // A validation batch larger than the dataset holds the dataset: no more (it was refused as thousands of GB).
+    expect(await preflight(config({ bs_val: 1_000_000 }), dir, undefined, machine)).toEqual([]);
+    for (const [overrides, key, message, memoryBytes] of cases) {
+      const small = memoryBytes === undefined ? machine : { memoryBytes };
+      const issues = await preflight(config(overrides), dir, undefined, small);
       expect(issues, JSON.stringify(overrides)).toEqual([{ path: key, message: expect.stringMatching(message) }]);
       // The same config on a machine 10,000× larger: the estimate is what refused it, not the values themselves.
       expect(
-        await preflight(config(overrides), dir, undefined, { memoryBytes: 1e4 * machine.memoryBytes }),
+        await preflight(config(overrides), dir, undefined, { memoryBytes: 1e4 * small.memoryBytes }),
         JSON.stringify(overrides),
       ).toEqual([]);
     }
