@@ -6,7 +6,7 @@
 export function datasetLabels(list: readonly { csvPath: string; name: string }[]): string[] {
   const parts = list.map((d) => d.csvPath.split(/[\\/]/).filter(Boolean));
   return list.map((d, i) => {
-    const same = list.map((o, j) => j).filter((j) => list[j]!.name === d.name && j !== i);
+    const same = list.map((_, j) => j).filter((j) => list[j]!.name === d.name && j !== i);
     if (same.length === 0) return d.name;
     const mine = parts[i]!;
     for (let depth = 1; depth <= mine.length; depth++) {
