@@ -346,5 +346,5 @@ describe('convert never writes over what it must not', () => {
     const own = path.join(dir, 'guarded-out', 'df.csv');
     expect(run(src, own).code).toBe(0);
     expect(run(src, own).code).toBe(0);
-  });
+  }, 90_000); // eight CLI processes: on a loaded two-core machine each takes seconds to start
 });
