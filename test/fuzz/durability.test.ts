@@ -183,7 +183,7 @@ describe('fuzz class 4: logged data survives kills, copies and divergence', () =
 
   it('runs delete racing train --resume: one of them wins, the other refuses in words', async () => {
     const rng = mulberry32(FUZZ_SEED + 1);
-    for (let i = 0; i < fuzzCases(3); i++) {
+    for (let i = 0; i < fuzzCases(2); i++) {
       const dataDir = path.join(dir, `race-${i}`);
       const first = startCli(['train', configFile, '--data-dir', dataDir]);
       await new Promise<void>((resolve) => {

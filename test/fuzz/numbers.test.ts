@@ -72,7 +72,7 @@ describe('fuzz class 6: CLI and numbers', () => {
       ['runs', 'list', '--data-dir', path.join(dir, 'd')],
       ['evaluate', '--help'],
     ];
-    const cases = Array.from({ length: fuzzCases(10) }, (_, i) => ({
+    const cases = Array.from({ length: fuzzCases(6) }, (_, i) => ({
       args: commands[i % commands.length]!,
       keep: rng() < 0.5 ? 0 : randInt(rng, 40),
     }));
@@ -93,7 +93,7 @@ describe('fuzz class 6: CLI and numbers', () => {
     expect(reference.code).toBe(0);
     const want = metricsOf(reference.output);
     const rng = mulberry32(FUZZ_SEED + 2);
-    const exponents = Array.from({ length: fuzzCases(6) }, (_, i) => [19, -20, 30, -30, 37, -37][i] ?? randInt(rng, 75) - 37);
+    const exponents = Array.from({ length: fuzzCases(4) }, (_, i) => [19, -37, 37, -20, 30, -30][i] ?? randInt(rng, 75) - 37);
     const results = await pool(
       exponents.map((e, i) => () => {
         const s = 10 ** e;
@@ -149,7 +149,7 @@ describe('fuzz class 6: CLI and numbers', () => {
             ['100', 'accept'],
           ];
     const flags = ['cmc', 'precision', 'map', 'ndcg', 'fmr', 'pcf'];
-    const cases = Array.from({ length: fuzzCases(10) }, () => {
+    const cases = Array.from({ length: fuzzCases(8) }, () => {
       const flag = flags[randInt(rng, flags.length)]!;
       const options = valuesFor(flag);
       const [value, outcome] = options[randInt(rng, options.length)]!;
@@ -179,7 +179,7 @@ describe('fuzz class 6: CLI and numbers', () => {
 
   it('two vectors for one image are refused; the same vector twice is fine', async () => {
     const rng = mulberry32(FUZZ_SEED + 4);
-    const cases = Array.from({ length: fuzzCases(6) }, (_, i) => {
+    const cases = Array.from({ length: fuzzCases(4) }, (_, i) => {
       const at = randInt(rng, ROWS.length);
       const p = ROWS[at]!.path;
       const same = i % 4 === 3;
@@ -205,7 +205,7 @@ describe('fuzz class 6: CLI and numbers', () => {
   it('dataset tables: a byte-order mark mid-file and thousands of columns are refused with the row', async () => {
     const rng: Rng = mulberry32(FUZZ_SEED + 5);
     const lines = ROWS.map((r) => `${r.label},${r.path},validation,True,True`);
-    const cases = Array.from({ length: fuzzCases(6) }, (_, i) => {
+    const cases = Array.from({ length: fuzzCases(4) }, (_, i) => {
       if (i % 2 === 0) {
         const at = randInt(rng, lines.length);
         const cells = lines[at]!.split(',');

@@ -126,8 +126,9 @@ afterAll(() => {
 describe('fuzz class 1: special files and huge inputs', () => {
   it('a special file wherever a path is named: refused in words, never read', async () => {
     const rng = mulberry32(FUZZ_SEED);
-    // Every place with every kind once, then random pairs.
-    const pairs = PLACES.flatMap((p) => SPECIALS.map((s) => [p, s] as const));
+    // Every place and every kind at least twice (two shifted diagonals of the place × kind square, 12 cases), then
+    // random pairs up to FUZZ_CASES (36 covers the whole square on average).
+    const pairs = [0, 1].flatMap((shift) => PLACES.map((p, i) => [p, SPECIALS[(i + shift * 3) % SPECIALS.length]!] as const));
     const extra = Math.max(0, fuzzCases(pairs.length) - pairs.length);
     for (let i = 0; i < extra; i++) pairs.push([PLACES[randInt(rng, PLACES.length)]!, SPECIALS[randInt(rng, SPECIALS.length)]!]);
     const results = await pool(
