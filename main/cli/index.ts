@@ -1,4 +1,4 @@
-import { diskFullMessage } from '../disk-errors';
+import { storageMessage } from '../disk-errors';
 import { appVersion } from '../paths';
 import { type Command, UsageError, err, out } from './args';
 import { appCommand } from './commands/app';
@@ -86,7 +86,7 @@ export async function main(argv: string[]): Promise<number> {
       return e.exitCode;
     }
     // A message, not a stack trace: users read it. METRIC_STUDIO_DEBUG=1 adds the stack for bug reports.
-    const full = diskFullMessage(e, 'the data folder');
+    const full = storageMessage(e, 'the data folder');
     if (full) {
       err(`metric-studio ${name}: ${full.replace(', then resume the run', '')}`);
       return 1;

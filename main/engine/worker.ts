@@ -9,7 +9,7 @@ import { parseTrainConfig } from './train/config-file';
 import { train } from './train/trainer';
 import { journalled } from './train/metrics-journal';
 import { port } from './worker-port';
-import { diskFullMessage } from '../disk-errors';
+import { storageMessage } from '../disk-errors';
 import type { WorkerMessage, WorkerRequest } from './worker-protocol';
 
 const p = port();
@@ -35,7 +35,7 @@ async function runTraining(msg: Extract<WorkerRequest, { type: 'start' }>): Prom
     p.send({ type: 'status', runId, status: result.status });
     p.exit(0);
   } catch (caught) {
-    const full = diskFullMessage(caught, msg.outDir);
+    const full = storageMessage(caught, msg.outDir);
     const err = full ? new Error(full) : caught;
     // A message users read; the stack only for bug reports (METRIC_STUDIO_DEBUG=1), as the CLI does.
     const debug = process.env.METRIC_STUDIO_DEBUG === '1' && err instanceof Error && err.stack;

@@ -61,7 +61,8 @@ export async function embedValidation(
     throw new EmbeddingJobError(`${t.file} changed while it was being embedded: open it again`);
   }
   const made = { name: set.header.model, rows, embeddings: set.embeddings };
-  if (stamp) await sets!.keep(stamp, made);
+  // A cache that cannot be written (a read-only data folder) is no reason to fail: the vectors are used unkept.
+  if (stamp) await sets!.keep(stamp, made).catch(() => null);
   return made;
 }
 

@@ -9,7 +9,7 @@ import { forkNodeWorker } from './workers';
 import { lastCheckpointOf } from '../engine/train/checkpoint-dir';
 import { journalOf, readJournal } from '../engine/train/metrics-journal';
 import { fileDigest } from '../zoo/download';
-import { diskFullMessage } from '../disk-errors';
+import { storageMessage } from '../disk-errors';
 
 /** A status after which the worker sends nothing more. */
 const FINAL: readonly string[] = ['finished', 'failed', 'stopped'];
@@ -251,7 +251,7 @@ export class TrainingSupervisor {
   private storeFailed(runId: number, live: Live, err: unknown): void {
     if (live.storeFailure) return;
     live.storeFailure =
-      diskFullMessage(err, this.dataDir) ?? `Its results could not be stored: ${err instanceof Error ? err.message : String(err)}`;
+      storageMessage(err, this.dataDir) ?? `Its results could not be stored: ${err instanceof Error ? err.message : String(err)}`;
     console.error(`run ${runId}: ${live.storeFailure}`);
     live.worker.kill();
   }

@@ -1,11 +1,11 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Baseline } from '../../shared/baselines';
 import type { RunDetail, RunStatus, RunSummary } from '../../shared/schemas/run';
-import { migrate } from './migrations';
+import { MIGRATIONS, migrate } from './migrations';
 import { Sqlite } from './sqlite';
 import { isInside } from '../paths';
-import { diskFullMessage } from '../disk-errors';
+import { storageMessage } from '../disk-errors';
 
 interface RunRow {
   id: number;
@@ -98,15 +98,29 @@ export class RunStore {
 
   static async open(dataDir: string): Promise<RunStore> {
     if (existsSync(dataDir) && !statSync(dataDir).isDirectory()) throw new Error(`The data folder ${dataDir} is a file, not a folder`);
-    mkdirSync(dataDir, { recursive: true });
     const file = path.join(dataDir, 'runs.sqlite');
+    if (existsSync(dataDir) && !writable(dataDir)) {
+      // A read-only data folder (a mounted archive, a colleague's share): its runs can be read, compared and
+      // evaluated; anything that would write says the folder is read-only.
+      if (!existsSync(file)) throw new Error(`The data folder ${dataDir} is read-only and holds no run database`);
+      const db = await Sqlite.open(file, 5000, true);
+      const version = (await db.get<{ user_version: number }>('PRAGMA user_version'))?.user_version ?? 0;
+      if (version !== MIGRATIONS.length) {
+        await db.close();
+        throw new Error(
+          `The data folder ${dataDir} is read-only and its run database is schema v${version}, not v${MIGRATIONS.length}: open it once where it can be written`,
+        );
+      }
+      return new RunStore(db, file);
+    }
+    mkdirSync(dataDir, { recursive: true });
     const db = await Sqlite.open(file);
     await db.exec('PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;');
     await migrate(db);
     const store = new RunStore(db, file);
     // On a full disk the store still opens for reading; the orphans are marked the next time there is room.
     await store.markOrphansInterrupted().catch((err: unknown) => {
-      if (!diskFullMessage(err, dataDir)) throw err;
+      if (!storageMessage(err, dataDir)) throw err;
     });
     return store;
   }
@@ -533,6 +547,15 @@ export class RunStore {
 
   close(): Promise<void> {
     return this.db.close();
+  }
+}
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
   }
 }
 

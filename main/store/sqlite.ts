@@ -8,10 +8,18 @@ export class Sqlite {
   private txTail: Promise<unknown> = Promise.resolve();
   private constructor(private readonly db: sqlite3.Database) {}
 
-  /** Waits up to `busyMs` for another process's lock, set before any statement (journal_mode included) runs. */
-  static open(file: string, busyMs = 5000): Promise<Sqlite> {
+  /**
+   * Waits up to `busyMs` for another process's lock, set before any statement (journal_mode included) runs.
+   * `readOnly`: a database on a read-only folder, opened immutable (SQLite can then take no lock and keep no -shm
+   * file there); every write fails with SQLITE_READONLY.
+   */
+  static open(file: string, busyMs = 5000, readOnly = false): Promise<Sqlite> {
     return new Promise((resolve, reject) => {
-      const db = new sqlite3.Database(file, (err) => {
+      const name = readOnly ? `file:${encodeURI(file)}?immutable=1` : file;
+      const mode = readOnly
+        ? sqlite3.OPEN_READONLY | sqlite3.OPEN_URI
+        : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE | sqlite3.OPEN_FULLMUTEX;
+      const db = new sqlite3.Database(name, mode, (err) => {
         if (err) return reject(err);
         db.configure('busyTimeout', busyMs);
         resolve(new Sqlite(db));

@@ -105,7 +105,7 @@ describe('fuzz class 3: stored artifacts are verified', () => {
 
     const rng = mulberry32(FUZZ_SEED);
     const kinds = Object.keys(targets) as (keyof typeof targets)[];
-    for (let i = 0; i < fuzzCases(6); i++) {
+    for (let i = 0; i < fuzzCases(3); i++) {
       const kind = kinds[i % kinds.length]!;
       const t = targets[kind];
       // The sets in place now (a model's set goes when its model changes, and comes back when it is embedded again).

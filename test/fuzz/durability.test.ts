@@ -11,7 +11,7 @@ import { RunStore } from '../../main/store/runs';
 import { lastCheckpointOf } from '../../main/engine/train/checkpoint-dir';
 import { BIN } from '../helpers/cli';
 import { tempDir } from '../helpers/tmp';
-import { seenLabelsCsv, smallConfig } from '../helpers/training';
+import { SAMPLE_ROOT, seenLabelsCsv, smallConfig } from '../helpers/training';
 import { FUZZ_SEED, Tally, fuzzCases } from './tally';
 
 const tally = new Tally();
@@ -62,8 +62,96 @@ async function workerGone(dataDir: string, runId: number): Promise<void> {
   }
 }
 
+/**
+ * Trains run `runId` (the config again) and kills its supervising CLI or its worker with -9 whenever its journal
+ * reaches the next of `kills` random lengths (once a checkpoint exists to resume from), each time resuming it, then
+ * compares the stored (key, step, epoch) set with the unbroken run's. Returns how many kills landed.
+ */
+async function killAndResume(o: {
+  dataDir: string;
+  runId: number;
+  kills: number;
+  victim: 'parent' | 'worker';
+  total: number;
+  want: string[];
+  rng: () => number;
+}): Promise<number> {
+  const cls = `kill -9 ${o.victim}`;
+  // Kill points: journal lengths drawn at random over the run, in order — so every kill lands further on.
+  const targets = Array.from({ length: o.kills }, () => 1 + Math.floor(o.rng() * (o.total - 1))).sort((a, b) => a - b);
+  const journal = path.join(o.dataDir, 'runs', String(o.runId), 'metrics.jsonl');
+  let killed = 0;
+  for (let i = 0; i <= o.kills; i++) {
+    const run = startCli(
+      i === 0 ? ['train', configFile, '--data-dir', o.dataDir] : ['train', '--resume', String(o.runId), '--data-dir', o.dataDir],
+    );
+    if (i === o.kills) {
+      const code = await run.done;
+      tally.add(cls, 'last resume', code === 0 ? 'clean' : 'crash', run.output().slice(-400));
+      break;
+    }
+    const target = targets[i]!;
+    const ended = await new Promise<boolean>((resolve) => {
+      let busy = false;
+      const poll = setInterval(() => {
+        // A run killed before its first checkpoint has nothing to resume (the app says: train it again).
+        if (busy || lines(journal) < target || !lastCheckpointOf(path.dirname(journal))) return;
+        busy = true;
+        void (async () => {
+          // The worker's pid is the run's once it has started (before that, the run is claimed by the CLI's own).
+          const pid = o.victim === 'parent' ? run.child.pid : await livePid(o.dataDir, o.runId);
+          if (pid === undefined || pid === null || (o.victim === 'worker' && pid === run.child.pid)) {
+            busy = false;
+            return;
+          }
+          clearInterval(poll);
+          process.kill(pid, 'SIGKILL');
+          resolve(false);
+        })();
+      }, 10);
+      void run.done.then(() => {
+        clearInterval(poll);
+        resolve(true);
+      });
+    });
+    await run.done;
+    if (ended) {
+      // The run finished (or failed) before this point: what it says decides.
+      const failed = !new RegExp(`run ${o.runId} finished`).test(run.output());
+      tally.add(cls, `attempt ${i}`, failed ? 'crash' : 'clean', run.output().slice(-400));
+      break;
+    }
+    killed++;
+    // A killed worker: its supervisor says so and ends, with the run interrupted.
+    const said = o.victim === 'parent' || /interrupted|exited/.test(run.output());
+    tally.add(cls, `kill ${i} at journal line ${target}`, said ? 'clean' : 'wrong accept', run.output().slice(-300));
+    // After a parent's kill its worker notices at the end of the step it is in, and exits; until then the run has a
+    // live writer and a resume is refused (one writer per run).
+    await workerGone(o.dataDir, o.runId);
+  }
+  const got = await seriesKeys(o.dataDir, o.runId);
+  const lost = o.want.filter((k) => !got.includes(k));
+  const extra = got.filter((k) => !o.want.includes(k));
+  tally.add(
+    cls,
+    `${killed} kills`,
+    lost.length || extra.length ? 'data loss' : 'clean',
+    `lost ${lost.length} (${lost.slice(0, 4).join(', ')}), extra ${extra.length} (${extra.slice(0, 4).join(', ')})`,
+  );
+  return killed;
+}
+
+async function livePid(dataDir: string, runId: number): Promise<number | null> {
+  const store = await RunStore.open(dataDir);
+  try {
+    return await store.livePid(runId);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('fuzz class 4: logged data survives kills, copies and divergence', () => {
-  it('kill -9 of the supervising CLI at random points, each followed by --resume, keeps the unbroken series', async () => {
+  it('kill -9 of the supervising CLI at 20 random points, and of the worker at 4, each followed by --resume, keeps the unbroken series', async () => {
     const dataDir = path.join(dir, 'data');
     const unbroken = startCli(['train', configFile, '--data-dir', dataDir]);
     expect(await unbroken.done, unbroken.output()).toBe(0);
@@ -71,58 +159,12 @@ describe('fuzz class 4: logged data survives kills, copies and divergence', () =
     const total = lines(path.join(dataDir, 'runs', '1', 'metrics.jsonl'));
     expect(total).toBeGreaterThan(10);
 
-    // Kill points: journal lengths drawn at random over the run, in order — so every kill lands further on.
     const rng = mulberry32(FUZZ_SEED);
-    const kills = fuzzCases(20);
-    const targets = Array.from({ length: kills }, () => 1 + Math.floor(rng() * (total - 1))).sort((a, b) => a - b);
-    const journal = path.join(dataDir, 'runs', '2', 'metrics.jsonl');
-    let killed = 0;
-    for (let i = 0; i <= kills; i++) {
-      const run = startCli(i === 0 ? ['train', configFile, '--data-dir', dataDir] : ['train', '--resume', '2', '--data-dir', dataDir]);
-      if (i === kills) {
-        const code = await run.done;
-        tally.add('kill -9 parent', 'last resume', code === 0 ? 'clean' : 'crash', run.output().slice(-400));
-        break;
-      }
-      const target = targets[i]!;
-      const ended = await new Promise<boolean>((resolve) => {
-        const poll = setInterval(() => {
-          // A run killed before its first checkpoint has nothing to resume (the app says: train it again).
-          if (lines(journal) >= target && lastCheckpointOf(path.dirname(journal))) {
-            clearInterval(poll);
-            run.child.kill('SIGKILL');
-            resolve(false);
-          }
-        }, 10);
-        void run.done.then(() => {
-          clearInterval(poll);
-          resolve(true);
-        });
-      });
-      await run.done;
-      if (ended) {
-        // The run finished (or failed) before this point: what it says decides.
-        const failed = !/run 2 finished/.test(run.output());
-        tally.add('kill -9 parent', `attempt ${i}`, failed ? 'crash' : 'clean', run.output().slice(-400));
-        break;
-      }
-      killed++;
-      tally.add('kill -9 parent', `kill ${i} at journal line ${target}`, 'clean');
-      // Its worker notices the parent has gone at the end of the step it is in, and exits; until then the run has a
-      // live writer and a resume is refused (one writer per run).
-      await workerGone(dataDir, 2);
-    }
-    const got = await seriesKeys(dataDir, 2);
-    const lost = want.filter((k) => !got.includes(k));
-    const extra = got.filter((k) => !want.includes(k));
-    tally.add(
-      'kill -9 parent',
-      `${killed} kills`,
-      lost.length || extra.length ? 'data loss' : 'clean',
-      `lost ${lost.length} (${lost.slice(0, 4).join(', ')}), extra ${extra.length} (${extra.slice(0, 4).join(', ')})`,
-    );
-    expect(tally.failuresOf('kill -9 parent')).toEqual([]);
-    expect(killed).toBeGreaterThan(kills / 2);
+    const parentKills = await killAndResume({ dataDir, runId: 2, kills: fuzzCases(20), victim: 'parent', total, want, rng });
+    expect(parentKills).toBeGreaterThan(fuzzCases(20) / 2);
+    const workerKills = await killAndResume({ dataDir, runId: 3, kills: fuzzCases(4), victim: 'worker', total, want, rng });
+    expect(workerKills).toBeGreaterThan(fuzzCases(4) / 2);
+    expect([...tally.failuresOf('kill -9 parent'), ...tally.failuresOf('kill -9 worker')]).toEqual([]);
   }, 600_000);
 
   it('a data folder copied elsewhere resumes into itself, never into the original', async () => {
@@ -183,7 +225,7 @@ describe('fuzz class 4: logged data survives kills, copies and divergence', () =
 
   it('runs delete racing train --resume: one of them wins, the other refuses in words', async () => {
     const rng = mulberry32(FUZZ_SEED + 1);
-    for (let i = 0; i < fuzzCases(2); i++) {
+    for (let i = 0; i < fuzzCases(1); i++) {
       const dataDir = path.join(dir, `race-${i}`);
       const first = startCli(['train', configFile, '--data-dir', dataDir]);
       await new Promise<void>((resolve) => {
@@ -235,6 +277,69 @@ describe('fuzz class 4: logged data survives kills, copies and divergence', () =
       expect(tally.failuresOf('full disk')).toEqual([]);
     },
     180_000,
+  );
+
+  // A read-only data folder: a bind mount remounted read-only in a user and mount namespace (where allowed).
+  it.skipIf(!namespaces)(
+    'a read-only data folder is read, compared and evaluated; what would write says it is read-only',
+    async () => {
+      const dataDir = path.join(dir, 'read-only');
+      const short = path.join(dir, 'short.yaml');
+      writeFileSync(short, YAML.stringify({ ...YAML.parse(readFileSync(configFile, 'utf8')), max_epochs: 2 }));
+      expect(await startCli(['train', short, '--data-dir', dataDir]).done).toBe(0);
+      const csv = (YAML.parse(readFileSync(configFile, 'utf8')) as { dataset: string }).dataset;
+      const steps: [string, string[], 'read' | 'write'][] = [
+        ['runs list', ['runs', 'list', '--data-dir', dataDir], 'read'],
+        ['runs show', ['runs', 'show', '1', '--data-dir', dataDir], 'read'],
+        ['runs compare', ['runs', 'compare', '1', '1', '--data-dir', dataDir], 'read'],
+        [
+          'evaluate --checkpoint',
+          [
+            'evaluate',
+            '--dataset',
+            csv,
+            '--root',
+            SAMPLE_ROOT,
+            '--checkpoint',
+            path.join(dataDir, 'runs', '1', 'checkpoints', 'best'),
+            '--data-dir',
+            dataDir,
+          ],
+          'read',
+        ],
+        ['train', ['train', short, '--data-dir', dataDir], 'write'],
+        ['runs delete', ['runs', 'delete', '1', '--data-dir', dataDir], 'write'],
+      ];
+      const script = [
+        `mount --bind ${dataDir} ${dataDir}`,
+        `mount -o remount,ro,bind ${dataDir}`,
+        ...steps.map(
+          ([name, args]) =>
+            `echo "<<${name}>>"; ${process.execPath} ${BIN} ${args.map((a) => `'${a}'`).join(' ')} 2>&1; echo "<<exit $?>>"`,
+        ),
+      ].join('; ');
+      const r = spawnSync('unshare', ['-r', '-m', 'sh', '-c', script], { encoding: 'utf8', timeout: 300_000 });
+      const out = `${r.stdout}${r.stderr}`;
+      for (const [name, , kind] of steps) {
+        const part = out.slice(out.indexOf(`<<${name}>>`), out.indexOf('<<exit', out.indexOf(`<<${name}>>`)) + 12);
+        const code = Number(/<<exit (\d+)>>/.exec(part)?.[1] ?? -1);
+        const stack = /\n\s+at |TypeError|Cannot read propert/.test(part);
+        const outcome = stack
+          ? 'crash'
+          : kind === 'read'
+            ? code === 0
+              ? 'clean'
+              : 'wrong refusal'
+            : code !== 0 && /read-only/.test(part)
+              ? 'clean'
+              : code === 0
+                ? 'wrong accept'
+                : 'crash';
+        tally.add('read-only folder', name, outcome, part.slice(-300));
+      }
+      expect(tally.failuresOf('read-only folder')).toEqual([]);
+    },
+    300_000,
   );
 });
 

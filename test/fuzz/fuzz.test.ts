@@ -24,6 +24,7 @@ import {
   validRows,
 } from './inputs';
 import { type CliResult, type Expectation, type Verdict, judge, pool, runCli } from './run-cli';
+import { fuzzCases } from './tally';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20261129);
 let dir: string;
@@ -73,7 +74,7 @@ async function runCases(family: string, cases: TextCase[], ext: string, args: (f
 describe('fuzz: every command ends cleanly and names what is wrong', () => {
   it('dataset CSVs (check): bad cells, boxes, damaged files', async () => {
     const rng = mulberry32(SEED);
-    const cases = [...csvCellCases(rng, 24), ...bboxCases(rng, 8), ...csvStructureCases()];
+    const cases = [...csvCellCases(rng, fuzzCases(16)), ...bboxCases(rng, fuzzCases(6)), ...csvStructureCases()];
     await runCases('csv', cases, 'csv', (file) => ['check', file]);
     expect(failures.filter((f) => f.startsWith('csv'))).toEqual([]);
   }, 300_000);
@@ -96,7 +97,7 @@ describe('fuzz: every command ends cleanly and names what is wrong', () => {
   }, 120_000);
 
   it('predictions (evaluate --embeddings): damaged vectors and files', async () => {
-    const cases = predictionCases(mulberry32(SEED + 1), 12);
+    const cases = predictionCases(mulberry32(SEED + 1), fuzzCases(8));
     await runCases('predictions', cases, 'json', (file) => ['evaluate', '--dataset', path.join(dir, 'fuzz.csv'), '--embeddings', file]);
     expect(failures.filter((f) => f.startsWith('predictions'))).toEqual([]);
   }, 300_000);

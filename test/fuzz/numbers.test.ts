@@ -72,7 +72,7 @@ describe('fuzz class 6: CLI and numbers', () => {
       ['runs', 'list', '--data-dir', path.join(dir, 'd')],
       ['evaluate', '--help'],
     ];
-    const cases = Array.from({ length: fuzzCases(6) }, (_, i) => ({
+    const cases = Array.from({ length: fuzzCases(4) }, (_, i) => ({
       args: commands[i % commands.length]!,
       keep: rng() < 0.5 ? 0 : randInt(rng, 40),
     }));
@@ -149,7 +149,7 @@ describe('fuzz class 6: CLI and numbers', () => {
             ['100', 'accept'],
           ];
     const flags = ['cmc', 'precision', 'map', 'ndcg', 'fmr', 'pcf'];
-    const cases = Array.from({ length: fuzzCases(8) }, () => {
+    const cases = Array.from({ length: fuzzCases(6) }, () => {
       const flag = flags[randInt(rng, flags.length)]!;
       const options = valuesFor(flag);
       const [value, outcome] = options[randInt(rng, options.length)]!;

@@ -36,6 +36,10 @@ export const useTrainStore = defineStore('train', () => {
     madeFor.value = null;
     yaml.value = text;
     baseDir.value = '/';
+    // Another config altogether: the last one's plan and problems are not this one's (the check of a dataset's
+    // images can take a while, and the old plan read as the new one's meanwhile).
+    plan.value = null;
+    issues.value = [];
     void validate();
   }
   /** What the config in the editor was made for, when it is no recipe: "df.csv (made for it)". */
@@ -50,8 +54,12 @@ export const useTrainStore = defineStore('train', () => {
     useConfig(made.yaml);
     madeFor.value = csvPath;
   }
+  /** Checks answer out of order (a slow one for an older text): only the latest request's answer is shown. */
+  let validations = 0;
   async function validate() {
+    const mine = ++validations;
     const checked = await api().call('train.validate', { yaml: yaml.value, baseDir: baseDir.value || undefined });
+    if (mine !== validations) return;
     issues.value = checked.issues;
     plan.value = checked.plan;
   }
