@@ -3,6 +3,8 @@
  * embeddings' variance — low values mean the embedding uses few directions (a sign of collapse).
  */
 
+import { scatterUpper } from '../retrieval/scatter';
+
 /** Eigenvalues of a symmetric matrix (Householder tridiagonalisation + implicit QL; Numerical Recipes tred2/tqli). */
 export function symmetricEigenvalues(matrix: Float64Array, n: number): Float64Array {
   const a = Float64Array.from(matrix);
@@ -101,19 +103,10 @@ export function pcf(data: Float32Array, count: number, dim: number, variances: r
   // (count × count) when there are fewer rows than dimensions — the same non-zero values, the rest zeros, at d³ →
   // n³ work (5,000-d embeddings of 30 rows: 30³, not 5,000³).
   const n = Math.min(count, dim);
-  const m = new Float64Array(n * n);
-  if (dim <= count) {
-    const row = new Float64Array(dim);
-    for (let i = 0; i < count; i++) {
-      for (let j = 0; j < dim; j++) row[j] = data[i * dim + j]! - mean[j]!;
-      for (let a = 0; a < dim; a++) {
-        const ra = row[a]!;
-        if (ra === 0) continue;
-        const base = a * dim;
-        for (let b = a; b < dim; b++) m[base + b]! += ra * row[b]!;
-      }
-    }
-  } else {
+  let m: Float64Array;
+  if (dim <= count) m = scatterUpper(data, count, dim, mean);
+  else {
+    m = new Float64Array(n * n);
     const centred = new Float64Array(count * dim);
     for (let i = 0; i < count; i++) for (let j = 0; j < dim; j++) centred[i * dim + j] = data[i * dim + j]! - mean[j]!;
     for (let a = 0; a < count; a++)

@@ -5,6 +5,7 @@
  * does not flip between two computations of the same vectors.
  */
 import type { Embeddings } from './knn';
+import { scatterUpper } from './scatter';
 
 export interface Projection {
   /** n × 2, row-major. */
@@ -15,17 +16,7 @@ export interface Projection {
 
 function covariance(e: Embeddings, mean: Float64Array): Float64Array {
   const { dim, count, data } = e;
-  const cov = new Float64Array(dim * dim);
-  const row = new Float64Array(dim);
-  for (let i = 0; i < count; i++) {
-    for (let a = 0; a < dim; a++) row[a] = data[i * dim + a]! - mean[a]!;
-    for (let a = 0; a < dim; a++) {
-      const ra = row[a]!;
-      if (ra === 0) continue;
-      const base = a * dim;
-      for (let b = a; b < dim; b++) cov[base + b]! += ra * row[b]!;
-    }
-  }
+  const cov = scatterUpper(data, count, dim, mean);
   for (let a = 0; a < dim; a++) for (let b = a; b < dim; b++) cov[b * dim + a] = cov[a * dim + b]! /= Math.max(1, count - 1);
   return cov;
 }

@@ -150,6 +150,22 @@ async function livePid(dataDir: string, runId: number): Promise<number | null> {
   }
 }
 
+/** Run 1 of a fresh data folder, its CLI killed with -9 as soon as it has a checkpoint, and its worker gone. */
+async function killedAfterFirstCheckpoint(dataDir: string): Promise<void> {
+  const run = startCli(['train', configFile, '--data-dir', dataDir]);
+  await new Promise<void>((resolve) => {
+    const poll = setInterval(() => {
+      if (lastCheckpointOf(path.join(dataDir, 'runs', '1'))) {
+        clearInterval(poll);
+        run.child.kill('SIGKILL');
+        resolve();
+      }
+    }, 10);
+  });
+  await run.done;
+  await workerGone(dataDir, 1);
+}
+
 describe('fuzz class 4: logged data survives kills, copies and divergence', () => {
   it('kill -9 of the supervising CLI at 20 random points, and of the worker at 4, each followed by --resume, keeps the unbroken series', async () => {
     const dataDir = path.join(dir, 'data');
@@ -169,19 +185,8 @@ describe('fuzz class 4: logged data survives kills, copies and divergence', () =
 
   it('a data folder copied elsewhere resumes into itself, never into the original', async () => {
     const original = path.join(dir, 'orig');
-    const run = startCli(['train', configFile, '--data-dir', original]);
+    await killedAfterFirstCheckpoint(original);
     const outDir = path.join(original, 'runs', '1');
-    await new Promise<void>((resolve) => {
-      const poll = setInterval(() => {
-        if (lastCheckpointOf(outDir)) {
-          clearInterval(poll);
-          run.child.kill('SIGKILL');
-          resolve();
-        }
-      }, 10);
-    });
-    await run.done;
-    await workerGone(original, 1);
     const copy = path.join(dir, 'copy');
     cpSync(original, copy, { recursive: true });
     const before = snapshot(outDir);
@@ -227,18 +232,7 @@ describe('fuzz class 4: logged data survives kills, copies and divergence', () =
     const rng = mulberry32(FUZZ_SEED + 1);
     for (let i = 0; i < fuzzCases(1); i++) {
       const dataDir = path.join(dir, `race-${i}`);
-      const first = startCli(['train', configFile, '--data-dir', dataDir]);
-      await new Promise<void>((resolve) => {
-        const poll = setInterval(() => {
-          if (lastCheckpointOf(path.join(dataDir, 'runs', '1'))) {
-            clearInterval(poll);
-            first.child.kill('SIGKILL');
-            resolve();
-          }
-        }, 10);
-      });
-      await first.done;
-      await workerGone(dataDir, 1);
+      await killedAfterFirstCheckpoint(dataDir);
       const resume = startCli(['train', '--resume', '1', '--data-dir', dataDir]);
       await new Promise((r) => setTimeout(r, Math.floor(rng() * 2500)));
       const del = startCli(['runs', 'delete', '1', '--data-dir', dataDir]);
