@@ -1,10 +1,10 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { formatIssues, type Issue, zodIssues } from '../../shared/issues';
 import { ZooCatalog, type ZooCatalogEntry, ZooCatalogEntry as ZooCatalogEntrySchema } from '../../shared/schemas/zoo';
 import { appRoot } from '../paths';
 import { guardFileSync } from '../file-guard';
+import { fileDigest } from './download';
 
 /** Where the catalogue comes from: the shipped one, or an organisation's own (METRIC_STUDIO_ZOO_CATALOG). */
 export const CATALOG_ENV = 'METRIC_STUDIO_ZOO_CATALOG';
@@ -43,22 +43,13 @@ export interface InstalledFile {
   sha256: string;
 }
 
-const sha256Of = (file: string) =>
-  new Promise<string>((resolve, reject) => {
-    const hash = createHash('sha256');
-    createReadStream(file)
-      .on('data', (c) => hash.update(c))
-      .on('end', () => resolve(hash.digest('hex')))
-      .on('error', reject);
-  });
-
 /** The files of a finished model folder (the manifest aside), as `InstalledManifest.files` records them. */
 export async function recordFiles(dir: string): Promise<Record<string, InstalledFile>> {
   const out: Record<string, InstalledFile> = {};
   for (const name of readdirSync(dir).sort()) {
     if (name === MANIFEST) continue;
     const info = statSync(path.join(dir, name));
-    if (info.isFile()) out[name] = { size: info.size, mtimeMs: info.mtimeMs, sha256: await sha256Of(path.join(dir, name)) };
+    if (info.isFile()) out[name] = { size: info.size, mtimeMs: info.mtimeMs, sha256: await fileDigest(path.join(dir, name)) };
   }
   return out;
 }
@@ -85,7 +76,7 @@ export async function damagedFiles(dir: string, manifest: InstalledManifest, ful
     const again = `download it again (metric-studio zoo download ${manifest.entry.key}, or the Zoo page)`;
     if (!info?.isFile()) return `${file} is missing: ${again}`;
     if (info.size !== want.size) return `${file} is ${info.size} bytes, not the ${want.size} installed: ${again}`;
-    if ((full || info.mtimeMs !== want.mtimeMs) && (await sha256Of(file)) !== want.sha256)
+    if ((full || info.mtimeMs !== want.mtimeMs) && (await fileDigest(file)) !== want.sha256)
       return `${file} has changed since it was installed (its sha256 differs): ${again}`;
   }
   return null;

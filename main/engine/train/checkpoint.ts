@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { crc32 } from 'node:zlib';
 import path from 'node:path';
 import * as tf from '@tensorflow/tfjs';
@@ -34,45 +34,48 @@ export interface CheckpointMeta {
 
 export class CheckpointDamagedError extends Error {}
 
-async function recordCheckpointFiles(dir: string): Promise<Record<string, { size: number; crc32: number }>> {
-  const out: Record<string, { size: number; crc32: number }> = {};
-  for (const name of (await readdir(dir)).sort()) {
-    if (name === 'meta.json') continue;
-    const bytes = await readFile(path.join(dir, name));
-    out[name] = { size: bytes.length, crc32: crc32(bytes) };
-  }
-  return out;
+/** Writes a checkpoint file and records its size and CRC-32 from the bytes in hand (no read-back). */
+async function put(dir: string, files: NonNullable<CheckpointMeta['files']>, name: string, data: Buffer | string): Promise<void> {
+  const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+  await writeFile(path.join(dir, name), bytes);
+  files[name] = { size: bytes.length, crc32: crc32(bytes) };
 }
 
-/** Refuses a checkpoint whose files are not the ones written with it (older checkpoints recorded none). */
-async function checkCheckpointFiles(dir: string, meta: CheckpointMeta): Promise<void> {
-  for (const [name, want] of Object.entries(meta.files ?? {})) {
+/**
+ * A checkpoint folder's files, each read once and checked against what was written with it (older checkpoints
+ * recorded nothing): changed bytes are refused, never loaded.
+ */
+function checkedReader(dir: string, meta: CheckpointMeta) {
+  return async (name: string, kind: 'model' | 'manifest' | 'weights'): Promise<Buffer<ArrayBuffer>> => {
     const file = path.join(dir, name);
-    const bytes = await readGuarded(file, 'weights').catch(() => null);
-    if (!bytes || bytes.length !== want.size || crc32(bytes) !== want.crc32)
-      throw new CheckpointDamagedError(
-        `${file} ${bytes ? 'has changed on disk since the checkpoint was written (its checksum differs)' : 'is missing'}: ` +
-          "this checkpoint cannot be trusted — use the run's other checkpoint, or train again",
-      );
-  }
+    const want = meta.files?.[name];
+    const bytes = await readGuarded(file, kind).catch((e: unknown) => {
+      if (want) throw new CheckpointDamagedError(`${file} is missing: ${UNTRUSTED}`);
+      throw e;
+    });
+    if (want && (bytes.length !== want.size || crc32(bytes) !== want.crc32))
+      throw new CheckpointDamagedError(`${file} has changed on disk since the checkpoint was written (its checksum differs): ${UNTRUSTED}`);
+    return bytes;
+  };
 }
+const UNTRUSTED = "this checkpoint cannot be trusted — use the run's other checkpoint, or train again";
 
 function concat(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
   if (!Array.isArray(data)) return data;
   return tf.io.concatenateArrayBuffers(data);
 }
 
-async function encode(dir: string, name: string, tensors: NamedTensor[]): Promise<void> {
+async function encode(dir: string, files: NonNullable<CheckpointMeta['files']>, name: string, tensors: NamedTensor[]): Promise<void> {
   const { data, specs } = await tf.io.encodeWeights(tensors);
-  await writeFile(path.join(dir, `${name}.bin`), Buffer.from(data));
-  await writeFile(path.join(dir, `${name}.json`), JSON.stringify(specs));
+  await put(dir, files, `${name}.bin`, Buffer.from(data));
+  await put(dir, files, `${name}.json`, JSON.stringify(specs));
 }
 
-async function decode(dir: string, name: string): Promise<NamedTensor[]> {
-  const file = path.join(dir, `${name}.json`);
-  if (!existsSync(file)) return [];
-  const specs = JSON.parse(await readGuarded(file, 'manifest', 'utf8'));
-  const buf = await readGuarded(path.join(dir, `${name}.bin`), 'weights');
+async function decode(dir: string, meta: CheckpointMeta, name: string, read: ReturnType<typeof checkedReader>): Promise<NamedTensor[]> {
+  // Absent and never written: a checkpoint without that state. Written but gone: refused by the reader.
+  if (!existsSync(path.join(dir, `${name}.json`)) && !meta.files?.[`${name}.json`]) return [];
+  const specs = JSON.parse((await read(`${name}.json`, 'manifest')).toString('utf8'));
+  const buf = await read(`${name}.bin`, 'weights');
   const map = tf.io.decodeWeights(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length), specs);
   return Object.entries(map).map(([n, tensor]) => ({ name: n, tensor }));
 }
@@ -92,11 +95,14 @@ export async function saveCheckpoint(dir: string, input: SaveInput): Promise<voi
   const tmp = `${dir}.tmp`;
   await rm(tmp, { recursive: true, force: true });
   await mkdir(tmp, { recursive: true });
+  const files: NonNullable<CheckpointMeta['files']> = {};
   await input.model.save(
     tf.io.withSaveHandler(async (artifacts) => {
-      await writeFile(path.join(tmp, 'weights.bin'), Buffer.from(concat(artifacts.weightData!)));
-      await writeFile(
-        path.join(tmp, 'model.json'),
+      await put(tmp, files, 'weights.bin', Buffer.from(concat(artifacts.weightData!)));
+      await put(
+        tmp,
+        files,
+        'model.json',
         JSON.stringify({
           format: 'layers-model',
           generatedBy: 'metric-studio',
@@ -107,14 +113,15 @@ export async function saveCheckpoint(dir: string, input: SaveInput): Promise<voi
       return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
     }),
   );
-  if (input.optimizer) await encode(tmp, 'optimizer', input.optimizer);
+  if (input.optimizer) await encode(tmp, files, 'optimizer', input.optimizer);
   if (input.criterion?.length)
     await encode(
       tmp,
+      files,
       'criterion',
       input.criterion.map((v) => ({ name: v.name, tensor: v })),
     );
-  await writeFile(path.join(tmp, 'meta.json'), JSON.stringify({ ...input.meta, files: await recordCheckpointFiles(tmp) }, null, 2));
+  await writeFile(path.join(tmp, 'meta.json'), JSON.stringify({ ...input.meta, files }, null, 2));
   const old = `${dir}.old`;
   await rm(old, { recursive: true, force: true });
   if (existsSync(dir)) await rename(dir, old);
@@ -136,9 +143,13 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const found = checkpointDir(dir);
   if (!found) throw new Error(`No checkpoint in ${dir} (expected model.json, weights.bin and meta.json)`);
   const meta = JSON.parse(await readGuarded(path.join(found, 'meta.json'), 'manifest', 'utf8')) as CheckpointMeta;
-  await checkCheckpointFiles(found, meta);
-  const modelJson = JSON.parse(await readGuarded(path.join(found, 'model.json'), 'model', 'utf8'));
-  const weights = await readGuarded(path.join(found, 'weights.bin'), 'weights');
+  const read = checkedReader(found, meta);
+  // Every recorded file is checked, each as it is read (a file the loader does not read is checked here): a
+  // checkpoint is whole or refused.
+  for (const name of Object.keys(meta.files ?? {}))
+    if (!/^(model\.json|weights\.bin|(optimizer|criterion)\.(json|bin))$/.test(name)) await read(name, 'weights');
+  const modelJson = JSON.parse((await read('model.json', 'model')).toString('utf8'));
+  const weights = await read('weights.bin', 'weights');
   const model = await tf.loadLayersModel(
     tf.io.fromMemory({
       modelTopology: modelJson.modelTopology,
@@ -146,5 +157,11 @@ export async function loadCheckpoint(dir: string): Promise<LoadedCheckpoint> {
       weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.length),
     }),
   );
-  return { dir: found, model, meta, optimizer: await decode(found, 'optimizer'), criterion: await decode(found, 'criterion') };
+  return {
+    dir: found,
+    model,
+    meta,
+    optimizer: await decode(found, meta, 'optimizer', read),
+    criterion: await decode(found, meta, 'criterion', read),
+  };
 }
