@@ -46,8 +46,12 @@ describe('a run across a reload, a stop and a resume', () => {
 
   it('is stopped from its detail page, and resumed there to the end', async () => {
     await page.goto(`${session.web.server.url}#/runs/1`);
-    await page.locator('[data-testid=stop]', { hasText: 'Stop' }).click();
-    await page.locator('h1 .status', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
+    // A hash change returns at once, with the train page (and its own Stop button) still on screen: a click then
+    // could land on that button as the router swapped pages, and reach nothing (CI once saw the run finish unstopped).
+    const detail = page.locator('[data-page=run-detail]');
+    await detail.locator('h1 .status', { hasText: 'running' }).waitFor();
+    await detail.locator('[data-testid=stop]', { hasText: 'Stop' }).click();
+    await detail.locator('h1 .status', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
     const stoppedAt = (await session.web.core.store.metricSeries(1, ['loss'])).loss!.length;
     expect(stoppedAt).toBeLessThan(40 * 2);
     await page.getByRole('button', { name: 'Resume' }).click();

@@ -167,7 +167,7 @@ describe('training from the UI', () => {
     await page.locator('[data-testid=queued-note]', { hasText: 'run #3 is queued: it starts when run #2 ends' }).waitFor();
     expect((await session.web.core.store.getRun(3))!.status).toBe('queued');
     await page.goto(`${session.web.server.url}#/runs/3`);
-    const cancel = page.locator('[data-testid=stop]', { hasText: 'Cancel' });
+    const cancel = page.locator('[data-page=run-detail] [data-testid=stop]', { hasText: 'Cancel' });
     await cancel.click();
     await page.locator('h1 .status', { hasText: 'stopped' }).waitFor();
     expect(await session.web.core.store.getRun(3)).toMatchObject({ status: 'stopped', startedAt: null });

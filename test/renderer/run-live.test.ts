@@ -59,19 +59,21 @@ function liveClient(stored: Record<string, [number, number, number][]>) {
   const api = client({ 'runs.get': ({ id }) => detail(id), 'runs.metrics': () => ({ series: stored }) });
   setApi(api.c);
   useTrainEventsStore().ensureSubscribed();
-  const mountHost = async () => {
-    let live!: ReturnType<typeof useRunLive>;
-    const Host = defineComponent({
-      setup: () => {
-        live = useRunLive(ref(7));
-        return () => h('div');
-      },
-    });
-    const w = mount(Host);
-    await flushPromises();
-    return { w, live };
-  };
-  return { api, mountHost };
+  return { api, mountHost: mountRun7 };
+}
+
+/** Mounts a component that follows run 7 with useRunLive, once its first reads have answered. */
+async function mountRun7() {
+  let live!: ReturnType<typeof useRunLive>;
+  const Host = defineComponent({
+    setup: () => {
+      live = useRunLive(ref(7));
+      return () => h('div');
+    },
+  });
+  const w = mount(Host);
+  await flushPromises();
+  return { w, live };
 }
 
 beforeEach(() => setActivePinia(createPinia()));
@@ -101,6 +103,53 @@ describe('useRunLive', () => {
     w.unmount();
     api.emit('train.events', metrics(7, [[5, 1, { loss: 0.5 }]]));
     expect(live.series.value.loss).toHaveLength(4);
+  });
+});
+
+describe('useRunLive when reads of the run answer out of order', () => {
+  it('keeps the newest answer: an older read that lands last does not put back a replaced status', async () => {
+    // The page's own first read answers at once; later reads wait until the test answers them.
+    const answers: ((status: string) => void)[] = [];
+    let reads = 0;
+    const api = client({
+      'runs.get': ({ id }) => (reads++ === 0 ? detail(id) : new Promise((r) => answers.push((s) => r(detail(id, s))))),
+      'runs.metrics': () => ({ series: {} }),
+    });
+    setApi(api.c);
+    useTrainEventsStore().ensureSubscribed();
+    const { w, live } = await mountRun7();
+    // Two changes of run 7: the first read was taken while it ran, the second after it stopped.
+    api.emit('runs.changed', { runId: 7 });
+    api.emit('runs.changed', { runId: 7 });
+    await flushPromises();
+    expect(answers).toHaveLength(2);
+    answers[1]!('stopped');
+    await flushPromises();
+    api.emit('train.events', { type: 'status', runId: 7, status: 'stopped' });
+    answers[0]!('running');
+    await flushPromises();
+    expect(live.run.value!.status).toBe('stopped');
+    w.unmount();
+  });
+});
+
+describe('useRunLive after the event stream reconnected', () => {
+  it('reads the run and its series again, keeping the page on screen meanwhile', async () => {
+    let status = 'running';
+    let stored: Record<string, [number, number, number][]> = { loss: [[1, 0, 0.9]] };
+    const api = client({ 'runs.get': ({ id }) => detail(id, status), 'runs.metrics': () => ({ series: stored }) });
+    setApi(api.c);
+    const { w, live } = await mountRun7();
+    // Missed while the stream was down: two more steps and the end.
+    status = 'stopped';
+    stored = { loss: [...stored.loss!, [2, 0, 0.8], [3, 1, 0.7]] };
+    api.emit('runs.changed', { runId: null });
+    expect(live.run.value!.status).toBe('running');
+    await flushPromises();
+    expect(live.run.value!.status).toBe('stopped');
+    api.emit('train.events', metrics(7, [[3, 1, { loss: 0.7 }]]));
+    expect(live.series.value.loss!.map(([s]) => s)).toEqual([1, 2, 3]);
+    w.unmount();
   });
 });
 

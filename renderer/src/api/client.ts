@@ -57,14 +57,21 @@ export function ipcClient(bridge: BridgeSurface): ApiClient {
 export function webClient(baseUrl: string, token: string, WebSocketImpl: typeof WebSocket = WebSocket): ApiClient {
   const listeners = listenerSet();
   let retry = 500;
+  let dropped = false;
   const connect = () => {
     const ws = new WebSocketImpl(`${baseUrl.replace(/^http/, 'ws')}/api/events?token=${encodeURIComponent(token)}`);
     ws.onmessage = (msg) => {
       const { event, payload } = JSON.parse(String(msg.data)) as { event: string; payload: unknown };
       listeners.emit(event, payload);
     };
-    ws.onopen = () => (retry = 500);
+    ws.onopen = () => {
+      retry = 500;
+      // Events sent while the stream was down are gone: whatever shows runs reads them again (runId null: any run).
+      if (dropped) listeners.emit('runs.changed', { runId: null });
+      dropped = false;
+    };
     ws.onclose = () => {
+      dropped = true;
       setTimeout(connect, retry);
       retry = Math.min(retry * 2, 10_000);
     };

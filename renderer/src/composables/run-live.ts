@@ -50,28 +50,39 @@ export function useRunLive(runId: Ref<number | null>) {
       run.value.baselines.push(e.baseline);
   }
 
+  // Each read of the run is numbered: an answer older than one already shown is dropped (two reads in flight can
+  // answer out of order, and an older one would put back a status that a later event had replaced).
+  let asked = 0;
+  let shown = 0;
   async function reloadDetail(id: number) {
+    const ticket = ++asked;
     const detail = await runs.get(id);
-    if (runId.value === id) run.value = detail;
+    if (runId.value !== id || ticket < shown) return;
+    shown = ticket;
+    run.value = detail;
   }
 
-  async function open(id: number | null) {
+  /** Loads the run afresh; `again` keeps what is on screen until the new answer replaces it (no blank page). */
+  async function open(id: number | null, again = false) {
     detach?.();
     detach = null;
-    run.value = null;
-    series.value = {};
-    progress.value = null;
-    logs.value = [];
+    if (!again) {
+      run.value = null;
+      series.value = {};
+      progress.value = null;
+      logs.value = [];
+    }
     error.value = null;
-    lastStep.clear();
     if (id === null) return;
     const early: TrainEvent[] = [];
     let loaded = false;
     detach = trainEvents.attach(id, (e) => (loaded ? apply(e) : early.push(e)));
     try {
+      const ticket = ++asked;
       const [detail, stored] = await Promise.all([runs.get(id), runs.metrics(id)]);
       if (runId.value !== id) return;
-      run.value = detail;
+      if (ticket >= shown) [shown, run.value] = [ticket, detail];
+      lastStep.clear();
       series.value = stored;
       for (const [key, pts] of Object.entries(stored)) if (pts.length) lastStep.set(key, pts[pts.length - 1]![0]);
       loaded = true;
@@ -82,7 +93,9 @@ export function useRunLive(runId: Ref<number | null>) {
   }
 
   const offChanged = runs.onChanged((changed) => {
-    if (changed !== null && changed === runId.value) void reloadDetail(changed).catch((e: Error) => (error.value = e.message));
+    // null: any run may have changed, and events may have been missed (the event stream reconnected): read it all again.
+    if (changed === null) void open(runId.value, true);
+    else if (changed === runId.value) void reloadDetail(changed).catch((e: Error) => (error.value = e.message));
   });
   watch(runId, (id) => void open(id), { immediate: true });
   onScopeDispose(() => {
