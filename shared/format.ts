@@ -4,6 +4,20 @@ export function duration(start: string | null, end: string | null, now = Date.no
   return formatSeconds(((end ? Date.parse(end) : now) - Date.parse(start)) / 1000);
 }
 
+/** When a run started, short: the time alone today, "Dec 7, 14:05" on another day of this year, with the year before. */
+export function startedAt(iso: string | null, now = new Date()): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  const time = d.toLocaleTimeString('en-GB', { hour: '2-digit', minute: '2-digit' });
+  if (d.toDateString() === now.toDateString()) return time;
+  const day = d.toLocaleDateString('en', {
+    month: 'short',
+    day: 'numeric',
+    ...(d.getFullYear() === now.getFullYear() ? {} : { year: 'numeric' }),
+  });
+  return `${day}, ${time}`;
+}
+
 /** 75 → "1m 15s"; 4000 → "1h 6m". */
 export function formatSeconds(seconds: number): string {
   const s = Math.round(seconds);

@@ -1,7 +1,7 @@
 import { lowerIsBetter, parseMetricKey, shortMetricKey } from '../../shared/metric-key';
 import type { RunSummary } from '../../shared/schemas/run';
 
-export { duration, formatSeconds } from '../../shared/format';
+export { duration, formatSeconds, startedAt } from '../../shared/format';
 
 /** A row's label as people read it: its name and id where the dataset has names ("Dress (3)"), else "label 3". */
 export function labelText(r: { label: number; labelName: string | null }): string {

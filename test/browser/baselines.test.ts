@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession } from '../helpers/browser';
 import { SAMPLE_CSV } from '../helpers/tmp';
 
 let session: BrowserSession;
@@ -58,7 +58,7 @@ describe('a run beside its baselines', () => {
     const cmc = legends.find((t) => t.includes('OVERALL/cmc/1'));
     expect(cmc).toContain('raw pixels (28×28 grey, L2-normalised)');
     expect(cmc).toContain('untrained network');
-    await screenshot(page, '30-run-below-raw-pixels');
+    await showScreen(page, '30-run-below-raw-pixels');
   }, 120_000);
 
   it('marks it in the Runs table', async () => {
@@ -97,7 +97,7 @@ describe('a run beside its baselines', () => {
     expect(await result.textContent()).toMatch(/extractor small_cnn: OML has no such backbone/);
     const train = YAML.parse(readFileSync(path.join(await folder.inputValue(), 'train.yaml'), 'utf8'));
     expect(train.extractor.args.extractor.name).toBe('resnet');
-    await screenshot(page, '32-export-to-oml');
+    await showScreen(page, '32-export-to-oml');
   });
 
   it("lists raw pixels above the run on the dataset's leaderboard", async () => {
@@ -111,6 +111,6 @@ describe('a run beside its baselines', () => {
     expect(rows.length).toBe(2);
     expect(rows[0]).toMatch(/raw pixels/);
     expect(rows[1]).toMatch(new RegExp(`run #${runId} .*loses to raw pixels`));
-    await screenshot(page, '31-leaderboard');
+    await showScreen(page, '31-leaderboard');
   }, 90_000);
 });

@@ -2,7 +2,7 @@
 // works — the user moves between pages and sees the job's progress in the sidebar.
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession } from '../helpers/browser';
 import { writeFashionMnistValidation } from '../helpers/fashion-mnist';
 
 let session: BrowserSession;
@@ -41,7 +41,7 @@ describe('explorer on 10,000 images', () => {
     await jobs.waitFor({ timeout: 30_000 });
     expect(await jobs.textContent()).toMatch(/Embedding 10,000 validation images of df\.csv with raw pixels/);
     await page.locator('[data-testid=explorer-progress]').waitFor();
-    await screenshot(page, 'explorer-large-1-embedding');
+    await showScreen(page, 'explorer-large-1-embedding');
 
     // The rest of the app answers while the worker embeds.
     const before = await progressValue(page);
@@ -57,7 +57,7 @@ describe('explorer on 10,000 images', () => {
       before,
       { timeout: 60_000 },
     );
-    await screenshot(page, 'explorer-large-2-other-page');
+    await showScreen(page, 'explorer-large-2-other-page');
 
     await page.click('[data-nav=explorer]');
     const tiles = page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss');
@@ -65,11 +65,11 @@ describe('explorer on 10,000 images', () => {
       .first()
       .waitFor({ timeout: 120_000 })
       .catch(async (e) => {
-        await screenshot(page, 'explorer-large-failed');
+        await showScreen(page, 'explorer-large-failed');
         throw e;
       });
     expect(await tiles.count()).toBe(10);
     await jobs.waitFor({ state: 'detached', timeout: 10_000 });
-    await screenshot(page, 'explorer-large-3-results');
+    await showScreen(page, 'explorer-large-3-results');
   }, 240_000);
 });

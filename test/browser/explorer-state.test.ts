@@ -4,7 +4,7 @@
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession } from '../helpers/browser';
 import { SAMPLE_ROOT, seenLabelsCsv } from '../helpers/training';
 import { SAMPLE_CSV } from '../helpers/tmp';
 
@@ -84,7 +84,7 @@ describe('the Explorer on any dataset', () => {
       await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').count(),
     ).toBe(5);
     expect(await page.locator('[data-testid=explorer-dataset] code').textContent()).toBe(seen);
-    await screenshot(page, '38-explorer-restored');
+    await showScreen(page, '38-explorer-restored');
 
     await page.click('[data-nav=runs]');
     await page.locator('[data-page=runs]').waitFor();

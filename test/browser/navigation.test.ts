@@ -3,7 +3,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession, watchErrors } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession, watchErrors } from '../helpers/browser';
 import { SAMPLE_CSV } from '../helpers/tmp';
 
 let session: BrowserSession;
@@ -50,7 +50,7 @@ describe('web mode in Chromium', () => {
     await page.waitForFunction(() => document.querySelectorAll('.grid img.thumb').length === 24);
     expect(await page.locator('.grid figcaption').first().textContent()).toMatch(/#2 · T-shirt\/top \(0\)/); // the sample's label names
     expect(await page.locator('.status-bar').textContent()).toContain('web mode');
-    await screenshot(page, '1-datasets');
+    await showScreen(page, '1-datasets');
   });
 
   it('Train shows which backend runs', async () => {
@@ -63,7 +63,7 @@ describe('web mode in Chromium', () => {
     const adapter = page.locator('[data-testid=adapter-webgpu]');
     expect(await adapter.textContent()).toMatch(/GPU: mesa software llvmpipe.*software.*largest tensor a kernel binds \d+ MB/s);
     expect(await table.locator('tr', { hasText: 'webgpu' }).getAttribute('class')).not.toContain('selected');
-    await screenshot(page, '2-train');
+    await showScreen(page, '2-train');
   });
 
   it('Runs lists the run from the store', async () => {
@@ -76,7 +76,7 @@ describe('web mode in Chromium', () => {
     expect(text).toContain('finished');
     expect(text).toContain('cmc/1 0.813'); // elsewhere-run's best checkpoint
     expect(text).not.toContain('0.790'); // not tiny-cnn-triplet's last value: it has no best checkpoint
-    await screenshot(page, '3-runs');
+    await showScreen(page, '3-runs');
   });
 
   it('Explorer retrieves gallery items for a query, marked relevant or not', async () => {
@@ -115,7 +115,7 @@ describe('web mode in Chromium', () => {
         document.querySelectorAll('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss')
           .length === 10,
     );
-    await screenshot(page, '4-explorer');
+    await showScreen(page, '4-explorer');
   });
 
   it('Explorer searches with an image of your own: picked, dropped or pasted; top-k re-runs it', async () => {
@@ -132,7 +132,7 @@ describe('web mode in Chromium', () => {
     expect(await tiles.first().getAttribute('data-row')).toBe(String(at + 1));
     expect(await tiles.first().textContent()).toContain('d = 0.000');
     expect(await page.locator('[data-testid=image-heading]').textContent()).toMatch(/exact search over \d+ gallery items/);
-    await screenshot(page, '4b-explorer-your-image');
+    await showScreen(page, '4b-explorer-your-image');
 
     const send = (kind: 'drop' | 'paste', name: string, type: string, b64: string) =>
       page.evaluate(
@@ -195,7 +195,7 @@ describe('web mode in Chromium', () => {
       target[0],
     );
     await page.selectOption('select[name=map-colour]', 'correct');
-    await screenshot(page, '4c-explorer-map');
+    await showScreen(page, '4c-explorer-map');
     // UMAP: laid out in a worker on request, the caption says of how many items.
     const pcaPixels = await map.evaluate((c: HTMLCanvasElement) => c.toDataURL());
     await page.selectOption('select[name=map-projection]', 'umap');
@@ -209,7 +209,7 @@ describe('web mode in Chromium', () => {
     );
     expect(await map.getAttribute('aria-label')).toMatch(/on a UMAP map/);
     expect(await map.evaluate((c: HTMLCanvasElement) => c.toDataURL())).not.toBe(pcaPixels);
-    await screenshot(page, '4d-explorer-umap');
+    await showScreen(page, '4d-explorer-umap');
   });
 
   it('Zoo lists the catalogue', async () => {
@@ -220,7 +220,7 @@ describe('web mode in Chromium', () => {
     expect(first).toContain('576-d from block_13_expand_relu');
     expect(first).toContain('not downloaded');
     expect(await page.locator('.zoo-entry [data-testid=download]').count()).toBeGreaterThanOrEqual(2);
-    await screenshot(page, '5-zoo');
+    await showScreen(page, '5-zoo');
   });
 
   it('About shows the version and the data folder (no file-manager button in web mode)', async () => {
@@ -229,7 +229,7 @@ describe('web mode in Chromium', () => {
     expect(await page.locator('[data-testid=data-dir]').textContent()).toBe(path.join(session.dir, 'data'));
     expect(await page.locator('[data-testid=open-data-folder]').count()).toBe(0);
     await page.locator('text=Compute backends').waitFor();
-    await screenshot(page, '22-about');
+    await showScreen(page, '22-about');
   });
 
   it('a menu navigation from the desktop shell shows its page; recent datasets list; a new launch opens the last page', async () => {

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession, textContrast } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession, textContrast } from '../helpers/browser';
 import { type Planted, PLANTED_ROOT, plantProblems } from '../helpers/planted';
 
 let session: BrowserSession;
@@ -49,7 +49,7 @@ describe('the Quality panel', () => {
       items.map((li) => Array.from(li.querySelectorAll('figcaption')).map((f) => Number(/row (\d+)/.exec(f.textContent!)![1]))),
     );
     expect(shown.map((rows) => rows.join(',')).sort()).toEqual(planted.leaks.map(([a, b]) => `${a},${b}`).sort());
-    await screenshot(page, '33-quality-leaks');
+    await showScreen(page, '33-quality-leaks');
     // The page's primary buttons read as buttons (#31, item 7: muted text on indigo was 1.6:1).
     for (const button of ['[data-testid=train-on-dataset]', '[data-testid=leaderboard-compute]', '[data-testid=quality-find]'])
       expect(await textContrast(page, button), button).toBeGreaterThanOrEqual(4.5);
@@ -62,7 +62,7 @@ describe('the Quality panel', () => {
     await panel.locator('[name=quality-label]').fill('11');
     for (const text of await mislabels.allTextContents()) expect(text).toMatch(/\b11\b/);
     await panel.locator('[name=quality-label]').fill('');
-    await screenshot(page, '34-quality-mislabels');
+    await showScreen(page, '34-quality-mislabels');
   });
 
   it('collects a relabel and a keep-one as fixes and writes them as a new version; Datasets lists both', async () => {
@@ -86,7 +86,7 @@ describe('the Quality panel', () => {
     ]);
     // The dropped row is shown faded, its button off.
     expect(await leak.locator('figure').nth(1).getAttribute('class')).toContain('gone');
-    await screenshot(page, '35-quality-fixes');
+    await showScreen(page, '35-quality-fixes');
     await fixes.locator('[data-testid=quality-write]').click();
     const written = panel.locator('[data-testid=quality-written]');
     await written.waitFor();
@@ -105,7 +105,7 @@ describe('the Quality panel', () => {
     await versions.waitFor();
     expect((await versions.textContent())!.replace(/\s+/g, ' ')).toMatch(/Versions: v1 df\.csv · v2 df\.v2\.csv \(open\) \(2 changes\)/);
     expect(await page.locator('[data-testid=dataset-summary]').textContent()).toContain('609');
-    await screenshot(page, '36-dataset-versions');
+    await showScreen(page, '36-dataset-versions');
   });
 
   it('warns on a run trained on the leaky version that its validation metrics are inflated', async () => {
@@ -114,6 +114,6 @@ describe('the Quality panel', () => {
     await warning.waitFor({ timeout: 60_000 });
     expect(await warning.textContent()).toMatch(/10 of \d+ validation rows have near duplicates among the training rows .* inflated/);
     expect(await warning.locator('a', { hasText: 'Open the dataset' }).count()).toBe(1);
-    await screenshot(page, '37-run-leak-warning');
+    await showScreen(page, '37-run-leak-warning');
   });
 });

@@ -2,7 +2,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession } from '../helpers/browser';
 import { SAMPLE_CSV } from '../helpers/tmp';
 
 let session: BrowserSession;
@@ -75,7 +75,7 @@ describe('Runs, run detail and compare', () => {
     await page.fill('input[name=search]', '');
     await page.click('button[type=submit]');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=runs-table] tbody tr').length === 3);
-    await screenshot(page, '7-runs-table');
+    await showScreen(page, '7-runs-table');
   });
 
   it('shows a run with a chart per logged series, on step or epoch axes', async () => {
@@ -97,7 +97,7 @@ describe('Runs, run detail and compare', () => {
     await page.locator('.ctl input[type=range]').fill('0.6');
     await page.selectOption('.ctl select', 'epoch');
     await page.locator('pre.config').getByText('lr: 0.001').waitFor();
-    await screenshot(page, '8-run-detail');
+    await showScreen(page, '8-run-detail');
     await page.fill('input[name=name]', 'renamed-run');
     await page.click('form button[type=submit]');
     await page.getByRole('heading', { name: /renamed-run/ }).waitFor();
@@ -129,7 +129,7 @@ describe('Runs, run detail and compare', () => {
     expect(csv).toHaveLength(1 + Object.values(stored).reduce((n, s) => n + s.length, 0));
     expect(csv).toContain('OVERALL/cmc/1,0,-1,0.7');
     expect(csv).toContain(`loss,50,4,${stored.loss!.at(-1)![2]}`);
-    await screenshot(page, '17-run-detail-charts');
+    await showScreen(page, '17-run-detail-charts');
   });
 
   it('compares runs: overlaid charts, only the differing config keys, final metrics', async () => {
@@ -152,7 +152,7 @@ describe('Runs, run detail and compare', () => {
       .allTextContents();
     expect(labels.slice(1)).toEqual([`#${ids[0]} renamed-run: 0.8400`, `#${ids[1]} adam-lr0.003: 0.8600`]);
     expect(await page.locator('[data-testid=compare-metrics] td.hit').allTextContents()).toEqual(['0.8600', '0.8200']);
-    await screenshot(page, '9-compare');
+    await showScreen(page, '9-compare');
   });
 
   it('deletes a run after asking', async () => {

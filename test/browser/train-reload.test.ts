@@ -3,7 +3,7 @@
 // one run, its series step by step with no step twice, its Best the best checkpoint's metric.
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession } from '../helpers/browser';
 
 let session: BrowserSession;
 let page: Page;
@@ -41,7 +41,7 @@ describe('a run across a reload, a stop and a resume', () => {
     await page.reload();
     await page.locator('[data-testid=live-run] [data-testid=stop]').waitFor();
     await page.locator('[data-testid=live-progress]', { hasText: /epoch \d+\/40/ }).waitFor();
-    await screenshot(page, '18-train-after-reload');
+    await showScreen(page, '18-train-after-reload');
   });
 
   it('is stopped from its detail page, and resumed there to the end', async () => {
@@ -56,7 +56,7 @@ describe('a run across a reload, a stop and a resume', () => {
     expect(stoppedAt).toBeLessThan(40 * 2);
     await page.getByRole('button', { name: 'Resume' }).click();
     await page.locator('h1 .status', { hasText: 'finished' }).waitFor({ timeout: 240_000 });
-    await screenshot(page, '19-run-resumed-finished');
+    await showScreen(page, '19-run-resumed-finished');
   }, 300_000);
 
   it('is one run whose series has every step once, and whose Best is its best checkpoint', async () => {

@@ -1,6 +1,6 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession, yamlEditor } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession, yamlEditor } from '../helpers/browser';
 
 let session: BrowserSession;
 let page: Page;
@@ -59,7 +59,7 @@ describe('training from the UI', () => {
     expect(await batch()).toContain(`${2 * nInstances} images`);
     // The YAML kept its other settings (3 epochs, validation every epoch) and the form shows them.
     expect(await form.locator('[name=max_epochs]').inputValue()).toBe('3');
-    await screenshot(page, '15-train-form');
+    await showScreen(page, '15-train-form');
   });
 
   it('starts a run, streams loss and metrics into charts, and finishes', async () => {
@@ -82,7 +82,7 @@ describe('training from the UI', () => {
     expect(text).toMatch(/backend: (wasm|tensorflow|cpu)/);
     expect(text).toMatch(/cmc\/1\s*0\.\d{4}/);
     expect(await page.locator('.chart[data-title="Validation metrics"] canvas').count()).toBe(1);
-    await screenshot(page, '6-train-live');
+    await showScreen(page, '6-train-live');
 
     // The run is in the store, with checkpoints.
     const runs = await session.web.core.store.listRuns();
@@ -101,7 +101,7 @@ describe('training from the UI', () => {
     expect(
       await page.locator('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss').count(),
     ).toBe(10);
-    await screenshot(page, '14-explorer-checkpoint');
+    await showScreen(page, '14-explorer-checkpoint');
     // Worst queries first under the best checkpoint: their mean AP@10 is the map/10 the run logged at that epoch.
     await page.click('[data-testid=rank-worst]');
     await page.locator('[data-testid=ranked-queries] li').first().waitFor();
@@ -113,7 +113,7 @@ describe('training from the UI', () => {
     const aps = (await page.locator('[data-testid=ranked-queries] li').allTextContents()).map((t) => Number(/AP ([\d.]+)/.exec(t)![1]));
     expect(aps.length).toBe(100);
     expect(aps).toEqual([...aps].sort((a, b) => a - b));
-    await screenshot(page, '20-explorer-worst-queries');
+    await showScreen(page, '20-explorer-worst-queries');
     // Filtered to one label: only its queries, still worst first; the sample's validation labels are all unseen.
     const before = (await page.locator('[data-testid=ranked-overall]').textContent())!;
     const unseen = await page.locator('select[name=filter-seen] option[value=unseen]').textContent();
@@ -144,7 +144,7 @@ describe('training from the UI', () => {
     const [, rawAp, sign, diff] = /AP@10 ([\d.]+)\s+\(([+−])([\d.]+) against/.exec(delta)!;
     expect(Math.abs((sign === '+' ? 1 : -1) * Number(diff) - (Number(rawAp) - mainAp))).toBeLessThanOrEqual(0.0011);
     expect(delta).toContain('checkpoint');
-    await screenshot(page, '21-explorer-compare');
+    await showScreen(page, '21-explorer-compare');
     await page.selectOption('select[name=compare]', '');
     await select.selectOption('');
     await page.waitForFunction(() => document.querySelector('[data-testid=explorer-heading]')?.textContent?.includes('raw pixels'));
@@ -173,7 +173,7 @@ describe('training from the UI', () => {
     expect(await session.web.core.store.getRun(3)).toMatchObject({ status: 'stopped', startedAt: null });
     // It never started: nothing to resume (Train again remains).
     expect(await page.getByRole('button', { name: 'Resume' }).count()).toBe(0);
-    await screenshot(page, '16-queued-cancelled');
+    await showScreen(page, '16-queued-cancelled');
     // Run 2 is untouched and finishes (its page follows it live).
     await page.goto(`${session.web.server.url}#/runs/2`);
     await page.locator('h1 .status', { hasText: 'finished' }).waitFor({ timeout: 90_000 });

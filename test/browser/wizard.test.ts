@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { type BrowserSession, screenshot, startBrowserSession, yamlEditor } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession, yamlEditor } from '../helpers/browser';
 import { makeImageFolder } from '../helpers/image-folders';
 
 let session: BrowserSession;
@@ -28,11 +28,11 @@ describe('dataset wizard', () => {
     await page.goto(`${session.web.server.url}#/datasets`);
     await page.click('[data-testid=new-dataset]');
     await page.fill('input[name=source]', photos);
-    await screenshot(page, '10-wizard-source');
+    await showScreen(page, '10-wizard-source');
     await page.click('button[type=submit]');
 
     await page.locator('input[name=val-fraction]').fill('0.4');
-    await screenshot(page, '11-wizard-split');
+    await showScreen(page, '11-wizard-split');
     await page.click('[data-testid=analyze]');
     const summary = page.locator('[data-testid=wizard-summary]');
     await summary.waitFor();
@@ -44,12 +44,12 @@ describe('dataset wizard', () => {
     expect(problems).toContain('duplicate_file');
     expect(problems).toMatch(/single_instance_label|lone_validation_image|query_without_positives/);
     await page.waitForFunction(() => document.querySelectorAll('.label-grid img.thumb').length >= 20);
-    await screenshot(page, '12-wizard-preview');
+    await showScreen(page, '12-wizard-preview');
 
     await page.click('[data-testid=write]');
     await page.locator('[data-testid=written-csv]').waitFor();
     expect(await page.locator('.badge.ok').textContent()).toContain('passes check');
-    await screenshot(page, '13-wizard-done');
+    await showScreen(page, '13-wizard-done');
     expect(existsSync(path.join(photos, 'df.csv'))).toBe(true);
 
     await page.click('[data-testid=open-dataset]');

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CATALOG_ENV } from '../../main/zoo/catalog';
-import { type BrowserSession, screenshot, startBrowserSession, yamlEditor } from '../helpers/browser';
+import { type BrowserSession, showScreen, startBrowserSession, yamlEditor } from '../helpers/browser';
 import { startMockRegistry, tinyZooPackage } from '../helpers/zoo-fixture';
 
 let session: BrowserSession;
@@ -40,12 +40,12 @@ describe('the zoo in the UI', () => {
     expect(await card.textContent()).toContain('not downloaded');
     await card.locator('[data-testid=download]').click();
     await card.locator('[data-testid=download-progress] progress').waitFor();
-    await screenshot(page, 'zoo-1-downloading');
+    await showScreen(page, 'zoo-1-downloading');
     await page.waitForFunction(() => document.querySelector('.zoo-entry[data-key=tiny_cnn]')?.textContent?.includes('verified'), null, {
       timeout: 60_000,
     });
     expect(await card.textContent()).toMatch(/installed.*verified/s);
-    await screenshot(page, 'zoo-2-installed');
+    await showScreen(page, 'zoo-2-installed');
   });
 
   it('trains a head on the model from the Train page', async () => {
@@ -62,7 +62,7 @@ describe('the zoo in the UI', () => {
     });
     const log = await page.locator('[data-testid=live-run] pre.log').textContent();
     expect(log).toMatch(/backbone features: 600 images → 16-d/);
-    await screenshot(page, 'zoo-3-head-trained');
+    await showScreen(page, 'zoo-3-head-trained');
   }, 180_000);
 
   it('opens the Explorer with the zoo model', async () => {
@@ -83,7 +83,7 @@ describe('the zoo in the UI', () => {
     expect((await card.textContent())!.replace(/\s+/g, ' ')).toMatch(
       /Evaluation — zoo: Tiny CNN .* over \d+ queries: CMC@1 0\.\d{4} · mAP@10 0\.\d{4}/,
     );
-    await screenshot(page, 'zoo-4-explorer');
+    await showScreen(page, 'zoo-4-explorer');
     await page.locator('select[name=model]').selectOption('');
     await page.waitForFunction(
       () => /Evaluation — raw pixels .*CMC@1 0\.\d{4}/s.test(document.querySelector('[data-testid=evaluation]')?.textContent ?? ''),

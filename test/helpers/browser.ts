@@ -34,7 +34,14 @@ export function watchErrors(page: Page): string[] {
   return errors;
 }
 
-export const screenshot = (page: Page, name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+/**
+ * A screen a test reached: saved as an image for people to look at, and checked with axe-core (expectAccessible),
+ * so every page and state the browser tests show is held to WCAG 2.1 AA.
+ */
+export async function showScreen(page: Page, name: string): Promise<void> {
+  await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
+  await expectAccessible(page, name);
+}
 
 export interface BrowserSession {
   web: Awaited<ReturnType<typeof import('../../main/cli/commands/serve').serveWeb>>;
@@ -127,4 +134,17 @@ export async function textContrast(page: Page, selector: string): Promise<number
       const [a, b] = [luminance(rgb(getComputedStyle(el).color)), luminance(bg)];
       return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
     });
+}
+
+/**
+ * axe-core's WCAG 2.1 A/AA rules on the page as it stands: no serious or critical violation (a control without a
+ * name, text under 4.5:1, an image without an alternative…). Each one is listed with the elements it names.
+ */
+export async function expectAccessible(page: Page, where: string): Promise<void> {
+  const { default: AxeBuilder } = await import('@axe-core/playwright');
+  const { violations } = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const grave = violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${where}: ${v.impact} ${v.id} (${v.help}) at ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  if (grave.length) throw new Error(grave.join('\n'));
 }

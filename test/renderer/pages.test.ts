@@ -80,13 +80,42 @@ describe('Runs page', () => {
     await wrapper
       .findAll('th')
       .find((th) => th.text().startsWith('Best'))!
+      .find('button')
       .trigger('click');
+    expect(
+      wrapper
+        .findAll('th')
+        .find((th) => th.text().startsWith('Best'))!
+        .attributes('aria-sort'),
+    ).toBe('descending');
     const names = () => wrapper.findAll('tbody tr').map((tr) => tr.findAll('td')[2]!.text());
-    const best = () => wrapper.findAll('tbody tr').map((tr) => tr.findAll('td')[7]!.text());
+    const best = () => wrapper.findAll('tbody tr').map((tr) => tr.findAll('td')[8]!.text());
     // Best first by the checkpoint's value, not the last one: CMC 0.9 over 0.7; an FNMR of 0.05 over 0.2 (lower is
     // better); runs without a best checkpoint last.
     expect(names()).toEqual(['cmc-high', 'cmc-low', 'fnmr-low', 'fnmr-high', 'untrained']);
     expect(best()).toEqual(['cmc/1 0.900', 'cmc/1 0.700', 'fnmr@fmr/0.1 0.050', 'fnmr@fmr/0.1 0.200', '—']);
+  });
+
+  it('shows when each run started and sorts by it, newest first; the best epoch is counted from 1', async () => {
+    const at = (iso: string | null) => ({ startedAt: iso, endedAt: iso });
+    const runs = [
+      run(1, 'older', at('2026-01-01T09:00:00Z')),
+      run(2, 'queued', at(null)),
+      run(3, 'newer', at('2026-01-03T10:30:00Z')),
+      run(4, 'oldest', at('2025-12-30T08:00:00Z')),
+    ];
+    setApi(fakeClient({ 'runs.list': () => runs }));
+    const wrapper = mount(RunsPage, { global: { plugins: [createPinia(), router()] } });
+    await flushPromises();
+    const started = wrapper.findAll('th').find((th) => th.text().startsWith('Started'))!;
+    await started.find('button').trigger('click');
+    expect(started.attributes('aria-sort')).toBe('descending');
+    const names = () => wrapper.findAll('tbody tr').map((tr) => tr.findAll('td')[2]!.text());
+    expect(names()).toEqual(['newer', 'older', 'oldest', 'queued']);
+    const cells = wrapper.findAll('[data-testid=started]').map((td) => td.text());
+    expect(cells[3]).toBe('—');
+    expect(cells[0]).toMatch(/^(Jan 3|Jan 3, 2026), \d\d:30$/);
+    expect(wrapper.find('tbody tr td[title^="best checkpoint"]').attributes('title')).toBe('best checkpoint: OVERALL/cmc/1 at epoch 4');
   });
 
   it("says whether training beat the untrained network, in the metric's own direction", () => {
