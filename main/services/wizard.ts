@@ -7,6 +7,7 @@ import { analyze, ConvertError, type Analysis } from '../dataset/convert/convert
 import type { SplitOptions } from '../dataset/convert/plan';
 import { type ColumnMapping, guessMapping, readHeader } from '../dataset/convert/sources';
 import { checkOutput, OutputError, writePlan } from '../dataset/convert/write';
+import { labelAccount, problemSample } from '../dataset/convert/label-account';
 import { REQUIRED_COLUMNS } from '../../shared/schemas/dataset';
 import { inspectDataset } from '../dataset/inspect';
 import type { RunStore } from '../store/runs';
@@ -118,6 +119,8 @@ function preview(a: Analysis): WizardPreview {
   const hist = new Map<number, number>();
   for (const n of perLabel.values()) hist.set(n, (hist.get(n) ?? 0) + 1);
   const setOf = (pred: (r: (typeof rows)[number]) => boolean) => new Set(rows.filter(pred).map((r) => r.label)).size;
+  // At most 200 of each kind: a filter on one kind lists its own, however many another kind has.
+  const sample = problemSample(a.problems, 200);
   const examples = [...perLabel.keys()].slice(0, 12).map((label) => {
     const mine = rows.filter((r) => r.label === label);
     return { label, name: a.plan.labelNames[label] ?? String(label), split: mine[0]!.split, paths: mine.slice(0, 4).map((r) => r.path) };
@@ -139,7 +142,9 @@ function preview(a: Analysis): WizardPreview {
     },
     instancesPerLabel: [...hist.entries()].sort((x, y) => x[0] - y[0]),
     examples,
-    problems: a.problems.slice(0, 500),
+    problems: sample.shown,
     problemCount: a.problems.length,
+    problemCounts: sample.counts,
+    labelAccount: labelAccount(a.items, a.problems, new Set(rows.map((r) => a.plan.labelNames[r.label]!))),
   };
 }

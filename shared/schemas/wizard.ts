@@ -62,5 +62,13 @@ export const WizardPreview = z.object({
     }),
   ),
   problemCount: z.number().int(),
+  /** Every problem kind with its count (problems lists at most a sample of each). */
+  problemCounts: z.array(z.object({ code: z.string(), count: z.number().int() })),
+  /** The source's labels: how many it had, how many the dataset keeps, and what took the others. */
+  labelAccount: z.object({
+    found: z.number().int(),
+    kept: z.number().int(),
+    lost: z.array(z.object({ code: z.string(), labels: z.number().int() })),
+  }),
 });
 export type WizardPreview = z.infer<typeof WizardPreview>;

@@ -43,6 +43,18 @@ describe('dataset wizard', () => {
     expect(problems).toContain('image_unreadable');
     expect(problems).toContain('duplicate_file');
     expect(problems).toMatch(/single_instance_label|lone_validation_image|query_without_positives/);
+    // Why the folders became this many labels (#31 item 6): the source's 11, the kept ones, what took the rest.
+    const kept = Number((await summary.textContent())!.match(/Labels\s*(\d+)/)![1]);
+    expect(await page.locator('[data-testid=label-account]').textContent()).toBe(
+      kept === 11 ? '11 labels in the source, 11 kept.' : '11 labels in the source, 10 kept: 1 had one image (samplers need two).',
+    );
+    // One kind at a time: its rows only, then every kind again.
+    const rows = page.locator('[data-testid=wizard-problems] tbody tr');
+    const all = await rows.count();
+    await page.locator('[data-testid=problem-kinds] button[data-code=duplicate_file]').click();
+    expect(new Set(await rows.locator('td:first-child').allTextContents())).toEqual(new Set(['duplicate_file']));
+    await page.locator('[data-testid=problem-kinds] button', { hasText: /^all / }).click();
+    expect(await rows.count()).toBe(all);
     await page.waitForFunction(() => document.querySelectorAll('.label-grid img.thumb').length >= 20);
     await showScreen(page, '12-wizard-preview');
 

@@ -1,6 +1,7 @@
 // The conversion plan says when a whole label disappears (issue: a label whose only image duplicated another
 // label's image vanished without a word).
 import { describe, expect, it } from 'vitest';
+import { labelAccount, problemSample } from '../../main/dataset/convert/label-account';
 import { DEFAULT_SPLIT, labelIds, makePlan } from '../../main/dataset/convert/plan';
 import type { ImageFacts, SourceItem } from '../../main/dataset/convert/types';
 import { NEAR_IDENTICAL, nearIdenticalGroups } from '../../main/quality/near-identical';
@@ -41,6 +42,45 @@ describe('conversion plan', () => {
     ]);
     expect(Object.values(plan.labelNames).sort()).toEqual(['kept0', 'kept1', 'kept2', 'kept3']);
     expect(plan.problems.filter((p) => p.code === 'label_conflict').map((p) => p.path)).toEqual(['kept0/0.png', 'copycat/0.png']);
+  });
+});
+
+describe("label account: why the source's labels became fewer (#31 item 6)", () => {
+  it("counts the source's labels, the kept ones, and puts each lost one down to the problem of most of its images", () => {
+    const items = [
+      ...[0, 1, 2, 3].flatMap((l) => [0, 1, 2].map((i) => item(`kept${l}`, i))),
+      ...[0, 1, 2].map((l) => item(`lone${l}`, 0)),
+      item('copycat', 0),
+      item('broken', 0),
+      item('broken', 1),
+    ];
+    const f = [...items.slice(0, 15).map((_, i) => facts(`h${i}`)), facts('h0'), facts('x', false), facts('y', false)];
+    // Every label to training: a lone image there is dropped (a sampler needs two of a label).
+    const plan = makePlan(items, f, { ...DEFAULT_SPLIT, valFraction: 0, seed: 1 });
+    const kept = new Set([...plan.rows].map((r) => plan.labelNames[r.label]!));
+    expect(labelAccount(items, plan.problems, kept)).toEqual({
+      found: 9,
+      kept: 4,
+      lost: [
+        { code: 'single_instance_label', labels: 3 },
+        { code: 'image_unreadable', labels: 1 },
+        { code: 'label_conflict', labels: 1 },
+      ],
+    });
+  });
+
+  it('samples problems per kind and counts every one', () => {
+    const problems = [
+      ...Array.from({ length: 700 }, (_, i) => ({ severity: 'warning' as const, code: 'duplicate_file', path: `d/${i}.png`, message: '' })),
+      ...Array.from({ length: 3 }, (_, i) => ({ severity: 'error' as const, code: 'image_unreadable', path: `u/${i}.png`, message: '' })),
+    ];
+    const { shown, counts } = problemSample(problems, 200);
+    expect(counts).toEqual([
+      { code: 'duplicate_file', count: 700 },
+      { code: 'image_unreadable', count: 3 },
+    ]);
+    expect(shown.filter((p) => p.code === 'duplicate_file').map((p) => p.path)).toEqual(problems.slice(0, 200).map((p) => p.path));
+    expect(shown.filter((p) => p.code === 'image_unreadable')).toHaveLength(3);
   });
 });
 
