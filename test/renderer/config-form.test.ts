@@ -163,4 +163,14 @@ describe('ConfigForm', () => {
     await w.setProps({ yaml: 'max_epochs: [1,' });
     expect(w.text()).toContain('The YAML does not parse');
   });
+
+  it('puts a problem at its own field only, and one no field shows at the select that picks its block (#31 item 10)', async () => {
+    const bad = (issues: { path: string; message: string }[]) =>
+      mount(ConfigForm, { props: { yaml: YAML_TEXT, issues, plan: null } })
+        .findAll('label.bad')
+        .map((l) => l.find('[name]').attributes('name'));
+    expect(bad([{ path: 'optimizer.args.lr', message: 'must be > 0' }])).toEqual(['optimizer.args.lr']);
+    expect(bad([{ path: 'optimizer.args.betas', message: 'unknown key' }])).toEqual(['optimizer.name']);
+    expect(bad([{ path: 'criterion.args.miner.args.k', message: 'unknown key' }])).toEqual(['criterion.args.miner.name']);
+  });
 });
