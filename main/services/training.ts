@@ -73,6 +73,7 @@ export class TrainingSupervisor {
     const datasetDigest = await fileDigest(csv).catch(() => null);
     const runId = await this.store.createRun({
       name: req.name ?? config.postfix,
+      distinctName: req.name === undefined,
       configYaml: req.configYaml,
       config,
       datasetId,

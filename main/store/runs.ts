@@ -34,6 +34,8 @@ export interface NewRun {
   parentRunId?: number | null;
   /** SHA-256 of the dataset CSV as the run read it. */
   datasetDigest?: string | null;
+  /** The name is a default (the config's postfix): taken already, it gets the next free " (n)" so runs tell apart. */
+  distinctName?: boolean;
 }
 
 /** One version of a dataset: the file, which file it was made from, and how many change lines made it. */
@@ -234,6 +236,8 @@ export class RunStore {
   }
 
   async createRun(run: NewRun): Promise<number> {
+    if (run.distinctName)
+      return this.db.transaction(() => this.freeName(run.name).then((name) => this.createRun({ ...run, name, distinctName: false })));
     const { lastID } = await this.db.run(
       `INSERT INTO runs (name, status, dataset_id, config_yaml, config_json, created_at, parent_run_id, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       [
@@ -248,6 +252,20 @@ export class RunStore {
       ],
     );
     return lastID;
+  }
+
+  /** `base`, or `base (n)` with the smallest n ≥ 2 no run has. */
+  private async freeName(base: string): Promise<string> {
+    const like = `${base.replace(/[\\%_]/g, (c) => `\\${c}`)} (%)`;
+    const taken = new Set(
+      (await this.db.all<{ name: string }>(`SELECT name FROM runs WHERE name = ? OR name LIKE ? ESCAPE '\\'`, [base, like])).map(
+        (r) => r.name,
+      ),
+    );
+    if (!taken.has(base)) return base;
+    let n = 2;
+    while (taken.has(`${base} (${n})`)) n++;
+    return `${base} (${n})`;
   }
 
   async setStatus(id: number, status: RunStatus, fields: { error?: string; backend?: string; pid?: number } = {}): Promise<void> {

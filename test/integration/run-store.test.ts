@@ -36,6 +36,21 @@ describe('run store', () => {
     await db.close();
   });
 
+  it('gives a default name that is taken the next free " (n)", created at once, and keeps a chosen name as it is', async () => {
+    const store = await RunStore.open(dir);
+    const base = 'mnist_50%_cnn';
+    const ids = await Promise.all(Array.from({ length: 4 }, () => store.createRun({ name: base, distinctName: true })));
+    await store.createRun({ name: 'mnist_5_cnn', distinctName: true }); // LIKE's _ and % match only themselves
+    await store.update(ids[1]!, { name: 'renamed' });
+    const again = await store.createRun({ name: base, distinctName: true });
+    const chosen = await store.createRun({ name: base });
+    const names = await Promise.all([...ids, again, chosen].map(async (id) => (await store.getRun(id))!.name));
+    expect(names).toEqual(
+      [base, `${base} (2)`, `${base} (3)`, `${base} (4)`, `${base} (2)`, base].map((n, i) => (i === 1 ? 'renamed' : n)),
+    );
+    await store.close();
+  });
+
   it('lists runs newest first with their last metric values and tags', async () => {
     const store = await RunStore.open(dir);
     const ds = await store.registerDataset('mini', '/d/df.csv', '/d');
