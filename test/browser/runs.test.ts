@@ -111,12 +111,35 @@ describe('Runs, run detail and compare', () => {
     expect(titles.slice(0, 2)).toEqual(['loss', 'OVERALL cmc']);
     expect(titles).not.toContain('clothing cmc');
     const legend = (title: string) => page.locator(`.chart[data-title="${title}"] .u-legend .u-label`).allTextContents();
-    expect((await legend('OVERALL cmc')).slice(1)).toEqual(['OVERALL/cmc/1', 'untrained network']);
+    // The best checkpoint is marked on its metric's chart, at the epoch the store says (counted from 1).
+    const best = (await session.web.core.store.checkpoints(ids[0]!)).find((c) => c.kind === 'best')!;
+    expect((await legend('OVERALL cmc')).slice(1)).toEqual([
+      'OVERALL/cmc/1',
+      `best checkpoint (epoch ${best.epoch + 1})`,
+      'untrained network',
+    ]);
     // Per-category charts sit folded under their own heading.
     const folded = page.locator('[data-testid=category-charts]');
     expect(await folded.locator('summary').textContent()).toBe('Per category (1 chart)');
     await folded.locator('summary').click();
     await folded.locator('.chart[data-title="clothing cmc"] canvas').waitFor();
+    // Drag across a chart to zoom in on its steps; a double-click shows the whole run again.
+    const over = page.locator('.chart[data-title="loss"] .u-over');
+    await over.scrollIntoViewIfNeeded();
+    const box = (await over.boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.3, box.y + box.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2, { steps: 5 });
+    await page.mouse.up();
+    const zoomed = page.locator('.chart[data-title="loss"][data-zoom]');
+    await zoomed.waitFor();
+    const [from, to] = (await zoomed.getAttribute('data-zoom'))!.split(':').map(Number);
+    const steps = (await session.web.core.store.metricSeries(ids[0]!, ['loss'])).loss!.map(([step]) => step);
+    expect(from).toBeGreaterThan(steps[0]!);
+    expect(to).toBeLessThan(steps.at(-1)!);
+    await showScreen(page, '17b-run-chart-zoomed');
+    await over.dblclick();
+    await page.locator('.chart[data-title="loss"]:not([data-zoom])').waitFor();
     await page.check('input[name=log-loss]');
     await page.locator('.chart[data-title="loss"][data-log]').waitFor();
     const download = page.waitForEvent('download');

@@ -50,6 +50,8 @@ describe('a run across a reload, a stop and a resume', () => {
     // could land on that button as the router swapped pages, and reach nothing (CI once saw the run finish unstopped).
     const detail = page.locator('[data-page=run-detail]');
     await detail.locator('h1 .status', { hasText: 'running' }).waitFor();
+    // The run page follows a running run live, as the Train page does: epoch, step, time left.
+    await detail.locator('[data-testid=live-progress]', { hasText: /training · epoch \d+\/40 · step \d+\/\d+/ }).waitFor();
     await detail.locator('[data-testid=stop]', { hasText: 'Stop' }).click();
     await detail.locator('h1 .status', { hasText: 'stopped' }).waitFor({ timeout: 60_000 });
     const stoppedAt = (await session.web.core.store.metricSeries(1, ['loss'])).loss!.length;
