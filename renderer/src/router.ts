@@ -8,15 +8,29 @@ import RunDetailPage from './pages/RunDetailPage.vue';
 import ComparePage from './pages/ComparePage.vue';
 import WizardPage from './pages/WizardPage.vue';
 import AboutPage from './pages/AboutPage.vue';
+import WelcomePage from './pages/WelcomePage.vue';
+import { api } from './api';
 import { rememberLastPage, restoreLastPage } from './composables/last-page';
 
 restoreLastPage(window.location);
+
+/** Nothing done here yet: no run and no dataset opened. A failed check counts as not empty (Datasets opens as before). */
+async function emptyDataFolder(): Promise<boolean> {
+  try {
+    const [runs, recent] = await Promise.all([api().call('runs.list', {}), api().call('datasets.recent', {})]);
+    return runs.length === 0 && recent.length === 0;
+  } catch {
+    return false;
+  }
+}
 
 // Hash history: works the same from app:// in Electron and from the web-mode server.
 export const router = createRouter({
   history: createWebHashHistory(),
   routes: [
-    { path: '/', redirect: '/datasets' },
+    // An empty data folder (no run, no dataset opened yet) opens on the welcome page; any other on Datasets.
+    { path: '/', component: WelcomePage, beforeEnter: async () => ((await emptyDataFolder()) ? '/welcome' : '/datasets') },
+    { path: '/welcome', component: WelcomePage },
     { path: '/datasets', component: DatasetsPage },
     { path: '/datasets/new', component: WizardPage },
     { path: '/train', component: TrainPage },
