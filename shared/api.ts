@@ -66,9 +66,14 @@ export const methods = {
     'Parse and validate an OML dataset CSV: summary plus every problem with its row and column.',
   ),
   'datasets.rows': method(
-    DatasetRef.extend({ offset: z.number().int().min(0).default(0), limit: z.number().int().min(1).max(500).default(50) }),
+    DatasetRef.extend({
+      offset: z.number().int().min(0).default(0),
+      limit: z.number().int().min(1).max(500).default(50),
+      /** These spreadsheet row numbers instead of a page (a point hovered on the map); unknown ones are left out. */
+      rows: z.array(z.number().int().min(1)).max(500).optional(),
+    }),
     z.object({ total: z.number().int(), rows: z.array(DatasetRow) }),
-    'A page of dataset rows.',
+    'A page of dataset rows, or the rows with the given numbers.',
   ),
   'datasets.leaderboard': method(
     DatasetRef,

@@ -70,6 +70,11 @@ export function datasetRows(
   return { total: t.size, rows };
 }
 
+/** The data rows with these spreadsheet row numbers, in the order asked; numbers the table lacks are left out. */
+export function numberedRows(t: DatasetTable, numbers: readonly number[], labelNames?: Map<number, string>): DatasetRow[] {
+  return numbers.map((n) => indexOfRow(t, n)).flatMap((i) => (i < 0 ? [] : [rowAt(t, i, labelNames)]));
+}
+
 /** Index of the data row with a given spreadsheet row number. */
 export function indexOfRow(t: DatasetTable, row: number): number {
   // rowNumber is ascending, so binary search.

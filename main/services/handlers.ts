@@ -6,7 +6,7 @@ import { ApiError } from '../../shared/api';
 import type { Handlers } from '../api/dispatch';
 import { DatasetFileError } from '../dataset/table';
 import { inspectDataset } from '../dataset/inspect';
-import { datasetRows, labelNamesOf, loadDataset } from './datasets';
+import { datasetRows, labelNamesOf, loadDataset, numberedRows } from './datasets';
 import { thumbnail } from './images';
 import type { Explorer } from './explorer';
 import { EmbeddingJobError, type WorkerJobs } from './embedding';
@@ -82,9 +82,12 @@ export function createHandlers(ctx: ServiceContext): Handlers {
         await ctx.store.registerDataset(path.basename(path.dirname(report.file)), report.file, report.root, report.summary);
       return report;
     },
-    'datasets.rows': async ({ csvPath, root, offset, limit }) => {
+    'datasets.rows': async ({ csvPath, root, offset, limit, rows }) => {
       const file = await ctx.files.registeredTable(csvPath);
-      return datasetRows(await notFoundOnMissingFile(loadDataset(file, root)), offset, limit, await labelNamesOf(file));
+      const t = await notFoundOnMissingFile(loadDataset(file, root));
+      const names = await labelNamesOf(file);
+      if (rows) return { total: t.size, rows: numberedRows(t, rows, names) };
+      return datasetRows(t, offset, limit, names);
     },
     'datasets.leaderboard': async ({ csvPath, root }) => {
       const t = await notFoundOnMissingFile(loadDataset(await ctx.files.registeredTable(csvPath), root));

@@ -194,6 +194,25 @@ describe('web mode in Chromium', () => {
       (row) => document.querySelector('[data-testid=explorer-heading]')?.textContent?.startsWith(`Row ${row} `),
       target[0],
     );
+    // Hovering a point shows its image and label: the row's own, as the CSV has them.
+    const other = rings.find(([row]) => row !== target[0])!;
+    await map.hover({ position: { x: Number(other[1]), y: Number(other[2]) } });
+    const card = page.locator(`[data-testid=map-hover][data-row="${other[0]}"]`);
+    await card.locator('img.thumb').waitFor();
+    const csv = readFileSync(SAMPLE_CSV, 'utf8').trim().split('\n');
+    const [header, line] = [csv[0]!.split(','), csv[Number(other[0]) - 1]!.split(',')];
+    expect(await card.textContent()).toContain(`(${line[header.indexOf('label')]})`);
+    expect(await card.locator('img.thumb').evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).toBe(true);
+    // A legend names each label's colour: every validation label of the sample, by name.
+    const legend = await page.locator('[data-testid=map-legend] li').allTextContents();
+    const validation = new Set(
+      csv.slice(1).flatMap((l) => (l.split(',')[header.indexOf('split')] === 'validation' ? [l.split(',')[header.indexOf('label')]] : [])),
+    );
+    expect(legend).toHaveLength(validation.size);
+    expect(legend).toContain('Shirt (6)');
+    await showScreen(page, '4c-explorer-map-hover');
+    await page.mouse.move(0, 0);
+    await card.waitFor({ state: 'detached' });
     await page.selectOption('select[name=map-colour]', 'correct');
     await showScreen(page, '4c-explorer-map');
     // UMAP: laid out in a worker on request, the caption says of how many items.

@@ -119,6 +119,12 @@ describe('web mode server', () => {
     // Opened: its rows, the images under its root, and a row's image outside it (the user's data) are shown.
     expect(await code('datasets.inspect', { csvPath: csv })).toBe('ok');
     expect((await call('datasets.rows', { csvPath: csv })).body.result.total).toBe(3);
+    // Rows by spreadsheet number (a point hovered on the map): in the order asked, unknown numbers left out.
+    const byNumber = (await call('datasets.rows', { csvPath: csv, rows: [4, 9, 2] })).body.result.rows;
+    expect(byNumber.map((r: { row: number; path: string }) => [r.row, r.path])).toEqual([
+      [4, '../outside.png'],
+      [2, 'imgs/a.png'],
+    ]);
     expect(await code('datasets.thumbnail', { root: other, path: 'imgs/a.png' })).toBe('ok');
     expect(await code('datasets.thumbnail', { root: other, path: '../outside.png' })).toBe('ok');
     // Anything else stays closed: another image outside the root, an absolute path, the root of no dataset.

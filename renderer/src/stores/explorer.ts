@@ -45,6 +45,12 @@ export const useExplorerStore = defineStore('explorer', () => {
     }
   }
 
+  /** One row of the open dataset by its number (a point hovered on the map), or null. */
+  async function rowByNumber(row: number): Promise<DatasetRow | null> {
+    const page = await api().call('datasets.rows', { csvPath: csvPath.value, root: root.value || undefined, rows: [row] });
+    return page.rows[0] ?? null;
+  }
+
   /** Every run's best checkpoint on the open dataset and every installed zoo model (again when runs change). */
   async function loadModels() {
     if (!csvPath.value) return;
@@ -204,6 +210,7 @@ export const useExplorerStore = defineStore('explorer', () => {
     result.value = null;
   }
   return {
+    rowByNumber,
     csvPath,
     root,
     queries,
