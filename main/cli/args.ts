@@ -10,11 +10,17 @@ export class UsageError extends Error {
   }
 }
 
+/** A command's body: loaded only when it runs (its module may import TensorFlow.js, sharp or sqlite3). */
 export interface Command {
-  name: string;
-  summary: string;
   usage: string;
   run(argv: string[]): Promise<number>;
+}
+
+/** A command as `metric-studio --help` lists it: its name and summary, and how to load the rest. */
+export interface CommandEntry {
+  name: string;
+  summary: string;
+  load(): Promise<Command>;
 }
 
 export function parse<T extends NonNullable<ParseArgsConfig['options']>>(argv: string[], options: T, usage: string) {

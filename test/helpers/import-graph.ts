@@ -8,12 +8,15 @@ export interface ImportEdge {
   target: string | null;
   /** `import type …`, or every named binding marked `type`: erased at compile time, loads nothing. */
   typeOnly: boolean;
+  /** import() or require(): loaded when that code runs, not when the file loads. */
+  lazy: boolean;
   line: number;
 }
 
 const IMPORT = /(?:^|\n)[ \t]*(import|export)[ \t]+(type[ \t]+)?([\s\S]*?)[ \t\n]*from[ \t]+['"]([^'"\n]+)['"]/g;
 const SIDE_EFFECT = /(?:^|\n)[ \t]*import[ \t]+['"]([^'"\n]+)['"]/g;
 const DYNAMIC = /\bimport\(\s*['"]([^'"\n]+)['"]\s*\)/g;
+const REQUIRE = /\brequire\(\s*['"]([^'"\n]+)['"]\s*\)/g;
 const EXTENSIONS = ['', '.ts', '.vue', '.mjs', '.js', '/index.ts'];
 
 export function sourceFiles(root: string, dirs: string[]): string[] {
@@ -55,18 +58,26 @@ export function importsOf(file: string): ImportEdge[] {
       specifier: m[4]!,
       target: resolve(file, m[4]!),
       typeOnly: Boolean(m[2]) || allTyped,
+      lazy: false,
       line: lineOf(m.index! + 1),
     });
   }
-  for (const re of [SIDE_EFFECT, DYNAMIC]) {
+  for (const [re, lazy] of [
+    [SIDE_EFFECT, false],
+    [DYNAMIC, true],
+    [REQUIRE, true],
+  ] as const) {
     for (const m of text.matchAll(re))
-      edges.push({ from: file, specifier: m[1]!, target: resolve(file, m[1]!), typeOnly: false, line: lineOf(m.index! + 1) });
+      edges.push({ from: file, specifier: m[1]!, target: resolve(file, m[1]!), typeOnly: false, lazy, line: lineOf(m.index! + 1) });
   }
   return edges;
 }
 
-/** Files and packages loaded at run time from `entry` (type-only imports are not followed). */
-export function runtimeClosure(entry: string): { files: Set<string>; packages: Map<string, string> } {
+/**
+ * Files and packages loaded at run time from `entry` (type-only imports are not followed); `eager`: only what loads
+ * with it, before any import() or require() runs.
+ */
+export function runtimeClosure(entry: string, eager = false): { files: Set<string>; packages: Map<string, string> } {
   const files = new Set<string>();
   const packages = new Map<string, string>();
   const stack = [entry];
@@ -75,7 +86,7 @@ export function runtimeClosure(entry: string): { files: Set<string>; packages: M
     if (files.has(f) || !existsSync(f)) continue;
     files.add(f);
     for (const e of importsOf(f)) {
-      if (e.typeOnly) continue;
+      if (e.typeOnly || (eager && e.lazy)) continue;
       if (e.target) stack.push(e.target);
       else if (!packages.has(e.specifier)) packages.set(e.specifier, f);
     }

@@ -28,8 +28,6 @@ export function electronUnavailable(
 }
 
 export const appCommand: Command = {
-  name: 'app',
-  summary: 'Start the desktop app (falls back to web mode where Electron cannot start)',
   usage,
   async run(argv) {
     const { values } = parse(argv, { web: { type: 'boolean' }, port: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);

@@ -5,8 +5,6 @@ const usage = 'metric-studio backends [--json]';
 
 /** Which compute backends load here, which one `auto` takes, and the GPU each would run on. */
 export const backends: Command = {
-  name: 'backends',
-  summary: 'Probe the compute backends: which load, which one training uses, and on which GPU',
   usage,
   async run(argv) {
     const { values } = parse(argv, { json: { type: 'boolean' } }, usage);

@@ -20,8 +20,6 @@ export function formatSummary(r: DatasetReport): string[] {
 }
 
 export const check: Command = {
-  name: 'check',
-  summary: 'Validate an OML dataset CSV and print its summary and every problem',
   usage,
   async run(argv) {
     const { values, positionals } = parse(

@@ -73,8 +73,6 @@ function number(name: string, v: unknown, check: (n: number) => boolean): number
 }
 
 export const convertCommand: Command = {
-  name: 'convert',
-  summary: 'Turn a folder of images or a table into a validated OML dataset CSV (label-disjoint split)',
   usage,
   async run(argv) {
     const { values, positionals } = parse(

@@ -62,8 +62,6 @@ export function formatMetrics(tree: MetricsTree): string[] {
 }
 
 export const evaluate: Command = {
-  name: 'evaluate',
-  summary: 'Compute retrieval metrics (CMC, precision, mAP, NDCG, FNMR@FMR, PCF) from embeddings',
   usage,
   async run(argv) {
     const { values } = parse(

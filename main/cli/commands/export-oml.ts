@@ -26,8 +26,6 @@ async function source(what: string, dataDir: string) {
 }
 
 export const exportOmlCommand: Command = {
-  name: 'export-oml',
-  summary: "Write a run's (or a config's) experiment for OML: dataset, train/validation configs, entry scripts, a README",
   usage,
   async run(argv) {
     const { values, positionals } = parse(

@@ -29,8 +29,6 @@ export function leaderboardLines(rows: LeaderboardRow[]): string[] {
 }
 
 export const leaderboardCommand: Command = {
-  name: 'leaderboard',
-  summary: "Raw pixels, every installed zoo model and every run's best checkpoint on a dataset's validation rows, best first",
   usage,
   async run(argv) {
     const { values } = parse(

@@ -9,8 +9,6 @@ import { progressLine, withWorkerJobs } from '../progress';
 const usage = 'metric-studio predict (--checkpoint DIR | --zoo KEY [--app-data-dir DIR]) --data-dir IMAGES --out predictions.json [--bs N]';
 
 export const predict: Command = {
-  name: 'predict',
-  summary: 'Embed every image under a folder with a checkpoint or a zoo model; writes OML-format predictions.json',
   usage,
   async run(argv) {
     const { values } = parse(

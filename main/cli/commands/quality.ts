@@ -38,8 +38,6 @@ export function qualityLines(r: QualityResult): string[] {
 }
 
 export const qualityCommand: Command = {
-  name: 'quality',
-  summary: "Find near duplicates and leaks across splits, likely mislabels, outliers and overlapping labels from a model's embeddings",
   usage,
   async run(argv) {
     const { values } = parse(argv, { ...DATASET_MODEL_OPTIONS, 'dup-threshold': { type: 'string' }, json: { type: 'boolean' } }, usage);

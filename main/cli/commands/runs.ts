@@ -19,8 +19,6 @@ const ids = (args: string[]) =>
   });
 
 export const runs: Command = {
-  name: 'runs',
-  summary: 'List, show, compare and delete runs in the run store',
   usage,
   async run(argv) {
     const { values, positionals } = parse(

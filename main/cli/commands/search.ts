@@ -14,8 +14,6 @@ const usage =
   'metric-studio search --dataset df.csv [--root DIR] (--checkpoint DIR | --zoo KEY | --baseline raw-pixels) --query IMG [--query IMG …] [-k 10] [--data-dir DIR] [--json]';
 
 export const search: Command = {
-  name: 'search',
-  summary: 'Find the k nearest gallery items of a dataset for your own images (a query by new image)',
   usage,
   async run(argv) {
     const { values } = parse(

@@ -24,8 +24,6 @@ export async function serveWeb(options: { port?: number; dataDir?: string; log?:
 }
 
 export const serve: Command = {
-  name: 'serve',
-  summary: 'Run web mode: the UI and API on http://127.0.0.1 (for headless boxes and browsers)',
   usage,
   async run(argv) {
     const { values } = parse(argv, { port: { type: 'string' }, 'data-dir': { type: 'string' } }, usage);

@@ -37,8 +37,6 @@ function reporter(tty: boolean) {
 }
 
 export const trainCommand: Command = {
-  name: 'train',
-  summary: 'Train an embedding model from a YAML config (OML layout), in a worker process',
   usage,
   async run(argv) {
     const { values, positionals } = parse(

@@ -11,8 +11,6 @@ const usage =
   'metric-studio zoo list | verify [KEY] | download KEY | remove KEY | import FOLDER|FILE.onnx --key KEY [--layer NAME] [--name NAME] [--normalisation zero_one|minus_one_one|imagenet] [--input-size N] [--oml EXPORT_DIR] [--force]   [--json] [--data-dir DIR]';
 
 export const zoo: Command = {
-  name: 'zoo',
-  summary: 'Pretrained models: list the catalogue, download (verified), import your own, or remove a model',
   usage,
   async run(argv) {
     const { values, positionals } = parse(
