@@ -7,10 +7,17 @@ import { createHash } from 'node:crypto';
 import { mkdir, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { readEmbeddingFile, writeEmbeddingFile } from '../retrieval/embedding-file';
+import type { Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
 import type { RunStore } from '../store/runs';
 import { fileDigest } from '../zoo/download';
-import type { ValidationEmbeddings } from './explorer';
+
+/** The validation rows of a dataset embedded by one model: row i of `embeddings` is dataset row `rows[i]`. */
+export interface ValidationEmbeddings {
+  name: string;
+  rows: readonly number[];
+  embeddings: Embeddings;
+}
 
 /** Where a set belongs and what it was made from: equal fingerprints, equal inputs. */
 export interface EmbeddingStamp {

@@ -15,14 +15,7 @@ import { batchedKnn, type Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
 import { indexOfRow, labelNamesOf, rowAt } from './datasets';
 import { EmbeddingJobError, type WorkerJobs } from './embedding';
-import { type EmbeddingSets, stampOf } from './embedding-sets';
-
-/** The validation rows of a dataset embedded by one model: row i of `embeddings` is dataset row `rows[i]`. */
-export interface ValidationEmbeddings {
-  name: string;
-  rows: readonly number[];
-  embeddings: Embeddings;
-}
+import { type EmbeddingSets, stampOf, type ValidationEmbeddings } from './embedding-sets';
 
 /** The model a request names: a checkpoint folder, an installed zoo model (its key and folder), or raw pixels. */
 export function embedModelOf(checkpoint?: string, zoo?: { key: string; dir: string }): EmbedModel {

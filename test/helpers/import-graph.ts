@@ -93,3 +93,41 @@ export function runtimeClosure(entry: string, eager = false): { files: Set<strin
   }
   return { files, packages };
 }
+
+/**
+ * The import circles among `edges` (type-only imports too: a circle of types still ties the files' meanings together),
+ * each as the files in it — Tarjan's strongly connected components of more than one file, or a file importing itself.
+ */
+export function importCircles(edges: readonly ImportEdge[]): string[][] {
+  const next = new Map<string, string[]>();
+  for (const e of edges) if (e.target) (next.get(e.from) ?? next.set(e.from, []).get(e.from)!).push(e.target);
+  let counter = 0;
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const circles: string[][] = [];
+  const visit = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter++);
+    stack.push(v);
+    onStack.add(v);
+    for (const w of next.get(v) ?? []) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v)!, low.get(w)!));
+      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, index.get(w)!));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop()!;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    if (component.length > 1 || next.get(v)?.includes(v)) circles.push(component.sort());
+  };
+  for (const v of next.keys()) if (!index.has(v)) visit(v);
+  return circles;
+}

@@ -11,7 +11,7 @@ import { toFloatBatch } from '../../main/engine/data/images';
 import { embedBatches } from '../../main/engine/embed/batches';
 import { cutPoints } from '../../main/engine/models/cut';
 import { buildZooExtractor } from '../../main/engine/models/zoo-extractor';
-import { EventSink } from '../../main/engine/train/callbacks/event-sink';
+import { EventSink } from '../../main/engine/train/event-sink';
 import { type FrozenCacheRequest, frozenOutputs } from '../../main/engine/train/frozen-cache';
 import { loadZooNetwork } from '../../main/engine/zoo-model';
 import { readDatasetCsv } from '../../main/dataset/table';

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { type ImportEdge, importsOf, runtimeClosure, sourceFiles } from '../helpers/import-graph';
+import { type ImportEdge, importCircles, importsOf, runtimeClosure, sourceFiles } from '../helpers/import-graph';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -88,6 +88,16 @@ describe('layer rules (docs/ARCHITECTURE.md)', () => {
       const tf = [...packages].filter(([p]) => p.startsWith('@tensorflow/')).map(([p, by]) => `${p} (via ${rel(by)})`);
       expect(tf, `${entry} loads TensorFlow.js`).toEqual([]);
     }
+  });
+
+  it('no file imports itself through others, type-only imports included', () => {
+    expect(importCircles(files.flatMap(importsOf)).map((c) => c.map(rel).join(' → '))).toEqual([]);
+  });
+
+  it('finds a planted circle', () => {
+    const edge = (from: string, to: string): ImportEdge => ({ from, specifier: to, target: to, typeOnly: true, lazy: false, line: 1 });
+    expect(importCircles([edge('a', 'b'), edge('b', 'c'), edge('c', 'a'), edge('c', 'd')])).toEqual([['a', 'b', 'c']]);
+    expect(importCircles([edge('a', 'b'), edge('b', 'c')])).toEqual([]);
   });
 
   it('renderer pages, components and composables reach the API only through stores', () => {

@@ -20,7 +20,7 @@ import { readEmbeddingFile, writeEmbeddingFile } from '../../retrieval/embedding
 import { formatBytes } from '../../../shared/format';
 import { type ImageSpec, ImageStore, toFloatBatch } from '../data/images';
 import { type Embedder, embedBatches, inferenceBatchSize, layersEmbedder } from '../embed/batches';
-import type { EventSink } from './callbacks/event-sink';
+import type { EventSink } from './event-sink';
 import type { CachedOutputs } from './inputs';
 
 /** A cache larger than this share of the machine's memory is refused: the run holds it whole. */

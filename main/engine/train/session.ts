@@ -22,7 +22,7 @@ import type { Criterion } from '../interfaces/criterions';
 import type { BatchSampler } from '../interfaces/samplers';
 import { buildExtractor, embeddingDim, trainableWeights } from '../models/extractor';
 import { lastCheckpointOf, loadCheckpoint, type CheckpointMeta } from './checkpoint';
-import type { EventSink } from './callbacks/event-sink';
+import type { EventSink } from './event-sink';
 import { createCriterion, createSampler } from './factories';
 import { type GroupOptions, Optimizer } from './optim';
 import { shownEpoch } from '../../../shared/epochs';
