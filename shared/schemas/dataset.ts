@@ -2,7 +2,6 @@ import { z } from 'zod';
 
 /** OML's dataset CSV columns, in the order OML writes them (oml/const.py). */
 export const REQUIRED_COLUMNS = ['label', 'path', 'split', 'is_query', 'is_gallery'] as const;
-export const OPTIONAL_COLUMNS = ['category', 'sequence', 'x_1', 'x_2', 'y_1', 'y_2'] as const;
 export const BBOX_COLUMNS = ['x_1', 'x_2', 'y_1', 'y_2'] as const;
 export const SPLITS = ['train', 'validation'] as const;
 
