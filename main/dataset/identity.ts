@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { stat } from 'node:fs/promises';
-import { fileDigest } from '../zoo/download';
+import { fileDigest } from '../file-digest';
 import { forEachBounded } from './files';
 import { imagePath, type DatasetTable } from './table';
 

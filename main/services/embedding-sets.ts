@@ -10,7 +10,7 @@ import { readEmbeddingFile, writeEmbeddingFile } from '../retrieval/embedding-fi
 import type { Embeddings } from '../retrieval/knn';
 import type { EmbedModel } from '../engine/worker-protocol';
 import type { RunStore } from '../store/runs';
-import { fileDigest } from '../zoo/download';
+import { fileDigest } from '../file-digest';
 
 /** The validation rows of a dataset embedded by one model: row i of `embeddings` is dataset row `rows[i]`. */
 export interface ValidationEmbeddings {

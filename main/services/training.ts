@@ -8,7 +8,7 @@ import { isJobMessage, type WorkerHandle } from '../engine/worker-protocol';
 import { forkNodeWorker } from './workers';
 import { lastCheckpointOf } from '../engine/train/checkpoint-dir';
 import { journalOf, readJournal } from '../engine/train/metrics-journal';
-import { fileDigest } from '../zoo/download';
+import { fileDigest } from '../file-digest';
 import { storageMessage } from '../disk-errors';
 
 /** A status after which the worker sends nothing more. */

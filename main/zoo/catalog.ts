@@ -4,7 +4,7 @@ import { formatIssues, type Issue, zodIssues } from '../../shared/issues';
 import { ZooCatalog, type ZooCatalogEntry, ZooCatalogEntry as ZooCatalogEntrySchema } from '../../shared/schemas/zoo';
 import { appRoot } from '../paths';
 import { guardFileSync } from '../file-guard';
-import { fileDigest } from './download';
+import { fileDigest } from '../file-digest';
 
 /** Where the catalogue comes from: the shipped one, or an organisation's own (METRIC_STUDIO_ZOO_CATALOG). */
 export const CATALOG_ENV = 'METRIC_STUDIO_ZOO_CATALOG';

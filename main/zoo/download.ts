@@ -1,5 +1,5 @@
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { fileDigest } from '../file-digest';
+import { createWriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Dispatcher, EnvHttpProxyAgent, request } from 'undici';
@@ -46,14 +46,6 @@ export function checkUrl(url: string): URL {
   if (u.protocol === 'https:') return u;
   if (u.protocol === 'http:' && LOOPBACK.test(u.hostname)) return u;
   throw new DownloadError(`Refusing ${u.protocol}//${u.host}: downloads must use https (plain http only on this machine's loopback)`);
-}
-
-/** The digest of a file, in the form `expected` is written in (SRI `sha512-…`, or hex sha256 for anything else). */
-export async function fileDigest(file: string, expected = 'hex'): Promise<string> {
-  const sri = /^(sha256|sha384|sha512)-/.exec(expected);
-  const hash = createHash(sri ? sri[1]! : 'sha256');
-  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
-  return sri ? `${sri[1]}-${hash.digest('base64')}` : hash.digest('hex');
 }
 
 let defaultDispatcher: Dispatcher | null = null;
