@@ -6,6 +6,7 @@ import type { RunSummary } from '../../shared/schemas/run';
 import { ClientError, ipcClient } from '../../renderer/src/api/client';
 import { setApi } from '../../renderer/src/api';
 import RunsPage from '../../renderer/src/pages/RunsPage.vue';
+import ComparePage from '../../renderer/src/pages/ComparePage.vue';
 import { createMemoryHistory, createRouter } from 'vue-router';
 import { trainingVerdict } from '../../renderer/src/format';
 
@@ -241,5 +242,62 @@ describe('Run detail page', () => {
     const cells = w.findAll('td').map((c) => c.text());
     expect(cells).toContain('3');
     expect(cells).not.toContain('0');
+  });
+});
+
+describe('Compare page', () => {
+  it("compares each run's last value or its best over training, in each metric's direction", async () => {
+    // Run 1 peaks at epoch 1 and falls back; run 2 climbs. By the last value run 2 leads cmc; by the best, run 1.
+    const cmc = (values: number[]) => [[0, -1, 0.9] as const, ...values.map((v, e) => [(e + 1) * 10, e, v] as const)];
+    const series = {
+      1: {
+        'OVERALL/cmc/1': cmc([0.7, 0.85, 0.6]),
+        loss: [
+          [10, 0, 0.5],
+          [20, 1, 0.2],
+          [30, 2, 0.4],
+        ],
+      },
+      2: {
+        'OVERALL/cmc/1': cmc([0.7, 0.75, 0.8]),
+        loss: [
+          [10, 0, 0.6],
+          [20, 1, 0.3],
+          [30, 2, 0.25],
+        ],
+      },
+    } as Record<number, Record<string, (readonly [number, number, number])[]>>;
+    setApi(
+      fakeClient({
+        'runs.compare': () => ({
+          runs: [run(1, 'peaks'), run(2, 'climbs')],
+          configDiff: [],
+          metrics: [
+            { key: 'OVERALL/cmc/1', values: [0.6, 0.8] },
+            { key: 'loss', values: [0.4, 0.25] },
+          ],
+        }),
+        'runs.metrics': (input) => ({ series: series[(input as { id: number }).id] }),
+      }),
+    );
+    const r = router();
+    await r.push('/compare?ids=1,2');
+    const wrapper = mount(ComparePage, { global: { plugins: [createPinia(), r], stubs: { LineChart: true } } });
+    await flushPromises();
+    const cells = () => wrapper.findAll('[data-testid=compare-metrics] tbody tr').map((tr) => tr.findAll('td').map((td) => td.text()));
+    const hits = () => wrapper.findAll('[data-testid=compare-metrics] td.hit').map((td) => td.text());
+    expect(cells()).toEqual([
+      ['cmc/1', '0.6000', '0.8000'],
+      ['loss', '0.4000', '0.2500'],
+    ]);
+    expect(hits()).toEqual(['0.8000', '0.2500']);
+    await wrapper.find('button[data-by=best]').trigger('click');
+    // The untrained network's 0.9 at epoch -1 is no run's best; loss is best where lowest.
+    expect(cells()).toEqual([
+      ['cmc/1', '0.8500', '0.8000'],
+      ['loss', '0.2000', '0.2500'],
+    ]);
+    expect(hits()).toEqual(['0.8500', '0.2000']);
+    expect(wrapper.find('h2').text()).toContain('Best metrics');
   });
 });
