@@ -336,7 +336,10 @@ export const methods = {
       filtered: z.object({ map: z.number(), cmc1: z.number() }),
       /** What the filters can take: each query label with its name and count, the categories, and whether any label is unseen. */
       facets: z.object({
-        labels: z.array(z.object({ label: z.number(), labelName: z.string().nullable(), count: z.number().int() })),
+        /** Each query label with its queries' own means (map@k, cmc@1) over every query of it, whatever the filters. */
+        labels: z.array(
+          z.object({ label: z.number(), labelName: z.string().nullable(), count: z.number().int(), map: z.number(), cmc1: z.number() }),
+        ),
         categories: z.array(z.string()),
         unseen: z.number().int(),
       }),

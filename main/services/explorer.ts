@@ -234,14 +234,25 @@ export class Explorer {
     });
     const ordered = opts.order === 'worst' ? worstFirst(kept) : kept;
     const mean = (xs: QueryScore[], f: (s: QueryScore) => number) => (xs.length ? xs.reduce((a, s) => a + f(s), 0) / xs.length : 0);
-    const counts = new Map<number, number>();
-    for (const s of all) counts.set(t.label[rowOf(s)]!, (counts.get(t.label[rowOf(s)]!) ?? 0) + 1);
+    const byLabel = new Map<number, QueryScore[]>();
+    for (const s of all) {
+      const label = t.label[rowOf(s)]!;
+      (byLabel.get(label) ?? byLabel.set(label, []).get(label)!).push(s);
+    }
     return {
       total: kept.length,
       overall: { map: mean(all, (s) => s.ap), cmc1: mean(all, (s) => s.cmc1) },
       filtered: { map: mean(kept, (s) => s.ap), cmc1: mean(kept, (s) => s.cmc1) },
       facets: {
-        labels: [...counts].sort((a, b) => a[0] - b[0]).map(([label, count]) => ({ label, labelName: names.get(label) ?? null, count })),
+        labels: [...byLabel]
+          .sort((a, b) => a[0] - b[0])
+          .map(([label, scores]) => ({
+            label,
+            labelName: names.get(label) ?? null,
+            count: scores.length,
+            map: mean(scores, (s) => s.ap),
+            cmc1: mean(scores, (s) => s.cmc1),
+          })),
         categories: t.category ? [...new Set(all.map((s) => t.category![rowOf(s)]!).filter(Boolean))].sort() : [],
         unseen: all.filter((s) => !trained.has(t.label[rowOf(s)]!)).length,
       },

@@ -115,6 +115,31 @@ describe('web mode in Chromium', () => {
         document.querySelectorAll('[data-testid=explorer-results] figure.tile.hit, [data-testid=explorer-results] figure.tile.miss')
           .length === 10,
     );
+    // By keyboard: arrow keys move through the queries and Enter searches one; in the results, through the tiles, and
+    // Enter on a tile that is itself a query searches it.
+    const queryButtons = page.locator('[data-testid=queries] button');
+    await queryButtons.nth(1).focus();
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    const third = (await queryButtons.nth(3).textContent())!.trim().split(' · ')[0]!; // "row N"
+    await page.waitForFunction(
+      (t) => document.querySelector('[data-testid=explorer-heading]')?.textContent?.startsWith(`R${t.slice(1)} `),
+      third,
+    );
+    const focusable = results.locator('figure.tile[tabindex]');
+    await focusable.first().waitFor();
+    const asQuery = await focusable.evaluateAll((els) => els.findIndex((e) => e.classList.contains('as-query')));
+    expect(asQuery).toBeGreaterThanOrEqual(0);
+    await focusable.first().focus();
+    for (let i = 0; i < asQuery; i++) await page.keyboard.press('ArrowRight');
+    const target = await focusable.nth(asQuery).getAttribute('data-row');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-row'))).toBe(target);
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(
+      (row) => document.querySelector('[data-testid=explorer-heading]')?.textContent?.startsWith(`Row ${row} `),
+      target,
+    );
     await showScreen(page, '4-explorer');
   });
 

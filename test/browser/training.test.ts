@@ -128,6 +128,21 @@ describe('training from the UI', () => {
     expect(await page.locator('[data-testid=ranked-overall]').textContent()).toContain(`${count} queries`);
     await page.selectOption('select[name=filter-label]', { index: 0 });
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=ranked-queries] li').length === 100);
+    // Per label: queries and their means, worst map@10 first; weighted by their counts they give the overall map@10.
+    const table = page.locator('[data-testid=label-metrics] tbody tr');
+    const perLabel = (
+      await table.evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent!.trim())))
+    ).map(([name, n, map, cmc]) => ({ name: name!, n: Number(n), map: Number(map), cmc: Number(cmc) }));
+    expect(perLabel.reduce((a, l) => a + l.n, 0)).toBe(300);
+    expect(perLabel.map((l) => l.map)).toEqual([...perLabel.map((l) => l.map)].sort((a, b) => a - b));
+    expect(Math.abs(perLabel.reduce((a, l) => a + l.n * l.map, 0) / 300 - map10!)).toBeLessThan(0.002);
+    // A label's button filters the list to its queries; pressed again, every query is back.
+    await table.first().locator('button').click();
+    await page.waitForFunction((n) => document.querySelectorAll('[data-testid=ranked-queries] li').length === n, perLabel[0]!.n);
+    for (const t of await page.locator('[data-testid=ranked-queries] li').allTextContents()) expect(t).toContain(perLabel[0]!.name);
+    await showScreen(page, '20b-explorer-per-label');
+    await table.first().locator('button').click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=ranked-queries] li').length === 100);
     // The worst query's own AP is shown with its results; raw pixels beside it, with the difference.
     await page.locator('[data-testid=ranked-queries] li button').first().click();
     await page.waitForFunction(
