@@ -175,6 +175,14 @@ describe('Runs, run detail and compare', () => {
       .allTextContents();
     expect(labels.slice(1)).toEqual([`#${ids[0]} renamed-run: 0.8400`, `#${ids[1]} adam-lr0.003: 0.8600`]);
     expect(await page.locator('[data-testid=compare-metrics] td.hit').allTextContents()).toEqual(['0.8600', '0.8200']);
+    // The hyper-parameter that differs, against each run's best checkpoint metric: one point per run.
+    const hyper = page.locator('[data-testid=hyper-plot] .chart');
+    await hyper.locator('canvas').waitFor();
+    expect(await hyper.getAttribute('data-title')).toBe('best cmc/1 by optimizer.args.lr');
+    expect((await hyper.locator('.u-legend .u-label').allTextContents()).slice(1)).toEqual([
+      `#${ids[0]} renamed-run`,
+      `#${ids[1]} adam-lr0.003`,
+    ]);
     await showScreen(page, '9-compare');
   });
 
