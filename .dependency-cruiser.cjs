@@ -17,9 +17,9 @@ function layers() {
     });
 }
 
-const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const literal = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 /** A layer's paths as one regular expression: a folder (ending in /) matches below it, a file itself. */
-const pattern = (paths) => `^(${paths.map((p) => (p.endsWith('/') ? escape(p) : `${escape(p)}$`)).join('|')})`;
+const pattern = (paths) => `^(${paths.map((p) => (p.endsWith('/') ? literal(p) : `${literal(p)}$`)).join('|')})`;
 
 const table = layers();
 const layerRules = table.map((layer) => {
