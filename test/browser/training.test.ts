@@ -159,6 +159,12 @@ describe('training from the UI', () => {
     const [, rawAp, sign, diff] = /AP@10 ([\d.]+)\s+\(([+−])([\d.]+) against/.exec(delta)!;
     expect(Math.abs((sign === '+' ? 1 : -1) * Number(diff) - (Number(rawAp) - mainAp))).toBeLessThanOrEqual(0.0011);
     expect(delta).toContain('checkpoint');
+    // At 1280 px the two models' results stand side by side: same top, the second to the right of the first.
+    const [left, right] = await Promise.all(
+      ['[data-testid=explorer-results]', '[data-testid=compare-results]'].map(async (s) => (await page.locator(s).boundingBox())!),
+    );
+    expect(Math.abs(left!.y - right!.y)).toBeLessThan(120);
+    expect(right!.x).toBeGreaterThanOrEqual(left!.x + left!.width);
     await showScreen(page, '21-explorer-compare');
     await page.selectOption('select[name=compare]', '');
     await select.selectOption('');
