@@ -75,7 +75,6 @@ export class TrainingSupervisor {
       name: req.name ?? config.postfix,
       distinctName: req.name === undefined,
       configYaml: req.configYaml,
-      config,
       datasetId,
       datasetDigest,
     });

@@ -127,6 +127,10 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE metrics_v7 RENAME TO metrics;
   CREATE INDEX metrics_run_key_step ON metrics(run_id, key, step);
   `,
+  // v8: the config is stored once, as the YAML the run was given (config_yaml): its JSON copy had no reader.
+  `
+  ALTER TABLE runs DROP COLUMN config_json;
+  `,
 ];
 
 export async function migrate(db: Sqlite, migrations: readonly string[] = MIGRATIONS): Promise<number> {

@@ -28,7 +28,6 @@ interface RunRow {
 export interface NewRun {
   name: string;
   configYaml?: string;
-  config?: unknown;
   datasetId?: number | null;
   status?: RunStatus;
   parentRunId?: number | null;
@@ -239,13 +238,12 @@ export class RunStore {
     if (run.distinctName)
       return this.db.transaction(() => this.freeName(run.name).then((name) => this.createRun({ ...run, name, distinctName: false })));
     const { lastID } = await this.db.run(
-      `INSERT INTO runs (name, status, dataset_id, config_yaml, config_json, created_at, parent_run_id, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO runs (name, status, dataset_id, config_yaml, created_at, parent_run_id, dataset_digest) VALUES (?, ?, ?, ?, ?, ?, ?)`,
       [
         run.name,
         run.status ?? 'queued',
         run.datasetId ?? null,
         run.configYaml ?? '',
-        JSON.stringify(run.config ?? {}),
         new Date().toISOString(),
         run.parentRunId ?? null,
         run.datasetDigest ?? null,

@@ -21,7 +21,7 @@ async function seed(web: BrowserSession['web']) {
       optimizer: { name: 'adam', args: { lr } },
       sampler: { name: 'balance', args: { n_labels: 5, n_instances: 8 } },
     };
-    const id = await store.createRun({ name: `adam-lr${lr}`, configYaml: YAML.stringify(config), config, datasetId: ds });
+    const id = await store.createRun({ name: `adam-lr${lr}`, configYaml: YAML.stringify(config), datasetId: ds });
     await store.setStatus(id, 'running', { backend: 'wasm 4.22.0', pid: process.pid });
     const rows = [];
     for (let step = 1; step <= 50; step++) {

@@ -16,6 +16,24 @@ describe('run store', () => {
     expect((await store.db.get<{ user_version: number }>('PRAGMA user_version'))!.user_version).toBe(MIGRATIONS.length);
     expect((await store.db.get<{ journal_mode: string }>('PRAGMA journal_mode'))!.journal_mode).toBe('wal');
     expect((await store.db.get<{ foreign_keys: number }>('PRAGMA foreign_keys'))!.foreign_keys).toBe(1);
+    // The config is kept once, as its YAML (v8 dropped an unread JSON copy).
+    const columns = (await store.db.all<{ name: string }>('PRAGMA table_info(runs)')).map((c) => c.name);
+    expect(columns).toContain('config_yaml');
+    expect(columns).not.toContain('config_json');
+    await store.close();
+  });
+
+  it('keeps every run of a v7 database when v8 drops the JSON copy of the config', async () => {
+    const db = await Sqlite.open(path.join(dir, 'runs.sqlite'));
+    await migrate(db, MIGRATIONS.slice(0, 7));
+    await db.run(
+      `INSERT INTO runs (name, status, config_yaml, config_json, created_at) VALUES ('old', 'finished', 'seed: 3', '{"seed":3}', '2026-01-01')`,
+    );
+    await db.run(`INSERT INTO metrics (run_id, step, epoch, key, value, time) VALUES (1, 5, 0, 'loss', 0.5, 0)`);
+    await db.close();
+    const store = await RunStore.open(dir);
+    expect(await store.getRun(1)).toMatchObject({ name: 'old', status: 'finished', configYaml: 'seed: 3' });
+    expect((await store.metricSeries(1)).loss).toEqual([[5, 0, 0.5]]);
     await store.close();
   });
 
