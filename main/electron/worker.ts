@@ -1,4 +1,5 @@
 import { utilityProcess } from 'electron';
+import { fromWorker } from '../engine/worker-messages';
 import type { WorkerHandle } from '../engine/worker-protocol';
 
 /** The training worker as an Electron utility process (its own OS process, not the main thread). */
@@ -9,7 +10,11 @@ export function forkUtilityWorker(bundle: string): WorkerHandle {
       return child.pid;
     },
     send: (m) => child.postMessage(m),
-    onMessage: (l) => child.on('message', l),
+    onMessage: (l) =>
+      child.on(
+        'message',
+        fromWorker(l, () => void child.kill()),
+      ),
     onExit: (l) => child.on('exit', (code) => l(code)),
     kill: () => void child.kill(),
   };

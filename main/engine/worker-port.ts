@@ -2,6 +2,7 @@
  * The worker's side of its channel to the supervisor: Electron's utilityProcess (process.parentPort) or a forked
  * Node process (process.send). `exit` leaves only once every message sent has been handed to the channel.
  */
+import { parseWorkerRequest } from './worker-messages';
 import type { WorkerMessage, WorkerRequest } from './worker-protocol';
 
 export type Port = {
@@ -9,6 +10,18 @@ export type Port = {
   onMessage(listener: (message: WorkerRequest) => void): void;
   exit(code: number): void;
 };
+
+/** A request parsed before the job sees it; a malformed one ends this worker with the reason on stderr. */
+function received(m: unknown, listener: (message: WorkerRequest) => void): void {
+  let request: WorkerRequest;
+  try {
+    request = parseWorkerRequest(m);
+  } catch (e) {
+    console.error(e instanceof Error ? e.message : String(e));
+    process.exit(1);
+  }
+  listener(request);
+}
 
 export function port(): Port {
   // Electron's utilityProcess exposes process.parentPort; child_process.fork gives process.send.
@@ -18,7 +31,7 @@ export function port(): Port {
   if (parentPort) {
     return {
       send: (m) => parentPort.postMessage(m),
-      onMessage: (l) => parentPort.on('message', (e) => l(e.data as WorkerRequest)),
+      onMessage: (l) => parentPort.on('message', (e) => received(e.data, l)),
       exit: (c) => process.exit(c),
     };
   }
@@ -35,7 +48,7 @@ export function port(): Port {
       inFlight.add(sent);
       void sent.then(() => inFlight.delete(sent));
     },
-    onMessage: (l) => process.on('message', (m) => l(m as WorkerRequest)),
+    onMessage: (l) => process.on('message', (m) => received(m, l)),
     exit: (c) => void Promise.all(inFlight).then(() => process.exit(c)),
   };
 }

@@ -1,7 +1,8 @@
 import { fork } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { WorkerHandle, WorkerMessage, WorkerRequest } from '../engine/worker-protocol';
+import { fromWorker } from '../engine/worker-messages';
+import type { WorkerHandle, WorkerRequest } from '../engine/worker-protocol';
 
 /** Starts a worker process under plain Node, loading the TypeScript sources through tsx (CLI, web mode, tests). */
 export function forkNodeWorker(): WorkerHandle {
@@ -12,7 +13,11 @@ export function forkNodeWorker(): WorkerHandle {
   return {
     pid: child.pid,
     send: (m: WorkerRequest) => void child.send(m),
-    onMessage: (l) => child.on('message', (m) => l(m as WorkerMessage)),
+    onMessage: (l) =>
+      child.on(
+        'message',
+        fromWorker(l, () => child.kill('SIGKILL')),
+      ),
     onExit: (l) => child.on('exit', (code) => l(code)),
     kill: () => void child.kill('SIGKILL'),
   };

@@ -25,7 +25,15 @@ describe('the bundled training worker (what the packaged app runs)', () => {
     const events: TrainEvent[] = [];
     const finished = new Promise<void>((resolve) => child.on('exit', () => resolve()));
     child.on('message', (m) => events.push(m as TrainEvent));
-    child.send({ type: 'start', runId: 5, configYaml: YAML.stringify(cfg), baseDir: dir, outDir: path.join(dir, 'out'), resume: false });
+    child.send({
+      type: 'start',
+      runId: 5,
+      configYaml: YAML.stringify(cfg),
+      baseDir: dir,
+      outDir: path.join(dir, 'out'),
+      resume: false,
+      dataDir: dir,
+    });
     await finished;
     const statuses = events.filter((e) => e.type === 'status').map((e) => (e as { status: string }).status);
     expect(statuses).toEqual(['running', 'finished']);

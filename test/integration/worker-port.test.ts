@@ -21,7 +21,7 @@ function bigResult(mb: number): Promise<{ received: number; code: number | null 
       received = ((m as { blob?: string }).blob ?? '').length;
     });
     child.on('exit', (code) => setTimeout(() => resolve({ received, code }), 50));
-    child.send({ type: 'go' });
+    child.send({ type: 'probe' }); // any request the channel takes: this worker answers each one with its big result
   });
 }
 
