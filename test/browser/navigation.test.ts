@@ -196,8 +196,12 @@ describe('web mode in Chromium', () => {
     await page.locator('[data-testid=explorer-results] figure.tile').first().waitFor();
     await page.click('[data-testid=show-map]');
     const map = page.locator('[data-testid=embedding-map]');
-    // Every validation item embedded and projected in a worker: a loaded machine takes longer than 30 s.
-    await map.waitFor({ timeout: 90_000 });
+    // Every validation item embedded and projected in a worker: a loaded machine takes longer than 30 s. The map or
+    // the page's error, whichever comes: a failed request then fails here with its words (a CI run once timed out
+    // with nothing to go on).
+    const alert = page.locator('.page[data-page=explorer] [role=alert]');
+    await map.or(alert).first().waitFor({ timeout: 90_000 });
+    expect(await alert.allTextContents()).toEqual([]);
     expect(await page.locator('[data-testid=map-card] h2').textContent()).toMatch(/PCA of \d+ validation items/);
     // Drawn: coloured pixels on the canvas.
     const painted = await map.evaluate((c: HTMLCanvasElement) => {

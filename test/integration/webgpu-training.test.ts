@@ -48,6 +48,7 @@ async function trainOn(backend: 'wasm' | 'webgpu', csv: string) {
     baseDir: dir,
     outDir,
     resume: false,
+    dataDir: dir,
   })) as TrainEvent[];
   const points = metricPoints(events);
   return {
