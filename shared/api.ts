@@ -108,9 +108,9 @@ export const methods = {
     'An image from a dataset, resized, as a PNG data URL.',
   ),
   'runs.list': method(
-    z.object({ status: z.string().optional(), search: z.string().max(200).optional() }),
+    z.object({ status: z.string().optional(), search: z.string().max(200).optional(), limit: z.number().int().min(1).optional() }),
     z.array(RunSummary),
-    'Runs in the store, newest first.',
+    'Runs in the store, newest first (the newest `limit` of them).',
   ),
   'runs.get': method(z.object({ id: z.number().int().positive() }), RunDetail, 'One run with its config.'),
   'runs.update': method(

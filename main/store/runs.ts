@@ -329,7 +329,7 @@ export class RunStore {
     });
   }
 
-  async listRuns(filter: { status?: string; search?: string } = {}): Promise<RunSummary[]> {
+  async listRuns(filter: { status?: string; search?: string; limit?: number } = {}): Promise<RunSummary[]> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (filter.status) {
@@ -341,8 +341,8 @@ export class RunStore {
       params.push(`%${filter.search}%`, `%${filter.search}%`, `%${filter.search}%`);
     }
     const rows = await this.db.all<RunRow>(
-      `${RUN_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC`,
-      params,
+      `${RUN_SELECT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY r.id DESC${filter.limit ? ' LIMIT ?' : ''}`,
+      filter.limit ? [...params, filter.limit] : params,
     );
     return Promise.all(rows.map((r) => this.toSummary(r)));
   }

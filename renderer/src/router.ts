@@ -17,7 +17,8 @@ restoreLastPage(window.location);
 /** Nothing done here yet: no run and no dataset opened. A failed check counts as not empty (Datasets opens as before). */
 async function emptyDataFolder(): Promise<boolean> {
   try {
-    const [runs, recent] = await Promise.all([api().call('runs.list', {}), api().call('datasets.recent', {})]);
+    // One run is enough to know: summarising every run (several queries each) only to count them was the old cost.
+    const [runs, recent] = await Promise.all([api().call('runs.list', { limit: 1 }), api().call('datasets.recent', {})]);
     return runs.length === 0 && recent.length === 0;
   } catch {
     return false;

@@ -93,6 +93,7 @@ describe('run store', () => {
     });
     expect(runs[1]!.startedAt).not.toBeNull();
     expect((await store.listRuns({ search: 'sec' })).map((r) => r.id)).toEqual([b]);
+    expect((await store.listRuns({ limit: 1 })).map((r) => r.name)).toEqual(['second']);
     await store.close();
   });
 
